@@ -1,0 +1,209 @@
+// Package config is trailguard's typed organization config: parsing a YAML file strictly,
+// applying defaults in one place, and validating everything at once.
+//
+// It is pure Go (no jsii), so it loads and validates in microseconds and its tests need no
+// Node.js. Every other package receives a *Config that Load has already defaulted and
+// validated.
+package config
+
+// Config describes one AWS Organization and how trailguard logs its API calls.
+type Config struct {
+	// Organization names the organization and its two special accounts.
+	Organization Organization `yaml:"organization"`
+	// HomeRegion is where the Security account's log archive, stream and receiving bus live,
+	// and where the organization trail and the member accounts' local trails are created.
+	HomeRegion string `yaml:"homeRegion"`
+	// Regions are the regions whose events are forwarded in real time. They must include
+	// HomeRegion. The organization trail and local trails are multi-region regardless.
+	Regions []string `yaml:"regions"`
+	// Members are the member accounts that get a local trail and event forwarding.
+	Members []Member `yaml:"members"`
+	// LogArchive configures the Security account's log archive bucket.
+	LogArchive LogArchive `yaml:"logArchive"`
+	// OrganizationTrail configures the organization trail in the management account.
+	OrganizationTrail OrganizationTrail `yaml:"organizationTrail"`
+	// AccountTrail configures the local trail in each member account.
+	AccountTrail AccountTrail `yaml:"accountTrail"`
+	// EventStream configures the Security account's Kinesis stream and receiving bus.
+	EventStream EventStream `yaml:"eventStream"`
+	// Alerts configures the high-risk event alerts in the Security account.
+	Alerts Alerts `yaml:"alerts"`
+	// Guardrails configures the service control policy that protects the logging.
+	Guardrails Guardrails `yaml:"guardrails"`
+	// Deployment configures how the stacks reach the accounts.
+	Deployment Deployment `yaml:"deployment"`
+	// Tags are applied to every taggable resource trailguard creates.
+	Tags map[string]string `yaml:"tags"`
+}
+
+// Organization identifies the AWS Organization and its management and Security accounts.
+type Organization struct {
+	// ID is the organization id, e.g. "o-a1b2c3d4e5".
+	ID string `yaml:"id"`
+	// ManagementAccount is the 12-digit id of the management account, which owns the
+	// organization trail and the service control policy.
+	ManagementAccount string `yaml:"managementAccount"`
+	// SecurityAccount is the 12-digit id of the Security (log archive) account.
+	SecurityAccount string `yaml:"securityAccount"`
+}
+
+// Member is one member account.
+type Member struct {
+	// ID is the 12-digit account id.
+	ID string `yaml:"id"`
+	// Name is a short name used in stack names, e.g. "workloads-prod".
+	Name string `yaml:"name"`
+	// Regions restricts forwarding to a subset of Config.Regions; it must include the home
+	// region. Default: Config.Regions.
+	Regions []string `yaml:"regions"`
+}
+
+// LogArchive configures the log archive bucket in the Security account.
+type LogArchive struct {
+	// BucketName is the archive bucket's name. Default: "trailguard-archive-<security
+	// account>-<home region>".
+	BucketName string `yaml:"bucketName"`
+	// RetentionDays is how long log objects are kept before lifecycle expiry.
+	// Default: 2557 (7 years).
+	RetentionDays int `yaml:"retentionDays"`
+	// TransitionDays moves objects to S3 Glacier Instant Retrieval after this many days;
+	// 0 keeps them in S3 Standard. Default: 90.
+	TransitionDays int `yaml:"transitionDays"`
+	// ObjectLock configures the write-once-read-many default retention.
+	ObjectLock ObjectLock `yaml:"objectLock"`
+	// AccessLogRetentionDays is how long the server access logs are kept. Default: 365.
+	AccessLogRetentionDays int `yaml:"accessLogRetentionDays"`
+	// BreakGlassPrincipals are IAM role ARNs that may still delete log objects or change the
+	// bucket's protective configuration (within what Object Lock allows). Default: none.
+	BreakGlassPrincipals []string `yaml:"breakGlassPrincipals"`
+	// Readers are IAM role ARNs allowed to read and decrypt the logs. Default: none.
+	Readers []string `yaml:"readers"`
+}
+
+// ObjectLock configures S3 Object Lock default retention on the archive bucket.
+type ObjectLock struct {
+	// Mode is COMPLIANCE (nobody, not even root, can shorten retention) or GOVERNANCE
+	// (principals with s3:BypassGovernanceRetention can). Default: COMPLIANCE.
+	Mode string `yaml:"mode"`
+	// Days is the default retention of every object version. Default: 365.
+	Days int `yaml:"days"`
+}
+
+// CloudWatchLogs configures optional trail delivery to CloudWatch Logs.
+type CloudWatchLogs struct {
+	// Enabled turns delivery on. Default: false.
+	Enabled bool `yaml:"enabled"`
+	// RetentionDays is the log group retention, one of the values CloudWatch Logs accepts.
+	// Default: 365.
+	RetentionDays int `yaml:"retentionDays"`
+}
+
+// OrganizationTrail configures the organization trail in the management account.
+type OrganizationTrail struct {
+	// Name is the trail name. Default: "trailguard-organization".
+	Name string `yaml:"name"`
+	// CloudWatchLogs optionally delivers the trail to a CMK-encrypted log group.
+	CloudWatchLogs CloudWatchLogs `yaml:"cloudWatchLogs"`
+	// DataEvents lists resource types whose data events are logged organization-wide, e.g.
+	// "AWS::S3::Object", "AWS::Lambda::Function". The log archive bucket is always excluded.
+	// Default: none.
+	DataEvents []string `yaml:"dataEvents"`
+	// InsightTypes turns on CloudTrail Insights: "ApiCallRateInsight",
+	// "ApiErrorRateInsight". Default: none.
+	InsightTypes []string `yaml:"insightTypes"`
+}
+
+// AccountTrail configures the local trail in each member account.
+type AccountTrail struct {
+	// Name is the local trail's name. Default: "trailguard-local".
+	Name string `yaml:"name"`
+	// RetentionDays is how long the local bucket keeps log objects. Default: 365.
+	RetentionDays int `yaml:"retentionDays"`
+	// CloudWatchLogs optionally delivers the local trail to a log group.
+	CloudWatchLogs CloudWatchLogs `yaml:"cloudWatchLogs"`
+}
+
+// EventStream configures the real-time leg: the Security account's Kinesis stream, its
+// receiving event bus, and the member accounts' forwarding rules.
+type EventStream struct {
+	// StreamName is the Kinesis stream's name. Default: "trailguard-security-events".
+	StreamName string `yaml:"streamName"`
+	// BusName is the receiving custom event bus for other regions. Default:
+	// "trailguard-security-events".
+	BusName string `yaml:"busName"`
+	// Mode is ON_DEMAND or PROVISIONED. Default: ON_DEMAND.
+	Mode string `yaml:"mode"`
+	// ShardCount is the number of shards in PROVISIONED mode. Default: 1.
+	ShardCount int `yaml:"shardCount"`
+	// RetentionHours is the stream retention, 168 (7 days) to 8760 (365 days). Default: 168.
+	RetentionHours int `yaml:"retentionHours"`
+	// PartitionKey is "eventId" (even shard spread) or "accountId" (per-account ordering).
+	// Default: "eventId".
+	PartitionKey string `yaml:"partitionKey"`
+	// IncludeReadOnlyEvents also forwards read-only management events (high volume).
+	// Default: false.
+	IncludeReadOnlyEvents bool `yaml:"includeReadOnlyEvents"`
+	// ExtraDetailTypes are forwarded in addition to "AWS API Call via CloudTrail" and
+	// "AWS Console Sign In via CloudTrail". Default: none.
+	ExtraDetailTypes []string `yaml:"extraDetailTypes"`
+}
+
+// Alerts configures the high-risk event alerts.
+type Alerts struct {
+	// Emails are subscribed to the alert topic (each must confirm). Default: none.
+	Emails []string `yaml:"emails"`
+}
+
+// Guardrails configures the service control policy that stops member accounts from
+// silencing the logging.
+type Guardrails struct {
+	// Enabled creates and attaches the policy. Default: true.
+	Enabled *bool `yaml:"enabled"`
+	// Targets are the organization root ("r-...") or OUs ("ou-...") the policy is attached to.
+	Targets []string `yaml:"targets"`
+	// ExemptPrincipals are IAM role ARN patterns (wildcards allowed in the role name) that
+	// may still change the logging, e.g. a break-glass role. The deployment roles are exempt
+	// automatically. Default: none.
+	ExemptPrincipals []string `yaml:"exemptPrincipals"`
+}
+
+// Deployment configures how the stacks reach the accounts.
+type Deployment struct {
+	// Mode is "stacks" (one Member stack per account and region, deployed with cdk deploy)
+	// or "stackset" (a service-managed StackSet in the management account). Default: "stacks".
+	Mode string `yaml:"mode"`
+	// OrganizationalUnits are the OUs a stackset deploys to automatically (stackset mode).
+	OrganizationalUnits []string `yaml:"organizationalUnits"`
+	// Qualifier is the cdk bootstrap qualifier, used to name the deployment roles.
+	// Default: "hnb659fds".
+	Qualifier string `yaml:"qualifier"`
+}
+
+// Deployment modes.
+const (
+	// ModeStacks deploys one Member stack per account and region with cdk deploy.
+	ModeStacks = "stacks"
+	// ModeStackSet deploys the Member template through a service-managed StackSet.
+	ModeStackSet = "stackset"
+)
+
+// Partition keys for records on the stream.
+const (
+	// PartitionByEventID spreads records evenly over the shards.
+	PartitionByEventID = "eventId"
+	// PartitionByAccountID keeps each account's records in order on one shard.
+	PartitionByAccountID = "accountId"
+)
+
+// MemberRegions returns the regions m forwards from: its own list or, if empty, all regions.
+func (c *Config) MemberRegions(m Member) []string {
+	if len(m.Regions) > 0 {
+		return m.Regions
+	}
+	return c.Regions
+}
+
+// GuardrailsEnabled reports whether the service control policy is created.
+func (c *Config) GuardrailsEnabled() bool {
+	return c.Guardrails.Enabled == nil || *c.Guardrails.Enabled
+}

@@ -1,0 +1,66 @@
+package config
+
+import "fmt"
+
+// Names and ARNs computed from the config. Stacks of different accounts never reference each
+// other's CDK objects (cross-environment references fail); they agree on these instead, so
+// each stack can be synthesized and deployed on its own.
+
+// Partition is the ARN partition of the organization ("aws", "aws-cn", "aws-us-gov", ...).
+func (c *Config) Partition() string {
+	return Partition(c.HomeRegion)
+}
+
+// OrganizationTrailARN is the ARN of the organization trail in the management account.
+func (c *Config) OrganizationTrailARN() string {
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", c.Partition(), c.HomeRegion, c.Organization.ManagementAccount, c.OrganizationTrail.Name)
+}
+
+// LogArchiveBucketARN is the ARN of the log archive bucket in the Security account.
+func (c *Config) LogArchiveBucketARN() string {
+	return fmt.Sprintf("arn:%s:s3:::%s", c.Partition(), c.LogArchive.BucketName)
+}
+
+// TrailKeyAlias is the alias of the KMS key that encrypts the organization trail's logs.
+const TrailKeyAlias = "alias/trailguard/organization-trail"
+
+// StreamKeyAlias is the alias of the KMS key that encrypts the Security event stream.
+const StreamKeyAlias = "alias/trailguard/security-events"
+
+// TrailKeyAliasARN is the ARN of the trail key's alias in the Security account. The trail
+// refers to the key by this ARN because the key id is not known before the Security stack is
+// deployed.
+func (c *Config) TrailKeyAliasARN() string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:%s", c.Partition(), c.HomeRegion, c.Organization.SecurityAccount, TrailKeyAlias)
+}
+
+// StreamARN is the ARN of the Security account's Kinesis stream.
+func (c *Config) StreamARN() string {
+	return fmt.Sprintf("arn:%s:kinesis:%s:%s:stream/%s", c.Partition(), c.HomeRegion, c.Organization.SecurityAccount, c.EventStream.StreamName)
+}
+
+// ReceivingBusARN is the ARN of the Security account's receiving event bus.
+func (c *Config) ReceivingBusARN() string {
+	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", c.Partition(), c.HomeRegion, c.Organization.SecurityAccount, c.EventStream.BusName)
+}
+
+// CloudFormationExecutionRoleARN is the role the cdk bootstrap stack creates for CloudFormation
+// to deploy with in account and region. Policies that lock a resource down must still let it
+// through, or the stack can no longer update itself.
+func (c *Config) CloudFormationExecutionRoleARN(account, region string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", c.Partition(), account, c.Deployment.Qualifier, account, region)
+}
+
+// Stack names. They are deterministic so that `cdk deploy <stack>` works from any config
+// checkout and each account's stacks can be deployed on their own.
+
+// SecurityStackName is the name of the Security account's stack.
+func (c *Config) SecurityStackName() string { return "trailguard-security" }
+
+// ManagementStackName is the name of the management account's stack.
+func (c *Config) ManagementStackName() string { return "trailguard-management" }
+
+// MemberStackName is the name of member m's stack in region.
+func (c *Config) MemberStackName(m Member, region string) string {
+	return fmt.Sprintf("trailguard-member-%s-%s", m.Name, region)
+}
