@@ -152,20 +152,14 @@ func (d *decoder) mapping(path string, node ast.Node, fn func(key string, keyLin
 		}
 		return
 	}
-	seen := map[string]int{}
+	// Duplicate keys need no check here: the parser rejects them.
 	for _, p := range pairs {
 		if p.Key.IsMergeKey() {
 			d.mapping(path, d.resolve(p.Value), fn)
 			continue
 		}
 		key := fmt.Sprint(p.Key.GetToken().Value)
-		keyLine := line(p.Key)
-		if first, dup := seen[key]; dup {
-			d.problems.add(join(path, key), keyLine, "", "is set twice (first on line %d)", first)
-			continue
-		}
-		seen[key] = keyLine
-		fn(key, keyLine, p.Value)
+		fn(key, line(p.Key), p.Value)
 	}
 }
 

@@ -208,12 +208,12 @@ func (v *checker) members(c *Config) {
 		}
 		for j, r := range m.Regions {
 			rp := fmt.Sprintf("%s.regions[%d]", path, j)
-			if v.decoded("regions") && !slices.Contains(c.Regions, r) {
+			if v.decoded("regions") && len(c.Regions) > 0 && !slices.Contains(c.Regions, r) {
 				v.fail(rp, r, "must be one of the top-level regions (%s)", strings.Join(c.Regions, ", "))
 			}
 		}
 		v.unique(path+".regions", m.Regions)
-		if len(m.Regions) > 0 && c.HomeRegion != "" && !slices.Contains(m.Regions, c.HomeRegion) {
+		if len(m.Regions) > 0 && IsRegion(c.HomeRegion) && !slices.Contains(m.Regions, c.HomeRegion) {
 			v.fail(path+".regions", strings.Join(m.Regions, ", "), "must include the home region %s: the member's local trail and direct stream delivery live there", c.HomeRegion)
 		}
 	}
@@ -227,7 +227,7 @@ func (v *checker) logArchive(c *Config) {
 		v.match("logArchive.bucketName", la.BucketName, bucketNamePattern, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
 	}
 	v.between("logArchive.retentionDays", la.RetentionDays, 1, maxDays)
-	retentionOK := v.decoded("logArchive.retentionDays")
+	retentionOK := v.decoded("logArchive.retentionDays") && la.RetentionDays >= 1 && la.RetentionDays <= maxDays
 	if retentionOK && la.TransitionDays != 0 && la.TransitionDays >= la.RetentionDays {
 		v.fail("logArchive.transitionDays", fmt.Sprint(la.TransitionDays), "must be less than logArchive.retentionDays (%d), or 0 to keep logs in S3 Standard", la.RetentionDays)
 	} else if la.TransitionDays < 0 {

@@ -1,0 +1,40 @@
+# trailguard — the commands a newcomer and CI run. Everything JavaScript comes from the pinned
+# package-lock.json (Node 24, the aws-cdk CLI, the Control Tower Guard rules).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Use the pinned Node for the cdk CLI and for jsii (the machine's own Node may be older).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export JSII_NODE := $(CURDIR)/node_modules/.bin/node
+# The CLI runs offline in CI: no telemetry, no notices, no version check.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+# Silence jsii's "untested Node version" notice only for versions this project pins.
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+CONFIG ?=
+CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
+
+.PHONY: help deps synth test bench plan clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed ## install the pinned toolchain and Go modules
+	go mod download
+
+synth: deps ## synthesize every stack into cdk.out with the compliance gates (CONFIG=path.yaml for your own org)
+	rm -rf cdk.out
+	cdk synth --quiet $(CDK_CONFIG)
+
+test: deps ## run all tests (config, compliance gates, golden templates, CLI)
+	go test ./...
+
+clean: ## remove generated output
+	rm -rf cdk.out

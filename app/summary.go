@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/config"
+)
+
+// stackSummary is one synthesized stack.
+type stackSummary struct {
+	name, environment string
+	resources         int
+}
+
+// assemblySummary is what synth produced, read from the cloud assembly in plain Go (no jsii
+// round trips per stack).
+type assemblySummary struct {
+	stacks []stackSummary
+}
+
+// summarize reads the stacks and their resource counts from the cloud assembly in dir.
+func summarize(dir string) (*assemblySummary, error) {
+	var manifest struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			Environment string `json:"environment"`
+			Properties  struct {
+				TemplateFile string `json:"templateFile"`
+				StackName    string `json:"stackName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &manifest); err != nil {
+		return nil, err
+	}
+	s := &assemblySummary{}
+	for id, a := range manifest.Artifacts {
+		if a.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		var tmpl struct {
+			Resources map[string]json.RawMessage `json:"Resources"`
+		}
+		if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &tmpl); err != nil {
+			return nil, err
+		}
+		name := a.Properties.StackName
+		if name == "" {
+			name = id
+		}
+		s.stacks = append(s.stacks, stackSummary{name: name, environment: strings.TrimPrefix(a.Environment, "aws://"), resources: len(tmpl.Resources)})
+	}
+	sort.Slice(s.stacks, func(i, j int) bool { return s.stacks[i].name < s.stacks[j].name })
+	return s, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// String renders the summary the synth command prints.
+func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guardRules int) string {
+	var b strings.Builder
+	total := 0
+	fmt.Fprintf(&b, "trailguard: organization %s, %d member account(s), %d region(s), deployment mode %s\n",
+		cfg.Organization.ID, len(cfg.Members), len(cfg.Regions), cfg.Deployment.Mode)
+	for _, st := range s.stacks {
+		fmt.Fprintf(&b, "  %-48s %-26s %4d resources\n", st.name, st.environment, st.resources)
+		total += st.resources
+	}
+	fmt.Fprintf(&b, "trailguard: %d stack(s), %d resource(s); compliance: cdk-nag %s + %d Control Tower Guard rules: %d finding(s), %d suppressed with a reason\n",
+		len(s.stacks), total, strings.Join(compliance.NagPacks, ", "), guardRules, len(r.Findings), r.Suppressed)
+	return b.String()
+}

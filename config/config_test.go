@@ -1,0 +1,333 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailguard/trailguard/examples"
+)
+
+// base is a minimal valid config; cases edit it by replacing one line.
+const base = `organization:
+  id: o-a1b2c3d4e5
+  managementAccount: "111111111111"
+  securityAccount: "222222222222"
+homeRegion: eu-west-1
+regions: [eu-west-1, us-east-1]
+members:
+  - id: "333333333333"
+    name: prod
+    regions: [eu-west-1]
+logArchive:
+  retentionDays: 730
+  objectLock: {mode: COMPLIANCE, days: 365}
+  breakGlassPrincipals: [arn:aws:iam::222222222222:role/BreakGlass]
+organizationTrail:
+  cloudWatchLogs: {enabled: true, retentionDays: 90}
+  dataEvents: [AWS::S3::Object]
+  insightTypes: [ApiCallRateInsight]
+accountTrail:
+  retentionDays: 90
+eventStream:
+  mode: ON_DEMAND
+  retentionHours: 168
+  partitionKey: eventId
+alerts:
+  emails: [soc@example.com]
+guardrails:
+  targets: [r-ab12]
+  exemptPrincipals: ["arn:aws:iam::*:role/BreakGlass"]
+deployment:
+  mode: stacks
+tags:
+  team: security
+`
+
+// edit replaces old with new in base, failing if old is not there exactly once.
+func edit(t *testing.T, old, new string) string {
+	t.Helper()
+	if n := strings.Count(base, old); n != 1 {
+		t.Fatalf("test setup: %q appears %d times in base", old, n)
+	}
+	return strings.Replace(base, old, new, 1)
+}
+
+func mustLoad(t *testing.T, src string) *Config {
+	t.Helper()
+	cfg, err := Load("test.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return cfg
+}
+
+func problemsOf(t *testing.T, err error) []Problem {
+	t.Helper()
+	var ps *Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("error = %v (%T), want *Problems", err, err)
+	}
+	return ps.List
+}
+
+func TestLoadExampleAndBase(t *testing.T) {
+	for name, src := range map[string][]byte{"example": examples.Default, "base": []byte(base)} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Load(name, src); err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg := mustLoad(t, `organization: {id: o-a1b2c3d4e5, managementAccount: "111111111111", securityAccount: "222222222222"}
+homeRegion: eu-west-1
+regions: [eu-west-1]
+members: [{id: "333333333333", name: prod}]
+guardrails: {targets: [r-ab12]}
+`)
+	want := Config{
+		Organization: Organization{ID: "o-a1b2c3d4e5", ManagementAccount: "111111111111", SecurityAccount: "222222222222"},
+		HomeRegion:   "eu-west-1",
+		Regions:      []string{"eu-west-1"},
+		Members:      []Member{{ID: "333333333333", Name: "prod"}},
+		LogArchive: LogArchive{
+			BucketName:             "trailguard-archive-222222222222-eu-west-1",
+			RetentionDays:          2557,
+			TransitionDays:         90,
+			ObjectLock:             ObjectLock{Mode: "COMPLIANCE", Days: 365},
+			AccessLogRetentionDays: 365,
+		},
+		OrganizationTrail: OrganizationTrail{Name: "trailguard-organization", CloudWatchLogs: CloudWatchLogs{RetentionDays: 365}},
+		AccountTrail:      AccountTrail{Name: "trailguard-local", RetentionDays: 365, CloudWatchLogs: CloudWatchLogs{RetentionDays: 365}},
+		EventStream: EventStream{
+			StreamName: "trailguard-security-events", BusName: "trailguard-security-events",
+			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
+		},
+		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
+		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds"},
+	}
+	if diff := cmp.Diff(want, *cfg); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	if !cfg.GuardrailsEnabled() {
+		t.Errorf("GuardrailsEnabled() = false, want true by default")
+	}
+	if got := cfg.MemberRegions(cfg.Members[0]); !cmp.Equal(got, []string{"eu-west-1"}) {
+		t.Errorf("MemberRegions = %v, want the top-level regions", got)
+	}
+}
+
+func TestExplicitValuesAreKept(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "  retentionDays: 730\n", "  retentionDays: 730\n  transitionDays: 0\n  bucketName: my-archive\n"))
+	if cfg.LogArchive.TransitionDays != 0 {
+		t.Errorf("transitionDays = %d, want an explicit 0 kept (no transition)", cfg.LogArchive.TransitionDays)
+	}
+	if cfg.LogArchive.BucketName != "my-archive" {
+		t.Errorf("bucketName = %q, want my-archive", cfg.LogArchive.BucketName)
+	}
+	// Unquoted account ids stay as written, leading zeros included.
+	cfg = mustLoad(t, edit(t, `- id: "333333333333"`, `- id: 033333333333`))
+	if got := cfg.Members[0].ID; got != "033333333333" {
+		t.Errorf("member id = %q, want 033333333333 as written", got)
+	}
+}
+
+// TestValidation covers every rule with a bad case; the good case of each is base itself.
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name      string
+		old, new  string
+		wantPath  string
+		wantLine  int
+		wantInMsg string
+		// others is how many other problems the edit rightly causes.
+		others int
+	}{
+		{"org id", "id: o-a1b2c3d4e5", "id: o-123", "organization.id", 2, "o-[a-z0-9]{10,32}", 0},
+		{"org id missing", "  id: o-a1b2c3d4e5\n", "", "organization.id", 1, "is required", 0},
+		{"management account", `managementAccount: "111111111111"`, `managementAccount: "1111"`, "organization.managementAccount", 3, "12-digit", 0},
+		{"security account", `securityAccount: "222222222222"`, `securityAccount: "22222222222a"`, "organization.securityAccount", 4, "12-digit", 0},
+		{"security is management", `securityAccount: "222222222222"`, `securityAccount: "111111111111"`, "organization.securityAccount", 4, "separate Security account", 0},
+		{"home region", "homeRegion: eu-west-1", "homeRegion: eu-wets-1", "homeRegion", 5, "did you mean eu-west-1", 0},
+		{"regions empty", "regions: [eu-west-1, us-east-1]", "regions: []", "regions", 6, "is required", 0},
+		{"region unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, mars-1]", "regions[1]", 6, "AWS region", 0},
+		{"region partition", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, cn-north-1]", "regions[1]", 6, "partition", 0},
+		{"region repeated", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, eu-west-1]", "regions[1]", 6, "repeats regions[0]", 0},
+		{"regions lack home", "regions: [eu-west-1, us-east-1]", "regions: [us-east-1]", "regions", 6, "must include the home region", 1},
+		{"members empty", "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [eu-west-1]\n", "members: []\n", "members", 7, "at least one member", 0},
+		{"member id", `- id: "333333333333"`, `- id: "3"`, "members[0].id", 8, "12-digit", 0},
+		{"member is management", `- id: "333333333333"`, `- id: "111111111111"`, "members[0].id", 8, "organization.managementAccount", 0},
+		{"member is security", `- id: "333333333333"`, `- id: "222222222222"`, "members[0].id", 8, "organization.securityAccount", 0},
+		{"member twice", "    regions: [eu-west-1]\n", "    regions: [eu-west-1]\n  - {id: \"333333333333\", name: other}\n", "members[1].id", 11, "already members[0].id", 0},
+		{"member name", "name: prod", "name: 'prod env'", "members[0].name", 9, "hyphens", 0},
+		{"member name duplicate", "    regions: [eu-west-1]\n", "    regions: [eu-west-1]\n  - {id: \"444444444444\", name: PROD}\n", "members[1].name", 11, "unique", 0},
+		{"member region not covered", "    regions: [eu-west-1]\n", "    regions: [eu-west-1, ap-south-1]\n", "members[0].regions[1]", 10, "top-level regions", 0},
+		{"member regions lack home", "    regions: [eu-west-1]\n", "    regions: [us-east-1]\n", "members[0].regions", 10, "must include the home region", 0},
+		{"bucket name", "  retentionDays: 730\n", "  retentionDays: 730\n  bucketName: My.Bucket\n", "logArchive.bucketName", 13, "no dots", 0},
+		{"retention zero", "retentionDays: 730", "retentionDays: 0", "logArchive.retentionDays", 12, "between 1 and 36500", 0},
+		{"retention too long", "retentionDays: 730", "retentionDays: 40000", "logArchive.retentionDays", 12, "between 1 and 36500", 0},
+		{"transition after expiry", "  retentionDays: 730\n", "  retentionDays: 730\n  transitionDays: 800\n", "logArchive.transitionDays", 13, "less than logArchive.retentionDays", 0},
+		{"transition negative", "  retentionDays: 730\n", "  retentionDays: 730\n  transitionDays: -1\n", "logArchive.transitionDays", 13, "positive", 0},
+		{"lock mode", "mode: COMPLIANCE", "mode: compliance", "logArchive.objectLock.mode", 13, "COMPLIANCE, GOVERNANCE", 0},
+		{"lock days", "days: 365", "days: 0", "logArchive.objectLock.days", 13, "between 1 and 36500", 0},
+		{"lock longer than retention", "days: 365", "days: 1000", "logArchive.objectLock.days", 13, "must not exceed logArchive.retentionDays", 0},
+		{"access log retention", "  retentionDays: 730\n", "  retentionDays: 730\n  accessLogRetentionDays: 0\n", "logArchive.accessLogRetentionDays", 13, "between 1 and 36500", 0},
+		{"break glass arn", "arn:aws:iam::222222222222:role/BreakGlass]", "arn:aws:iam::222222222222:user/alice]", "logArchive.breakGlassPrincipals[0]", 14, "IAM role ARN", 0},
+		{"readers arn", "  retentionDays: 730\n", "  retentionDays: 730\n  readers: [not-an-arn]\n", "logArchive.readers[0]", 13, "IAM role ARN", 0},
+		{"org trail name", "organizationTrail:\n", "organizationTrail:\n  name: a\n", "organizationTrail.name", 16, "trail name", 0},
+		{"log group retention", "retentionDays: 90}", "retentionDays: 42}", "organizationTrail.cloudWatchLogs.retentionDays", 16, "CloudWatch Logs retention", 0},
+		{"data event type", "dataEvents: [AWS::S3::Object]", "dataEvents: [AWS::S3::Bucket]", "organizationTrail.dataEvents[0]", 17, "AWS::S3::Object", 0},
+		{"insight type", "insightTypes: [ApiCallRateInsight]", "insightTypes: [Everything]", "organizationTrail.insightTypes[0]", 18, "ApiErrorRateInsight", 0},
+		{"account trail same name", "accountTrail:\n", "accountTrail:\n  name: trailguard-organization\n", "accountTrail.name", 20, "must differ", 0},
+		{"account trail retention", "  retentionDays: 90\neventStream", "  retentionDays: 0\neventStream", "accountTrail.retentionDays", 20, "between 1 and 36500", 0},
+		{"stream mode", "mode: ON_DEMAND", "mode: FAST", "eventStream.mode", 22, "ON_DEMAND, PROVISIONED", 0},
+		{"shards on demand", "mode: ON_DEMAND", "mode: ON_DEMAND\n  shardCount: 4", "eventStream.shardCount", 23, "only applies to mode PROVISIONED", 0},
+		{"shards provisioned", "mode: ON_DEMAND", "mode: PROVISIONED\n  shardCount: 0", "eventStream.shardCount", 23, "between 1 and 1000", 0},
+		{"stream retention", "retentionHours: 168", "retentionHours: 24", "eventStream.retentionHours", 23, "between 168 and 8760", 0},
+		{"partition key", "partitionKey: eventId", "partitionKey: random", "eventStream.partitionKey", 24, "eventId, accountId", 0},
+		{"stream name", "mode: ON_DEMAND", "mode: ON_DEMAND\n  streamName: 'a b'", "eventStream.streamName", 23, "Kinesis stream name", 0},
+		{"bus name default", "mode: ON_DEMAND", "mode: ON_DEMAND\n  busName: default", "eventStream.busName", 23, "custom bus", 0},
+		{"extra detail type", "mode: ON_DEMAND", "mode: ON_DEMAND\n  extraDetailTypes: ['']", "eventStream.extraDetailTypes[0]", 23, "detail-type", 0},
+		{"email", "emails: [soc@example.com]", "emails: [soc]", "alerts.emails[0]", 26, "email address", 0},
+		{"guardrail targets required", "  targets: [r-ab12]\n", "", "guardrails.targets", 27, "is required while guardrails are enabled", 0},
+		{"guardrail target", "targets: [r-ab12]", "targets: [o-a1b2c3d4e5]", "guardrails.targets[0]", 28, "root id", 0},
+		{"exempt principal", `exemptPrincipals: ["arn:aws:iam::*:role/BreakGlass"]`, `exemptPrincipals: ["*"]`, "guardrails.exemptPrincipals[0]", 29, "role ARN pattern", 0},
+		{"deployment mode", "mode: stacks", "mode: terraform", "deployment.mode", 31, "stacks, stackset", 0},
+		{"stackset without OUs", "mode: stacks", "mode: stackset", "deployment.organizationalUnits", 30, "required in stackset mode", 0},
+		{"stackset OU", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-1]", "deployment.organizationalUnits[0]", 32, "OU id", 0},
+		{"qualifier", "mode: stacks", "mode: stacks\n  qualifier: Not-Valid", "deployment.qualifier", 32, "bootstrap qualifier", 0},
+		{"tag key reserved", "team: security", "'aws:team': security", "tags.aws:team", 33, "reserved", 0},
+		{"tag value long", "team: security", "team: " + strings.Repeat("x", 257), "tags.team", 33, "at most 256", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("test.yaml", []byte(edit(t, tc.old, tc.new)))
+			if err == nil {
+				t.Fatalf("Load succeeded, want a problem at %s", tc.wantPath)
+			}
+			ps := problemsOf(t, err)
+			for _, p := range ps {
+				if p.Path == tc.wantPath {
+					if p.Line != tc.wantLine || !strings.Contains(p.Message, tc.wantInMsg) {
+						t.Errorf("problem = %q (line %d), want line %d and %q in the message", p.String(), p.Line, tc.wantLine, tc.wantInMsg)
+					}
+					if len(ps) != 1+tc.others {
+						t.Errorf("got %d problems, want only this one:\n%v", len(ps), err)
+					}
+					return
+				}
+			}
+			t.Errorf("no problem at %s; got:\n%v", tc.wantPath, err)
+		})
+	}
+}
+
+// TestMalformedFiles checks that structural problems are all reported at once, with lines.
+func TestMalformedFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // rendered problems, in order
+	}{
+		{"empty", "", []string{"the file is empty; start from examples/org.yaml"}},
+		{"only comments", "# nothing here\n", []string{"the file is empty; start from examples/org.yaml"}},
+		{"not YAML", "organization: [\n", []string{"line 1: the file is not valid YAML"}},
+		{"not a mapping", "- a\n- b\n", []string{"line 1: the file must be a mapping of settings"}},
+		{"two documents", base + "---\nhomeRegion: us-east-1\n", []string{"line 35: the file holds more than one YAML document"}},
+		{
+			"unknown keys, wrong types and bad values together",
+			edit(t, "homeRegion: eu-west-1\nregions: [eu-west-1, us-east-1]", "homeregion: eu-west-1\nregions: eu-west-1\nbogus: 1"),
+			[]string{
+				`line 5: homeregion is not a known setting; did you mean "homeRegion"?`,
+				`homeRegion is required: an AWS region such as eu-west-1`,
+				`line 6: regions must be a list, got "eu-west-1"`,
+				`line 7: bogus is not a known setting; expected one of organization, homeRegion`,
+			},
+		},
+		{
+			"wrong scalar types",
+			edit(t, "  retentionDays: 730\n", "  retentionDays: seven\n  transitionDays: [1]\n"),
+			[]string{`line 12: logArchive.retentionDays must be a whole number, got "seven"`, "line 13: logArchive.transitionDays must be a whole number"},
+		},
+		{"key set twice", edit(t, "homeRegion: eu-west-1", "homeRegion: eu-west-1\nhomeRegion: us-east-1"), []string{`line 6: the file is not valid YAML: mapping key "homeRegion" already defined`}},
+		{"mapping where a value belongs", edit(t, "homeRegion: eu-west-1", "homeRegion: {name: eu-west-1}"), []string{"line 5: homeRegion must be a single value, not a mapping"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("test.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatal("Load succeeded, want problems")
+			}
+			ps := problemsOf(t, err)
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, g := range got {
+					if strings.HasPrefix(g, w) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("missing problem %q; got:\n%s", w, strings.Join(got, "\n"))
+				}
+			}
+		})
+	}
+}
+
+func TestGuardrailsCanBeDisabled(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "  targets: [r-ab12]\n", "  enabled: false\n"))
+	if cfg.GuardrailsEnabled() {
+		t.Error("GuardrailsEnabled() = true, want false")
+	}
+	if _, err := Load("t", []byte(edit(t, "  targets: [r-ab12]\n", "  enabled: maybe\n"))); err == nil || !strings.Contains(err.Error(), "must be true or false") {
+		t.Errorf("enabled: maybe: error = %v, want 'must be true or false'", err)
+	}
+}
+
+func TestAnchorsAndAliases(t *testing.T) {
+	src := edit(t, "regions: [eu-west-1, us-east-1]", "regions: &all [eu-west-1, us-east-1]")
+	src = strings.Replace(src, "    regions: [eu-west-1]\n", "    regions: *all\n", 1)
+	cfg := mustLoad(t, src)
+	if got, want := cfg.Members[0].Regions, []string{"eu-west-1", "us-east-1"}; !cmp.Equal(got, want) {
+		t.Errorf("aliased member regions = %v, want %v", got, want)
+	}
+}
+
+func TestErrorRendering(t *testing.T) {
+	err := &Problems{Source: "org.yaml", List: []Problem{{Path: "homeRegion", Line: 3, Value: "mars", Message: "must be an AWS region"}}}
+	want := "config org.yaml has 1 problem:\n  line 3: homeRegion must be an AWS region, got \"mars\""
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestNames(t *testing.T) {
+	cfg := mustLoad(t, base)
+	tests := []struct{ got, want string }{
+		{cfg.OrganizationTrailARN(), "arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-organization"},
+		{cfg.LogArchiveBucketARN(), "arn:aws:s3:::trailguard-archive-222222222222-eu-west-1"},
+		{cfg.TrailKeyAliasARN(), "arn:aws:kms:eu-west-1:222222222222:alias/trailguard/organization-trail"},
+		{cfg.StreamARN(), "arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events"},
+		{cfg.ReceivingBusARN(), "arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"},
+		{cfg.CloudFormationExecutionRoleARN("222222222222", "eu-west-1"), "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-eu-west-1"},
+		{cfg.MemberStackName(cfg.Members[0], "us-east-1"), "trailguard-member-prod-us-east-1"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	gov := mustLoad(t, strings.NewReplacer("eu-west-1", "us-gov-west-1", "us-east-1", "us-gov-east-1").Replace(base))
+	if got := gov.LogArchiveBucketARN(); !strings.HasPrefix(got, "arn:aws-us-gov:s3:::") {
+		t.Errorf("GovCloud bucket ARN = %q, want the aws-us-gov partition", got)
+	}
+}

@@ -1,0 +1,15 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/trailguard/trailguard/config"
+)
+
+// NewManagementStack builds the management account's stack in the home region.
+func NewManagementStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
+	stack := newStack(scope, cfg, cfg.ManagementStackName(), cfg.Organization.ManagementAccount, cfg.HomeRegion,
+		"trailguard: organization trail of organization "+cfg.Organization.ID)
+	return stack
+}

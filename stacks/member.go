@@ -1,0 +1,15 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/trailguard/trailguard/config"
+)
+
+// NewMemberStack builds member account m's stack in region.
+func NewMemberStack(scope constructs.Construct, cfg *config.Config, m config.Member, region string) awscdk.Stack {
+	stack := newStack(scope, cfg, cfg.MemberStackName(m, region), m.ID, region,
+		"trailguard: local trail and real-time event forwarding of a member account")
+	return stack
+}

@@ -1,0 +1,15 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/trailguard/trailguard/config"
+)
+
+// NewSecurityStack builds the Security account's stack in the home region.
+func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
+	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
+		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID)
+	return stack
+}

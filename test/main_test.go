@@ -1,0 +1,143 @@
+// Package test is trailguard's one CDK test package.
+//
+// jsii starts one Node.js process per test binary and is not safe for concurrent use, so all
+// CDK tests live here, none calls t.Parallel, and TestMain synthesizes the example app once:
+// tests read its templates and compliance report from `example` instead of synthesizing again.
+//
+// How to write a test here:
+//   - whole-stack behaviour: golden files (golden_test.go); regenerate them with
+//     `UPDATE_GOLDEN=1 go test ./test/ -run TestGolden` and review the diff like code;
+//   - security-critical settings: fine-grained assertions on example.template(t, stackName),
+//     e.g. tmpl.resourcesOfType("AWS::S3::Bucket") and lookups with get(...);
+//   - construct-level misuse: build the construct in newTestStack(t) and check the panic
+//     message with mustPanic;
+//   - compliance: compliance_test.go requires zero unsuppressed findings for the example.
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/examples"
+	"github.com/trailguard/trailguard/stacks"
+)
+
+// repoRoot is the module root, relative to this package's directory.
+const repoRoot = ".."
+
+// example is the example org's app, synthesized once by TestMain.
+var example *synthesized
+
+func TestMain(m *testing.M) {
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test setup:", err)
+		code = 1
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	cfg, err := config.Load(examples.DefaultName, examples.Default)
+	if err != nil {
+		return 1, err
+	}
+	dir, err := os.MkdirTemp("", "trailguard-test-*")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(dir)
+	example, err = synthesize(cfg, dir)
+	if err != nil {
+		return 1, err
+	}
+	return m.Run(), nil
+}
+
+// synthesized is a synthesized app: its stacks, templates and compliance report.
+type synthesized struct {
+	cfg       *config.Config
+	stacks    *stacks.Stacks
+	outdir    string
+	templates map[string]template
+	report    *compliance.Report
+}
+
+// synthesize builds cfg's app as the cdk CLI would (cdk.json context, compliance gates) and
+// synthesizes it into outdir.
+func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
+	rules, err := guardRules()
+	if err != nil {
+		return nil, err
+	}
+	app, err := newApp(outdir)
+	if err != nil {
+		return nil, err
+	}
+	s := &synthesized{cfg: cfg, outdir: outdir, templates: map[string]template{}}
+	s.stacks = stacks.Build(app, cfg)
+	compliance.Apply(app, rules)
+	app.Synth(nil)
+	if s.report, err = compliance.Check(outdir); err != nil {
+		return nil, err
+	}
+	for _, st := range s.stacks.All() {
+		name := *st.StackName()
+		var t template
+		if err := readJSON(filepath.Join(outdir, *st.TemplateFile()), &t); err != nil {
+			return nil, err
+		}
+		s.templates[name] = t
+	}
+	return s, nil
+}
+
+// newApp returns an app with the cdk.json context, as `cdk synth` would build it, writing to
+// outdir. Without that context (feature flags) templates would differ from the CLI's.
+func newApp(outdir string) (awscdk.App, error) {
+	var cdkJSON struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := readJSON(filepath.Join(repoRoot, "cdk.json"), &cdkJSON); err != nil {
+		return nil, err
+	}
+	return awscdk.NewApp(&awscdk.AppProps{
+		Context:     &cdkJSON.Context,
+		Outdir:      jsii.String(outdir),
+		StackTraces: jsii.Bool(false),
+	}), nil
+}
+
+func guardRules() ([]*awscdk.ValidationRuleSource, error) {
+	return compliance.LoadGuardRules(os.DirFS(filepath.Join(repoRoot, compliance.GuardRulesDir)), compliance.GuardServices)
+}
+
+// template returns the synthesized template of the example stack named name.
+func (s *synthesized) template(t *testing.T, name string) template {
+	t.Helper()
+	tmpl, ok := s.templates[name]
+	if !ok {
+		t.Fatalf("no stack named %q; have %v", name, keys(s.templates))
+	}
+	return tmpl
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
