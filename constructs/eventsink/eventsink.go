@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 )
@@ -224,6 +225,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	s.streamKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
 	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.StreamProducerRoleName})
 	s.streamKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
@@ -254,7 +256,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	if props.RetentionHours != nil {
 		hours = *props.RetentionHours
 	}
-	s.stream = awskinesis.NewStream(s, jsii.String("Resource"), &awskinesis.StreamProps{
+	stream := awskinesis.NewStream(s, jsii.String("Resource"), &awskinesis.StreamProps{
 		StreamName:      props.StreamName,
 		StreamMode:      mode,
 		ShardCount:      shards,
@@ -263,6 +265,12 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		EncryptionKey:   s.streamKey,
 		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
 	})
+	s.stream = stream
+	cdknag.NagSuppressions_AddResourceSuppressions(stream, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-KDS3"),
+		Reason: jsii.String("A customer managed key is required: producers in other accounts of the organization cannot use the AWS managed aws/kinesis key (its policy cannot be changed), " +
+			"and the CMK's policy limits them to this stream (encryption context, kms:ViaService, organization and role name) and is retained with the stream."),
+	}}, jsii.Bool(true))
 	// Cross-account writes: only PutRecord(s), only the home-region forwarder role, only
 	// from the organization. Kinesis resource policies accept only stream actions.
 	policy := awskinesis.NewCfnResourcePolicy(s, jsii.String("StreamPolicy"), &awskinesis.CfnResourcePolicyProps{
@@ -290,6 +298,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	alertKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
 	allowServicesToUseKey(alertKey, account)
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
@@ -354,20 +363,27 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Description: jsii.String("trailguard: lets the receiving bus's rule put events on the Security stream"),
 		AssumedBy:   eventsPrincipal(busStreamRuleArn, account),
 	})
-	busStreamRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("PutRecords"),
-		Actions:   jsii.Strings("kinesis:PutRecord", "kinesis:PutRecords"),
-		Resources: &[]*string{s.stream.StreamArn()},
-	}))
-	busStreamRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("EncryptRecords"),
-		Actions:   jsii.Strings("kms:GenerateDataKey"),
-		Resources: &[]*string{s.streamKey.KeyArn()},
-		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
-			"kms:EncryptionContext:aws:kinesis:arn": s.stream.StreamArn(),
-		}},
-	}))
+	// A managed policy rather than an inline one (NIST 800-53 AC-6 and friends ask for it).
+	busStreamPolicy := awsiam.NewManagedPolicy(s, jsii.String("BusToStreamPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("trailguard: put events on the Security stream"),
+		Roles:       &[]awsiam.IRole{busStreamRole},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("PutRecords"),
+				Actions:   jsii.Strings("kinesis:PutRecord", "kinesis:PutRecords"),
+				Resources: &[]*string{s.stream.StreamArn()},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("EncryptRecords"),
+				Actions:   jsii.Strings("kms:GenerateDataKey"),
+				Resources: &[]*string{s.streamKey.KeyArn()},
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
+					"kms:EncryptionContext:aws:kinesis:arn": s.stream.StreamArn(),
+				}},
+			}),
+		},
+	})
 	busStreamDLQ := eventdlq.NewDeadLetterQueue(s, "BusToStreamDeadLetters", &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  alertKey,
 		SourceRuleArns: &[]*string{busStreamRuleArn},
@@ -390,7 +406,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		}},
 	})
 	// The role's policy must exist before EventBridge first tries to use it.
-	busStreamRule.Node().AddDependency(busStreamRole)
+	busStreamRule.Node().AddDependency(busStreamPolicy)
 
 	// --- Alerts: high-risk events from the organization (via the bus) and from the
 	// Security account itself (its own default bus). Each target has its own DLQ.
@@ -461,3 +477,20 @@ func (s *eventSink) Stream() awskinesis.IStream { return s.stream }
 func (s *eventSink) StreamKey() awskms.IKey     { return s.streamKey }
 func (s *eventSink) Bus() awsevents.IEventBus   { return s.bus }
 func (s *eventSink) AlertTopic() awssns.ITopic  { return s.alertTopic }
+
+// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
+// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
+// policy that this construct does not need.
+func denyGrantsToNonServices() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	})
+}
