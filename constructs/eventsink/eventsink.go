@@ -221,9 +221,14 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	// --- Stream key: the forwarders in member accounts encrypt through Kinesis with it.
 	s.streamKey = awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the Security event stream " + *props.StreamName),
-		Alias:             props.KeyAlias,
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// Member accounts find the key by this alias: it stays with the key.
+	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
+		AliasName:     props.KeyAlias,
+		TargetKey:     s.streamKey,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	s.streamKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
 	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.StreamProducerRoleName})
