@@ -162,8 +162,10 @@ func (p *EventSinkProps) validate() error {
 	}
 	if p.AlertEmails != nil {
 		for i, e := range *p.AlertEmails {
-			if e == nil || !emailRe.MatchString(*e) {
+			if e == nil {
 				errs = append(errs, fmt.Errorf("eventsink: AlertEmails[%d] must be an email address, got an empty value", i))
+			} else if !emailRe.MatchString(*e) {
+				errs = append(errs, fmt.Errorf("eventsink: AlertEmails[%d] must be an email address, got %q", i, *e))
 			}
 		}
 	}
