@@ -33,7 +33,10 @@ synth: deps ## synthesize every stack into cdk.out with the compliance gates (CO
 	rm -rf cdk.out
 	cdk synth --quiet $(CDK_CONFIG)
 
-test: deps ## run all tests (config, compliance gates, golden templates, CLI)
+test: deps ## vet and run all tests (config, compliance gates, golden templates, CLI)
+	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
 	go test ./...
 
 clean: ## remove generated output
