@@ -150,8 +150,8 @@ func NewOrgStackSet(scope constructs.Construct, id string, props *OrgStackSetPro
 			RetainStacksOnAccountRemoval: jsii.Bool(true),
 		},
 		// Queue operations instead of failing while another one runs (new accounts arrive at
-		// any time).
-		ManagedExecution: &awscloudformation.CfnStackSet_ManagedExecutionProperty{Active: jsii.Bool(true)},
+		// any time). The L1 types this property as "any", so it takes CloudFormation's casing.
+		ManagedExecution: map[string]any{"Active": true},
 		Capabilities:     jsii.Strings("CAPABILITY_NAMED_IAM"),
 		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
 			MaxConcurrentPercentage:    orDefault(props.MaxConcurrentPercentage, 25),
