@@ -245,6 +245,9 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	}
 	names := slices.Sorted(maps.Keys(x.state.Regions))
 	res.Regions = make([]RegionResult, len(names))
+	for _, name := range names {
+		x.observe(name, x.state.Regions[name], nil) // in order, before any region moves
+	}
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() { res.Regions[i] = x.exportRegion(ctx, name) })

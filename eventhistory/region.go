@@ -52,7 +52,6 @@ func (x *exporter) exportRegion(ctx context.Context, region string) (res RegionR
 	if rs.NextToken != "" {
 		rs.TokenResumes++
 	}
-	x.observe(region, rs, nil)
 
 	lastSave := time.Now()
 	save := func() error {
