@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -295,23 +296,23 @@ func TestHistoryExportMissingCredentials(t *testing.T) {
 // line again: the second run completes it, every event exactly once.
 func TestHistoryExportResume(t *testing.T) {
 	regions := []string{"eu-west-1", "us-east-1"}
-	failing := true
+	var failing atomic.Bool
 	srv := newServer(t, cloudtrailtest.Options{Regions: regions, Events: 400, Fault: func(r cloudtrailtest.Request) cloudtrailtest.Fault {
-		if failing && r.Region == "us-east-1" && r.Pages >= 3 {
+		if failing.Load() && r.Region == "us-east-1" && r.Pages >= 3 {
 			return cloudtrailtest.ExpiredToken
 		}
 		return cloudtrailtest.NoFault
 	}})
 	for _, format := range []string{"jsonl", "cloudtrail"} {
 		t.Run(format, func(t *testing.T) {
-			failing = true
+			failing.Store(true)
 			out := filepath.Join(t.TempDir(), "eh")
 			args := append([]string{"history", "export", "--out", out, "--start", "7d", "--format", format}, fast...)
 			r := runCommand(t, "", false, args...)
 			if r.code != exitFailed || !strings.Contains(r.stderr, "credentials expired") {
 				t.Fatalf("first run: exit code %d, stderr:\n%s", r.code, r.stderr)
 			}
-			failing = false
+			failing.Store(false)
 			srv.ExpireTokens()
 			// "7d" means another time now than in the first run: a resume keeps
 			// the first run's window instead of rejecting the flag.
