@@ -198,8 +198,9 @@ type Result struct {
 	// Start and End bound the exported time window.
 	Start, End time.Time
 	Lookup     *Lookup
-	// Resumed is set if an earlier run's checkpoint was continued.
-	Resumed bool
+	// Resumed is set if an earlier run's checkpoint was continued, and
+	// AlreadyComplete if that run had completed every region.
+	Resumed, AlreadyComplete bool
 	// Regions holds each region's outcome, ordered by name.
 	Regions []RegionResult
 }
@@ -248,8 +249,10 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	// Each region works on its own copy: the state's map is the checkpoint
 	// file's, which saves (writes) it while other regions run.
 	starts := make([]*checkpoint.Region, len(names))
+	res.AlreadyComplete = x.resumed
 	for i, name := range names {
 		starts[i] = x.state.Regions[name].Clone()
+		res.AlreadyComplete = res.AlreadyComplete && starts[i].Done
 		x.observe(name, starts[i], nil) // in order, before any region moves
 	}
 	var wg sync.WaitGroup

@@ -657,7 +657,7 @@ func TestResumeCompleteExport(t *testing.T) {
 	if got := srv.Stats("us-east-1").Requests; got != before {
 		t.Errorf("rerunning a complete export sent %d requests, want none", got-before)
 	}
-	if !res.Resumed || !res.Regions[0].Done || res.Regions[0].Events != 60 {
+	if !res.Resumed || !res.AlreadyComplete || !res.Regions[0].Done || res.Regions[0].Events != 60 {
 		t.Errorf("result %+v, want the complete export", res.Regions[0])
 	}
 }

@@ -211,7 +211,9 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 	for _, rr := range failed {
 		fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", rr.Region, rr.Err)
 	}
-	if !quiet {
+	if !quiet && res.AlreadyComplete {
+		fmt.Fprintf(e.stderr, "nothing to do: the export in %s is complete (%s events of %d regions)\n", res.Dir, group(res.Events()), len(res.Regions))
+	} else if !quiet {
 		window := fmt.Sprintf("%s to %s", res.Start.Format(time.RFC3339), res.End.Format(time.RFC3339))
 		if res.Lookup != nil {
 			window += ", " + res.Lookup.String()

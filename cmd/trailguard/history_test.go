@@ -322,6 +322,10 @@ func TestHistoryExportResume(t *testing.T) {
 			if r.code != exitOK || !strings.Contains(r.stderr, "exported (resumed) 800 events, 2 of 2 regions complete") {
 				t.Fatalf("second run: exit code %d, stderr:\n%s", r.code, r.stderr)
 			}
+			r = runCommand(t, "", false, args...)
+			if r.code != exitOK || !strings.Contains(r.stderr, "nothing to do: the export in "+out+" is complete (800 events of 2 regions)") {
+				t.Fatalf("third run: exit code %d, stderr:\n%s", r.code, r.stderr)
+			}
 			if format == "jsonl" {
 				for _, region := range regions {
 					if diff := cmp.Diff(ids(region, 400, nil), readIDs(t, filepath.Join(out, region+".jsonl"))); diff != "" {
@@ -416,6 +420,11 @@ func TestHistoryExportProgressBars(t *testing.T) {
 	quiet := runCommand(t, "", true, append([]string{"history", "export", "-q", "--out", filepath.Join(t.TempDir(), "eh")}, fast...)...)
 	if quiet.code != exitOK || quiet.stderr != "" {
 		t.Errorf("--quiet: exit code %d, stderr %q; want 0 and nothing", quiet.code, quiet.stderr)
+	}
+	// No bar was ever added: the display must still end.
+	newServer(t, cloudtrailtest.Options{DenyListRegions: true})
+	if r := runCommand(t, "", true, "history", "export", "--out", filepath.Join(t.TempDir(), "eh")); r.code != exitFailed {
+		t.Errorf("export without bars: exit code %d, want %d; stderr:\n%s", r.code, exitFailed, r.stderr)
 	}
 }
 
