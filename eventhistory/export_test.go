@@ -503,6 +503,35 @@ func TestResumeAfterCrash(t *testing.T) {
 	}
 }
 
+// TestResumeWithoutToken resumes a region whose events are all written but
+// whose checkpoint has no NextToken and is not done, as when writing the end
+// of the output failed: it must continue from the cursor, not from the end of
+// the window, and write nothing twice.
+func TestResumeWithoutToken(t *testing.T) {
+	srv := newServer(t, cloudtrailtest.Options{Events: 170})
+	opts := fastOptions(srv, t.TempDir(), "us-east-1")
+	if _, err := Export(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	state, err := checkpoint.Load(opts.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := state.Regions["us-east-1"]
+	r.Done, r.NextToken = false, ""
+	if err := checkpoint.Open(opts.Dir, state).Save("us-east-1", r); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Export(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExport(t, opts.Dir, JSONLines, map[string][]string{"us-east-1": wantIDs("us-east-1", 170, nil)})
+	if rr := res.Regions[0]; !rr.Done || rr.WindowResumes != 1 {
+		t.Errorf("result %+v, want done after one resume by window", rr)
+	}
+}
+
 type observerFunc func(Progress)
 
 func (f observerFunc) Observe(p Progress) { f(p) }

@@ -48,8 +48,14 @@ func (x *exporter) exportRegion(ctx context.Context, region string, rs *checkpoi
 		return res
 	}
 	defer w.Close()
-	if rs.NextToken != "" {
+	switch {
+	case rs.NextToken != "":
 		rs.TokenResumes++
+	case !rs.Cursor.IsZero() && rs.QueryEnd.After(rs.Cursor):
+		// Events were written but no token leads on from them (the last
+		// page's output could not be finished): continue from the cursor.
+		rs.QueryEnd = rs.Cursor
+		rs.WindowResumes++
 	}
 
 	lastSave := time.Now()
@@ -85,8 +91,11 @@ func (x *exporter) exportRegion(ctx context.Context, region string, rs *checkpoi
 		x.observe(region, rs, nil)
 		return nil
 	})
-	if res.Err != nil && !rs.Done {
-		// Keep what was written: the next run continues from here.
+	var torn *tornPageError
+	if res.Err != nil && !rs.Done && !errors.As(res.Err, &torn) {
+		// Keep what was written: the next run continues from here. Not after
+		// a page was half written: the last checkpoint stays, and the next
+		// run cuts the output back to it.
 		if err := save(); err != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("save checkpoint: %w", err))
 		}
@@ -136,7 +145,7 @@ func (x *exporter) pages(ctx context.Context, region string, rs *checkpoint.Regi
 				continue
 			}
 			if err := w.Append(record(ev), t); err != nil {
-				return fmt.Errorf("write event %s: %w", id, err)
+				return &tornPageError{fmt.Errorf("write event %s: %w", id, err)}
 			}
 			rs.Advance(id, t)
 		}
@@ -150,6 +159,14 @@ func (x *exporter) pages(ctx context.Context, region string, rs *checkpoint.Regi
 		}
 	}
 }
+
+// tornPageError is a failure in the middle of writing a page, after which
+// the region's state must not be checkpointed.
+type tornPageError struct{ err error }
+
+func (e *tornPageError) Error() string { return e.err.Error() }
+
+func (e *tornPageError) Unwrap() error { return e.err }
 
 func (x *exporter) observe(region string, rs *checkpoint.Region, err error) {
 	if x.opts.Observer == nil {

@@ -318,10 +318,10 @@ func (s *Server) lookupEvents(w http.ResponseWriter, req *http.Request) {
 }
 
 type apiEvent struct {
-	EventId         string
+	EventID         string `json:"EventId"`
 	EventName       string
 	ReadOnly        string
-	AccessKeyId     string
+	AccessKeyID     string `json:"AccessKeyId"`
 	EventTime       float64
 	EventSource     string
 	Username        string
@@ -460,10 +460,10 @@ func (s *Server) event(regionName string, i int) apiEvent {
 		`"recipientAccountId":"%[2]s","eventCategory":"Management"}`,
 		k.user, Account, t.Format(time.RFC3339), k.source, k.name, regionName, id, k.readOnly)
 	return apiEvent{
-		EventId:         id,
+		EventID:         id,
 		EventName:       k.name,
 		ReadOnly:        strconv.FormatBool(k.readOnly),
-		AccessKeyId:     "ASIAEXAMPLEKEY",
+		AccessKeyID:     "ASIAEXAMPLEKEY",
 		EventTime:       float64(t.Unix()),
 		EventSource:     k.source,
 		Username:        k.user,
