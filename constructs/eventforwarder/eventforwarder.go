@@ -276,9 +276,11 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 	})
 	keysOfStreamAccount := fmt.Sprintf("arn:%s:kms:%s:%s:key/*", dst.partition, dst.region, dst.account)
 	// Managed policies rather than inline ones (NIST 800-53 AC-6 and friends ask for it).
+	// Named like the role, so the guardrails can protect it by ARN.
 	streamPolicy := awsiam.NewManagedPolicy(f, jsii.String("StreamRolePolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("trailguard: put this account's events on the Security stream"),
-		Roles:       &[]awsiam.IRole{streamRole},
+		ManagedPolicyName: join(jsii.String(StreamRoleNamePrefix), region),
+		Description:       jsii.String("trailguard: put this account's events on the Security stream"),
+		Roles:             &[]awsiam.IRole{streamRole},
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("PutRecords"),
@@ -336,8 +338,9 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		AssumedBy:   eventsPrincipal(account, busRuleArn, highRiskRuleArn),
 	})
 	busPolicy := awsiam.NewManagedPolicy(f, jsii.String("BusRolePolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("trailguard: put this account's events on the Security account's receiving bus"),
-		Roles:       &[]awsiam.IRole{busRole},
+		ManagedPolicyName: join(jsii.String(BusRoleNamePrefix), region),
+		Description:       jsii.String("trailguard: put this account's events on the Security account's receiving bus"),
+		Roles:             &[]awsiam.IRole{busRole},
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PutEvents"),
 			Actions:   jsii.Strings("events:PutEvents"),

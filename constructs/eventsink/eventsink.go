@@ -366,14 +366,17 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	if props.PartitionKeyPath != nil {
 		partitionKey = *props.PartitionKeyPath
 	}
+	// Named (like its policy) so the guardrails can protect it by ARN.
 	busStreamRole := awsiam.NewRole(s, jsii.String("BusToStreamRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(ResourcePrefix + "bus-to-stream"),
 		Description: jsii.String("trailguard: lets the receiving bus's rule put events on the Security stream"),
 		AssumedBy:   eventsPrincipal(busStreamRuleArn, account),
 	})
 	// A managed policy rather than an inline one (NIST 800-53 AC-6 and friends ask for it).
 	busStreamPolicy := awsiam.NewManagedPolicy(s, jsii.String("BusToStreamPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("trailguard: put events on the Security stream"),
-		Roles:       &[]awsiam.IRole{busStreamRole},
+		ManagedPolicyName: jsii.String(ResourcePrefix + "bus-to-stream"),
+		Description:       jsii.String("trailguard: put events on the Security stream"),
+		Roles:             &[]awsiam.IRole{busStreamRole},
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("PutRecords"),
