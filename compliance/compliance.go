@@ -100,6 +100,30 @@ func Apply(app awscdk.App, guardRules []*awscdk.ValidationRuleSource) {
 	}))
 }
 
+// Suppress records a deliberate exception to the cdk-nag rules ids for scope and everything
+// below it. reason is shown in the report; it must convince a security reviewer.
+func Suppress(scope constructs.IConstruct, reason string, ids ...string) {
+	s := make([]*cdknag.NagPackSuppression, len(ids))
+	for i, id := range ids {
+		s[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &s, jsii.Bool(true))
+}
+
+// SuppressMatching records a deliberate exception to those findings of the cdk-nag rule id,
+// for scope and everything below it, that match one of patterns (ECMA-262 regular
+// expressions over cdk-nag's finding ids, e.g. "Resource::arn:aws:logs:...:log-stream:x*" for
+// AwsSolutions-IAM5). Other findings of the rule still fail the gate.
+func SuppressMatching(scope constructs.IConstruct, id, reason string, patterns ...string) {
+	appliesTo := make([]any, len(patterns))
+	for i, p := range patterns {
+		appliesTo[i] = &cdknag.RegexAppliesTo{Regex: jsii.String("/" + p + "/")} // cdk-nag wants /regex/flags
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String(id), Reason: jsii.String(reason), AppliesTo: &appliesTo,
+	}}, jsii.Bool(true))
+}
+
 // guardNamespace is the namespace aws-cdk-lib gives the CloudFormationValidatePlugin's rules
 // in acknowledgement ids.
 const guardNamespace = "CloudFormation-Validate::"
