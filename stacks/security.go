@@ -11,5 +11,6 @@ import (
 func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID)
+	addLogArchive(stack, cfg)
 	return stack
 }
