@@ -14,10 +14,13 @@ export CDK_DISABLE_VERSION_CHECK := true
 # Silence jsii's "untested Node version" notice only for versions this project pins.
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
+# Lints the CI workflow template users copy (pinned, fetched through the Go module proxy).
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
 CONFIG ?=
 CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
 
-.PHONY: help deps synth test bench plan clean
+.PHONY: help deps lint synth test bench plan clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -33,7 +36,13 @@ synth: deps ## synthesize every stack into cdk.out with the compliance gates (CO
 	rm -rf cdk.out
 	cdk synth --quiet $(CDK_CONFIG)
 
-test: deps ## run all tests (config, compliance gates, golden templates, CLI)
+lint: ## gofmt, go vet and actionlint
+	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	go run $(ACTIONLINT) .github/workflows/*.yml
+
+test: deps lint ## lint and run all tests (config, golden templates, compliance gates, CLI)
 	go test ./...
 
 clean: ## remove generated output

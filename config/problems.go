@@ -39,7 +39,7 @@ func (p Problem) String() string {
 type Problems struct {
 	// Source names the file, e.g. "examples/org.yaml".
 	Source string
-	// List holds the problems in line order.
+	// List holds the problems in line order, those about missing settings last.
 	List []Problem
 }
 
@@ -66,6 +66,13 @@ func (ps *Problems) err() error {
 	if len(ps.List) == 0 {
 		return nil
 	}
-	sort.SliceStable(ps.List, func(i, j int) bool { return ps.List[i].Line < ps.List[j].Line })
+	// In file order; problems about settings missing from the file come last.
+	sort.SliceStable(ps.List, func(i, j int) bool {
+		li, lj := ps.List[i].Line, ps.List[j].Line
+		if li == 0 || lj == 0 {
+			return lj == 0 && li != 0
+		}
+		return li < lj
+	})
 	return ps
 }

@@ -11,5 +11,6 @@ import (
 func NewMemberStack(scope constructs.Construct, cfg *config.Config, m config.Member, region string) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.MemberStackName(m, region), m.ID, region,
 		"trailguard: local trail and real-time event forwarding of a member account")
+	addMemberLogging(stack, cfg)
 	return stack
 }

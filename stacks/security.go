@@ -12,5 +12,6 @@ func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Sta
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID)
 	addLogArchive(stack, cfg)
+	addEventSink(stack, cfg)
 	return stack
 }

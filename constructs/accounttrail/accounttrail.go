@@ -1,0 +1,383 @@
+// Package accounttrail provides a member account's local CloudTrail trail: multi-region, with
+// log file validation, KMS-encrypted, delivering to a hardened in-account bucket (and,
+// optionally, to CloudWatch Logs). It is the account's own copy of its API activity, for its
+// own debugging, next to the organization trail in the Security account.
+//
+// Names and policies are built from AWS::AccountId and AWS::Region, so the same template
+// serves every member account.
+package accounttrail
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trailguard/trailguard/compliance"
+)
+
+// Bucket name prefixes; the account id and region follow. They start with "trailguard-", so
+// the alert pattern recognises changes to the buckets.
+const (
+	BucketNamePrefix          = "trailguard-local-"
+	AccessLogBucketNamePrefix = "trailguard-local-access-logs-"
+)
+
+// AccountTrailProps configures an AccountTrail.
+type AccountTrailProps struct {
+	// TrailName is the trail's name.
+	// Default: "trailguard-local".
+	TrailName *string
+	// RetentionDays is how long the bucket keeps log objects (and their noncurrent
+	// versions) before lifecycle expiry.
+	// Default: 365.
+	RetentionDays *float64
+	// AccessLogRetentionDays is how long the access-log bucket keeps server access logs.
+	// Default: RetentionDays.
+	AccessLogRetentionDays *float64
+	// CloudWatchLogs also delivers the trail to a KMS-encrypted log group.
+	// Default: false.
+	CloudWatchLogs *bool
+	// LogGroupRetentionDays is the log group's retention when CloudWatchLogs is true, one of
+	// the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 3653).
+	// Default: 365.
+	LogGroupRetentionDays *float64
+}
+
+// logRetentionDays are the retention values CloudWatch Logs accepts.
+var logRetentionDays = []float64{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var trailNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
+
+func (p *AccountTrailProps) validate() error {
+	if p == nil {
+		return nil // every prop has a default
+	}
+	var errs []error
+	if n := p.TrailName; n != nil && !*awscdk.Token_IsUnresolved(n) && !trailNameRe.MatchString(*n) {
+		errs = append(errs, fmt.Errorf("accounttrail: TrailName must be 3-128 letters, digits, periods, underscores and hyphens, starting with a letter or digit, got %q", *n))
+	}
+	days := func(field string, v *float64) {
+		if v != nil && (*v < 1 || *v > 36500 || *v != float64(int(*v))) {
+			errs = append(errs, fmt.Errorf("accounttrail: %s must be a whole number of days from 1 to 36500, got %v", field, *v))
+		}
+	}
+	days("RetentionDays", p.RetentionDays)
+	days("AccessLogRetentionDays", p.AccessLogRetentionDays)
+	if r := p.LogGroupRetentionDays; r != nil {
+		if p.CloudWatchLogs == nil || !*p.CloudWatchLogs {
+			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays only applies with CloudWatchLogs true, got %v without it", *r))
+		} else if !slices.Contains(logRetentionDays, *r) {
+			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays must be one of %v, got %v", logRetentionDays, *r))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AccountTrail is a member account's local trail and its bucket.
+type AccountTrail interface {
+	constructs.Construct
+	// Trail is the CloudTrail trail.
+	Trail() awscloudtrail.CfnTrail
+	// Bucket receives the trail's log files.
+	Bucket() awss3.IBucket
+	// AccessLogBucket receives the log bucket's server access logs.
+	AccessLogBucket() awss3.IBucket
+	// Key encrypts the log files (and the log group); readers need kms:Decrypt on it.
+	Key() awskms.IKey
+	// LogGroup is the CloudWatch Logs group, or nil without CloudWatchLogs.
+	LogGroup() awslogs.ILogGroup
+}
+
+type accountTrail struct {
+	constructs.Construct
+	trail     awscloudtrail.CfnTrail
+	bucket    awss3.Bucket
+	accessLog awss3.Bucket
+	key       awskms.Key
+	logGroup  awslogs.LogGroup
+}
+
+// NewAccountTrail creates the trail (child "Resource"), its key, bucket and access-log bucket.
+// It panics with a descriptive error if props are invalid.
+func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailProps) AccountTrail {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	if props == nil {
+		props = &AccountTrailProps{}
+	}
+	name := "trailguard-local"
+	if props.TrailName != nil {
+		name = *props.TrailName
+	}
+	retention := 365.0
+	if props.RetentionDays != nil {
+		retention = *props.RetentionDays
+	}
+	accessRetention := retention
+	if props.AccessLogRetentionDays != nil {
+		accessRetention = *props.AccessLogRetentionDays
+	}
+	cwl := props.CloudWatchLogs != nil && *props.CloudWatchLogs
+
+	a := &accountTrail{}
+	constructs.NewConstruct_Override(a, scope, jsii.String(id))
+
+	partition, region, account := awscdk.Aws_PARTITION(), awscdk.Aws_REGION(), awscdk.Aws_ACCOUNT_ID()
+	join := func(parts ...*string) *string { return awscdk.Fn_Join(jsii.String(""), &parts) }
+	trailArn := join(jsii.String("arn:"), partition, jsii.String(":cloudtrail:"), region, jsii.String(":"), account, jsii.String(":trail/"+name))
+	cloudtrail := awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)
+	fromTrail := map[string]any{"aws:SourceArn": trailArn}
+
+	// --- Key. SSE-KMS with a customer managed key rather than SSE-S3: reading the logs
+	// then needs kms:Decrypt as well as s3:GetObject (a second, auditable gate), CloudTrail
+	// encrypts each log file under the trail's own encryption context, and Security Hub
+	// CloudTrail.2 asks for it. The policy names the account by pseudo parameter so the
+	// template is the same in every account.
+	a.key = awskms.NewKey(a, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the local trail " + name),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AllowAccountAdministration"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(join(jsii.String("arn:"), partition, jsii.String(":iam::"), account, jsii.String(":root")))},
+				Actions:    jsii.Strings("kms:*"),
+				Resources:  jsii.Strings("*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AllowCloudTrailToEncryptLogs"),
+				Principals: &[]awsiam.IPrincipal{cloudtrail},
+				Actions:    jsii.Strings("kms:GenerateDataKey*"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"aws:SourceArn": trailArn,
+					"kms:EncryptionContext:aws:cloudtrail:arn": trailArn,
+				}},
+			}),
+			// With S3 Bucket Keys, CloudTrail also decrypts the bucket-level data key.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AllowCloudTrailToUseBucketKeys"),
+				Principals: &[]awsiam.IPrincipal{cloudtrail},
+				Actions:    jsii.Strings("kms:Decrypt", "kms:DescribeKey"),
+				Resources:  jsii.Strings("*"),
+				Conditions: &map[string]any{"StringEquals": fromTrail},
+			}),
+			denyGrantsToNonServices(),
+		}}),
+	})
+
+	// --- Access-log bucket: SSE-S3, the only encryption S3 server access logging delivers to.
+	a.accessLog = awss3.NewBucket(a, jsii.String("AccessLogBucket"), &awss3.BucketProps{
+		BucketName:        join(jsii.String(AccessLogBucketNamePrefix), account, jsii.String("-"), region),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules:    expiry(accessRetention),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+
+	// --- Log bucket.
+	a.bucket = awss3.NewBucket(a, jsii.String("Bucket"), &awss3.BucketProps{
+		BucketName:        join(jsii.String(BucketNamePrefix), account, jsii.String("-"), region),
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     a.key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		Versioned:         jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules:    expiry(retention),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// Access logging is set on the L1 with a delivery statement written here: the L2's
+	// ServerAccessLogsBucket writes the stack's account id into the policy, and the template
+	// must be the same in every account.
+	const accessLogPrefix = "trail-bucket/"
+	a.bucket.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
+		DestinationBucketName: a.accessLog.BucketName(),
+		LogFilePrefix:         jsii.String(accessLogPrefix),
+	})
+	a.accessLog.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowServerAccessLogDelivery"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logging.s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{join(a.accessLog.BucketArn(), jsii.String("/"+accessLogPrefix+"*"))},
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:SourceArn": a.bucket.BucketArn()},
+			"StringEquals": map[string]any{"aws:SourceAccount": account},
+		},
+	}))
+	a.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudTrailAclCheck"),
+		Principals: &[]awsiam.IPrincipal{cloudtrail},
+		Actions:    jsii.Strings("s3:GetBucketAcl"),
+		Resources:  &[]*string{a.bucket.BucketArn()},
+		Conditions: &map[string]any{"StringEquals": fromTrail},
+	}))
+	a.bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudTrailWrite"),
+		Principals: &[]awsiam.IPrincipal{cloudtrail},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{join(a.bucket.BucketArn(), jsii.String("/AWSLogs/"), account, jsii.String("/*"))},
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"aws:SourceArn": trailArn,
+			"s3:x-amz-acl":  "bucket-owner-full-control",
+		}},
+	}))
+	// RETAIN on a bucket does not keep its policy: keep both explicitly.
+	for _, b := range []awss3.Bucket{a.bucket, a.accessLog} {
+		b.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	}
+
+	suppressBucketFindings(a.bucket, a.accessLog)
+
+	// --- Optional CloudWatch Logs delivery.
+	var cwlGroupArn, cwlRoleArn *string
+	var cwlRole awsiam.Role
+	if cwl {
+		logRetention := 365.0
+		if props.LogGroupRetentionDays != nil {
+			logRetention = *props.LogGroupRetentionDays
+		}
+		a.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AllowCloudWatchLogsOfThisAccount"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(join(jsii.String("logs."), region, jsii.String(".amazonaws.com")), nil)},
+			Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": join(jsii.String("arn:"), partition, jsii.String(":logs:"), region, jsii.String(":"), account, jsii.String(":log-group:*")),
+			}},
+		}), jsii.Bool(true))
+		a.logGroup = awslogs.NewLogGroup(a, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+			EncryptionKey: a.key,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+		// The L2 takes an enum; the L1 takes the number of days.
+		a.logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(logRetention))
+		cwlRole = awsiam.NewRole(a, jsii.String("LogsRole"), &awsiam.RoleProps{
+			Description: jsii.String("trailguard: lets the local trail deliver to its CloudWatch Logs group"),
+			AssumedBy: cloudtrail.WithConditions(&map[string]any{
+				"StringEquals": map[string]any{"aws:SourceArn": trailArn},
+			}),
+		})
+		cwlRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DeliverToLogGroup"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: &[]*string{join(jsii.String("arn:"), partition, jsii.String(":logs:"), region, jsii.String(":"), account, jsii.String(":log-group:"), a.logGroup.LogGroupName(), jsii.String(":log-stream:*"))},
+		}))
+		cwlGroupArn, cwlRoleArn = a.logGroup.LogGroupArn(), cwlRole.RoleArn()
+	}
+
+	// --- Trail.
+	a.trail = awscloudtrail.NewCfnTrail(a, jsii.String("Resource"), &awscloudtrail.CfnTrailProps{
+		TrailName:                  jsii.String(name),
+		S3BucketName:               a.bucket.BucketName(),
+		KmsKeyId:                   a.key.KeyArn(),
+		IsLogging:                  jsii.Bool(true),
+		IsMultiRegionTrail:         jsii.Bool(true),
+		IncludeGlobalServiceEvents: jsii.Bool(true),
+		EnableLogFileValidation:    jsii.Bool(true),
+		CloudWatchLogsLogGroupArn:  cwlGroupArn,
+		CloudWatchLogsRoleArn:      cwlRoleArn,
+	})
+	// CloudTrail checks its bucket and key permissions when the trail is created.
+	a.trail.Node().AddDependency(a.bucket.Policy())
+	if cwlRole != nil {
+		a.trail.Node().AddDependency(cwlRole)
+	} else {
+		const reason = "CloudWatch Logs delivery of the local trail is an option (accountTrail.cloudWatchLogs), off by default: every API call of the account already " +
+			"reaches the Security account's Kinesis stream within seconds through the event forwarder, where alerting and monitoring happen, and the organization trail keeps the archive."
+		nag(a.trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
+		compliance.Acknowledge(a.trail, "cloud_trail_cloud_watch_logs_enabled_check", reason)
+	}
+	return a
+}
+
+// suppressBucketFindings records, next to the buckets, why the findings that remain on them
+// are deliberate.
+func suppressBucketFindings(bucket, accessLog awss3.Bucket) {
+	both := []awss3.Bucket{bucket, accessLog}
+	const replication = "The local trail is the account's second copy by design: the organization trail delivers the same events to the Object Lock archive in the Security account " +
+		"(another account and failure domain). Replicating the local copy would add a third copy and cost without protecting anything the archive does not."
+	const notifications = "Nothing consumes object notifications from these log buckets: the real-time path is the event forwarder (CloudTrail events to the Security stream), " +
+		"and changes to the buckets themselves are CloudTrail management events that raise alerts."
+	for _, b := range both {
+		nag(b, replication, "NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
+		compliance.Acknowledge(b, "s3_event_notifications_enabled_check", notifications)
+	}
+	compliance.Acknowledge(bucket, "s3_bucket_object_lock_enabled_check",
+		"The tamper-proof copy is the Object Lock archive in the Security account (organization trail). The local bucket is the account's own working copy; "+
+			"Object Lock would stop the account from ever expiring it early, and its deletion or policy changes raise alerts. Versioning keeps overwritten or deleted log files for 30 days.")
+
+	const sseS3 = "S3 server access logging delivers only to target buckets with SSE-S3 (AES256) default encryption, not SSE-KMS."
+	nag(accessLog, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
+	compliance.Acknowledge(accessLog, "s3_bucket_default_encryption_kms_check", sseS3)
+	compliance.Acknowledge(accessLog, "s3_bucket_logging_enabled_check",
+		"This is the access-log bucket: logging its own accesses into itself would loop, and into another bucket would only move the question. Its data events are covered by CloudTrail.")
+	compliance.Acknowledge(accessLog, "s3_bucket_object_lock_enabled_check",
+		"S3 server access logs cannot be delivered to a bucket with Object Lock default retention.")
+}
+
+// nag suppresses the cdk-nag rules ids on c and its children with reason.
+func nag(c constructs.IConstruct, reason string, ids ...string) {
+	s := make([]*cdknag.NagPackSuppression, len(ids))
+	for i, id := range ids {
+		s[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
+}
+
+// expiry is the lifecycle of a log bucket: objects and their noncurrent versions expire
+// after days; abandoned uploads are cleaned up.
+func expiry(days float64) *[]*awss3.LifecycleRule {
+	return &[]*awss3.LifecycleRule{{
+		Id:                                  jsii.String("expire-logs"),
+		Enabled:                             jsii.Bool(true),
+		Expiration:                          awscdk.Duration_Days(jsii.Number(days)),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+	}}
+}
+
+func (a *accountTrail) Trail() awscloudtrail.CfnTrail  { return a.trail }
+func (a *accountTrail) Bucket() awss3.IBucket          { return a.bucket }
+func (a *accountTrail) AccessLogBucket() awss3.IBucket { return a.accessLog }
+func (a *accountTrail) Key() awskms.IKey               { return a.key }
+
+func (a *accountTrail) LogGroup() awslogs.ILogGroup {
+	if a.logGroup == nil {
+		return nil
+	}
+	return a.logGroup
+}
+
+// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
+// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
+// policy that this construct does not need.
+func denyGrantsToNonServices() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	})
+}

@@ -1,0 +1,23 @@
+package eventdlq_test
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/eventdlq"
+)
+
+// A dead-letter queue for the targets of one rule; pass Queue().QueueArn() as the target's
+// DeadLetterConfig.
+func ExampleNewDeadLetterQueue() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	dlq := eventdlq.NewDeadLetterQueue(stack, "DeadLetters", &eventdlq.DeadLetterQueueProps{
+		EncryptionKey:  key,
+		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
+	})
+	_ = dlq.Queue().QueueArn()
+	app.Synth(nil)
+}

@@ -1,0 +1,503 @@
+// Package eventsink provides the Security account's end of trailguard's real-time leg: the
+// CMK-encrypted Kinesis stream that receives every CloudTrail API-call and console sign-in
+// event of the organization, the receiving event bus for the regions that cannot deliver to
+// the stream directly, and the alert rules that send high-risk events to an encrypted SNS
+// topic.
+//
+// Event flow and the exactly-once argument (see docs/realtime-leg.md):
+//
+//   - Member accounts in the home region put every event on the stream directly (a
+//     cross-account, same-region Kinesis target). They also send the high-risk subset to the
+//     receiving bus, only so that the alert rule sees it.
+//   - Member accounts in other regions send every event to the receiving bus.
+//   - The bus's stream rule matches events whose region is not the home region, so the
+//     high-risk copies of home-region events never reach the stream a second time.
+//   - The alert rule on the bus matches high-risk events from every region.
+package eventsink
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trailguard/trailguard/constructs/eventdlq"
+)
+
+// Stream capacity modes.
+const (
+	// ModeOnDemand scales the stream automatically.
+	ModeOnDemand = "ON_DEMAND"
+	// ModeProvisioned uses a fixed number of shards.
+	ModeProvisioned = "PROVISIONED"
+)
+
+// Partition key paths (JSONPath into the EventBridge event).
+const (
+	// PartitionKeyEventID spreads records evenly over the shards.
+	PartitionKeyEventID = "$.id"
+	// PartitionKeyAccount keeps each account's records in order on one shard.
+	PartitionKeyAccount = "$.account"
+)
+
+// Retry policy of every trailguard EventBridge target: the maxima EventBridge allows, so a
+// target outage of up to a day loses nothing before the dead-letter queue takes over.
+const (
+	MaxRetryAttempts  = 185
+	MaxEventAgeSecond = 86400
+)
+
+// Names of the rules the sink creates. They start with ResourcePrefix, so the alert pattern
+// recognises changes to them.
+const (
+	BusStreamRuleName = ResourcePrefix + "bus-to-stream"
+	BusAlertRuleName  = ResourcePrefix + "alerts"
+	OwnAlertRuleName  = ResourcePrefix + "security-account-alerts"
+)
+
+// EventSinkProps configures an EventSink.
+type EventSinkProps struct {
+	// OrganizationId is the organization whose forwarders may write, e.g. "o-a1b2c3d4e5".
+	// Required.
+	OrganizationId *string
+	// StreamName is the Kinesis stream's name. Required.
+	StreamName *string
+	// BusName is the receiving custom event bus's name. Required.
+	BusName *string
+	// KeyAlias is the stream key's alias, by which member accounts refer to the key.
+	// Required, e.g. "alias/trailguard/security-events".
+	KeyAlias *string
+	// StreamProducerRoleName is the name of the role that member accounts' home-region
+	// forwarders use to put records on the stream. The stream and key policies allow it in
+	// any account of the organization. Required.
+	StreamProducerRoleName *string
+	// BusSenderRoleNamePattern is the name pattern (IAM wildcards) of the roles member
+	// accounts' forwarders use to put events on the receiving bus. Required.
+	BusSenderRoleNamePattern *string
+	// Mode is ModeOnDemand or ModeProvisioned.
+	// Default: ModeOnDemand.
+	Mode *string
+	// ShardCount is the number of shards in ModeProvisioned.
+	// Default: 1.
+	ShardCount *float64
+	// RetentionHours is the stream retention, 168 (7 days) to 8760 (365 days).
+	// Default: 168.
+	RetentionHours *float64
+	// PartitionKeyPath is the JSONPath of the record partition key for events the bus puts
+	// on the stream; use the same as the forwarders.
+	// Default: PartitionKeyEventID.
+	PartitionKeyPath *string
+	// AlertEmails are subscribed to the alert topic; each must confirm the subscription.
+	// Default: none.
+	AlertEmails *[]*string
+}
+
+var (
+	orgIDRe       = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	streamNameRe  = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	busNameRe     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	aliasRe       = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
+	roleNameRe    = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	rolePatternRe = regexp.MustCompile(`^[A-Za-z0-9+=,.@_*?-]{1,64}$`)
+	emailRe       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+func (p *EventSinkProps) validate() error {
+	if p == nil {
+		return errors.New("eventsink: props are required")
+	}
+	var errs []error
+	check := func(field string, v *string, re *regexp.Regexp, want string) {
+		switch {
+		case v == nil || *v == "":
+			errs = append(errs, fmt.Errorf("eventsink: %s is required: %s", field, want))
+		case *awscdk.Token_IsUnresolved(v):
+		case !re.MatchString(*v):
+			errs = append(errs, fmt.Errorf("eventsink: %s must be %s, got %q", field, want, *v))
+		}
+	}
+	check("OrganizationId", p.OrganizationId, orgIDRe, "an organization id matching o-[a-z0-9]{10,32}")
+	check("StreamName", p.StreamName, streamNameRe, "a Kinesis stream name (1-128 letters, digits, _ . -)")
+	check("BusName", p.BusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)")
+	if p.BusName != nil && *p.BusName == "default" {
+		errs = append(errs, errors.New(`eventsink: BusName must name a custom bus, got "default": the default bus is not opened to the organization`))
+	}
+	check("KeyAlias", p.KeyAlias, aliasRe, "a KMS alias name such as alias/trailguard/security-events")
+	if p.KeyAlias != nil && len(*p.KeyAlias) > 10 && (*p.KeyAlias)[:10] == "alias/aws/" {
+		errs = append(errs, fmt.Errorf("eventsink: KeyAlias must not start with alias/aws/ (reserved for AWS managed keys), got %q", *p.KeyAlias))
+	}
+	check("StreamProducerRoleName", p.StreamProducerRoleName, roleNameRe, "an IAM role name")
+	check("BusSenderRoleNamePattern", p.BusSenderRoleNamePattern, rolePatternRe, "an IAM role name pattern such as trailguard-forwarder-bus-*")
+	mode := ModeOnDemand
+	if p.Mode != nil {
+		mode = *p.Mode
+	}
+	switch mode {
+	case ModeOnDemand:
+		if p.ShardCount != nil {
+			errs = append(errs, fmt.Errorf("eventsink: ShardCount only applies to Mode %s, got %v with Mode %s", ModeProvisioned, *p.ShardCount, mode))
+		}
+	case ModeProvisioned:
+		if p.ShardCount != nil && (*p.ShardCount < 1 || *p.ShardCount != float64(int(*p.ShardCount))) {
+			errs = append(errs, fmt.Errorf("eventsink: ShardCount must be a whole number of at least 1, got %v", *p.ShardCount))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("eventsink: Mode must be %s or %s, got %q", ModeOnDemand, ModeProvisioned, mode))
+	}
+	if h := p.RetentionHours; h != nil && (*h < 168 || *h > 8760 || *h != float64(int(*h))) {
+		errs = append(errs, fmt.Errorf("eventsink: RetentionHours must be a whole number from 168 (Security Hub Kinesis.3) to 8760, got %v", *h))
+	}
+	if k := p.PartitionKeyPath; k != nil && (len(*k) < 3 || (*k)[:2] != "$.") {
+		errs = append(errs, fmt.Errorf("eventsink: PartitionKeyPath must be a JSONPath into the event such as %s or %s, got %q", PartitionKeyEventID, PartitionKeyAccount, *k))
+	}
+	if p.AlertEmails != nil {
+		for i, e := range *p.AlertEmails {
+			if e == nil {
+				errs = append(errs, fmt.Errorf("eventsink: AlertEmails[%d] must be an email address, got an empty value", i))
+			} else if !emailRe.MatchString(*e) {
+				errs = append(errs, fmt.Errorf("eventsink: AlertEmails[%d] must be an email address, got %q", i, *e))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// EventSink is the Security account's stream, receiving bus and alerting.
+type EventSink interface {
+	constructs.Construct
+	// Stream is the Kinesis stream every forwarded event lands on.
+	Stream() awskinesis.IStream
+	// StreamKey encrypts the stream; consumers need kms:Decrypt on it.
+	StreamKey() awskms.IKey
+	// Bus is the receiving event bus.
+	Bus() awsevents.IEventBus
+	// AlertTopic receives high-risk events and the dead-letter queue alarms.
+	AlertTopic() awssns.ITopic
+}
+
+type eventSink struct {
+	constructs.Construct
+	stream     awskinesis.Stream
+	streamKey  awskms.Key
+	bus        awsevents.IEventBus
+	alertTopic awssns.Topic
+}
+
+// NewEventSink creates the sink. The stream is the child "Resource". It panics with a
+// descriptive error if props are invalid.
+func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) EventSink {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	s := &eventSink{}
+	constructs.NewConstruct_Override(s, scope, jsii.String(id))
+	stack := awscdk.Stack_Of(s)
+	partition, region, account := stack.Partition(), stack.Region(), stack.Account()
+
+	streamArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), partition, jsii.String(":kinesis:"), region, jsii.String(":"), account, jsii.String(":stream/"), props.StreamName,
+	})
+	ruleArn := func(bus, name string) *string {
+		path := "rule/" + name
+		if bus != "" {
+			path = "rule/" + bus + "/" + name
+		}
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":" + path),
+		})
+	}
+	busStreamRuleArn := ruleArn(*props.BusName, BusStreamRuleName)
+	alertRuleArns := &[]*string{ruleArn(*props.BusName, BusAlertRuleName), ruleArn("", OwnAlertRuleName)}
+	orgCondition := map[string]any{"aws:PrincipalOrgID": props.OrganizationId}
+
+	// --- Stream key: the forwarders in member accounts encrypt through Kinesis with it.
+	s.streamKey = awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the Security event stream " + *props.StreamName),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// Member accounts find the key by this alias: it stays with the key.
+	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
+		AliasName:     props.KeyAlias,
+		TargetKey:     s.streamKey,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	s.streamKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
+	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.StreamProducerRoleName})
+	s.streamKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"aws:PrincipalOrgID":                    props.OrganizationId,
+				"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
+				"kms:EncryptionContext:aws:kinesis:arn": streamArn,
+			},
+			"ArnLike": map[string]any{"aws:PrincipalArn": producerRoleArn},
+		},
+	}), jsii.Bool(true))
+
+	// --- Stream. The L2 renders an explicit StreamEncryption when a key is given.
+	mode := awskinesis.StreamMode_ON_DEMAND
+	var shards *float64
+	if props.Mode != nil && *props.Mode == ModeProvisioned {
+		mode = awskinesis.StreamMode_PROVISIONED
+		shards = jsii.Number(1)
+		if props.ShardCount != nil {
+			shards = props.ShardCount
+		}
+	}
+	hours := 168.0
+	if props.RetentionHours != nil {
+		hours = *props.RetentionHours
+	}
+	stream := awskinesis.NewStream(s, jsii.String("Resource"), &awskinesis.StreamProps{
+		StreamName:      props.StreamName,
+		StreamMode:      mode,
+		ShardCount:      shards,
+		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(hours)),
+		Encryption:      awskinesis.StreamEncryption_KMS,
+		EncryptionKey:   s.streamKey,
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+	})
+	s.stream = stream
+	cdknag.NagSuppressions_AddResourceSuppressions(stream, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-KDS3"),
+		Reason: jsii.String("A customer managed key is required: producers in other accounts of the organization cannot use the AWS managed aws/kinesis key (its policy cannot be changed), " +
+			"and the CMK's policy limits them to this stream (encryption context, kms:ViaService, organization and role name) and is retained with the stream."),
+	}}, jsii.Bool(true))
+	// Cross-account writes: only PutRecord(s), only the home-region forwarder role, only
+	// from the organization. Kinesis resource policies accept only stream actions.
+	policy := awskinesis.NewCfnResourcePolicy(s, jsii.String("StreamPolicy"), &awskinesis.CfnResourcePolicyProps{
+		ResourceArn: s.stream.StreamArn(),
+		ResourcePolicy: map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Sid":       "AllowOrganizationForwardersToPutRecords",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": "*"},
+				"Action":    []any{"kinesis:PutRecord", "kinesis:PutRecords"},
+				"Resource":  s.stream.StreamArn(),
+				"Condition": map[string]any{
+					"StringEquals": orgCondition,
+					"ArnLike":      map[string]any{"aws:PrincipalArn": producerRoleArn},
+				},
+			}},
+		},
+	})
+	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+
+	// --- Alert topic, encrypted with its own key that EventBridge and CloudWatch may use.
+	alertKey := awskms.NewKey(s, jsii.String("AlertKey"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the Security alert topic and the dead-letter queues"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	alertKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
+	allowServicesToUseKey(alertKey, account)
+	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("trailguard security alerts"),
+		MasterKey:   alertKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	s.alertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowAlertRules"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{s.alertTopic.TopicArn()},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": alertRuleArns}},
+	}))
+	s.alertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowDeadLetterAlarms"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{s.alertTopic.TopicArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+	}))
+	if props.AlertEmails != nil {
+		for _, e := range *props.AlertEmails {
+			s.alertTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(e, nil))
+		}
+	}
+
+	// --- Receiving bus, open to the organization's forwarder roles only.
+	cfnBus := awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
+		Name:        props.BusName,
+		Description: jsii.String("trailguard: receives CloudTrail events forwarded from the organization's member accounts"),
+	})
+	cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), cfnBus.AttrArn())
+	busPolicy := awsevents.NewCfnEventBusPolicy(s, jsii.String("BusPolicy"), &awsevents.CfnEventBusPolicyProps{
+		EventBusName: cfnBus.Ref(),
+		// Unique per account and region, as EventBridge requires.
+		StatementId: jsii.String("trailguard-organization-forwarders"),
+		Statement: map[string]any{
+			"Sid":       "trailguard-organization-forwarders",
+			"Effect":    "Allow",
+			"Principal": map[string]any{"AWS": "*"},
+			"Action":    "events:PutEvents",
+			"Resource":  cfnBus.AttrArn(),
+			"Condition": map[string]any{
+				"StringEquals": orgCondition,
+				"ArnLike": map[string]any{"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
+					jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.BusSenderRoleNamePattern,
+				})},
+			},
+		},
+	})
+	busPolicy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+
+	// --- Bus -> stream, for events from regions other than this one. Home-region events
+	// arrive on the bus only as the high-risk copies for alerting; they are on the stream
+	// already (direct path), so this rule must not match them.
+	partitionKey := PartitionKeyEventID
+	if props.PartitionKeyPath != nil {
+		partitionKey = *props.PartitionKeyPath
+	}
+	busStreamRole := awsiam.NewRole(s, jsii.String("BusToStreamRole"), &awsiam.RoleProps{
+		Description: jsii.String("trailguard: lets the receiving bus's rule put events on the Security stream"),
+		AssumedBy:   eventsPrincipal(busStreamRuleArn, account),
+	})
+	// A managed policy rather than an inline one (NIST 800-53 AC-6 and friends ask for it).
+	busStreamPolicy := awsiam.NewManagedPolicy(s, jsii.String("BusToStreamPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("trailguard: put events on the Security stream"),
+		Roles:       &[]awsiam.IRole{busStreamRole},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("PutRecords"),
+				Actions:   jsii.Strings("kinesis:PutRecord", "kinesis:PutRecords"),
+				Resources: &[]*string{s.stream.StreamArn()},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("EncryptRecords"),
+				Actions:   jsii.Strings("kms:GenerateDataKey"),
+				Resources: &[]*string{s.streamKey.KeyArn()},
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
+					"kms:EncryptionContext:aws:kinesis:arn": s.stream.StreamArn(),
+				}},
+			}),
+		},
+	})
+	busStreamDLQ := eventdlq.NewDeadLetterQueue(s, "BusToStreamDeadLetters", &eventdlq.DeadLetterQueueProps{
+		EncryptionKey:  alertKey,
+		SourceRuleArns: &[]*string{busStreamRuleArn},
+		AlarmTopic:     s.alertTopic,
+		Description:    jsii.String("the Security stream from the receiving bus"),
+	})
+	busStreamRule := awsevents.NewCfnRule(s, jsii.String("BusToStreamRule"), &awsevents.CfnRuleProps{
+		Name:         jsii.String(BusStreamRuleName),
+		Description:  jsii.String("trailguard: puts events forwarded from other regions on the Security stream"),
+		EventBusName: cfnBus.Ref(),
+		EventPattern: map[string]any{"region": []any{map[string]any{"anything-but": region}}},
+		State:        jsii.String("ENABLED"),
+		Targets: []any{&awsevents.CfnRule_TargetProperty{
+			Id:                jsii.String("SecurityStream"),
+			Arn:               s.stream.StreamArn(),
+			RoleArn:           busStreamRole.RoleArn(),
+			KinesisParameters: &awsevents.CfnRule_KinesisParametersProperty{PartitionKeyPath: jsii.String(partitionKey)},
+			DeadLetterConfig:  &awsevents.CfnRule_DeadLetterConfigProperty{Arn: busStreamDLQ.Queue().QueueArn()},
+			RetryPolicy:       retryPolicy(),
+		}},
+	})
+	// The role's policy must exist before EventBridge first tries to use it.
+	busStreamRule.Node().AddDependency(busStreamPolicy)
+
+	// --- Alerts: high-risk events from the organization (via the bus) and from the
+	// Security account itself (its own default bus). Each target has its own DLQ.
+	alerts := []struct{ id, name, bus, desc string }{
+		{"AlertRule", BusAlertRuleName, *props.BusName, "trailguard: alerts on high-risk events forwarded from member accounts"},
+		{"OwnAccountAlertRule", OwnAlertRuleName, "", "trailguard: alerts on high-risk events in the Security account itself"},
+	}
+	for i, a := range alerts {
+		dlq := eventdlq.NewDeadLetterQueue(s, a.id+"DeadLetters", &eventdlq.DeadLetterQueueProps{
+			EncryptionKey:  alertKey,
+			SourceRuleArns: &[]*string{(*alertRuleArns)[i]},
+			AlarmTopic:     s.alertTopic,
+			Description:    jsii.String("the alert topic from rule " + a.name),
+		})
+		var busName *string
+		if a.bus != "" {
+			busName = cfnBus.Ref()
+		}
+		awsevents.NewCfnRule(s, jsii.String(a.id), &awsevents.CfnRuleProps{
+			Name:         jsii.String(a.name),
+			Description:  jsii.String(a.desc),
+			EventBusName: busName,
+			EventPattern: HighRiskEventPattern(),
+			State:        jsii.String("ENABLED"),
+			Targets: []any{&awsevents.CfnRule_TargetProperty{
+				Id:               jsii.String("AlertTopic"),
+				Arn:              s.alertTopic.TopicArn(),
+				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: dlq.Queue().QueueArn()},
+				RetryPolicy:      retryPolicy(),
+			}},
+		})
+	}
+	return s
+}
+
+// allowServicesToUseKey lets EventBridge (dead-letter messages, alert publishing) and
+// CloudWatch (alarm notifications) encrypt with key, for resources of this account only.
+func allowServicesToUseKey(key awskms.Key, account *string) {
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowEventBridgeAndCloudWatchOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+		},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+	}), jsii.Bool(true))
+}
+
+// eventsPrincipal is EventBridge acting for the given rule of this account only (confused
+// deputy protection).
+func eventsPrincipal(ruleArn, account *string) awsiam.IPrincipal {
+	return awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil).WithConditions(&map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": account},
+		"ArnEquals":    map[string]any{"aws:SourceArn": ruleArn},
+	})
+}
+
+func retryPolicy() *awsevents.CfnRule_RetryPolicyProperty {
+	return &awsevents.CfnRule_RetryPolicyProperty{
+		MaximumRetryAttempts:     jsii.Number(MaxRetryAttempts),
+		MaximumEventAgeInSeconds: jsii.Number(MaxEventAgeSecond),
+	}
+}
+
+func (s *eventSink) Stream() awskinesis.IStream { return s.stream }
+func (s *eventSink) StreamKey() awskms.IKey     { return s.streamKey }
+func (s *eventSink) Bus() awsevents.IEventBus   { return s.bus }
+func (s *eventSink) AlertTopic() awssns.ITopic  { return s.alertTopic }
+
+// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
+// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
+// policy that this construct does not need.
+func denyGrantsToNonServices() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	})
+}

@@ -1,0 +1,180 @@
+// Package deployplan turns an organization config into the ordered steps a person runs to
+// deploy trailguard: one-time prerequisites, cdk bootstrap per account and region, then cdk
+// deploy of each stack in dependency order. It is pure Go: no CDK, no AWS calls.
+package deployplan
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trailguard/trailguard/config"
+)
+
+// Options shape the commands in the plan.
+type Options struct {
+	// ProfileFormat names the AWS CLI profile of an account; "{name}" is replaced by the
+	// account's role name ("security", "management" or the member's name) and "{account}" by
+	// its id. Default: "{name}".
+	ProfileFormat string
+	// DeployerAccount, if set, is the account that deploys every stack (a pipeline or the
+	// management account); each account's bootstrap then trusts it. Default: each account
+	// deploys with its own profile and trusts nobody else.
+	DeployerAccount string
+	// ConfigPath is the config file the plan is for, passed to cdk deploy with -c config=.
+	// Default: none (the embedded example).
+	ConfigPath string
+}
+
+// Step is one thing to run.
+type Step struct {
+	// Phase groups steps: "prerequisite", "bootstrap" or "deploy".
+	Phase string
+	// Title says what the step is for.
+	Title string
+	// Commands are the shell commands to run, in order.
+	Commands []string
+	// Creates says what the step creates or changes.
+	Creates string
+}
+
+// Plan returns the steps for cfg, in the order they must run.
+func Plan(cfg *config.Config, opts Options) []Step {
+	if opts.ProfileFormat == "" {
+		opts.ProfileFormat = "{name}"
+	}
+	profile := func(name, account string) string {
+		return strings.NewReplacer("{name}", name, "{account}", account).Replace(opts.ProfileFormat)
+	}
+	org := cfg.Organization
+	mgmt := profile("management", org.ManagementAccount)
+	var steps []Step
+
+	steps = append(steps, Step{
+		Phase:    "prerequisite",
+		Title:    "Enable trusted access for CloudTrail in Organizations (the organization trail needs it)",
+		Commands: []string{"aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile " + mgmt},
+		Creates:  "lets CloudTrail create the organization trail's copies in every member account",
+	})
+	if cfg.GuardrailsEnabled() {
+		root := "<root id from: aws organizations list-roots>"
+		for _, t := range cfg.Guardrails.Targets {
+			if strings.HasPrefix(t, "r-") {
+				root = t
+			}
+		}
+		steps = append(steps, Step{
+			Phase:    "prerequisite",
+			Title:    "Enable service control policies (the guardrails are one)",
+			Commands: []string{fmt.Sprintf("aws organizations enable-policy-type --root-id %s --policy-type SERVICE_CONTROL_POLICY --profile %s", root, mgmt)},
+			Creates:  "nothing yet; fails harmlessly with PolicyTypeAlreadyEnabledException if already on",
+		})
+	}
+	if cfg.Deployment.Mode == config.ModeStackSet {
+		steps = append(steps, Step{
+			Phase:    "prerequisite",
+			Title:    "Enable trusted access for CloudFormation StackSets (service-managed stack sets need it)",
+			Commands: []string{"aws cloudformation activate-organizations-access --profile " + mgmt},
+			Creates:  "lets the management account deploy the member template to the organizational units",
+		})
+	}
+
+	bootstrap := func(name, account string, regions []string) Step {
+		var envs []string
+		for _, r := range regions {
+			envs = append(envs, fmt.Sprintf("aws://%s/%s", account, r))
+		}
+		cmd := "cdk bootstrap " + strings.Join(envs, " ") + " --profile " + profile(name, account)
+		if cfg.Deployment.Qualifier != config.DefaultQualifier {
+			cmd += " --qualifier " + cfg.Deployment.Qualifier
+		}
+		if opts.DeployerAccount != "" && opts.DeployerAccount != account {
+			cmd += fmt.Sprintf(" --trust %s --cloudformation-execution-policies arn:%s:iam::aws:policy/AdministratorAccess", opts.DeployerAccount, cfg.Partition())
+		}
+		return Step{
+			Phase:    "bootstrap",
+			Title:    fmt.Sprintf("Bootstrap the %s account %s", name, account),
+			Commands: []string{cmd},
+			Creates:  "the CDK toolkit stack: asset bucket, deployment roles and the CloudFormation execution role the log archive's policy lets through",
+		}
+	}
+	steps = append(steps,
+		bootstrap("security", org.SecurityAccount, []string{cfg.HomeRegion}),
+		bootstrap("management", org.ManagementAccount, []string{cfg.HomeRegion}),
+	)
+	if cfg.Deployment.Mode == config.ModeStacks {
+		for _, m := range cfg.Members {
+			steps = append(steps, bootstrap(m.Name, m.ID, cfg.MemberRegions(m)))
+		}
+	}
+
+	deploy := func(name, account string, stacks []string, creates string) Step {
+		return Step{
+			Phase:    "deploy",
+			Title:    fmt.Sprintf("Deploy to the %s account %s", name, account),
+			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + profile(name, account)},
+			Creates:  creates,
+		}
+	}
+	steps = append(steps,
+		deploy("security", org.SecurityAccount, []string{cfg.SecurityStackName()},
+			"the log archive (KMS key, Object-Locked bucket, access-log bucket) and the event sink (Kinesis stream, receiving bus, alerts); deploy it first: the trail and the forwarders deliver to it"),
+		deploy("management", org.ManagementAccount, []string{cfg.ManagementStackName()}, managementCreates(cfg)),
+	)
+	if cfg.Deployment.Mode == config.ModeStacks {
+		for _, m := range cfg.Members {
+			var names []string
+			for _, r := range cfg.MemberRegions(m) {
+				names = append(names, cfg.MemberStackName(m, r))
+			}
+			steps = append(steps, deploy(m.Name, m.ID, names,
+				"the event forwarder in each region and, in "+cfg.HomeRegion+", the local trail and its bucket"))
+		}
+	}
+	return steps
+}
+
+// configFlag is the -c flag that selects the config file, so that cdk deploy synthesizes the
+// same organization the plan was made for.
+func configFlag(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " -c config=" + path
+}
+
+func managementCreates(cfg *config.Config) string {
+	parts := []string{"the organization trail"}
+	if cfg.GuardrailsEnabled() {
+		parts = append(parts, "the guardrail service control policy on "+strings.Join(cfg.Guardrails.Targets, ", "))
+	}
+	if cfg.Deployment.Mode == config.ModeStackSet {
+		parts = append(parts, "the service-managed StackSet that deploys the member template to "+strings.Join(cfg.Deployment.OrganizationalUnits, ", ")+" (new accounts there get it automatically)")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Render writes the plan as numbered steps.
+func Render(w io.Writer, cfg *config.Config, steps []Step) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "trailguard deploy plan for organization %s (deployment mode %s, %d member accounts)\n", cfg.Organization.ID, cfg.Deployment.Mode, len(cfg.Members))
+	phase := ""
+	titles := map[string]string{
+		"prerequisite": "One-time prerequisites, in the management account",
+		"bootstrap":    "Bootstrap each account and region once",
+		"deploy":       "Deploy, in this order",
+	}
+	for i, s := range steps {
+		if s.Phase != phase {
+			phase = s.Phase
+			fmt.Fprintf(&b, "\n%s:\n", titles[phase])
+		}
+		fmt.Fprintf(&b, "%3d. %s\n", i+1, s.Title)
+		for _, c := range s.Commands {
+			fmt.Fprintf(&b, "       $ %s\n", c)
+		}
+		fmt.Fprintf(&b, "       creates: %s\n", s.Creates)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,131 @@
+package deployplan
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/examples"
+)
+
+func load(t *testing.T, edits ...string) *config.Config {
+	t.Helper()
+	src := string(examples.Default)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(src, edits[i]) {
+			t.Fatalf("test setup: %q not in the example", edits[i])
+		}
+		src = strings.Replace(src, edits[i], edits[i+1], 1)
+	}
+	cfg, err := config.Load("org.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func commands(steps []Step) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.Commands...)
+	}
+	return out
+}
+
+func TestPlanStacksMode(t *testing.T) {
+	got := commands(Plan(load(t), Options{ConfigPath: "org.yaml"}))
+	want := []string{
+		"aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile management",
+		"aws organizations enable-policy-type --root-id r-ab12 --policy-type SERVICE_CONTROL_POLICY --profile management",
+		"cdk bootstrap aws://222222222222/eu-west-1 --profile security",
+		"cdk bootstrap aws://111111111111/eu-west-1 --profile management",
+		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 --profile workloads-prod",
+		"cdk bootstrap aws://444444444444/eu-west-1 --profile workloads-dev",
+		"cdk deploy trailguard-security -c config=org.yaml --profile security",
+		"cdk deploy trailguard-management -c config=org.yaml --profile management",
+		"cdk deploy trailguard-member-workloads-prod-eu-west-1 trailguard-member-workloads-prod-us-east-1 -c config=org.yaml --profile workloads-prod",
+		"cdk deploy trailguard-member-workloads-dev-eu-west-1 -c config=org.yaml --profile workloads-dev",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}
+
+func TestPlanOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     *config.Config
+		opts    Options
+		want    []string // substrings of the rendered plan
+		notWant []string
+	}{
+		{
+			name:    "stackset mode skips member bootstrap and deploys",
+			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]"),
+			want:    []string{"aws cloudformation activate-organizations-access --profile management", "StackSet that deploys the member template to ou-ab12-cdefgh34"},
+			notWant: []string{"aws://333333333333", "trailguard-member-"},
+		},
+		{
+			name:    "deployer account is trusted by the others",
+			cfg:     load(t),
+			opts:    Options{DeployerAccount: "111111111111"},
+			want:    []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile security --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess"},
+			notWant: []string{"aws://111111111111/eu-west-1 --profile management --trust"},
+		},
+		{
+			name: "profile format and qualifier",
+			cfg:  load(t, "# qualifier: hnb659fds", "qualifier: acme"),
+			opts: Options{ProfileFormat: "org-{account}"},
+			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile org-222222222222 --qualifier acme", "cdk deploy trailguard-security --profile org-222222222222"},
+		},
+		{
+			name:    "guardrails off: no SCP prerequisite",
+			cfg:     load(t, "  enabled: true\n  targets:", "  enabled: false\n  targets:"),
+			notWant: []string{"SERVICE_CONTROL_POLICY", "guardrail"},
+		},
+		{
+			name: "root id unknown when guardrails target OUs only",
+			cfg:  load(t, "    - r-ab12 ", "    - ou-ab12-cdefgh34 "),
+			want: []string{"--root-id <root id from: aws organizations list-roots>"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Render(&b, tc.cfg, Plan(tc.cfg, tc.opts)); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("plan lacks %q:\n%s", w, b.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("plan contains %q:\n%s", w, b.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRenderNumbersStepsInPhases(t *testing.T) {
+	cfg := load(t)
+	var b bytes.Buffer
+	if err := Render(&b, cfg, Plan(cfg, Options{})); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	iPre := strings.Index(out, "One-time prerequisites")
+	iBoot := strings.Index(out, "Bootstrap each account")
+	iDeploy := strings.Index(out, "Deploy, in this order")
+	if !(iPre >= 0 && iPre < iBoot && iBoot < iDeploy) {
+		t.Errorf("phases out of order:\n%s", out)
+	}
+	if !strings.Contains(out, "  1. Enable trusted access for CloudTrail") || !strings.Contains(out, " 10. Deploy to the workloads-dev account") {
+		t.Errorf("steps not numbered 1..10:\n%s", out)
+	}
+}

@@ -1,0 +1,47 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
+)
+
+// addMemberLogging adds the forwarder and, conditioned on the home region, the local trail to
+// a member stack. Nothing in it depends on the account or region the stack is synthesized
+// for: the template is the same for every member account and region.
+func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
+	es := cfg.EventStream
+	fwd := eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+		StreamArn:             jsii.String(cfg.StreamARN()),
+		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
+		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),
+		PartitionKeyPath:      jsii.String(partitionKeyPath(es.PartitionKey)),
+		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
+		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
+	})
+
+	at := cfg.AccountTrail
+	props := &accounttrail.AccountTrailProps{
+		TrailName:      jsii.String(at.Name),
+		RetentionDays:  jsii.Number(at.RetentionDays),
+		CloudWatchLogs: jsii.Bool(at.CloudWatchLogs.Enabled),
+	}
+	if at.CloudWatchLogs.Enabled {
+		props.LogGroupRetentionDays = jsii.Number(at.CloudWatchLogs.RetentionDays)
+	}
+	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", props)
+	setCondition(trail, fwd.HomeRegionCondition())
+}
+
+// setCondition makes every CloudFormation resource in c's subtree conditional on cond.
+func setCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
+	for _, child := range *c.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if r, ok := child.(awscdk.CfnResource); ok {
+			r.CfnOptions().SetCondition(cond)
+		}
+	}
+}
