@@ -1,8 +1,8 @@
 // Package logarchive provides the tamper-proof S3 archive that an AWS Organizations
 // organization trail delivers to, for a dedicated Security (log archive) account.
 //
-// A LogArchive is three resources, each retained when the stack is deleted or the resource
-// is replaced:
+// A LogArchive is three resources, each retained (with its policy, and the key's alias) when
+// the stack is deleted or the resource is replaced:
 //
 //   - a customer-managed KMS key (rotation on) that the organization trail, and only that
 //     trail, may encrypt with, and that only the named readers may decrypt with (through S3);
@@ -197,11 +197,18 @@ func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps
 
 	l.key = awskms.NewKey(l, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the organization trail's log files in the log archive"),
-		Alias:             props.KeyAlias,
 		EnableKeyRotation: jsii.Bool(true),
 		Policy:            keyPolicy(stack, s),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
+	if props.KeyAlias != nil {
+		// Retained with the key: the trail in the management account finds the key by it.
+		awskms.NewAlias(l.key, jsii.String("Alias"), &awskms.AliasProps{
+			AliasName:     props.KeyAlias,
+			TargetKey:     l.key,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+	}
 
 	l.accessLogBucket = awss3.NewBucket(l, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BucketName:        s.accessName,

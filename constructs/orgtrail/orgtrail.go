@@ -238,8 +238,9 @@ func (o *organizationTrail) addLogGroup(stack awscdk.Stack, props *OrganizationT
 
 	// CloudTrail names the streams <management account>_CloudTrail_<region> for the
 	// management account's events and <organization id>_<account>_CloudTrail_<region> for
-	// the members'. The trust policy has no aws:SourceArn or aws:SourceAccount condition:
-	// CloudTrail does not send them when it assumes this role, and delivery would stop.
+	// the members'. The trust policy has no aws:SourceArn or aws:SourceAccount condition: the
+	// CloudTrail user guide ("Role policy document for CloudTrail to use CloudWatch Logs")
+	// says this role does not support them, and delivery would fail.
 	streams := []*string{
 		logGroupArn(fmt.Sprintf(":log-stream:%s_CloudTrail_%s*", *account, *region)),
 		logGroupArn(fmt.Sprintf(":log-stream:%s_*", *props.OrganizationId)),
