@@ -24,6 +24,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // Bucket name prefixes; the account id and region follow. They start with "trailguard-", so
@@ -174,7 +175,7 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 				Resources:  jsii.Strings("*"),
 				Conditions: &map[string]any{"StringEquals": fromTrail},
 			}),
-			denyGrantsToNonServices(),
+			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})
 
@@ -363,21 +364,4 @@ func (a *accountTrail) LogGroup() awslogs.ILogGroup {
 		return nil
 	}
 	return a.logGroup
-}
-
-// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
-// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
-// policy that this construct does not need.
-func denyGrantsToNonServices() awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
-	})
 }

@@ -48,6 +48,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // Object Lock retention modes.
@@ -424,12 +425,11 @@ const (
 	SidAllowReaders                 = "AllowReaders"
 	SidAllowServerAccessLogDelivery = "AllowServerAccessLogDelivery"
 
-	SidKeyAdministration        = "KeyAdministration"
-	SidDenyGrantsExceptServices = "DenyGrantsExceptForAWSServices"
-	SidCloudTrailEncrypt        = "AllowCloudTrailToEncryptLogs"
-	SidCloudTrailDecrypt        = "AllowCloudTrailToDecryptWithBucketKey"
-	SidCloudTrailDescribeKey    = "AllowCloudTrailToDescribeKey"
-	SidReadersDecrypt           = "AllowReadersToDecryptThroughS3"
+	SidKeyAdministration     = "KeyAdministration"
+	SidCloudTrailEncrypt     = "AllowCloudTrailToEncryptLogs"
+	SidCloudTrailDecrypt     = "AllowCloudTrailToDecryptWithBucketKey"
+	SidCloudTrailDescribeKey = "AllowCloudTrailToDescribeKey"
+	SidReadersDecrypt        = "AllowReadersToDecryptThroughS3"
 )
 
 // Service principals the policies name.
@@ -596,13 +596,7 @@ func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
 		// Keeps the key manageable through IAM in its own account (KMS refuses a policy that
 		// would lock the key out), without letting identity policies use it.
 		statement(SidKeyAdministration, awsiam.Effect_ALLOW, awsiam.NewAccountRootPrincipal(), keyAdminActions, all, nil),
-		// Control Tower CT.KMS.PR.3: grants only for AWS services.
-		statement(SidDenyGrantsExceptServices, awsiam.Effect_DENY, anyone(), []string{"kms:CreateGrant"}, all, conditions{
-			"BoolIfExists": conditions{
-				"kms:GrantIsForAWSResource": "false",
-				"aws:PrincipalIsAWSService": "false",
-			},
-		}),
+		keypolicy.DenyGrantsExceptForAWSServices(),
 		statement(SidCloudTrailEncrypt, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"kms:GenerateDataKey*"}, all, conditions{
 			"StringEquals": fromTrail,
 			"StringLike": conditions{

@@ -40,6 +40,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // CloudTrail Insights types.
@@ -212,18 +213,7 @@ func (o *organizationTrail) addLogGroup(stack awscdk.Stack, props *OrganizationT
 			"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": *logGroupArn("")},
 		},
 	}), nil)
-	// Control Tower CT.KMS.PR.3: grants only for AWS services.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
-	}), nil)
+	key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), nil)
 
 	days := DefaultLogGroupRetentionDays
 	if props.LogGroupRetentionDays != nil {
