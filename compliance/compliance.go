@@ -4,9 +4,8 @@
 //
 //   - cdk-nag rule packs (AwsSolutions, NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1) as
 //     Aspects on the app. A deliberate exception is a cdk-nag suppression with a reason,
-//     added next to the construct it concerns:
-//     cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{{
-//     Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("why")}}, jsii.Bool(true)).
+//     added next to the construct it concerns: compliance.Suppress(construct, "why",
+//     "AwsSolutions-S1"), or SuppressMatching to except only some findings of a rule.
 //   - the AWS Control Tower proactive controls (Guard rules from the npm package
 //     @cdklabs/cdk-validator-cfnguard) through aws-cdk-lib's CloudFormationValidatePlugin,
 //     which also runs CloudFormation's own schema checks. A deliberate exception is an

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
@@ -302,7 +301,7 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 	} else {
 		const reason = "CloudWatch Logs delivery of the local trail is an option (accountTrail.cloudWatchLogs), off by default: every API call of the account already " +
 			"reaches the Security account's Kinesis stream within seconds through the event forwarder, where alerting and monitoring happen, and the organization trail keeps the archive."
-		nag(a.trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
+		compliance.Suppress(a.trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
 		compliance.Acknowledge(a.trail, "cloud_trail_cloud_watch_logs_enabled_check", reason)
 	}
 	return a
@@ -317,7 +316,7 @@ func suppressBucketFindings(bucket, accessLog awss3.Bucket) {
 	const notifications = "Nothing consumes object notifications from these log buckets: the real-time path is the event forwarder (CloudTrail events to the Security stream), " +
 		"and changes to the buckets themselves are CloudTrail management events that raise alerts."
 	for _, b := range both {
-		nag(b, replication, "NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
+		compliance.Suppress(b, replication, "NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
 		compliance.Acknowledge(b, "s3_event_notifications_enabled_check", notifications)
 	}
 	compliance.Acknowledge(bucket, "s3_bucket_object_lock_enabled_check",
@@ -325,21 +324,12 @@ func suppressBucketFindings(bucket, accessLog awss3.Bucket) {
 			"Object Lock would stop the account from ever expiring it early, and its deletion or policy changes raise alerts. Versioning keeps overwritten or deleted log files for 30 days.")
 
 	const sseS3 = "S3 server access logging delivers only to target buckets with SSE-S3 (AES256) default encryption, not SSE-KMS."
-	nag(accessLog, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
+	compliance.Suppress(accessLog, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
 	compliance.Acknowledge(accessLog, "s3_bucket_default_encryption_kms_check", sseS3)
 	compliance.Acknowledge(accessLog, "s3_bucket_logging_enabled_check",
 		"This is the access-log bucket: logging its own accesses into itself would loop, and into another bucket would only move the question. Its data events are covered by CloudTrail.")
 	compliance.Acknowledge(accessLog, "s3_bucket_object_lock_enabled_check",
 		"S3 server access logs cannot be delivered to a bucket with Object Lock default retention.")
-}
-
-// nag suppresses the cdk-nag rules ids on c and its children with reason.
-func nag(c constructs.IConstruct, reason string, ids ...string) {
-	s := make([]*cdknag.NagPackSuppression, len(ids))
-	for i, id := range ids {
-		s[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
 }
 
 // expiry is the lifecycle of a log bucket: objects and their noncurrent versions expire
