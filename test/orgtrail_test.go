@@ -83,7 +83,7 @@ func TestOrganizationTrailFromTheConfig(t *testing.T) {
 func TestOrganizationTrailWithEveryOption(t *testing.T) {
 	cfg := *example.cfg
 	cfg.OrganizationTrail.CloudWatchLogs.Enabled = true
-	cfg.OrganizationTrail.CloudWatchLogs.RetentionDays = 731
+	cfg.OrganizationTrail.CloudWatchLogs.RetentionDays = 400 // not the L2 default (731)
 	cfg.OrganizationTrail.DataEvents = []string{orgtrail.DataEventS3Object, "AWS::Lambda::Function"}
 	cfg.OrganizationTrail.InsightTypes = []string{orgtrail.InsightAPICallRate, orgtrail.InsightAPIErrorRate}
 	tmpl, report := gatedSynth(t, func(scope constructs.Construct) awscdk.Stack { return stacks.NewManagementStack(scope, &cfg) })
@@ -127,7 +127,7 @@ func TestOrganizationTrailWithEveryOption(t *testing.T) {
 	wantEq(t, "trail logs role", p["CloudWatchLogsRoleArn"], getAtt(roleID, "Arn"))
 	groupName := "cloudtrail/" + cfg.OrganizationTrail.Name
 	wantEq(t, "log group", group.props(), map[string]any{
-		"LogGroupName": groupName, "RetentionInDays": 731, "KmsKeyId": getAtt(keyID, "Arn"),
+		"LogGroupName": groupName, "RetentionInDays": 400, "KmsKeyId": getAtt(keyID, "Arn"),
 	})
 	for _, r := range []resource{group, key} {
 		if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {

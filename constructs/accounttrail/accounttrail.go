@@ -23,6 +23,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
@@ -54,9 +55,6 @@ type AccountTrailProps struct {
 	LogGroupRetentionDays *float64
 }
 
-// logRetentionDays are the retention values CloudWatch Logs accepts.
-var logRetentionDays = []float64{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 var trailNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
 
 func (p *AccountTrailProps) validate() error {
@@ -77,8 +75,8 @@ func (p *AccountTrailProps) validate() error {
 	if r := p.LogGroupRetentionDays; r != nil {
 		if p.CloudWatchLogs == nil || !*p.CloudWatchLogs {
 			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays only applies with CloudWatchLogs true, got %v without it", *r))
-		} else if !slices.Contains(logRetentionDays, *r) {
-			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays must be one of %v, got %v", logRetentionDays, *r))
+		} else if !slices.Contains(check.LogGroupRetentionDays, *r) {
+			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays must be one of %v, got %v", check.LogGroupRetentionDays, *r))
 		}
 	}
 	return errors.Join(errs...)

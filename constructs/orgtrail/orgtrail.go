@@ -61,18 +61,6 @@ const (
 	dataEventsSelectorPrefix     = "Data events: "
 )
 
-// retentions maps the day counts CloudWatch Logs accepts to the CDK's names for them.
-var retentions = map[int]awslogs.RetentionDays{
-	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
-	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
-	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
-	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
-	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
-	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
-	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
-	3653: awslogs.RetentionDays_TEN_YEARS,
-}
-
 // OrganizationTrailProps configures an OrganizationTrail.
 type OrganizationTrailProps struct {
 	// TrailName is the trail's name. The log archive's policies name the trail by the ARN
@@ -215,16 +203,17 @@ func (o *organizationTrail) addLogGroup(stack awscdk.Stack, props *OrganizationT
 	}), nil)
 	key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), nil)
 
-	days := DefaultLogGroupRetentionDays
+	days := float64(DefaultLogGroupRetentionDays)
 	if props.LogGroupRetentionDays != nil {
-		days = int(*props.LogGroupRetentionDays)
+		days = *props.LogGroupRetentionDays
 	}
 	o.logGroup = awslogs.NewLogGroup(o, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(name),
-		Retention:     retentions[days],
 		EncryptionKey: key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The L2 takes an enum; the L1 takes the number of days.
+	o.logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(&days)
 
 	// CloudTrail names the streams <management account>_CloudTrail_<region> for the
 	// management account's events and <organization id>_<account>_CloudTrail_<region> for
@@ -367,19 +356,9 @@ func (p *OrganizationTrailProps) validate(stack awscdk.Stack) error {
 		problems.Addf("LogGroupName and LogGroupRetentionDays only apply with SendToCloudWatchLogs; set it to true or remove them")
 	}
 	problems.Match("LogGroupName", p.LogGroupName, logGroupNameRe, "a CloudWatch Logs log group name: 1-512 letters, digits and _ / . # -")
-	if d := p.LogGroupRetentionDays; d != nil {
-		if _, ok := retentions[int(*d)]; !ok || *d != float64(int(*d)) {
-			problems.Addf("LogGroupRetentionDays must be a retention CloudWatch Logs accepts (%s), got %v", retentionList(), *d)
-		}
+	if d := p.LogGroupRetentionDays; d != nil && !slices.Contains(check.LogGroupRetentionDays, *d) {
+		problems.Addf("LogGroupRetentionDays must be a retention CloudWatch Logs accepts (%s), got %v",
+			strings.Trim(fmt.Sprint(check.LogGroupRetentionDays), "[]"), *d)
 	}
 	return problems.Err()
-}
-
-func retentionList() string {
-	var days []int
-	for d := range retentions {
-		days = append(days, d)
-	}
-	slices.Sort(days)
-	return strings.Trim(fmt.Sprint(days), "[]")
 }

@@ -29,6 +29,9 @@ var (
 	PrincipalARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|\*):(role|user)/[A-Za-z0-9+=,.@_/*?-]+$`)
 )
 
+// LogGroupRetentionDays are the retention periods, in days, CloudWatch Logs accepts.
+var LogGroupRetentionDays = []float64{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
 // Problems collects the problems of one props struct.
 type Problems struct {
 	prefix string
