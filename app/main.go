@@ -30,10 +30,28 @@ const (
 	envGuardRules = "TRAILGUARD_GUARD_RULES_DIR"
 	// envOutdir is set by the cdk CLI to the cloud assembly directory.
 	envOutdir = "CDK_OUTDIR"
+	// envJSIINode names the Node.js binary jsii runs.
+	envJSIINode = "JSII_NODE"
+	// pinnedNode is the Node.js that package-lock.json pins, relative to the project root.
+	pinnedNode = "node_modules/.bin/node"
 )
 
 func main() {
+	usePinnedNode()
 	os.Exit(run(os.Stderr))
+}
+
+// usePinnedNode makes jsii run the project's pinned Node.js unless JSII_NODE says otherwise:
+// the machine's own Node may be older or end-of-life (jsii then prints a banner, or fails).
+func usePinnedNode() {
+	if os.Getenv(envJSIINode) != "" {
+		return
+	}
+	if abs, err := filepath.Abs(pinnedNode); err == nil {
+		if _, err := os.Stat(abs); err == nil {
+			os.Setenv(envJSIINode, abs)
+		}
+	}
 }
 
 // run synthesizes the app and returns the process exit code.
@@ -66,11 +84,38 @@ func run(stderr io.Writer) (code int) {
 		return 1
 	}
 
-	stacks.Build(app, cfg)
+	// Templates synthesized on their own (the StackSet's member template) get an app of their
+	// own, with the same gates; their reports count like the main one.
+	var templateDirs []string
+	defer func() {
+		for _, d := range templateDirs {
+			os.RemoveAll(d)
+		}
+	}()
+	newTemplateApp := func() awscdk.App {
+		dir, err := os.MkdirTemp("", "trailguard-template-*")
+		if err != nil {
+			panic(err)
+		}
+		templateDirs = append(templateDirs, dir)
+		a := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), StackTraces: jsii.Bool(false)})
+		compliance.Apply(a, rules)
+		return a
+	}
+	stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
 	compliance.Apply(app, rules)
 	outdir := *app.Synth(nil).Directory()
 
 	report, err := compliance.Check(outdir)
+	for _, d := range templateDirs {
+		if err != nil {
+			break
+		}
+		var r *compliance.Report
+		if r, err = compliance.Check(d); err == nil {
+			report.Add(r)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: reading the compliance report: %v\n", err)
 		return 1

@@ -164,6 +164,12 @@ type Report struct {
 	Suppressed int
 }
 
+// Add adds other's findings and suppressions to r (for apps synthesized on their own).
+func (r *Report) Add(other *Report) {
+	r.Findings = append(r.Findings, other.Findings...)
+	r.Suppressed += other.Suppressed
+}
+
 // report mirrors the parts of aws-cdk-lib's validation-report.json that Check reads.
 type report struct {
 	PluginReports []struct {

@@ -16,7 +16,9 @@ type Config struct {
 	// Regions are the regions whose events are forwarded in real time. They must include
 	// HomeRegion. The organization trail and local trails are multi-region regardless.
 	Regions []string `yaml:"regions"`
-	// Members are the member accounts that get a local trail and event forwarding.
+	// Members are the member accounts that get a local trail and event forwarding, each
+	// deployed as its own stacks (stacks mode). In stackset mode the StackSet reaches every
+	// account of Deployment.OrganizationalUnits instead, and members are optional.
 	Members []Member `yaml:"members"`
 	// LogArchive configures the Security account's log archive bucket.
 	LogArchive LogArchive `yaml:"logArchive"`
@@ -177,6 +179,20 @@ type Deployment struct {
 	// Qualifier is the cdk bootstrap qualifier, used to name the deployment roles.
 	// Default: "hnb659fds".
 	Qualifier string `yaml:"qualifier"`
+	// StackSet tunes the StackSet's rollout (stackset mode).
+	StackSet StackSetOptions `yaml:"stackSet"`
+}
+
+// StackSetOptions are the StackSet's operation preferences.
+type StackSetOptions struct {
+	// MaxConcurrentPercentage is the share of accounts deployed at once per region.
+	// Default: 25.
+	MaxConcurrentPercentage int `yaml:"maxConcurrentPercentage"`
+	// FailureTolerancePercentage is the share of accounts per region that may fail before
+	// the rollout stops in that region. Default: 10.
+	FailureTolerancePercentage int `yaml:"failureTolerancePercentage"`
+	// RegionConcurrency is PARALLEL or SEQUENTIAL (home region first). Default: PARALLEL.
+	RegionConcurrency string `yaml:"regionConcurrency"`
 }
 
 // Deployment modes.

@@ -109,7 +109,7 @@ guardrails: {targets: [r-ab12]}
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
 		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
-		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds"},
+		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"}},
 	}
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -198,8 +198,12 @@ func TestValidation(t *testing.T) {
 		{"guardrail target", "targets: [r-ab12]", "targets: [o-a1b2c3d4e5]", "guardrails.targets[0]", 28, "root id", 0},
 		{"exempt principal", `exemptPrincipals: ["arn:aws:iam::*:role/BreakGlass"]`, `exemptPrincipals: ["*"]`, "guardrails.exemptPrincipals[0]", 29, "role ARN pattern", 0},
 		{"deployment mode", "mode: stacks", "mode: terraform", "deployment.mode", 31, "stacks, stackset", 0},
-		{"stackset without OUs", "mode: stacks", "mode: stackset", "deployment.organizationalUnits", 30, "required in stackset mode", 0},
-		{"stackset OU", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-1]", "deployment.organizationalUnits[0]", 32, "OU id", 0},
+		{"stackset without OUs", "mode: stacks", "mode: stackset", "deployment.organizationalUnits", 30, "required in stackset mode", 1},
+		{"stackset OU", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-1]", "deployment.organizationalUnits[0]", 32, "OU id", 1},
+		{"stackset concurrency", "mode: stacks", "mode: stacks\n  stackSet: {maxConcurrentPercentage: 0}", "deployment.stackSet.maxConcurrentPercentage", 32, "between 1 and 100", 0},
+		{"stackset tolerance", "mode: stacks", "mode: stacks\n  stackSet: {failureTolerancePercentage: 101}", "deployment.stackSet.failureTolerancePercentage", 32, "between 0 and 100", 0},
+		{"stackset region concurrency", "mode: stacks", "mode: stacks\n  stackSet: {regionConcurrency: ALL}", "deployment.stackSet.regionConcurrency", 32, "PARALLEL, SEQUENTIAL", 0},
+		{"stackset member regions", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "members[0].regions", 10, "not supported in stackset mode", 0},
 		{"qualifier", "mode: stacks", "mode: stacks\n  qualifier: Not-Valid", "deployment.qualifier", 32, "bootstrap qualifier", 0},
 		{"tag key reserved", "team: security", "'aws:team': security", "tags.aws:team", 33, "reserved", 0},
 		{"tag value long", "team: security", "team: " + strings.Repeat("x", 257), "tags.team", 33, "at most 256", 0},
@@ -280,6 +284,15 @@ func TestMalformedFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestStackSetModeNeedsNoMembers(t *testing.T) {
+	src := edit(t, "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [eu-west-1]\n", "")
+	src = strings.Replace(src, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", 1)
+	cfg := mustLoad(t, src)
+	if cfg.Deployment.Mode != ModeStackSet || len(cfg.Members) != 0 {
+		t.Errorf("got mode %q with %d members, want stackset with none", cfg.Deployment.Mode, len(cfg.Members))
 	}
 }
 

@@ -17,6 +17,10 @@ const (
 	DefaultShardCount             = 1
 	DefaultStreamRetentionHours   = 168 // Security Hub Kinesis.3 asks for at least 7 days
 	DefaultQualifier              = "hnb659fds"
+	// Rollout defaults: a quarter of the accounts at once, stop at a tenth failing.
+	DefaultMaxConcurrentPercentage    = 25
+	DefaultFailureTolerancePercentage = 10
+	DefaultRegionConcurrency          = "PARALLEL"
 )
 
 // Load parses, defaults and validates a config file's contents. source names the file in
@@ -71,6 +75,10 @@ func (c *Config) applyDefaults(lines map[string]int) {
 
 	d.string("deployment.mode", &c.Deployment.Mode, ModeStacks)
 	d.string("deployment.qualifier", &c.Deployment.Qualifier, DefaultQualifier)
+	ss := &c.Deployment.StackSet
+	d.int("deployment.stackSet.maxConcurrentPercentage", &ss.MaxConcurrentPercentage, DefaultMaxConcurrentPercentage)
+	d.int("deployment.stackSet.failureTolerancePercentage", &ss.FailureTolerancePercentage, DefaultFailureTolerancePercentage)
+	d.string("deployment.stackSet.regionConcurrency", &ss.RegionConcurrency, DefaultRegionConcurrency)
 }
 
 // defaulter sets a field to its default unless the file set it.

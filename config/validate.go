@@ -180,8 +180,9 @@ func (v *checker) regions(c *Config) {
 }
 
 func (v *checker) members(c *Config) {
-	if len(c.Members) == 0 {
-		v.fail("members", "", "is required: list at least one member account (id and name)")
+	stackset := c.Deployment.Mode == ModeStackSet
+	if len(c.Members) == 0 && !stackset {
+		v.fail("members", "", "is required: list at least one member account (id and name), or use deployment.mode: stackset")
 		return
 	}
 	roles := map[string]string{
@@ -205,6 +206,10 @@ func (v *checker) members(c *Config) {
 			} else {
 				names[key] = path
 			}
+		}
+		if stackset && len(m.Regions) > 0 {
+			v.fail(path+".regions", strings.Join(m.Regions, ", "), "is not supported in stackset mode: the StackSet deploys to every region in regions; remove it")
+			continue
 		}
 		for j, r := range m.Regions {
 			rp := fmt.Sprintf("%s.regions[%d]", path, j)
@@ -340,6 +345,9 @@ func (v *checker) deployment(c *Config) {
 	}
 	v.unique("deployment.organizationalUnits", d.OrganizationalUnits)
 	v.match("deployment.qualifier", d.Qualifier, qualifierPattern, "the cdk bootstrap qualifier: 1-10 lowercase letters and digits")
+	v.between("deployment.stackSet.maxConcurrentPercentage", d.StackSet.MaxConcurrentPercentage, 1, 100)
+	v.between("deployment.stackSet.failureTolerancePercentage", d.StackSet.FailureTolerancePercentage, 0, 100)
+	v.oneOf("deployment.stackSet.regionConcurrency", d.StackSet.RegionConcurrency, []string{"PARALLEL", "SEQUENTIAL"})
 }
 
 func (v *checker) tags(c *Config) {

@@ -69,7 +69,7 @@ func Convert(opts ConvertOptions, inputs ...Input) (*ConvertResult, error) {
 	case opts.Out == "-":
 		err = c.jsonLines(opts.Stdout, inputs)
 	default:
-		err = durable.WriteFile(opts.Out, 0o644, func(w io.Writer) error { return c.jsonLines(w, inputs) })
+		err = durable.WriteFile(opts.Out, output.FilePerm, func(w io.Writer) error { return c.jsonLines(w, inputs) })
 	}
 	if err != nil {
 		return nil, err

@@ -245,9 +245,16 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	}
 	names := slices.Sorted(maps.Keys(x.state.Regions))
 	res.Regions = make([]RegionResult, len(names))
+	// Each region works on its own copy: the state's map is the checkpoint
+	// file's, which saves (writes) it while other regions run.
+	starts := make([]*checkpoint.Region, len(names))
+	for i, name := range names {
+		starts[i] = x.state.Regions[name].Clone()
+		x.observe(name, starts[i], nil) // in order, before any region moves
+	}
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { res.Regions[i] = x.exportRegion(ctx, name) })
+		wg.Go(func() { res.Regions[i] = x.exportRegion(ctx, name, starts[i]) })
 	}
 	wg.Wait()
 

@@ -28,10 +28,9 @@ func (x *exporter) openWriter(region string, pos output.Position) (output.Writer
 	return output.OpenJSONLines(filepath.Join(x.opts.Dir, region+".jsonl"), pos)
 }
 
-// exportRegion exports one region, from its checkpoint on, until it is done,
-// fails, or ctx is canceled.
-func (x *exporter) exportRegion(ctx context.Context, region string) (res RegionResult) {
-	rs := x.state.Regions[region].Clone()
+// exportRegion exports one region, from its checkpointed state rs on, until
+// it is done, fails, or ctx is canceled. rs is the region's own.
+func (x *exporter) exportRegion(ctx context.Context, region string, rs *checkpoint.Region) (res RegionResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			res.Err = fmt.Errorf("internal error: %v", p)
@@ -52,7 +51,6 @@ func (x *exporter) exportRegion(ctx context.Context, region string) (res RegionR
 	if rs.NextToken != "" {
 		rs.TokenResumes++
 	}
-	x.observe(region, rs, nil)
 
 	lastSave := time.Now()
 	save := func() error {

@@ -30,11 +30,29 @@ func (s *Stacks) All() []awscdk.Stack {
 	return append([]awscdk.Stack{s.Security, s.Management}, s.Members...)
 }
 
-// Build adds every stack the config describes to scope (normally the app).
-func Build(scope constructs.Construct, cfg *config.Config) *Stacks {
+// Options carry what Build needs from beyond the config.
+type Options struct {
+	// NewTemplateApp returns a fresh app for a template that is synthesized on its own: in
+	// stackset mode, the member template the StackSet deploys. The caller gives it its own
+	// output directory, the same context and the same compliance gates as the main app, and
+	// checks its validation report too. Required in stackset mode.
+	NewTemplateApp func() awscdk.App
+}
+
+// Build adds every stack the config describes to scope (normally the app): the Security and
+// Management stacks, and in stacks mode one Member stack per member account and region. In
+// stackset mode the Management stack deploys the member template through a StackSet instead.
+func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks {
 	s := &Stacks{
 		Security:   NewSecurityStack(scope, cfg),
 		Management: NewManagementStack(scope, cfg),
+	}
+	if cfg.Deployment.Mode == config.ModeStackSet {
+		if opts.NewTemplateApp == nil {
+			panic("stacks: Options.NewTemplateApp is required in stackset mode")
+		}
+		addMemberStackSet(s.Management, cfg, opts.NewTemplateApp())
+		return s
 	}
 	for _, m := range cfg.Members {
 		for _, region := range cfg.MemberRegions(m) {

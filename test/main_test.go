@@ -37,6 +37,14 @@ const repoRoot = ".."
 var example *synthesized
 
 func TestMain(m *testing.M) {
+	// Run jsii on the pinned Node.js (as `make test` does), not on whatever the machine has.
+	if os.Getenv("JSII_NODE") == "" {
+		if node, err := filepath.Abs(filepath.Join(repoRoot, "node_modules", ".bin", "node")); err == nil {
+			if _, err := os.Stat(node); err == nil {
+				os.Setenv("JSII_NODE", node)
+			}
+		}
+	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test setup:", err)
@@ -84,11 +92,29 @@ func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
 		return nil, err
 	}
 	s := &synthesized{cfg: cfg, outdir: outdir, templates: map[string]template{}}
-	s.stacks = stacks.Build(app, cfg)
+	var templateDirs []string
+	newTemplateApp := func() awscdk.App {
+		dir := filepath.Join(outdir, fmt.Sprintf("template-app-%d", len(templateDirs)))
+		templateDirs = append(templateDirs, dir)
+		a, err := newApp(dir)
+		if err != nil {
+			panic(err)
+		}
+		compliance.Apply(a, rules)
+		return a
+	}
+	s.stacks = stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
 	compliance.Apply(app, rules)
 	app.Synth(nil)
 	if s.report, err = compliance.Check(outdir); err != nil {
 		return nil, err
+	}
+	for _, d := range templateDirs {
+		r, err := compliance.Check(d)
+		if err != nil {
+			return nil, err
+		}
+		s.report.Add(r)
 	}
 	for _, st := range s.stacks.All() {
 		name := *st.StackName()

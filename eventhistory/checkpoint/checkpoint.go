@@ -150,7 +150,7 @@ type File struct {
 func Create(dir string, s *State) (*File, error) {
 	s.Version = version
 	f := &File{dir: dir, state: s}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, output.DirPerm); err != nil {
 		return nil, err
 	}
 	return f, f.write()
@@ -168,7 +168,7 @@ func (f *File) Save(region string, r *Region) error {
 }
 
 func (f *File) write() error {
-	return durable.WriteFile(Path(f.dir), 0o644, func(w io.Writer) error {
+	return durable.WriteFile(Path(f.dir), output.FilePerm, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(f.state)

@@ -157,7 +157,7 @@ func stagingSeq(name string) (int, bool) {
 func (c *CloudTrail) openStaging() error {
 	path := filepath.Join(c.staging, stagingName(c.pos.Chunk))
 	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
 	if err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (c *CloudTrail) seal() error {
 		return err
 	}
 	size := c.pos.Offset
-	err := durable.WriteFile(path, 0o644, func(w io.Writer) error {
+	err := durable.WriteFile(path, FilePerm, func(w io.Writer) error {
 		gz, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 		if err != nil {
 			return err
@@ -383,7 +383,7 @@ func pathSegment(s, fallback string) string {
 // directory entries, and the files later written in them, survive a crash.
 func mkdirAllSynced(dir, root string) error {
 	if dir == root {
-		return os.MkdirAll(root, 0o755)
+		return os.MkdirAll(root, DirPerm)
 	}
 	if _, err := os.Stat(dir); err == nil {
 		return nil
@@ -395,7 +395,7 @@ func mkdirAllSynced(dir, root string) error {
 	if err := mkdirAllSynced(parent, root); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Mkdir(dir, DirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	return durable.SyncDir(parent)

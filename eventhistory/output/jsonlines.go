@@ -26,11 +26,11 @@ var _ Writer = (*JSONLines)(nil)
 // OpenJSONLines opens the JSON Lines file at path for appending at pos,
 // creating it when needed and cutting off anything written after pos.
 func OpenJSONLines(path string, pos Position) (*JSONLines, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), DirPerm); err != nil {
 		return nil, err
 	}
 	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -57,6 +58,13 @@ type Writer interface {
 	// Close releases the writer's files without finishing the output.
 	Close() error
 }
+
+// Permissions of what the writers create: the records tell who did what in
+// an account, so only the owner may read them.
+const (
+	FilePerm os.FileMode = 0o600
+	DirPerm  os.FileMode = 0o700
+)
 
 // errNotJSON reports a record that is not a JSON value; it cannot be written
 // into either layout without corrupting it.

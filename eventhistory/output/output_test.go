@@ -273,3 +273,29 @@ func TestOpenRejectsShortenedFile(t *testing.T) {
 		t.Fatal("OpenJSONLines() at an offset past the end of the file succeeded, want an error")
 	}
 }
+
+// TestPermissions checks that what the writers create is the owner's only:
+// the records tell who did what in an account.
+func TestPermissions(t *testing.T) {
+	for name, open := range layouts {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			w, err := open(dir, Position{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, w, 0, 5, 100, map[int]Position{})
+			finish(t, w)
+			filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					t.Fatal(err)
+				}
+				fi, _ := d.Info()
+				if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+					t.Errorf("%s has mode %v, want no access for group and others", path, perm)
+				}
+				return nil
+			})
+		})
+	}
+}

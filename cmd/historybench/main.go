@@ -1,0 +1,178 @@
+// Command historybench measures the Event History export and prints the
+// results as a markdown table:
+//
+//   - throughput against a local CloudTrail server that enforces LookupEvents'
+//     limit of 2 requests per second per region, all default regions in
+//     parallel, as a share of that limit (goal: at least 90%);
+//   - peak memory exporting 10,000, 100,000 and 1,000,000 events from a server
+//     without a limit (goal: flat, under 50 MiB at 1,000,000).
+//
+// It builds the benchmarks of package eventhistory into a test binary once and
+// runs each case in its own process, so that each peak RSS is that case's.
+// Run it from the module:
+//
+//	go run ./cmd/historybench            # table on stdout, progress on stderr
+//	go run ./cmd/historybench -check     # exit 1 if a goal is missed
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const pkg = "github.com/trailguard/trailguard/eventhistory"
+
+// Goals.
+const (
+	minLimitShare = 90.0 // % of the rate limit, mean over regions
+	maxRSSMiB     = 50.0 // at 1,000,000 events
+	maxGrowthMiB  = 10.0 // peak RSS, 1,000,000 over 10,000 events
+)
+
+// memoryCases are the BenchmarkExportMemory sub-benchmarks, by events.
+var memoryCases = []int{10_000, 100_000, 1_000_000}
+
+func main() {
+	check := flag.Bool("check", false, "exit 1 if a goal is missed")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: historybench [-check]\n\nMeasures the Event History export and prints a markdown table.\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	ok, err := run(os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "historybench: %v\n", err)
+		os.Exit(1)
+	}
+	if *check && !ok {
+		fmt.Fprintln(os.Stderr, "historybench: a goal was missed")
+		os.Exit(1)
+	}
+}
+
+// result is one benchmark line: its metrics by unit.
+type result map[string]float64
+
+func run(stdout, stderr io.Writer) (goalsMet bool, err error) {
+	dir, err := os.MkdirTemp("", "historybench")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "eventhistory.test")
+	fmt.Fprintf(stderr, "building the benchmarks of %s\n", pkg)
+	build := exec.Command("go", "test", "-c", "-o", bin, pkg)
+	build.Stdout, build.Stderr = stderr, stderr
+	if err := build.Run(); err != nil {
+		return false, fmt.Errorf("go test -c: %w", err)
+	}
+
+	rate, err := bench(bin, "^BenchmarkExportRate$", stderr)
+	if err != nil {
+		return false, err
+	}
+	mem := map[int]result{}
+	for _, n := range memoryCases {
+		if mem[n], err = bench(bin, fmt.Sprintf("^BenchmarkExportMemory$/^events=%d$", n), stderr); err != nil {
+			return false, err
+		}
+	}
+	return writeTables(stdout, rate, mem), nil
+}
+
+// bench runs one benchmark of the test binary in its own process and
+// returns its metrics.
+func bench(bin, pattern string, stderr io.Writer) (result, error) {
+	fmt.Fprintf(stderr, "running %s\n", pattern)
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "1x")
+	cmd.Dir = filepath.Dir(bin)
+	cmd.Stdout = io.MultiWriter(&out, stderr)
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("benchmark %s: %w", pattern, err)
+	}
+	return parse(out.String())
+}
+
+// parse reads the first benchmark line of go test output: a name, the
+// iterations, then value-unit pairs.
+func parse(output string) (result, error) {
+	sc := bufio.NewScanner(strings.NewReader(output))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		r := result{}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark line %q: %w", sc.Text(), err)
+			}
+			r[fields[i+1]] = v
+		}
+		return r, nil
+	}
+	return nil, errors.New("no benchmark line in the output")
+}
+
+func writeTables(w io.Writer, rate result, mem map[int]result) (goalsMet bool) {
+	goalsMet = true
+	mark := func(ok bool) string {
+		if ok {
+			return "yes"
+		}
+		goalsMet = false
+		return "**no**"
+	}
+	fmt.Fprintf(w, "Measured %s with %s %s/%s on %d CPUs, against the local CloudTrail server of package eventhistory/cloudtrailtest (in the benchmark's process).\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+
+	fmt.Fprintln(w, "Throughput at the API's rate limit: the server allows 2 LookupEvents requests per second per region (token bucket, burst 2) and answers more with ThrottlingException; the client paces each region at its default of 2 requests per second. The share of the limit is the sustained request rate the server measured per region, from its first request to its last.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| regions in parallel | events per region | wall time | share of the limit (mean) | slowest region | events/s (all regions) | throttled requests | goal: ≥ 90% |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|:---:|")
+	fmt.Fprintf(w, "| %.0f | %s | %s | %.1f%% | %.1f%% | %s | %.0f | %s |\n\n",
+		rate["regions"], group(int64(rate["events/region"])), seconds(rate["ns/op"]), rate["limit-%"], rate["min-limit-%"],
+		group(int64(rate["events/s"])), rate["throttled"], mark(rate["limit-%"] >= minLimitShare))
+
+	fmt.Fprintln(w, "Memory: the server has no rate limit; 4 regions in parallel; JSON Lines output. Peak heap is sampled every 2 ms (client and server share the process); peak RSS is the process's, each case run in its own process.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| events | wall time | events/s | peak Go heap | peak RSS | goal: flat, < 50 MiB |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|:---:|")
+	small, large := mem[memoryCases[0]], mem[memoryCases[len(memoryCases)-1]]
+	for _, n := range memoryCases {
+		r := mem[n]
+		goal := ""
+		if n == memoryCases[len(memoryCases)-1] {
+			growth := large["maxrss-MiB"] - small["maxrss-MiB"]
+			goal = fmt.Sprintf("%s (%+.1f MiB over %s events)", mark(r["maxrss-MiB"] < maxRSSMiB && growth < maxGrowthMiB), growth, group(int64(memoryCases[0])))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.1f MiB | %.1f MiB | %s |\n",
+			group(int64(n)), seconds(r["ns/op"]), group(int64(r["events/s"])), r["peak-heap-MiB"], r["maxrss-MiB"], goal)
+	}
+	return goalsMet
+}
+
+func seconds(ns float64) string { return fmt.Sprintf("%.1f s", ns/1e9) }
+
+// group formats n with thousands separators.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
