@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,12 +26,10 @@ func addOrganizationTrail(stack awscdk.Stack, cfg *config.Config) orgtrail.Organ
 		DataEventResourceTypes: jsii.Strings(ot.DataEvents...),
 		InsightTypes:           jsii.Strings(ot.InsightTypes...),
 	}
-	for _, t := range ot.DataEvents {
-		if t == orgtrail.DataEventS3Object {
-			// Every archive delivery makes an access log object: logging those as data
-			// events would loop just like logging the archive's own objects.
-			props.DataEventExcludedBucketNames = jsii.Strings(cfg.AccessLogBucketName())
-		}
+	if slices.Contains(ot.DataEvents, orgtrail.DataEventS3Object) {
+		// Every archive delivery makes an access log object: logging those as data events
+		// would loop just like logging the archive's own objects.
+		props.DataEventExcludedBucketNames = jsii.Strings(cfg.AccessLogBucketName())
 	}
 	if ot.CloudWatchLogs.Enabled {
 		props.SendToCloudWatchLogs = jsii.Bool(true)

@@ -184,9 +184,9 @@ type settings struct {
 	bucketName, accessName *string
 }
 
-// NewLogArchive creates the archive in scope's stack, which must be in the Security account
-// and the region the trail's KMS key and bucket are expected in. The archive bucket is the
-// child "Resource". It panics with an error naming every invalid prop.
+// NewLogArchive creates the archive in scope's stack: the Security account, in the region
+// the trail is to deliver to (the key and the bucket must share it). The archive bucket is
+// the child "Resource". It panics with an error naming every invalid prop.
 func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps) LogArchive {
 	stack := awscdk.Stack_Of(scope)
 	s, err := props.settings(stack)

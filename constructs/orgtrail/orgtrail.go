@@ -281,7 +281,7 @@ func selectors(props *OrganizationTrailProps, partition string) *[]*awscloudtrai
 			field("resources.type", []string{typ}, nil),
 		}
 		if typ == DataEventS3Object {
-			fields = append(fields, field("resources.ARN", nil, ExcludedObjectARNPrefixes(partition, *props.BucketName, check.Strings(props.DataEventExcludedBucketNames)...)))
+			fields = append(fields, field("resources.ARN", nil, excludedObjectARNPrefixes(partition, *props.BucketName, check.Strings(props.DataEventExcludedBucketNames)...)))
 		}
 		out = append(out, &awscloudtrail.CfnTrail_AdvancedEventSelectorProperty{
 			Name:           jsii.String(dataEventsSelectorPrefix + typ),
@@ -291,9 +291,9 @@ func selectors(props *OrganizationTrailProps, partition string) *[]*awscloudtrai
 	return &out
 }
 
-// ExcludedObjectARNPrefixes returns the S3 object ARN prefixes the S3 data event selector
+// excludedObjectARNPrefixes returns the S3 object ARN prefixes the S3 data event selector
 // excludes: every object of the log archive bucket and of the other excluded buckets.
-func ExcludedObjectARNPrefixes(partition, archiveBucket string, otherBuckets ...string) []string {
+func excludedObjectARNPrefixes(partition, archiveBucket string, otherBuckets ...string) []string {
 	out := []string{fmt.Sprintf("arn:%s:s3:::%s/", partition, archiveBucket)}
 	for _, b := range otherBuckets {
 		out = append(out, fmt.Sprintf("arn:%s:s3:::%s/", partition, b))
