@@ -4,9 +4,8 @@
 //
 //   - cdk-nag rule packs (AwsSolutions, NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1) as
 //     Aspects on the app. A deliberate exception is a cdk-nag suppression with a reason,
-//     added next to the construct it concerns:
-//     cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{{
-//     Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("why")}}, jsii.Bool(true)).
+//     added next to the construct it concerns: compliance.Suppress(construct, "why",
+//     "AwsSolutions-S1"), or SuppressMatching to except only some findings of a rule.
 //   - the AWS Control Tower proactive controls (Guard rules from the npm package
 //     @cdklabs/cdk-validator-cfnguard) through aws-cdk-lib's CloudFormationValidatePlugin,
 //     which also runs CloudFormation's own schema checks. A deliberate exception is an
@@ -98,6 +97,30 @@ func Apply(app awscdk.App, guardRules []*awscdk.ValidationRuleSource) {
 		GuardRules:          &guardRules,
 		IncludeDefaultRules: jsii.Bool(true),
 	}))
+}
+
+// Suppress records a deliberate exception to the cdk-nag rules ids for scope and everything
+// below it. reason is shown in the report; it must convince a security reviewer.
+func Suppress(scope constructs.IConstruct, reason string, ids ...string) {
+	s := make([]*cdknag.NagPackSuppression, len(ids))
+	for i, id := range ids {
+		s[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &s, jsii.Bool(true))
+}
+
+// SuppressMatching records a deliberate exception to those findings of the cdk-nag rule id,
+// for scope and everything below it, that match one of patterns (ECMA-262 regular
+// expressions over cdk-nag's finding ids, e.g. "Resource::arn:aws:logs:...:log-stream:x*" for
+// AwsSolutions-IAM5). Other findings of the rule still fail the gate.
+func SuppressMatching(scope constructs.IConstruct, id, reason string, patterns ...string) {
+	appliesTo := make([]any, len(patterns))
+	for i, p := range patterns {
+		appliesTo[i] = &cdknag.RegexAppliesTo{Regex: jsii.String("/" + p + "/")} // cdk-nag wants /regex/flags
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(scope, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String(id), Reason: jsii.String(reason), AppliesTo: &appliesTo,
+	}}, jsii.Bool(true))
 }
 
 // guardNamespace is the namespace aws-cdk-lib gives the CloudFormationValidatePlugin's rules

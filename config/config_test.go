@@ -333,6 +333,7 @@ func TestNames(t *testing.T) {
 		{cfg.ReceivingBusARN(), "arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"},
 		{cfg.CloudFormationExecutionRoleARN("222222222222", "eu-west-1"), "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-eu-west-1"},
 		{cfg.MemberStackName(cfg.Members[0], "us-east-1"), "trailguard-member-prod-us-east-1"},
+		{cfg.AccessLogBucketName(), "trailguard-archive-222222222222-eu-west-1-access-logs"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -342,5 +343,21 @@ func TestNames(t *testing.T) {
 	gov := mustLoad(t, strings.NewReplacer("eu-west-1", "us-gov-west-1", "us-east-1", "us-gov-east-1").Replace(base))
 	if got := gov.LogArchiveBucketARN(); !strings.HasPrefix(got, "arn:aws-us-gov:s3:::") {
 		t.Errorf("GovCloud bucket ARN = %q, want the aws-us-gov partition", got)
+	}
+}
+
+// TestAccessLogBucketNameFitsS3 keeps the derived name a valid bucket name for the longest
+// archive names, without a doubled hyphen where the archive's name is cut.
+func TestAccessLogBucketNameFitsS3(t *testing.T) {
+	for _, archive := range []string{
+		strings.Repeat("a", 63),
+		strings.Repeat("a", 50) + "-" + strings.Repeat("b", 12), // cut right after the hyphen
+		"abc",
+	} {
+		cfg := &Config{LogArchive: LogArchive{BucketName: archive}}
+		got := cfg.AccessLogBucketName()
+		if !bucketNamePattern.MatchString(got) || strings.Contains(got, "--") || !strings.HasSuffix(got, "-access-logs") || got == archive {
+			t.Errorf("AccessLogBucketName() for archive %q = %q (%d characters), want a distinct valid bucket name ending in -access-logs", archive, got, len(got))
+		}
 	}
 }

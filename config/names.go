@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Names and ARNs computed from the config. Stacks of different accounts never reference each
 // other's CDK objects (cross-environment references fail); they agree on these instead, so
@@ -19,6 +22,19 @@ func (c *Config) OrganizationTrailARN() string {
 // LogArchiveBucketARN is the ARN of the log archive bucket in the Security account.
 func (c *Config) LogArchiveBucketARN() string {
 	return fmt.Sprintf("arn:%s:s3:::%s", c.Partition(), c.LogArchive.BucketName)
+}
+
+// AccessLogBucketName is the name of the bucket that receives the log archive bucket's server
+// access logs: the archive bucket's name with "-access-logs", the archive's part shortened
+// if needed to stay within S3's 63 characters. The organization trail needs it too, to
+// exclude the bucket from S3 data events.
+func (c *Config) AccessLogBucketName() string {
+	const suffix = "-access-logs"
+	name := c.LogArchive.BucketName
+	if limit := 63 - len(suffix); len(name) > limit {
+		name = strings.TrimRight(name[:limit], "-")
+	}
+	return name + suffix
 }
 
 // TrailKeyAlias is the alias of the KMS key that encrypts the organization trail's logs.

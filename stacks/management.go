@@ -11,5 +11,6 @@ import (
 func NewManagementStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.ManagementStackName(), cfg.Organization.ManagementAccount, cfg.HomeRegion,
 		"trailguard: organization trail of organization "+cfg.Organization.ID)
+	addOrganizationTrail(stack, cfg)
 	return stack
 }

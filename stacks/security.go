@@ -11,6 +11,7 @@ import (
 func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID)
+	addLogArchive(stack, cfg)
 	addEventSink(stack, cfg)
 	return stack
 }

@@ -21,9 +21,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // Bucket name prefixes; the account id and region follow. They start with "trailguard-", so
@@ -54,9 +55,6 @@ type AccountTrailProps struct {
 	LogGroupRetentionDays *float64
 }
 
-// logRetentionDays are the retention values CloudWatch Logs accepts.
-var logRetentionDays = []float64{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 var trailNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
 
 func (p *AccountTrailProps) validate() error {
@@ -77,8 +75,8 @@ func (p *AccountTrailProps) validate() error {
 	if r := p.LogGroupRetentionDays; r != nil {
 		if p.CloudWatchLogs == nil || !*p.CloudWatchLogs {
 			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays only applies with CloudWatchLogs true, got %v without it", *r))
-		} else if !slices.Contains(logRetentionDays, *r) {
-			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays must be one of %v, got %v", logRetentionDays, *r))
+		} else if !slices.Contains(check.LogGroupRetentionDays, *r) {
+			errs = append(errs, fmt.Errorf("accounttrail: LogGroupRetentionDays must be one of %v, got %v", check.LogGroupRetentionDays, *r))
 		}
 	}
 	return errors.Join(errs...)
@@ -174,7 +172,7 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 				Resources:  jsii.Strings("*"),
 				Conditions: &map[string]any{"StringEquals": fromTrail},
 			}),
-			denyGrantsToNonServices(),
+			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})
 
@@ -301,7 +299,7 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 	} else {
 		const reason = "CloudWatch Logs delivery of the local trail is an option (accountTrail.cloudWatchLogs), off by default: every API call of the account already " +
 			"reaches the Security account's Kinesis stream within seconds through the event forwarder, where alerting and monitoring happen, and the organization trail keeps the archive."
-		nag(a.trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
+		compliance.Suppress(a.trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
 		compliance.Acknowledge(a.trail, "cloud_trail_cloud_watch_logs_enabled_check", reason)
 	}
 	return a
@@ -316,7 +314,7 @@ func suppressBucketFindings(bucket, accessLog awss3.Bucket) {
 	const notifications = "Nothing consumes object notifications from these log buckets: the real-time path is the event forwarder (CloudTrail events to the Security stream), " +
 		"and changes to the buckets themselves are CloudTrail management events that raise alerts."
 	for _, b := range both {
-		nag(b, replication, "NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
+		compliance.Suppress(b, replication, "NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
 		compliance.Acknowledge(b, "s3_event_notifications_enabled_check", notifications)
 	}
 	compliance.Acknowledge(bucket, "s3_bucket_object_lock_enabled_check",
@@ -324,21 +322,12 @@ func suppressBucketFindings(bucket, accessLog awss3.Bucket) {
 			"Object Lock would stop the account from ever expiring it early, and its deletion or policy changes raise alerts. Versioning keeps overwritten or deleted log files for 30 days.")
 
 	const sseS3 = "S3 server access logging delivers only to target buckets with SSE-S3 (AES256) default encryption, not SSE-KMS."
-	nag(accessLog, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
+	compliance.Suppress(accessLog, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
 	compliance.Acknowledge(accessLog, "s3_bucket_default_encryption_kms_check", sseS3)
 	compliance.Acknowledge(accessLog, "s3_bucket_logging_enabled_check",
 		"This is the access-log bucket: logging its own accesses into itself would loop, and into another bucket would only move the question. Its data events are covered by CloudTrail.")
 	compliance.Acknowledge(accessLog, "s3_bucket_object_lock_enabled_check",
 		"S3 server access logs cannot be delivered to a bucket with Object Lock default retention.")
-}
-
-// nag suppresses the cdk-nag rules ids on c and its children with reason.
-func nag(c constructs.IConstruct, reason string, ids ...string) {
-	s := make([]*cdknag.NagPackSuppression, len(ids))
-	for i, id := range ids {
-		s[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
-	}
-	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
 }
 
 // expiry is the lifecycle of a log bucket: objects and their noncurrent versions expire
@@ -363,21 +352,4 @@ func (a *accountTrail) LogGroup() awslogs.ILogGroup {
 		return nil
 	}
 	return a.logGroup
-}
-
-// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
-// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
-// policy that this construct does not need.
-func denyGrantsToNonServices() awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
-	})
 }

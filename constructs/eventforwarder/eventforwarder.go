@@ -37,6 +37,7 @@ import (
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // Role names. IAM names are global per account, so they include the region. The Security
@@ -225,7 +226,7 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 				Resources:  jsii.Strings("*"),
 				Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
 			}),
-			denyGrantsToNonServices(),
+			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})
 
@@ -414,20 +415,3 @@ func retryPolicy() *awsevents.CfnRule_RetryPolicyProperty {
 func (f *eventForwarder) HomeRegionCondition() awscdk.CfnCondition { return f.isHome }
 func (f *eventForwarder) AlarmTopic() awssns.ITopic                { return f.alarmTopic }
 func (f *eventForwarder) Key() awskms.IKey                         { return f.key }
-
-// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
-// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
-// policy that this construct does not need.
-func denyGrantsToNonServices() awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
-	})
-}

@@ -32,6 +32,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
 // Stream capacity modes.
@@ -232,7 +233,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		TargetKey:     s.streamKey,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	s.streamKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
+	s.streamKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.StreamProducerRoleName})
 	s.streamKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
@@ -305,7 +306,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
-	alertKey.AddToResourcePolicy(denyGrantsToNonServices(), jsii.Bool(false))
+	alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	allowServicesToUseKey(alertKey, account)
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
@@ -487,20 +488,3 @@ func (s *eventSink) Stream() awskinesis.IStream { return s.stream }
 func (s *eventSink) StreamKey() awskms.IKey     { return s.streamKey }
 func (s *eventSink) Bus() awsevents.IEventBus   { return s.bus }
 func (s *eventSink) AlertTopic() awssns.ITopic  { return s.alertTopic }
-
-// denyGrantsToNonServices stops anyone from creating grants on the key except AWS services
-// acting for an AWS resource (Control Tower CT.KMS.PR.3): a grant is a way around the key
-// policy that this construct does not need.
-func denyGrantsToNonServices() awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
-	})
-}

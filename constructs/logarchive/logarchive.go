@@ -1,0 +1,619 @@
+// Package logarchive provides the tamper-proof S3 archive that an AWS Organizations
+// organization trail delivers to, for a dedicated Security (log archive) account.
+//
+// A LogArchive is three resources, each retained (with its policy, and the key's alias) when
+// the stack is deleted or the resource is replaced:
+//
+//   - a customer-managed KMS key (rotation on) that the organization trail, and only that
+//     trail, may encrypt with, and that only the named readers may decrypt with (through S3);
+//   - the archive bucket: versioned, SSE-KMS with an S3 Bucket Key, S3 Object Lock default
+//     retention (COMPLIANCE by default), Block Public Access, bucket-owner-enforced ownership,
+//     TLS-only, a lifecycle that moves logs to S3 Glacier Instant Retrieval and expires them
+//     after the retention period, and server access logging;
+//   - the access-log bucket that receives the archive's server access logs (SSE-S3 and no
+//     Object Lock: S3 cannot deliver server access logs to either).
+//
+// The bucket policy is the one CloudTrail documents for an organization trail: CloudTrail may
+// read the bucket ACL and write under AWSLogs/<management account>/ and
+// AWSLogs/<organization id>/, each only for the trail named by TrailArn (aws:SourceArn) and
+// only with the bucket-owner-full-control ACL. It also denies, to everyone:
+//
+//   - requests without TLS;
+//   - principals outside the organization, except AWS services (which can reach the bucket
+//     only through the trail statements, scoped to the trail);
+//   - deleting log objects or versions, or the bucket, except to BreakGlassPrincipals;
+//   - changing the bucket policy, lifecycle, Object Lock, logging, versioning, encryption,
+//     public access block, ownership or replication configuration, except to
+//     BreakGlassPrincipals and DeploymentRoleArn, the role CloudFormation deploys the stack
+//     with (without it the stack could never update its own bucket again).
+//
+// Log digest files are encrypted with SSE-S3 by CloudTrail, so the policy deliberately has no
+// statement that denies uploads without SSE-KMS.
+//
+// The construct never empties or deletes a bucket: nothing uses autoDeleteObjects, and
+// Object Lock in COMPLIANCE mode cannot be shortened or removed by anyone, including the
+// account root user, until each object version's retention has passed.
+package logarchive
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+)
+
+// Object Lock retention modes.
+const (
+	// ObjectLockCompliance: no one, not even the account root user, can shorten an object
+	// version's retention or delete it before the retention has passed.
+	ObjectLockCompliance = "COMPLIANCE"
+	// ObjectLockGovernance: principals allowed s3:BypassGovernanceRetention can. The bucket
+	// policy denies that permission to everyone but BreakGlassPrincipals.
+	ObjectLockGovernance = "GOVERNANCE"
+)
+
+// Defaults.
+const (
+	DefaultRetentionDays                   = 2557 // 7 years
+	DefaultTransitionDays                  = 90
+	DefaultObjectLockDays                  = 365
+	DefaultAccessLogRetentionDays          = 365
+	DefaultNoncurrentVersionExpirationDays = 30
+)
+
+// AccessLogPrefix is the key prefix of the archive bucket's server access logs in the
+// access-log bucket.
+const AccessLogPrefix = "archive/"
+
+// abortIncompleteUploadDays cleans up multipart uploads that never completed.
+const abortIncompleteUploadDays = 7
+
+// maxDays bounds day counts: S3 Object Lock retention is at most 100 years.
+const maxDays = 36500
+
+// LogArchiveProps configures a LogArchive.
+type LogArchiveProps struct {
+	// OrganizationId is the id of the organization whose trail delivers to the archive, e.g.
+	// "o-a1b2c3d4e5". Principals outside it are denied. Required.
+	OrganizationId *string
+	// TrailArn is the ARN of the organization trail in the management account, e.g.
+	// "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail". The bucket and key policies
+	// let CloudTrail act only for this trail (aws:SourceArn), and write only under
+	// AWSLogs/<its account>/ and AWSLogs/<OrganizationId>/. Required; it must be a literal ARN
+	// because the trail lives in another account.
+	TrailArn *string
+	// BucketName is the archive bucket's name.
+	// Default: a name CloudFormation generates.
+	BucketName *string
+	// AccessLogBucketName is the access-log bucket's name.
+	// Default: a name CloudFormation generates.
+	AccessLogBucketName *string
+	// KeyAlias is an alias for the KMS key, e.g. "alias/org-trail", so that the trail in the
+	// management account can name the key before its id is known.
+	// Default: no alias.
+	KeyAlias *string
+	// RetentionDays is how long log objects are kept before lifecycle expiry. It must be at
+	// least ObjectLockDays.
+	// Default: 2557 (7 years).
+	RetentionDays *float64
+	// TransitionDays moves log objects to S3 Glacier Instant Retrieval after this many days;
+	// 0 keeps them in S3 Standard. S3 does not transition objects smaller than 128 KiB.
+	// Default: 90.
+	TransitionDays *float64
+	// NoncurrentVersionExpirationDays is how long a log object version is kept after it
+	// stops being the current version (after lifecycle expiry, or a break-glass deletion):
+	// a window to recover it. Object Lock still holds it until its retention has passed.
+	// Default: 30.
+	NoncurrentVersionExpirationDays *float64
+	// ObjectLockMode is ObjectLockCompliance or ObjectLockGovernance. Object Lock itself
+	// cannot be turned off once the bucket exists.
+	// Default: ObjectLockCompliance.
+	ObjectLockMode *string
+	// ObjectLockDays is the default retention of every object version.
+	// Default: 365.
+	ObjectLockDays *float64
+	// AccessLogRetentionDays is how long the server access logs are kept.
+	// Default: 365.
+	AccessLogRetentionDays *float64
+	// BreakGlassPrincipals are IAM role or user ARNs (wildcards allowed) that may still delete
+	// log objects and the buckets, and change their protective configuration, within what
+	// Object Lock allows.
+	// Default: none; no one can delete log objects before lifecycle expiry.
+	BreakGlassPrincipals *[]*string
+	// Readers are IAM role or user ARNs (no wildcards) that may read the logs from the
+	// archive bucket and decrypt them with the key through S3. Readers in other accounts of
+	// the organization also need an identity policy allowing the same. The policies match
+	// them by aws:PrincipalArn, so a reader role need not exist when the archive is deployed.
+	// Default: none.
+	Readers *[]*string
+	// DeploymentRoleArn is the role CloudFormation deploys the stack with. It is exempt from
+	// the denies on changing the buckets' configuration and policy, so the stack can still
+	// update them; it is not exempt from the denies on deleting logs.
+	// Default: the CloudFormation execution role of the stack's DefaultStackSynthesizer
+	// (the role `cdk bootstrap` creates); required with any other synthesizer.
+	DeploymentRoleArn *string
+}
+
+// LogArchive is the archive bucket, its access-log bucket and its KMS key.
+type LogArchive interface {
+	constructs.Construct
+	// Bucket is the archive bucket the organization trail delivers to.
+	Bucket() awss3.IBucket
+	// AccessLogBucket receives the archive bucket's server access logs.
+	AccessLogBucket() awss3.IBucket
+	// Key encrypts the log files (digest files are SSE-S3, as CloudTrail writes them).
+	Key() awskms.IKey
+}
+
+type logArchive struct {
+	constructs.Construct
+	bucket          awss3.Bucket
+	accessLogBucket awss3.Bucket
+	key             awskms.Key
+}
+
+func (l *logArchive) Bucket() awss3.IBucket          { return l.bucket }
+func (l *logArchive) AccessLogBucket() awss3.IBucket { return l.accessLogBucket }
+func (l *logArchive) Key() awskms.IKey               { return l.key }
+
+// trail is the parsed TrailArn.
+type trail struct {
+	arn, partition, account string
+}
+
+// settings are the props with defaults applied.
+type settings struct {
+	trail                  trail
+	orgID                  string
+	retention, transition  float64
+	noncurrent             float64
+	lockMode               string
+	lockDays               float64
+	accessLogRetention     float64
+	breakGlass, readers    []string
+	deployer               *string
+	bucketName, accessName *string
+}
+
+// NewLogArchive creates the archive in scope's stack: the Security account, in the region
+// the trail is to deliver to (the key and the bucket must share it). The archive bucket is
+// the child "Resource". It panics with an error naming every invalid prop.
+func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps) LogArchive {
+	stack := awscdk.Stack_Of(scope)
+	s, err := props.settings(stack)
+	if err != nil {
+		panic(err)
+	}
+	l := &logArchive{}
+	constructs.NewConstruct_Override(l, scope, jsii.String(id))
+
+	l.key = awskms.NewKey(l, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the organization trail's log files in the log archive"),
+		EnableKeyRotation: jsii.Bool(true),
+		Policy:            keyPolicy(stack, s),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	if props.KeyAlias != nil {
+		// Retained with the key: the trail in the management account finds the key by it.
+		awskms.NewAlias(l.key, jsii.String("Alias"), &awskms.AliasProps{
+			AliasName:     props.KeyAlias,
+			TargetKey:     l.key,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+	}
+
+	l.accessLogBucket = awss3.NewBucket(l, jsii.String("AccessLogs"), &awss3.BucketProps{
+		BucketName:        s.accessName,
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-access-logs"),
+			Expiration:                          awscdk.Duration_Days(&s.accessLogRetention),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(&s.noncurrent),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortIncompleteUploadDays)),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	lock := awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(&s.lockDays))
+	if s.lockMode == ObjectLockGovernance {
+		lock = awss3.ObjectLockRetention_Governance(awscdk.Duration_Days(&s.lockDays))
+	}
+	archiveRule := &awss3.LifecycleRule{
+		Id:                                  jsii.String("expire-after-retention"),
+		Expiration:                          awscdk.Duration_Days(&s.retention),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(&s.noncurrent),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortIncompleteUploadDays)),
+	}
+	if s.transition > 0 {
+		archiveRule.Transitions = &[]*awss3.Transition{{
+			StorageClass:    awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(),
+			TransitionAfter: awscdk.Duration_Days(&s.transition),
+		}}
+	}
+	l.bucket = awss3.NewBucket(l, jsii.String("Resource"), &awss3.BucketProps{
+		BucketName:                 s.bucketName,
+		Encryption:                 awss3.BucketEncryption_KMS,
+		EncryptionKey:              l.key,
+		BucketKeyEnabled:           jsii.Bool(true),
+		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:                  jsii.Bool(true),
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: lock,
+		LifecycleRules:             &[]*awss3.LifecycleRule{archiveRule},
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+	})
+	// Server access logging is set on the L1: the L2's serverAccessLogsBucket behaves
+	// differently with and without a feature flag (bucket policy or ACL), and an ACL cannot
+	// work with bucket-owner-enforced ownership. The access-log bucket's policy below grants
+	// the logging service explicitly instead.
+	l.bucket.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
+		DestinationBucketName: l.accessLogBucket.BucketName(),
+		LogFilePrefix:         jsii.String(AccessLogPrefix),
+	})
+	// Object events (deletions above all) on the default event bus, for alerting. Set on the
+	// L1: the L2 would add a custom resource and a Lambda function to do the same.
+	for _, b := range []awss3.Bucket{l.bucket, l.accessLogBucket} {
+		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
+			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
+		})
+	}
+
+	for _, st := range archivePolicy(l.bucket, s) {
+		l.bucket.AddToResourcePolicy(st)
+	}
+	for _, st := range accessLogPolicy(stack, l.accessLogBucket, l.bucket, s) {
+		l.accessLogBucket.AddToResourcePolicy(st)
+	}
+	acknowledgeAccessLogBucketLimits(l.accessLogBucket)
+	// RemovalPolicy RETAIN on a bucket does not reach its bucket policy, which CloudFormation
+	// would otherwise delete with the stack, leaving the retained buckets open to change.
+	l.bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	l.accessLogBucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	return l
+}
+
+// acknowledgeAccessLogBucketLimits records, with their reasons, the compliance rules an
+// access-log bucket cannot meet: each is a limit of S3 server access logging itself.
+func acknowledgeAccessLogBucketLimits(b awss3.Bucket) {
+	const sseS3 = "S3 server access logging delivers only to buckets whose default encryption is SSE-S3; SSE-KMS is not supported on the destination bucket. " +
+		"The bucket holds request metadata of the log archive, not log contents, and its policy is TLS-only, organization-only and denies deletion."
+	compliance.Suppress(b, sseS3, "NIST.800.53.R5-S3DefaultEncryptionKMS", "HIPAA.Security-S3DefaultEncryptionKMS", "PCI.DSS.321-S3DefaultEncryptionKMS")
+	compliance.Acknowledge(b, "s3_bucket_default_encryption_kms_check", sseS3)
+	compliance.Acknowledge(b, "s3_bucket_logging_enabled_check",
+		"This is the server access log destination of the log archive. Logging it needs yet another bucket, without end, and logging it to itself makes every delivery log another; "+
+			"its policy denies deletion and reconfiguration and its object events go to EventBridge.")
+	compliance.Acknowledge(b, "s3_bucket_object_lock_enabled_check",
+		"S3 cannot deliver server access logs to a bucket with an Object Lock default retention. Instead the bucket policy denies deleting objects and versions to everyone but the break-glass principals, and versioning keeps every version.")
+}
+
+// settings validates the props and applies the defaults. stack supplies the default
+// deployment role.
+func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
+	problems := check.New("logarchive")
+	if p == nil {
+		problems.Addf("props are required (OrganizationId and TrailArn at least)")
+		return nil, problems.Err()
+	}
+	s := &settings{
+		retention:          orDefault(p.RetentionDays, DefaultRetentionDays),
+		transition:         orDefault(p.TransitionDays, DefaultTransitionDays),
+		noncurrent:         orDefault(p.NoncurrentVersionExpirationDays, DefaultNoncurrentVersionExpirationDays),
+		lockMode:           ObjectLockCompliance,
+		lockDays:           orDefault(p.ObjectLockDays, DefaultObjectLockDays),
+		accessLogRetention: orDefault(p.AccessLogRetentionDays, DefaultAccessLogRetentionDays),
+		breakGlass:         check.Strings(p.BreakGlassPrincipals),
+		readers:            check.Strings(p.Readers),
+		bucketName:         p.BucketName,
+		accessName:         p.AccessLogBucketName,
+	}
+
+	if problems.RequiredMatch("OrganizationId", p.OrganizationId, check.OrganizationID, "an organization id matching o-[a-z0-9]{10,32}") {
+		s.orgID = *p.OrganizationId
+	}
+	const trailWant = "the organization trail's ARN, arn:<partition>:cloudtrail:<region>:<management account>:trail/<name>"
+	if problems.Required("TrailArn", p.TrailArn, trailWant) {
+		if check.Unresolved(p.TrailArn) {
+			problems.Addf("TrailArn must be a literal ARN, got a token: the trail is in the management account, so name it by the ARN computed from its account, region and name")
+		} else if a, ok := check.ParseARN(*p.TrailArn); !ok || a.Service != "cloudtrail" || !check.Region.MatchString(a.Region) ||
+			len(a.Account) != 12 || !strings.HasPrefix(a.Resource, "trail/") || len(a.Resource) < len("trail/")+3 {
+			problems.Addf("TrailArn must be %s, got %q", trailWant, *p.TrailArn)
+		} else {
+			s.trail = trail{arn: *p.TrailArn, partition: a.Partition, account: a.Account}
+		}
+	}
+
+	problems.Match("BucketName", p.BucketName, check.BucketName, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
+	problems.Match("AccessLogBucketName", p.AccessLogBucketName, check.BucketName, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
+	if check.Known(p.BucketName) && check.Known(p.AccessLogBucketName) && *p.BucketName == *p.AccessLogBucketName {
+		problems.Addf("AccessLogBucketName must differ from BucketName, got %q for both: S3 cannot deliver server access logs to an Object Lock bucket", *p.BucketName)
+	}
+	if check.Known(p.KeyAlias) {
+		switch a := *p.KeyAlias; {
+		case !strings.HasPrefix(a, "alias/") || len(a) <= len("alias/"):
+			problems.Addf("KeyAlias must start with alias/, e.g. alias/org-trail, got %q", a)
+		case strings.HasPrefix(a, "alias/aws/"):
+			problems.Addf("KeyAlias must not start with alias/aws/ (reserved for AWS managed keys), got %q", a)
+		}
+	}
+
+	retentionOK := problems.Days("RetentionDays", p.RetentionDays, 1, maxDays)
+	if problems.Days("TransitionDays", p.TransitionDays, 0, maxDays) && retentionOK && s.transition != 0 && s.transition >= s.retention {
+		problems.Addf("TransitionDays (%v) must be less than RetentionDays (%v), or 0 to keep logs in S3 Standard", s.transition, s.retention)
+	}
+	problems.Days("NoncurrentVersionExpirationDays", p.NoncurrentVersionExpirationDays, 1, maxDays)
+	if p.ObjectLockMode != nil {
+		switch *p.ObjectLockMode {
+		case ObjectLockCompliance, ObjectLockGovernance:
+			s.lockMode = *p.ObjectLockMode
+		default:
+			problems.Addf("ObjectLockMode must be %s or %s, got %q", ObjectLockCompliance, ObjectLockGovernance, *p.ObjectLockMode)
+		}
+	}
+	if problems.Days("ObjectLockDays", p.ObjectLockDays, 1, maxDays) && retentionOK && s.lockDays > s.retention {
+		problems.Addf("ObjectLockDays (%v) must not exceed RetentionDays (%v): logs cannot expire while they are locked", s.lockDays, s.retention)
+	}
+	problems.Days("AccessLogRetentionDays", p.AccessLogRetentionDays, 1, maxDays)
+
+	problems.List("BreakGlassPrincipals", p.BreakGlassPrincipals, check.PrincipalARNPattern,
+		"an IAM role or user ARN such as arn:aws:iam::123456789012:role/BreakGlass (wildcards allowed)")
+	// S3 Block Public Access counts an Allow to "*" as public unless aws:PrincipalArn has a
+	// fixed value, and would reject the bucket policy.
+	problems.List("Readers", p.Readers, check.PrincipalARN,
+		"an IAM role or user ARN without wildcards, such as arn:aws:iam::123456789012:role/Investigator")
+
+	s.deployer = p.DeploymentRoleArn
+	if s.deployer == nil {
+		s.deployer = defaultDeploymentRole(stack)
+	}
+	if s.deployer == nil {
+		problems.Addf("DeploymentRoleArn is required when the stack does not use the DefaultStackSynthesizer: the bucket policy must exempt the role CloudFormation deploys with, or the stack can never update it again")
+	} else {
+		problems.Match("DeploymentRoleArn", s.deployer, check.PrincipalARN, "the IAM role ARN CloudFormation deploys the stack with")
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func orDefault(v *float64, def float64) float64 {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+// defaultDeploymentRole returns the CloudFormation execution role of stack's
+// DefaultStackSynthesizer, or nil if the stack uses another synthesizer.
+func defaultDeploymentRole(stack awscdk.Stack) *string {
+	synth, ok := stack.Synthesizer().(awscdk.DefaultStackSynthesizer)
+	if !ok {
+		return nil
+	}
+	// The synthesizer writes the ARN with the cloud assembly's placeholders; a template needs
+	// the stack's own values (literals when the stack has an environment).
+	arn := strings.NewReplacer(
+		"${AWS::Partition}", *stack.Partition(),
+		"${AWS::AccountId}", *stack.Account(),
+		"${AWS::Region}", *stack.Region(),
+	).Replace(*synth.CloudFormationExecutionRoleArn())
+	return &arn
+}
+
+// Sids of the archive's policy statements. Tests and reviewers find statements by them.
+const (
+	SidDenyInsecureTransport        = "DenyInsecureTransport"
+	SidDenyOutsideOrganization      = "DenyPrincipalsOutsideOrganization"
+	SidDenyDeletingLogs             = "DenyDeletingLogs"
+	SidDenyChangingProtection       = "DenyChangingProtectiveConfiguration"
+	SidCloudTrailACLCheck           = "AWSCloudTrailAclCheck"
+	SidCloudTrailWrite              = "AWSCloudTrailWrite"
+	SidCloudTrailOrganizationWrite  = "AWSCloudTrailOrganizationWrite"
+	SidAllowReaders                 = "AllowReaders"
+	SidAllowServerAccessLogDelivery = "AllowServerAccessLogDelivery"
+
+	SidKeyAdministration     = "KeyAdministration"
+	SidCloudTrailEncrypt     = "AllowCloudTrailToEncryptLogs"
+	SidCloudTrailDecrypt     = "AllowCloudTrailToDecryptWithBucketKey"
+	SidCloudTrailDescribeKey = "AllowCloudTrailToDescribeKey"
+	SidReadersDecrypt        = "AllowReadersToDecryptThroughS3"
+)
+
+// Service principals the policies name.
+const (
+	cloudTrailService = "cloudtrail.amazonaws.com"
+	s3LoggingService  = "logging.s3.amazonaws.com"
+)
+
+// Actions the policies deny.
+var (
+	// deleteActions delete log data or the bucket itself. Only break-glass principals may.
+	deleteActions = []string{
+		"s3:DeleteObject",
+		"s3:DeleteObjectVersion",
+		"s3:BypassGovernanceRetention",
+		"s3:DeleteBucket",
+	}
+	// protectiveConfigActions change what keeps the logs safe. Break-glass principals and the
+	// deployment role may.
+	protectiveConfigActions = []string{
+		"s3:PutBucketPolicy",
+		"s3:DeleteBucketPolicy",
+		"s3:PutLifecycleConfiguration", // also DeleteBucketLifecycle
+		"s3:PutBucketObjectLockConfiguration",
+		"s3:PutBucketLogging",
+		"s3:PutBucketVersioning",
+		"s3:PutEncryptionConfiguration", // also DeleteBucketEncryption
+		"s3:PutBucketPublicAccessBlock", // also DeletePublicAccessBlock
+		"s3:PutBucketOwnershipControls", // also DeleteBucketOwnershipControls
+		"s3:PutBucketAcl",
+		"s3:PutReplicationConfiguration", // also DeleteBucketReplication: copies elsewhere
+		"s3:PutBucketNotification",       // the object events alerting relies on
+	}
+	// keyAdminActions let the account's administrators manage the key, but not use it:
+	// kms:Encrypt, kms:Decrypt, kms:GenerateDataKey*, kms:ReEncrypt* and kms:CreateGrant are
+	// not among them, so no identity policy in the account can read the logs.
+	keyAdminActions = []string{
+		"kms:CancelKeyDeletion",
+		"kms:CreateAlias",
+		"kms:DeleteAlias",
+		"kms:DescribeKey",
+		"kms:DisableKey",
+		"kms:DisableKeyRotation",
+		"kms:EnableKey",
+		"kms:EnableKeyRotation",
+		"kms:GetKeyPolicy",
+		"kms:GetKeyRotationStatus",
+		"kms:ListAliases",
+		"kms:ListGrants",
+		"kms:ListKeyPolicies",
+		"kms:ListKeyRotations",
+		"kms:ListResourceTags",
+		"kms:PutKeyPolicy",
+		"kms:RetireGrant",
+		"kms:RevokeGrant",
+		"kms:RotateKeyOnDemand",
+		"kms:ScheduleKeyDeletion",
+		"kms:TagResource",
+		"kms:UntagResource",
+		"kms:UpdateAlias",
+		"kms:UpdateKeyDescription",
+	}
+	// readActions let readers list and download log files.
+	readActions = []string{
+		"s3:GetBucketLocation",
+		"s3:GetObject",
+		"s3:GetObjectVersion",
+		"s3:ListBucket",
+		"s3:ListBucketVersions",
+	}
+)
+
+type conditions = map[string]any
+
+func statement(sid string, effect awsiam.Effect, principal awsiam.IPrincipal, actions []string, resources []*string, cond conditions) awsiam.PolicyStatement {
+	props := &awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Effect:     effect,
+		Principals: &[]awsiam.IPrincipal{principal},
+		Actions:    jsii.Strings(actions...),
+		Resources:  &resources,
+	}
+	if cond != nil {
+		props.Conditions = &cond
+	}
+	return awsiam.NewPolicyStatement(props)
+}
+
+func anyone() awsiam.IPrincipal { return awsiam.NewAnyPrincipal() }
+
+func service(name string) awsiam.IPrincipal {
+	return awsiam.NewServicePrincipal(jsii.String(name), nil)
+}
+
+// protection returns the denies both buckets share: TLS only, organization only, and no
+// deletion or reconfiguration except by the exempt principals.
+func protection(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
+	both := []*string{bucket.BucketArn(), bucket.ArnForObjects(jsii.String("*"))}
+	// Without break-glass principals, no one may delete: lifecycle expiry is not a request
+	// and is not subject to the bucket policy.
+	var breakGlassOnly conditions
+	if len(s.breakGlass) > 0 {
+		breakGlassOnly = conditions{"ArnNotLike": conditions{"aws:PrincipalArn": s.breakGlass}}
+	}
+	exempt := append(append([]string{}, s.breakGlass...), *s.deployer)
+	return []awsiam.PolicyStatement{
+		statement(SidDenyInsecureTransport, awsiam.Effect_DENY, anyone(), []string{"s3:*"}, both,
+			conditions{"Bool": conditions{"aws:SecureTransport": "false"}}),
+		// AWS services have no organization; they reach the bucket only where an Allow names
+		// them, and every such Allow here is scoped with aws:SourceArn.
+		statement(SidDenyOutsideOrganization, awsiam.Effect_DENY, anyone(), []string{"s3:*"}, both, conditions{
+			"StringNotEquals": conditions{"aws:PrincipalOrgID": s.orgID},
+			"BoolIfExists":    conditions{"aws:PrincipalIsAWSService": "false"},
+		}),
+		statement(SidDenyDeletingLogs, awsiam.Effect_DENY, anyone(), deleteActions, both, breakGlassOnly),
+		statement(SidDenyChangingProtection, awsiam.Effect_DENY, anyone(), protectiveConfigActions, []*string{bucket.BucketArn()},
+			conditions{"ArnNotLike": conditions{"aws:PrincipalArn": exempt}}),
+	}
+}
+
+// archivePolicy is the archive bucket's policy: the shared protection plus CloudTrail's
+// organization trail statements and the readers.
+func archivePolicy(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
+	fromTrail := conditions{"aws:SourceArn": s.trail.arn}
+	write := conditions{"StringEquals": conditions{
+		"aws:SourceArn": s.trail.arn,
+		"s3:x-amz-acl":  "bucket-owner-full-control",
+	}}
+	out := append(protection(bucket, s),
+		statement(SidCloudTrailACLCheck, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"s3:GetBucketAcl"},
+			[]*string{bucket.BucketArn()}, conditions{"StringEquals": fromTrail}),
+		// The management account's own events.
+		statement(SidCloudTrailWrite, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"s3:PutObject"},
+			[]*string{bucket.ArnForObjects(jsii.String("AWSLogs/" + s.trail.account + "/*"))}, write),
+		// The member accounts' events.
+		statement(SidCloudTrailOrganizationWrite, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"s3:PutObject"},
+			[]*string{bucket.ArnForObjects(jsii.String("AWSLogs/" + s.orgID + "/*"))}, write),
+	)
+	if len(s.readers) > 0 {
+		out = append(out, statement(SidAllowReaders, awsiam.Effect_ALLOW, anyone(), readActions,
+			[]*string{bucket.BucketArn(), bucket.ArnForObjects(jsii.String("*"))},
+			conditions{"ArnLike": conditions{"aws:PrincipalArn": s.readers}}))
+	}
+	return out
+}
+
+// accessLogPolicy is the access-log bucket's policy: the shared protection plus delivery of
+// the archive bucket's server access logs, and nothing else.
+func accessLogPolicy(stack awscdk.Stack, accessLogs, archive awss3.Bucket, s *settings) []awsiam.PolicyStatement {
+	return append(protection(accessLogs, s),
+		statement(SidAllowServerAccessLogDelivery, awsiam.Effect_ALLOW, service(s3LoggingService), []string{"s3:PutObject"},
+			[]*string{accessLogs.ArnForObjects(jsii.String(AccessLogPrefix + "*"))}, conditions{
+				"ArnLike":      conditions{"aws:SourceArn": archive.BucketArn()},
+				"StringEquals": conditions{"aws:SourceAccount": *stack.Account()},
+			}))
+}
+
+// keyPolicy is the KMS key's complete policy (CDK adds no default statement when a policy
+// is given).
+func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
+	all := []*string{jsii.String("*")}
+	fromTrail := conditions{"aws:SourceArn": s.trail.arn}
+	statements := []awsiam.PolicyStatement{
+		// Keeps the key manageable through IAM in its own account (KMS refuses a policy that
+		// would lock the key out), without letting identity policies use it.
+		statement(SidKeyAdministration, awsiam.Effect_ALLOW, awsiam.NewAccountRootPrincipal(), keyAdminActions, all, nil),
+		keypolicy.DenyGrantsExceptForAWSServices(),
+		statement(SidCloudTrailEncrypt, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"kms:GenerateDataKey*"}, all, conditions{
+			"StringEquals": fromTrail,
+			"StringLike": conditions{
+				"kms:EncryptionContext:aws:cloudtrail:arn": fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", s.trail.partition, s.trail.account),
+			},
+		}),
+		// With an S3 Bucket Key, creating or updating the trail needs kms:Decrypt.
+		statement(SidCloudTrailDecrypt, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"kms:Decrypt"}, all,
+			conditions{"StringEquals": fromTrail}),
+		statement(SidCloudTrailDescribeKey, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"kms:DescribeKey"}, all,
+			conditions{"StringEquals": fromTrail}),
+	}
+	if len(s.readers) > 0 {
+		statements = append(statements, statement(SidReadersDecrypt, awsiam.Effect_ALLOW, anyone(), []string{"kms:Decrypt"}, all, conditions{
+			"ArnLike":      conditions{"aws:PrincipalArn": s.readers},
+			"StringEquals": conditions{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"},
+		}))
+	}
+	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
+}

@@ -1,0 +1,48 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/logarchive"
+)
+
+// addLogArchive adds the organization trail's log archive to the Security stack, with the
+// outputs an operator needs: the archive and access-log buckets and the key.
+func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive {
+	la := cfg.LogArchive
+	archive := logarchive.NewLogArchive(stack, "LogArchive", &logarchive.LogArchiveProps{
+		OrganizationId:         jsii.String(cfg.Organization.ID),
+		TrailArn:               jsii.String(cfg.OrganizationTrailARN()),
+		BucketName:             jsii.String(la.BucketName),
+		AccessLogBucketName:    jsii.String(cfg.AccessLogBucketName()),
+		KeyAlias:               jsii.String(config.TrailKeyAlias),
+		RetentionDays:          jsii.Number(la.RetentionDays),
+		TransitionDays:         jsii.Number(la.TransitionDays),
+		ObjectLockMode:         jsii.String(la.ObjectLock.Mode),
+		ObjectLockDays:         jsii.Number(la.ObjectLock.Days),
+		AccessLogRetentionDays: jsii.Number(la.AccessLogRetentionDays),
+		BreakGlassPrincipals:   jsii.Strings(la.BreakGlassPrincipals...),
+		Readers:                jsii.Strings(la.Readers...),
+		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
+	})
+	compliance.Suppress(archive, "The archive is the organization's one authoritative copy by design: S3 stores it across availability zones, "+
+		"Object Lock ("+la.ObjectLock.Mode+") and versioning keep it from deletion and overwrite, and every member account keeps a second copy in its local trail. "+
+		"Cross-region replication would need a second Object Lock bucket and key in another region, and often conflicts with data residency; "+
+		"add it with the construct's buckets if your regulator requires it.",
+		"NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
+	output(stack, "LogArchiveBucketArn", archive.Bucket().BucketArn(), "The log archive bucket the organization trail delivers to")
+	output(stack, "LogArchiveAccessLogBucketArn", archive.AccessLogBucket().BucketArn(), "The bucket holding the log archive bucket's server access logs")
+	output(stack, "LogArchiveKeyArn", archive.Key().KeyArn(), "The KMS key encrypting the organization trail's log files (alias "+config.TrailKeyAlias+")")
+	return archive
+}
+
+// output adds a stack output.
+func output(stack awscdk.Stack, id string, value *string, description string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
+		Value:       value,
+		Description: jsii.String(description),
+	})
+}
