@@ -227,10 +227,14 @@ func (r *Result) Events() int64 {
 
 // Export exports Event History as opts describe, resuming the export in
 // opts.Dir if there is one. Regions run in parallel; one region's failure does
-// not stop the others. The error is an *OptionError for options that cannot
-// work, or joins ErrInterrupted (the context was canceled) and a *RegionError
-// per failed region. Either way the progress made is checkpointed, and the
-// same call continues it.
+// not stop the others.
+//
+// If the export cannot start, Export returns no Result and an error: an
+// *OptionError for options that cannot work, or the failure to read the
+// checkpoint or to list the regions. Once started, it returns a Result and
+// an error joining ErrInterrupted (the context was canceled before every
+// region was done) and a *RegionError per failed region. The progress made
+// is checkpointed either way, and the same call continues it.
 func Export(ctx context.Context, opts Options) (*Result, error) {
 	x, err := prepare(ctx, &opts)
 	if err != nil {
@@ -262,7 +266,7 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	wg.Wait()
 
 	var errs []error
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && slices.ContainsFunc(res.Regions, func(rr RegionResult) bool { return !rr.Done }) {
 		errs = append(errs, ErrInterrupted)
 	}
 	for _, rr := range res.Regions {
