@@ -30,28 +30,10 @@ const (
 	envGuardRules = "TRAILGUARD_GUARD_RULES_DIR"
 	// envOutdir is set by the cdk CLI to the cloud assembly directory.
 	envOutdir = "CDK_OUTDIR"
-	// envJSIINode names the Node.js binary jsii runs.
-	envJSIINode = "JSII_NODE"
-	// pinnedNode is the Node.js that package-lock.json pins, relative to the project root.
-	pinnedNode = "node_modules/.bin/node"
 )
 
 func main() {
-	usePinnedNode()
 	os.Exit(run(os.Stderr))
-}
-
-// usePinnedNode makes jsii run the project's pinned Node.js unless JSII_NODE says otherwise:
-// the machine's own Node may be older or end-of-life (jsii then prints a banner, or fails).
-func usePinnedNode() {
-	if os.Getenv(envJSIINode) != "" {
-		return
-	}
-	if abs, err := filepath.Abs(pinnedNode); err == nil {
-		if _, err := os.Stat(abs); err == nil {
-			os.Setenv(envJSIINode, abs)
-		}
-	}
 }
 
 // run synthesizes the app and returns the process exit code.

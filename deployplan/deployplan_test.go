@@ -64,7 +64,7 @@ func TestPlanOptions(t *testing.T) {
 	}{
 		{
 			name:    "stackset mode skips member bootstrap and deploys",
-			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]"),
+			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "    regions: [eu-west-1] # forwards from the home region only\n", ""),
 			want:    []string{"aws cloudformation activate-organizations-access --profile management", "StackSet that deploys the member template to ou-ab12-cdefgh34"},
 			notWant: []string{"aws://333333333333", "trailguard-member-"},
 		},

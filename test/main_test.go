@@ -37,14 +37,6 @@ const repoRoot = ".."
 var example *synthesized
 
 func TestMain(m *testing.M) {
-	// Run jsii on the pinned Node.js (as `make test` does), not on whatever the machine has.
-	if os.Getenv("JSII_NODE") == "" {
-		if node, err := filepath.Abs(filepath.Join(repoRoot, "node_modules", ".bin", "node")); err == nil {
-			if _, err := os.Stat(node); err == nil {
-				os.Setenv("JSII_NODE", node)
-			}
-		}
-	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test setup:", err)

@@ -151,11 +151,17 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 	if name == nil {
 		name = jsii.String("trailguard-protect-logging")
 	}
+	// Content is a JSON object in CloudFormation; Organizations stores it compactly, which is
+	// the form whose size Document checks.
+	var content map[string]any
+	if err := json.Unmarshal([]byte(doc), &content); err != nil {
+		panic(err)
+	}
 	g.policy = awsorganizations.NewCfnPolicy(g, jsii.String("Resource"), &awsorganizations.CfnPolicyProps{
 		Name:        name,
 		Type:        jsii.String("SERVICE_CONTROL_POLICY"),
 		Description: jsii.String("trailguard: member accounts cannot stop, delete or alter the API-call logging"),
-		Content:     jsii.String(doc),
+		Content:     content,
 		TargetIds:   props.TargetIds,
 	})
 	// Deleting the stack must not silently lift the protection.

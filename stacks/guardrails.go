@@ -1,0 +1,54 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/guardrails"
+)
+
+// addGuardrails attaches the service control policy that stops member accounts (the Security
+// account included) from silencing the logging. It exempts the roles that deploy trailguard
+// (the cdk bootstrap CloudFormation execution role, or the StackSet execution role) and the
+// configured break-glass and exempt principals.
+func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails {
+	p := cfg.Partition()
+	exempt := []string{"arn:" + p + ":iam::*:role/cdk-" + cfg.Deployment.Qualifier + "-cfn-exec-role-*"}
+	if cfg.Deployment.Mode == config.ModeStackSet {
+		// Service-managed StackSets deploy through this role, which Organizations creates.
+		exempt = append(exempt, "arn:"+p+":iam::*:role/stacksets-exec-*")
+	}
+	exempt = appendNew(exempt, cfg.LogArchive.BreakGlassPrincipals...)
+	exempt = appendNew(exempt, cfg.Guardrails.ExemptPrincipals...)
+
+	// Names the config lets users change, when they no longer start with the trailguard prefix.
+	var extra []string
+	for _, n := range []string{cfg.LogArchive.BucketName, cfg.AccessLogBucketName(), cfg.AccountTrail.Name, cfg.EventStream.StreamName, cfg.EventStream.BusName} {
+		if !strings.HasPrefix(n, guardrails.NamePrefix) {
+			extra = appendNew(extra, n)
+		}
+	}
+	return guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+		TargetIds:           jsii.Strings(cfg.Guardrails.Targets...),
+		Partition:           jsii.String(p),
+		ExtraNames:          jsii.Strings(extra...),
+		ExemptPrincipalArns: jsii.Strings(exempt...),
+	})
+}
+
+// appendNew appends the values not already in list.
+func appendNew(list []string, values ...string) []string {
+	for _, v := range values {
+		found := false
+		for _, x := range list {
+			found = found || x == v
+		}
+		if !found {
+			list = append(list, v)
+		}
+	}
+	return list
+}
