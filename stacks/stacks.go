@@ -13,7 +13,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/guardrails"
 )
+
+func ptr[T any](v T) *T { return &v }
 
 // Stacks are the stacks Build adds to an app.
 type Stacks struct {
@@ -77,15 +80,25 @@ func newStack(scope constructs.Construct, cfg *config.Config, name, account, reg
 		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
 			Qualifier: jsii.String(cfg.Deployment.Qualifier),
 		}),
-		Tags: tags(cfg),
+		Tags: ptr(tags(cfg)),
 	})
+	tagResources(stack, cfg)
 	return stack
 }
 
-func tags(cfg *config.Config) *map[string]*string {
-	t := map[string]*string{"trailguard:managed-by": jsii.String("trailguard")}
+// tagResources tags every taggable resource of stack explicitly. Stack tags alone reach the
+// resources only when CloudFormation deploys the stack itself, not through a StackSet, and
+// the guardrails protect untagged-by-name resources by the trailguard:managed-by tag.
+func tagResources(stack awscdk.Stack, cfg *config.Config) {
+	for k, v := range tags(cfg) {
+		awscdk.Tags_Of(stack).Add(jsii.String(k), v, nil)
+	}
+}
+
+func tags(cfg *config.Config) map[string]*string {
+	t := map[string]*string{guardrails.TagKey: jsii.String(guardrails.TagValue)}
 	for k, v := range cfg.Tags {
 		t[k] = jsii.String(v)
 	}
-	return &t
+	return t
 }

@@ -58,8 +58,9 @@ func memberTemplate(cfg *config.Config, app awscdk.App) (body, file string) {
 			Qualifier:                    jsii.String(cfg.Deployment.Qualifier),
 			GenerateBootstrapVersionRule: jsii.Bool(false),
 		}),
-		Tags: tags(cfg),
+		Tags: ptr(tags(cfg)),
 	})
+	tagResources(stack, cfg)
 	addMemberLogging(stack, cfg)
 	dir := *app.Synth(nil).Directory()
 	file = filepath.Join(dir, *stack.TemplateFile())

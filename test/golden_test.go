@@ -55,43 +55,50 @@ func normalizeTemplate(t template) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// checkGolden compares tmpl with the golden file at path; UPDATE_GOLDEN=1 rewrites it.
+func checkGolden(t *testing.T, path string, tmpl template) {
+	t.Helper()
+	got, err := normalizeTemplate(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./test/ -run %s to create it)", err, t.Name())
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	var gotV, wantV any
+	if err := json.Unmarshal(got, &gotV); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &wantV); err != nil {
+		t.Fatalf("%s is not JSON: %v", path, err)
+	}
+	diff := cmp.Diff(wantV, gotV)
+	if diff == "" {
+		diff = "(same JSON, different formatting)"
+	}
+	t.Errorf("%s differs from the synthesized template (-want +got):\n%s\nIf the change is intended, run UPDATE_GOLDEN=1 go test ./test/ -run %s and review the diff.",
+		path, diff, t.Name())
+}
+
 // TestGolden compares every stack of the example org with its golden template in testdata.
 // UPDATE_GOLDEN=1 rewrites them; review that diff like code: it is a behaviour change.
 func TestGolden(t *testing.T) {
-	update := os.Getenv("UPDATE_GOLDEN") == "1"
 	for name, tmpl := range example.templates {
 		t.Run(name, func(t *testing.T) {
-			got, err := normalizeTemplate(tmpl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", name+".template.json")
-			if update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./test/ -run TestGolden to create it)", err)
-			}
-			if bytes.Equal(got, want) {
-				return
-			}
-			var gotV, wantV any
-			if err := json.Unmarshal(got, &gotV); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(want, &wantV); err != nil {
-				t.Fatalf("%s is not JSON: %v", path, err)
-			}
-			diff := cmp.Diff(wantV, gotV)
-			if diff == "" {
-				diff = "(same JSON, different formatting)"
-			}
-			t.Errorf("%s differs from the synthesized template (-want +got):\n%s\nIf the change is intended, run UPDATE_GOLDEN=1 go test ./test/ -run TestGolden and review the diff.",
-				path, diff)
+			checkGolden(t, filepath.Join("testdata", name+".template.json"), tmpl)
 		})
 	}
 	// A golden file without a stack is a stack that disappeared.
@@ -101,7 +108,7 @@ func TestGolden(t *testing.T) {
 		if _, ok := example.templates[name]; ok {
 			continue
 		}
-		if update {
+		if os.Getenv("UPDATE_GOLDEN") == "1" {
 			os.Remove(f)
 			continue
 		}

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,6 +41,7 @@ func TestStackSetMode(t *testing.T) {
 	if got := keys(s.templates); !cmp.Equal(got, []string{"trailguard-management", "trailguard-security"}) {
 		t.Errorf("stacks = %v, want only the Security and Management stacks", got)
 	}
+	checkGolden(t, filepath.Join("testdata", "stackset", "trailguard-management.template.json"), s.template(t, "trailguard-management"))
 	_, ss := s.template(t, "trailguard-management").only(t, "AWS::CloudFormation::StackSet")
 	if ss["DeletionPolicy"] != "Retain" || ss["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("StackSet DeletionPolicy/UpdateReplacePolicy = %v/%v, want Retain: deleting it deletes every account's logging", ss["DeletionPolicy"], ss["UpdateReplacePolicy"])

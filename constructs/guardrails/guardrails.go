@@ -223,22 +223,51 @@ func Document(partition string, extraNames, exempt []string) (string, error) {
 		"ArnNotLike":   map[string]any{"aws:PrincipalArn": exempt},
 		"StringEquals": map[string]any{"aws:ResourceTag/" + TagKey: TagValue},
 	}
+	// One statement for every resource protected by name: an action only ever matches the
+	// ARNs of its own service, so merging keeps the meaning and saves the policy's size.
+	named := []string{}
+	for _, f := range []string{
+		"arn:%s:cloudtrail:*:*:trail/%s",
+		"arn:%s:s3:::%s", "arn:%s:s3:::%s/*",
+		"arn:%s:events:*:*:rule/%s", "arn:%s:events:*:*:rule/*/%s", "arn:%s:events:*:*:event-bus/%s",
+		"arn:%s:iam::*:role/%s", "arn:%s:iam::*:policy/%s",
+		"arn:%s:kinesis:*:*:stream/%s",
+	} {
+		named = append(named, arns(f)...)
+	}
 	stmts := []statement{
-		{Sid: "ProtectTrails", Action: []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:Put*Selectors", "cloudtrail:RemoveTags"},
-			Resource: arns("arn:%s:cloudtrail:*:*:trail/%s"), Condition: notExempt},
-		{Sid: "ProtectBuckets", Action: []string{"s3:DeleteBucket*", "s3:PutBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration", "s3:DeleteObject*", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention"},
-			Resource: append(arns("arn:%s:s3:::%s"), arns("arn:%s:s3:::%s/*")...), Condition: notExempt},
-		{Sid: "ProtectForwarding", Action: []string{"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteEventBus", "events:PutPermission", "events:RemovePermission", "events:UntagResource"},
-			Resource: append(arns("arn:%s:events:*:*:rule/%s"), append(arns("arn:%s:events:*:*:rule/*/%s"), arns("arn:%s:events:*:*:event-bus/%s")...)...), Condition: notExempt},
-		{Sid: "ProtectRoles", Action: []string{"iam:DeleteRole*", "iam:PutRole*", "iam:UpdateRole*", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UntagRole", "iam:CreatePolicyVersion", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion"},
-			Resource: append(arns("arn:%s:iam::*:role/%s"), arns("arn:%s:iam::*:policy/%s")...), Condition: notExempt},
-		{Sid: "ProtectStream", Action: []string{"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:UpdateStreamMode", "kinesis:UpdateShardCount", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream"},
-			Resource: arns("arn:%s:kinesis:*:*:stream/%s"), Condition: notExempt},
-		{Sid: "ProtectTagged", Action: []string{"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias", "sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes", "sqs:RemovePermission", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "sns:Unsubscribe", "cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DisassociateKmsKey"},
-			Resource: "*", Condition: withTag},
-		{Sid: "ProtectTag", Action: []string{"kms:*TagResource", "sqs:*TagQueue", "sns:*TagResource", "cloudwatch:*TagResource", "logs:*TagResource", "iam:*TagRole", "iam:*TagPolicy", "events:TagResource", "s3:PutBucketTagging", "kinesis:AddTagsToStream", "cloudtrail:AddTags"},
-			Resource:  "*",
-			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": exempt}, "ForAnyValue:StringEquals": map[string]any{"aws:TagKeys": []string{TagKey}}}},
+		{Sid: "ProtectNamedLogging", Resource: named, Condition: notExempt, Action: []string{
+			// Trails and their selectors.
+			"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:Put*Selectors", "cloudtrail:RemoveTags",
+			// Log buckets, their policies and configuration, and the logs in them.
+			"s3:DeleteBucket*", "s3:PutBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration",
+			"s3:DeleteObject*", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
+			// Forwarding rules, their targets and the receiving bus.
+			"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
+			"events:DeleteEventBus", "events:PutPermission", "events:RemovePermission", "events:UntagResource",
+			// The forwarders' roles and policies.
+			"iam:DeleteRole*", "iam:PutRole*", "iam:UpdateRole*", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+			"iam:UntagRole", "iam:CreatePolicyVersion", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion",
+			// The Security account's stream.
+			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:UpdateStreamMode",
+			"kinesis:UpdateShardCount", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
+		}},
+		{Sid: "ProtectTaggedLogging", Resource: "*", Condition: withTag, Action: []string{
+			"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias",
+			"sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes", "sqs:RemovePermission",
+			"sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "sns:Unsubscribe",
+			"cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm",
+			"logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DisassociateKmsKey",
+		}},
+		// Without its tag a resource would lose the protection above.
+		{Sid: "ProtectTheTag", Resource: "*",
+			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": exempt}, "ForAnyValue:StringEquals": map[string]any{"aws:TagKeys": []string{TagKey}}},
+			Action:    []string{"kms:*TagResource", "sqs:*TagQueue", "sns:*TagResource", "cloudwatch:*TagResource", "logs:*TagResource", "iam:*TagRole", "iam:*TagPolicy", "events:TagResource", "s3:PutBucketTagging", "kinesis:AddTagsToStream", "cloudtrail:AddTags"}},
+		// An exemption by role name is only as strong as the role: nobody else may create a
+		// role of an exempt name, or change who can assume one or what it may do.
+		{Sid: "ProtectExemptRoles", Resource: exempt, Condition: notExempt, Action: []string{
+			"iam:CreateRole", "iam:DeleteRole*", "iam:UpdateAssumeRolePolicy", "iam:PutRole*", "iam:UpdateRole*", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+		}},
 		{Sid: "StayInOrganization", Action: []string{"organizations:LeaveOrganization"}, Resource: "*"},
 	}
 	for i := range stmts {
