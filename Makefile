@@ -45,5 +45,12 @@ lint: ## gofmt, go vet and actionlint
 test: deps lint ## lint and run all tests (config, golden templates, compliance gates, CLI)
 	go test ./...
 
+plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
+	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)
+
+bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory
+	go run ./cmd/synthbench
+	go run ./cmd/historybench
+
 clean: ## remove generated output
 	rm -rf cdk.out

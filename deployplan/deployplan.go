@@ -146,7 +146,8 @@ func configFlag(path string) string {
 func managementCreates(cfg *config.Config) string {
 	parts := []string{"the organization trail"}
 	if cfg.GuardrailsEnabled() {
-		parts = append(parts, "the guardrail service control policy on "+strings.Join(cfg.Guardrails.Targets, ", "))
+		parts = append(parts, "the guardrail service control policy on "+strings.Join(cfg.Guardrails.Targets, ", ")+
+			" (from then on, bootstrapping or re-bootstrapping a member account needs an exempt principal: the policy protects the deployment role)")
 	}
 	if cfg.Deployment.Mode == config.ModeStackSet {
 		parts = append(parts, "the service-managed StackSet that deploys the member template to "+strings.Join(cfg.Deployment.OrganizationalUnits, ", ")+" (new accounts there get it automatically)")

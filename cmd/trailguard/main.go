@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trailguard",
-		Short:         "Tools for an AWS Organization's API-call logging that need no CDK",
+		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
@@ -104,7 +104,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e))
 	return root
 }
 
