@@ -65,6 +65,7 @@ func run(stderr io.Writer) (code int) {
 		clearAssembly(os.Getenv(envOutdir))
 		return 1
 	}
+	gates := compliance.NewGates(rules)
 
 	// Templates synthesized on their own (the StackSet's member template) get an app of their
 	// own, with the same gates; their reports count like the main one.
@@ -81,11 +82,11 @@ func run(stderr io.Writer) (code int) {
 		}
 		templateDirs = append(templateDirs, dir)
 		a := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), StackTraces: jsii.Bool(false)})
-		compliance.Apply(a, rules)
+		gates.Apply(a)
 		return a
 	}
 	stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
-	compliance.Apply(app, rules)
+	gates.Apply(app)
 	outdir := *app.Synth(nil).Directory()
 
 	report, err := compliance.Check(outdir)

@@ -84,19 +84,31 @@ func LoadGuardRules(rules fs.FS, services []string) ([]*awscdk.ValidationRuleSou
 	return out, nil
 }
 
+// Gates are the compliance gates of one synth: the cdk-nag packs and one Control Tower Guard
+// rule engine, shared by every app of the synth (the engine is a WebAssembly module whose
+// memory is worth sharing).
+type Gates struct {
+	plugin awscdk.CloudFormationValidatePlugin
+}
+
+// NewGates prepares the gates with the given Guard rules.
+func NewGates(guardRules []*awscdk.ValidationRuleSource) *Gates {
+	return &Gates{plugin: awscdk.NewCloudFormationValidatePlugin(&awscdk.CloudFormationValidatePluginProps{
+		GuardRules:          &guardRules,
+		IncludeDefaultRules: jsii.Bool(true),
+	})}
+}
+
 // Apply adds the cdk-nag packs and the Guard rules to app. Aspects added to the app reach
 // every stack directly under it; trailguard puts no stack inside a Stage, where they would not.
-func Apply(app awscdk.App, guardRules []*awscdk.ValidationRuleSource) {
+func (g *Gates) Apply(app awscdk.App) {
 	props := &cdknag.NagPackProps{Verbose: jsii.Bool(true), Reports: jsii.Bool(false)}
 	aspects := awscdk.Aspects_Of(app)
 	aspects.Add(cdknag.NewAwsSolutionsChecks(props), nil)
 	aspects.Add(cdknag.NewNIST80053R5Checks(props), nil)
 	aspects.Add(cdknag.NewHIPAASecurityChecks(props), nil)
 	aspects.Add(cdknag.NewPCIDSS321Checks(props), nil)
-	awscdk.Validations_Of(app).AddPlugins(awscdk.NewCloudFormationValidatePlugin(&awscdk.CloudFormationValidatePluginProps{
-		GuardRules:          &guardRules,
-		IncludeDefaultRules: jsii.Bool(true),
-	}))
+	awscdk.Validations_Of(app).AddPlugins(g.plugin)
 }
 
 // Suppress records a deliberate exception to the cdk-nag rules ids for scope and everything

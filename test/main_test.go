@@ -36,6 +36,9 @@ const repoRoot = ".."
 // example is the example org's app, synthesized once by TestMain.
 var example *synthesized
 
+// gates are the compliance gates every test app gets, prepared once by TestMain.
+var gates *compliance.Gates
+
 func TestMain(m *testing.M) {
 	code, err := setup(m)
 	if err != nil {
@@ -51,6 +54,11 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	rules, err := guardRules()
+	if err != nil {
+		return 1, err
+	}
+	gates = compliance.NewGates(rules)
 	dir, err := os.MkdirTemp("", "trailguard-test-*")
 	if err != nil {
 		return 1, err
@@ -75,10 +83,6 @@ type synthesized struct {
 // synthesize builds cfg's app as the cdk CLI would (cdk.json context, compliance gates) and
 // synthesizes it into outdir.
 func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
-	rules, err := guardRules()
-	if err != nil {
-		return nil, err
-	}
 	app, err := newApp(outdir)
 	if err != nil {
 		return nil, err
@@ -92,11 +96,11 @@ func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
 		if err != nil {
 			panic(err)
 		}
-		compliance.Apply(a, rules)
+		gates.Apply(a)
 		return a
 	}
 	s.stacks = stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
-	compliance.Apply(app, rules)
+	gates.Apply(app)
 	app.Synth(nil)
 	if s.report, err = compliance.Check(outdir); err != nil {
 		return nil, err
