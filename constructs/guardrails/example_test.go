@@ -1,0 +1,26 @@
+package guardrails_test
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/guardrails"
+)
+
+// The SCP protecting trailguard's logging in every account under the root, with the cdk
+// deployment role and a break-glass role exempt. Deploy it in the management account.
+func ExampleNewGuardrails() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+	})
+	g := guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+		TargetIds: jsii.Strings("r-ab12"),
+		ExemptPrincipalArns: jsii.Strings(
+			"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
+			"arn:aws:iam::*:role/BreakGlass",
+		),
+	})
+	_ = g.Document() // the policy as attached, at most guardrails.MaxPolicySize characters
+	app.Synth(nil)
+}
