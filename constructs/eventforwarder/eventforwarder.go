@@ -30,7 +30,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -38,6 +37,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
 
 // Role names. IAM names are global per account, so they include the region. The Security
@@ -235,18 +235,8 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		MasterKey:   f.key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	f.alarmTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowDeadLetterAlarms"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{f.alarmTopic.TopicArn()},
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
-	}))
-	if props.AlarmEmails != nil {
-		for _, e := range *props.AlarmEmails {
-			f.alarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(e, nil))
-		}
-	}
+	topics.AllowCloudWatchAlarms(f.alarmTopic, account)
+	topics.SubscribeEmails(f.alarmTopic, props.AlarmEmails)
 
 	// --- What is forwarded: this account's and region's CloudTrail events only.
 	detailTypes := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn}

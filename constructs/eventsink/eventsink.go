@@ -26,13 +26,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
 
 // Stream capacity modes.
@@ -320,18 +320,8 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Resources:  &[]*string{s.alertTopic.TopicArn()},
 		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": alertRuleArns}},
 	}))
-	s.alertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowDeadLetterAlarms"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{s.alertTopic.TopicArn()},
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
-	}))
-	if props.AlertEmails != nil {
-		for _, e := range *props.AlertEmails {
-			s.alertTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(e, nil))
-		}
-	}
+	topics.AllowCloudWatchAlarms(s.alertTopic, account)
+	topics.SubscribeEmails(s.alertTopic, props.AlertEmails)
 
 	// --- Receiving bus, open to the organization's forwarder roles only.
 	cfnBus := awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
