@@ -681,6 +681,12 @@ func TestAccountTrailCloudWatchLogsDelivery(t *testing.T) {
 	if trail.props()["CloudWatchLogsLogGroupArn"] == nil || trail.props()["CloudWatchLogsRoleArn"] == nil {
 		t.Errorf("trail must deliver to the log group with a role")
 	}
+	// CloudTrail's CloudWatch Logs role does not support source conditions in its trust policy.
+	_, role := tmpl.only(t, "AWS::IAM::Role")
+	trust := statements(role.props()["AssumeRolePolicyDocument"])
+	if len(trust) != 1 || get(trust[0], "Principal", "Service") != "cloudtrail.amazonaws.com" || trust[0]["Condition"] != nil {
+		t.Errorf("logs role trust = %v, want cloudtrail.amazonaws.com without conditions", trust)
+	}
 }
 
 func TestEventSinkProvisionedModeAndAccountPartitionKey(t *testing.T) {

@@ -266,11 +266,12 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 		})
 		// The L2 takes an enum; the L1 takes the number of days.
 		a.logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(logRetention))
+		// No aws:SourceArn or aws:SourceAccount condition on the trust policy: the CloudTrail
+		// user guide ("Role policy document for CloudTrail to use CloudWatch Logs") says this
+		// role does not support them, and delivery would fail (as in orgtrail).
 		cwlRole = awsiam.NewRole(a, jsii.String("LogsRole"), &awsiam.RoleProps{
 			Description: jsii.String("trailguard: lets the local trail deliver to its CloudWatch Logs group"),
-			AssumedBy: cloudtrail.WithConditions(&map[string]any{
-				"StringEquals": map[string]any{"aws:SourceArn": trailArn},
-			}),
+			AssumedBy:   cloudtrail,
 		})
 		cwlRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("DeliverToLogGroup"),
