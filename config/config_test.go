@@ -180,6 +180,8 @@ func TestValidation(t *testing.T) {
 		{"break glass arn", "arn:aws:iam::222222222222:role/BreakGlass]", "arn:aws:iam::222222222222:user/alice]", "logArchive.breakGlassPrincipals[0]", 14, "IAM role ARN", 0},
 		{"readers arn", "  retentionDays: 730\n", "  retentionDays: 730\n  readers: [not-an-arn]\n", "logArchive.readers[0]", 13, "IAM role ARN", 0},
 		{"org trail name", "organizationTrail:\n", "organizationTrail:\n  name: a\n", "organizationTrail.name", 16, "trail name", 0},
+		{"org trail name ends badly", "organizationTrail:\n", "organizationTrail:\n  name: my-trail-\n", "organizationTrail.name", 16, "ending with a letter or digit", 0},
+		{"org trail name adjacent punctuation", "organizationTrail:\n", "organizationTrail:\n  name: my--trail\n", "organizationTrail.name", 16, "no two of", 0},
 		{"log group retention", "retentionDays: 90}", "retentionDays: 42}", "organizationTrail.cloudWatchLogs.retentionDays", 16, "CloudWatch Logs retention", 0},
 		{"data event type", "dataEvents: [AWS::S3::Object]", "dataEvents: [AWS::S3::Bucket]", "organizationTrail.dataEvents[0]", 17, "AWS::S3::Object", 0},
 		{"insight type", "insightTypes: [ApiCallRateInsight]", "insightTypes: [Everything]", "organizationTrail.insightTypes[0]", 18, "ApiErrorRateInsight", 0},

@@ -16,8 +16,11 @@ var (
 	bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 	roleARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
 	// exemptPattern allows wildcards in the account and role name, as SCP conditions do.
-	exemptPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
-	trailNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
+	exemptPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
+	// trailNamePattern is CloudTrail's rule: 3-128 characters, starting and ending with a letter
+	// or digit (adjacent ., _ and - are checked separately).
+	trailNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$`)
+	adjacentPunct    = regexp.MustCompile(`[._-]{2}`)
 	streamNamePat    = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 	busNamePattern   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 	emailPattern     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -261,9 +264,22 @@ func (v *checker) logGroup(path string, cw CloudWatchLogs) {
 	}
 }
 
+// trailName checks a CloudTrail trail name.
+func (v *checker) trailName(path, name string) bool {
+	const want = "a trail name: 3-128 letters, digits, periods, underscores and hyphens, starting and ending with a letter or digit, no two of . _ - together"
+	if !v.match(path, name, trailNamePattern, want) {
+		return false
+	}
+	if adjacentPunct.MatchString(name) {
+		v.fail(path, name, "must be %s", want)
+		return false
+	}
+	return true
+}
+
 func (v *checker) trails(c *Config) {
 	ot := c.OrganizationTrail
-	v.match("organizationTrail.name", ot.Name, trailNamePattern, "a trail name: 3-128 letters, digits, periods, underscores and hyphens, starting with a letter or digit")
+	v.trailName("organizationTrail.name", ot.Name)
 	v.logGroup("organizationTrail.cloudWatchLogs", ot.CloudWatchLogs)
 	for i, t := range ot.DataEvents {
 		v.oneOf(fmt.Sprintf("organizationTrail.dataEvents[%d]", i), t, dataEventTypes)
@@ -275,7 +291,7 @@ func (v *checker) trails(c *Config) {
 	v.unique("organizationTrail.insightTypes", ot.InsightTypes)
 
 	at := c.AccountTrail
-	if v.match("accountTrail.name", at.Name, trailNamePattern, "a trail name: 3-128 letters, digits, periods, underscores and hyphens, starting with a letter or digit") && at.Name == ot.Name {
+	if v.trailName("accountTrail.name", at.Name) && at.Name == ot.Name {
 		v.fail("accountTrail.name", at.Name, "must differ from organizationTrail.name: both trails exist in member accounts")
 	}
 	v.between("accountTrail.retentionDays", at.RetentionDays, 1, maxDays)
