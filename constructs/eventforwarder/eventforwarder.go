@@ -216,16 +216,7 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 				Actions:    jsii.Strings("kms:*"),
 				Resources:  jsii.Strings("*"),
 			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("AllowEventBridgeAndCloudWatchOfThisAccount"),
-				Principals: &[]awsiam.IPrincipal{
-					awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-					awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-				},
-				Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-				Resources:  jsii.Strings("*"),
-				Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
-			}),
+			keypolicy.AllowEventBridgeAndCloudWatch(account),
 			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})

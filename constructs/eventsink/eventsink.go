@@ -307,7 +307,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	allowServicesToUseKey(alertKey, account)
+	alertKey.AddToResourcePolicy(keypolicy.AllowEventBridgeAndCloudWatch(account), jsii.Bool(true))
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
 		MasterKey:   alertKey,
@@ -441,21 +441,6 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		})
 	}
 	return s
-}
-
-// allowServicesToUseKey lets EventBridge (dead-letter messages, alert publishing) and
-// CloudWatch (alarm notifications) encrypt with key, for resources of this account only.
-func allowServicesToUseKey(key awskms.Key, account *string) {
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowEventBridgeAndCloudWatchOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{
-			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-		},
-		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
-	}), jsii.Bool(true))
 }
 
 // eventsPrincipal is EventBridge acting for the given rule of this account only (confused

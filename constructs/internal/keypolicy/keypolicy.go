@@ -25,3 +25,19 @@ func DenyGrantsExceptForAWSServices() awsiam.PolicyStatement {
 		}},
 	})
 }
+
+// AllowEventBridgeAndCloudWatch lets EventBridge (dead-letter messages, alert publishing) and
+// CloudWatch (alarm notifications) encrypt and decrypt with the key, for resources of account
+// only (confused-deputy protection).
+func AllowEventBridgeAndCloudWatch(account *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowEventBridgeAndCloudWatchOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+		},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+	})
+}
