@@ -12,16 +12,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
-	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/synth"
 )
 
 // Environment variables the app reads.
@@ -44,15 +44,16 @@ func run(stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "trailguard: synth failed: %s\n", panicMessage(r))
+			assembly.Clear(os.Getenv(envOutdir))
 			code = 1
 		}
 	}()
 
-	app := awscdk.NewApp(&awscdk.AppProps{StackTraces: jsii.Bool(false)})
+	app := synth.NewApp("", nil)
 	cfg, err := loadConfig(app)
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: %v\n", err)
-		clearAssembly(os.Getenv(envOutdir))
+		assembly.Clear(os.Getenv(envOutdir))
 		return 1
 	}
 	rulesDir := os.Getenv(envGuardRules)
@@ -62,53 +63,23 @@ func run(stderr io.Writer) (code int) {
 	rules, err := compliance.LoadGuardRules(os.DirFS(rulesDir), compliance.GuardServices)
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: %v\n", err)
-		clearAssembly(os.Getenv(envOutdir))
+		assembly.Clear(os.Getenv(envOutdir))
 		return 1
 	}
-	gates := compliance.NewGates(rules)
 
-	// Templates synthesized on their own (the StackSet's member template) get an app of their
-	// own, with the same gates; their reports count like the main one.
-	var templateDirs []string
-	defer func() {
-		for _, d := range templateDirs {
-			os.RemoveAll(d)
-		}
-	}()
-	newTemplateApp := func() awscdk.App {
-		dir, err := os.MkdirTemp("", "trailguard-template-*")
-		if err != nil {
-			panic(err)
-		}
-		templateDirs = append(templateDirs, dir)
-		a := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), StackTraces: jsii.Bool(false)})
-		gates.Apply(a)
-		return a
-	}
-	stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
-	gates.Apply(app)
-	outdir := *app.Synth(nil).Directory()
-
-	report, err := compliance.Check(outdir)
-	for _, d := range templateDirs {
-		if err != nil {
-			break
-		}
-		var r *compliance.Report
-		if r, err = compliance.Check(d); err == nil {
-			report.Add(r)
-		}
-	}
+	res, err := synth.Run(app, cfg, synth.Options{Gates: compliance.NewGates(rules)})
 	if err != nil {
-		fmt.Fprintf(stderr, "trailguard: reading the compliance report: %v\n", err)
+		fmt.Fprintf(stderr, "trailguard: %v\n", err)
+		assembly.Clear(os.Getenv(envOutdir))
 		return 1
 	}
+	outdir, report := res.Outdir, res.Report
 	summary, err := summarize(outdir)
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: reading the cloud assembly: %v\n", err)
 		return 1
 	}
-	fmt.Fprint(stderr, summary.String(cfg, report, len(rules)))
+	fmt.Fprint(stderr, summary.String(cfg, report, len(rules), len(res.Stacks.Replicas)))
 	if len(report.Findings) > 0 {
 		for _, f := range report.Findings {
 			fmt.Fprintf(stderr, "  %s\n", f)
@@ -116,7 +87,7 @@ func run(stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "trailguard: %d compliance finding(s): fix them, or suppress each next to its construct with a reason (see README, Compliance gates). Report: %s\n",
 			len(report.Findings), filepath.Join(outdir, compliance.ReportFile))
 		// Keep the report, drop the templates: a non-compliant assembly must not be deployable.
-		clearAssembly(outdir, compliance.ReportFile)
+		assembly.Clear(outdir, compliance.ReportFile)
 		return 1
 	}
 	return 0
@@ -145,29 +116,6 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// clearAssembly removes a previous cloud assembly from dir, keeping the files named in keep
-// and the cdk CLI's lock files, so that a failed synth leaves nothing stale to deploy. It
-// only touches a directory that holds a cloud assembly.
-func clearAssembly(dir string, keep ...string) {
-	if dir == "" {
-		return
-	}
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
-		return
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasSuffix(name, ".lock") || slices.Contains(keep, name) {
-			continue
-		}
-		os.RemoveAll(filepath.Join(dir, name))
-	}
 }
 
 // panicMessage extracts the message of a jsii panic, dropping JavaScript stack frames.

@@ -45,7 +45,7 @@ func summarize(dir string) (*assemblySummary, error) {
 			continue
 		}
 		var tmpl struct {
-			Resources map[string]json.RawMessage `json:"Resources"`
+			Resources map[string]struct{} `json:"Resources"` // counted, not kept
 		}
 		if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &tmpl); err != nil {
 			return nil, err
@@ -71,15 +71,28 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
+// maxListed is how many stacks the summary lists by name.
+const maxListed = 20
+
 // String renders the summary the synth command prints.
-func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guardRules int) string {
+// It lists at most maxListed stacks: an organization's thousand member stacks are what `cdk ls`
+// is for. replicas is how many member stacks replicate a built one.
+func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guardRules, replicas int) string {
 	var b strings.Builder
 	total := 0
 	fmt.Fprintf(&b, "trailguard: organization %s, %d member account(s), %d region(s), deployment mode %s\n",
 		cfg.Organization.ID, len(cfg.Members), len(cfg.Regions), cfg.Deployment.Mode)
-	for _, st := range s.stacks {
-		fmt.Fprintf(&b, "  %-48s %-26s %4d resources\n", st.name, st.environment, st.resources)
+	for i, st := range s.stacks {
+		if i < maxListed {
+			fmt.Fprintf(&b, "  %-48s %-26s %4d resources\n", st.name, st.environment, st.resources)
+		}
 		total += st.resources
+	}
+	if more := len(s.stacks) - maxListed; more > 0 {
+		fmt.Fprintf(&b, "  ... and %d more (cdk ls lists them all)\n", more)
+	}
+	if replicas > 0 {
+		fmt.Fprintf(&b, "trailguard: %d member stack(s) replicate the template of their region's first member stack, which the gates checked\n", replicas)
 	}
 	fmt.Fprintf(&b, "trailguard: %d stack(s), %d resource(s); compliance: cdk-nag %s + %d Control Tower Guard rules: %d finding(s), %d suppressed with a reason\n",
 		len(s.stacks), total, strings.Join(compliance.NagPacks, ", "), guardRules, len(r.Findings), r.Suppressed)

@@ -10,7 +10,7 @@ import (
 // NewManagementStack builds the management account's stack in the home region.
 func NewManagementStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.ManagementStackName(), cfg.Organization.ManagementAccount, cfg.HomeRegion,
-		"trailguard: organization trail and guardrails of organization "+cfg.Organization.ID)
+		"trailguard: organization trail and guardrails of organization "+cfg.Organization.ID, nil)
 	addOrganizationTrail(stack, cfg)
 	if cfg.GuardrailsEnabled() {
 		addGuardrails(stack, cfg)

@@ -10,7 +10,7 @@ import (
 // NewSecurityStack builds the Security account's stack in the home region.
 func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
-		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID)
+		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID, nil)
 	addLogArchive(stack, cfg)
 	addEventSink(stack, cfg)
 	return stack

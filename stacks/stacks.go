@@ -24,11 +24,16 @@ type Stacks struct {
 	Security awscdk.Stack
 	// Management is the management account's stack.
 	Management awscdk.Stack
-	// Members holds one stack per member account and region, in config order.
+	// Members are the member stacks built from constructs, in config order: in stacks mode
+	// the first member stack of each region (the prototype of that region's replicas), or
+	// every member stack with Options.BuildEveryMember.
 	Members []awscdk.Stack
+	// Replicas are the other member stacks, in config order: the caller emits them with
+	// EmitReplicas after synthesizing the app.
+	Replicas []Replica
 }
 
-// All returns every stack, in deploy order.
+// All returns every stack built from constructs (not the replicas), in deploy order.
 func (s *Stacks) All() []awscdk.Stack {
 	return append([]awscdk.Stack{s.Security, s.Management}, s.Members...)
 }
@@ -40,10 +45,14 @@ type Options struct {
 	// output directory, the same context and the same compliance gates as the main app, and
 	// checks its validation report too. Required in stackset mode.
 	NewTemplateApp func() awscdk.App
+	// BuildEveryMember builds every member stack from constructs instead of replicating one
+	// per region: as slow as it sounds, for tests that prove replicas are what it would build.
+	BuildEveryMember bool
 }
 
 // Build adds every stack the config describes to scope (normally the app): the Security and
-// Management stacks, and in stacks mode one Member stack per member account and region. In
+// Management stacks, and in stacks mode one Member stack per member account and region: the
+// first of each region built from constructs, the others returned as Replicas of it. In
 // stackset mode the Management stack deploys the member template through a StackSet instead.
 func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks {
 	s := &Stacks{
@@ -57,9 +66,16 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 		addMemberStackSet(s.Management, cfg, opts.NewTemplateApp())
 		return s
 	}
+	prototypes := map[string]awscdk.Stack{} // by region
 	for _, m := range cfg.Members {
 		for _, region := range cfg.MemberRegions(m) {
-			s.Members = append(s.Members, NewMemberStack(scope, cfg, m, region))
+			if proto, ok := prototypes[region]; ok && !opts.BuildEveryMember {
+				s.Replicas = append(s.Replicas, Replica{StackName: cfg.MemberStackName(m, region), Member: m, Region: region, Prototype: proto})
+				continue
+			}
+			stack := NewMemberStack(scope, cfg, m, region)
+			prototypes[region] = stack
+			s.Members = append(s.Members, stack)
 		}
 	}
 	return s
@@ -67,7 +83,11 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 
 // newStack creates a stack named name in account and region with trailguard's common
 // settings: the configured bootstrap qualifier, termination protection and the config's tags.
-func newStack(scope constructs.Construct, cfg *config.Config, name, account, region, description string) awscdk.Stack {
+// synthesizer is nil for the default one.
+func newStack(scope constructs.Construct, cfg *config.Config, name, account, region, description string, synthesizer awscdk.IStackSynthesizer) awscdk.Stack {
+	if synthesizer == nil {
+		synthesizer = awscdk.NewDefaultStackSynthesizer(synthesizerProps(cfg))
+	}
 	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
 		StackName:   jsii.String(name),
 		Description: jsii.String(description),
@@ -77,13 +97,15 @@ func newStack(scope constructs.Construct, cfg *config.Config, name, account, reg
 		},
 		// Deleting a logging stack is never routine: make it a deliberate two-step act.
 		TerminationProtection: jsii.Bool(true),
-		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
-			Qualifier: jsii.String(cfg.Deployment.Qualifier),
-		}),
-		Tags: ptr(tags(cfg)),
+		Synthesizer:           synthesizer,
+		Tags:                  ptr(tags(cfg)),
 	})
 	tagResources(stack, cfg)
 	return stack
+}
+
+func synthesizerProps(cfg *config.Config) *awscdk.DefaultStackSynthesizerProps {
+	return &awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(cfg.Deployment.Qualifier)}
 }
 
 // tagResources tags every taggable resource of stack explicitly. Stack tags alone reach the

@@ -53,7 +53,7 @@ func addMemberStackSet(stack awscdk.Stack, cfg *config.Config, templateApp awscd
 // StackSet target accounts are not bootstrapped.
 func memberTemplate(cfg *config.Config, app awscdk.App) (body, file string) {
 	stack := awscdk.NewStack(app, jsii.String(MemberTemplateStackName), &awscdk.StackProps{
-		Description: jsii.String("trailguard: local trail and real-time event forwarding of a member account"),
+		Description: jsii.String(memberDescription),
 		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
 			Qualifier:                    jsii.String(cfg.Deployment.Qualifier),
 			GenerateBootstrapVersionRule: jsii.Bool(false),

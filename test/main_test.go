@@ -28,6 +28,7 @@ import (
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
 	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/synth"
 )
 
 // repoRoot is the module root, relative to this package's directory.
@@ -80,42 +81,27 @@ type synthesized struct {
 	report    *compliance.Report
 }
 
-// synthesize builds cfg's app as the cdk CLI would (cdk.json context, compliance gates) and
-// synthesizes it into outdir.
+// synthesize runs cfg's synth as the cdk CLI would (cdk.json context, compliance gates,
+// replicated member stacks) into outdir.
 func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
-	app, err := newApp(outdir)
+	return synthesizeWith(cfg, outdir, synth.Options{})
+}
+
+// synthesizeWith is synthesize with opts (the gates and context are filled in).
+func synthesizeWith(cfg *config.Config, outdir string, opts synth.Options) (*synthesized, error) {
+	ctx, err := cdkContext()
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{cfg: cfg, outdir: outdir, templates: map[string]template{}}
-	var templateDirs []string
-	newTemplateApp := func() awscdk.App {
-		dir := filepath.Join(outdir, fmt.Sprintf("template-app-%d", len(templateDirs)))
-		templateDirs = append(templateDirs, dir)
-		a, err := newApp(dir)
-		if err != nil {
-			panic(err)
-		}
-		gates.Apply(a)
-		return a
-	}
-	s.stacks = stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp})
-	gates.Apply(app)
-	app.Synth(nil)
-	if s.report, err = compliance.Check(outdir); err != nil {
+	opts.Gates, opts.Context = gates, ctx
+	res, err := synth.Run(synth.NewApp(outdir, ctx), cfg, opts)
+	if err != nil {
 		return nil, err
 	}
-	for _, d := range templateDirs {
-		r, err := compliance.Check(d)
-		if err != nil {
-			return nil, err
-		}
-		s.report.Add(r)
-	}
-	for _, st := range s.stacks.All() {
-		name := *st.StackName()
+	s := &synthesized{cfg: cfg, stacks: res.Stacks, outdir: outdir, templates: map[string]template{}, report: res.Report}
+	for _, name := range stackNames(res.Stacks) {
 		var t template
-		if err := readJSON(filepath.Join(outdir, *st.TemplateFile()), &t); err != nil {
+		if err := readJSON(filepath.Join(outdir, name+".template.json"), &t); err != nil {
 			return nil, err
 		}
 		s.templates[name] = t
@@ -123,20 +109,37 @@ func synthesize(cfg *config.Config, outdir string) (*synthesized, error) {
 	return s, nil
 }
 
+// stackNames names every stack of s, built or replicated.
+func stackNames(s *stacks.Stacks) []string {
+	var names []string
+	for _, st := range s.All() {
+		names = append(names, *st.StackName())
+	}
+	for _, r := range s.Replicas {
+		names = append(names, r.StackName)
+	}
+	return names
+}
+
 // newApp returns an app with the cdk.json context, as `cdk synth` would build it, writing to
 // outdir. Without that context (feature flags) templates would differ from the CLI's.
 func newApp(outdir string) (awscdk.App, error) {
+	ctx, err := cdkContext()
+	if err != nil {
+		return nil, err
+	}
+	return synth.NewApp(outdir, ctx), nil
+}
+
+// cdkContext is the context in cdk.json.
+func cdkContext() (map[string]any, error) {
 	var cdkJSON struct {
 		Context map[string]any `json:"context"`
 	}
 	if err := readJSON(filepath.Join(repoRoot, "cdk.json"), &cdkJSON); err != nil {
 		return nil, err
 	}
-	return awscdk.NewApp(&awscdk.AppProps{
-		Context:     &cdkJSON.Context,
-		Outdir:      jsii.String(outdir),
-		StackTraces: jsii.Bool(false),
-	}), nil
+	return cdkJSON.Context, nil
 }
 
 func guardRules() ([]*awscdk.ValidationRuleSource, error) {

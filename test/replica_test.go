@@ -1,0 +1,142 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/synth"
+)
+
+// Tests of the replicated member stacks: in stacks mode only the first member stack of each
+// region is built from constructs; the others copy its template (stacks.Replica).
+
+// TestReplicasAreWhatBuildingGives synthesizes the example again with every member stack built
+// from constructs and compares the two cloud assemblies file by file: templates, asset
+// manifests and metadata must be byte for byte the same, and the manifests must list the same
+// artifacts. Only the construct tree and the validation report may differ.
+func TestReplicasAreWhatBuildingGives(t *testing.T) {
+	if len(example.stacks.Replicas) == 0 {
+		t.Fatal("the example has no replicated member stack; this test needs one")
+	}
+	built, err := synthesizeWith(example.cfg, t.TempDir(), synth.Options{BuildEveryMember: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(built.stacks.Replicas) != 0 {
+		t.Fatalf("BuildEveryMember still replicated %d stacks", len(built.stacks.Replicas))
+	}
+	if len(built.report.Findings) != 0 {
+		t.Fatalf("building every member stack: %d compliance findings", len(built.report.Findings))
+	}
+	appWide := []string{"tree.json", "validation-report.json"}
+	files := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			if !slices.Contains(appWide, e.Name()) {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	want, got := files(built.outdir), files(example.outdir)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("cloud assembly files (-built +replicated):\n%s", diff)
+	}
+	for _, name := range want {
+		w, err := os.ReadFile(filepath.Join(built.outdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := os.ReadFile(filepath.Join(example.outdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "manifest.json" { // the same artifacts; replicas come after the built stacks
+			var wm, gm any
+			if err := json.Unmarshal(w, &wm); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(g, &gm); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(wm, gm); diff != "" {
+				t.Errorf("manifest.json (-built +replicated):\n%s", diff)
+			}
+			continue
+		}
+		if !bytes.Equal(w, g) {
+			t.Errorf("%s differs between the built and the replicated stack:\n%s", name, cmp.Diff(string(w), string(g)))
+		}
+	}
+}
+
+// TestReplicasNeedAnAccountIndependentTemplate: a member template that names its account or
+// its stack (other than in construct paths) is not the same for every member, and replicating
+// it fails with a message instead of deploying the wrong values.
+func TestReplicasNeedAnAccountIndependentTemplate(t *testing.T) {
+	cfg := example.cfg
+	proto, other := cfg.Members[0], cfg.Members[1]
+	region := cfg.HomeRegion
+	for _, tc := range []struct {
+		name  string
+		value string
+		want  string
+	}{
+		{name: "account", value: proto.ID, want: "its template names its account " + proto.ID},
+		{name: "stack name", value: cfg.MemberStackName(proto, region), want: "its template names the stack outside construct paths"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			app, err := newApp(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stack := stacks.NewMemberStack(app, cfg, proto, region)
+			awscdk.NewCfnOutput(stack, jsii.String("Leak"), &awscdk.CfnOutputProps{Value: jsii.String(tc.value)})
+			app.Synth(nil)
+			replicaApp, err := newApp(filepath.Join(dir, "replicas"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = stacks.EmitReplicas(replicaApp, cfg, dir, []stacks.Replica{{
+				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stack,
+			}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("EmitReplicas error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCLIListsEveryStackOfTheMergedAssembly: the real cdk CLI reads the merged cloud assembly
+// and sees every stack, built and replicated.
+func TestCLIListsEveryStackOfTheMergedAssembly(t *testing.T) {
+	cmd := exec.Command(cdkCLI(t), "ls", "--app", example.outdir)
+	cmd.Dir = t.TempDir() // no cdk.json: the CLI only reads the assembly
+	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cdk ls: %v\n%s", err, out)
+	}
+	listed := strings.Fields(string(out))
+	for _, name := range stackNames(example.stacks) {
+		if !slices.Contains(listed, name) {
+			t.Errorf("cdk ls does not list %s; output:\n%s", name, out)
+		}
+	}
+}
