@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -95,6 +96,11 @@ func readPrototype(dir string, stack awscdk.Stack) (*prototype, error) {
 	if account := *stack.Account(); bytes.Contains(p.template, []byte(account)) {
 		return nil, fmt.Errorf("member stack %s cannot be replicated: its template names its account %s (a member template may refer to its account only as AWS::AccountId)", p.name, account)
 	}
+	// Names the CDK generates from construct paths (Names.uniqueId) start with the stack's
+	// name, stripped to letters and digits.
+	if id := alphanumeric(p.name); bytes.Contains(p.template, []byte(id)) {
+		return nil, fmt.Errorf("member stack %s cannot be replicated: its template has a name generated from the stack's (%s...)", p.name, id)
+	}
 	for _, f := range []struct {
 		what  string
 		data  []byte
@@ -109,6 +115,15 @@ func readPrototype(dir string, stack awscdk.Stack) (*prototype, error) {
 		}
 	}
 	return p, nil
+}
+
+func alphanumeric(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // rename returns data, the prototype's template or metadata, with the prototype's name

@@ -99,6 +99,7 @@ func TestReplicasNeedAnAccountIndependentTemplate(t *testing.T) {
 	}{
 		{name: "account", value: proto.ID, want: "its template names its account " + proto.ID},
 		{name: "stack name", value: cfg.MemberStackName(proto, region), want: "its template names the stack outside construct paths"},
+		{name: "generated name", value: "X" + strings.ReplaceAll(cfg.MemberStackName(proto, region), "-", "") + "Key1A2B3C4D", want: "its template has a name generated from the stack's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
