@@ -20,7 +20,7 @@ regions: [eu-west-1, us-east-1]
 members:
   - id: "333333333333"
     name: prod
-    regions: [eu-west-1]
+    regions: [us-east-1, eu-west-1]
 logArchive:
   retentionDays: 730
   objectLock: {mode: COMPLIANCE, days: 365}
@@ -86,14 +86,14 @@ func TestLoadExampleAndBase(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	cfg := mustLoad(t, `organization: {id: o-a1b2c3d4e5, managementAccount: "111111111111", securityAccount: "222222222222"}
 homeRegion: eu-west-1
-regions: [eu-west-1]
+regions: [eu-west-1, us-east-1]
 members: [{id: "333333333333", name: prod}]
 guardrails: {targets: [r-ab12]}
 `)
 	want := Config{
 		Organization: Organization{ID: "o-a1b2c3d4e5", ManagementAccount: "111111111111", SecurityAccount: "222222222222"},
 		HomeRegion:   "eu-west-1",
-		Regions:      []string{"eu-west-1"},
+		Regions:      []string{"eu-west-1", "us-east-1"},
 		Members:      []Member{{ID: "333333333333", Name: "prod"}},
 		LogArchive: LogArchive{
 			BucketName:             "trailguard-archive-222222222222-eu-west-1",
@@ -117,7 +117,7 @@ guardrails: {targets: [r-ab12]}
 	if !cfg.GuardrailsEnabled() {
 		t.Errorf("GuardrailsEnabled() = false, want true by default")
 	}
-	if got := cfg.MemberRegions(cfg.Members[0]); !cmp.Equal(got, []string{"eu-west-1"}) {
+	if got := cfg.MemberRegions(cfg.Members[0]); !cmp.Equal(got, []string{"eu-west-1", "us-east-1"}) {
 		t.Errorf("MemberRegions = %v, want the top-level regions", got)
 	}
 }
@@ -155,19 +155,21 @@ func TestValidation(t *testing.T) {
 		{"security is management", `securityAccount: "222222222222"`, `securityAccount: "111111111111"`, "organization.securityAccount", 4, "separate Security account", 0},
 		{"home region", "homeRegion: eu-west-1", "homeRegion: eu-wets-1", "homeRegion", 5, "did you mean eu-west-1", 0},
 		{"regions empty", "regions: [eu-west-1, us-east-1]", "regions: []", "regions", 6, "is required", 0},
-		{"region unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, mars-1]", "regions[1]", 6, "AWS region", 0},
-		{"region partition", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, cn-north-1]", "regions[1]", 6, "partition", 0},
-		{"region repeated", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, eu-west-1]", "regions[1]", 6, "repeats regions[0]", 0},
+		{"region unknown", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, us-east-1, mars-1]", "regions[2]", 6, "AWS region", 0},
+		{"region partition", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, us-east-1, cn-north-1]", "regions[2]", 6, "partition", 0},
+		{"region repeated", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1, us-east-1, eu-west-1]", "regions[2]", 6, "repeats regions[0]", 0},
 		{"regions lack home", "regions: [eu-west-1, us-east-1]", "regions: [us-east-1]", "regions", 6, "must include the home region", 1},
-		{"members empty", "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [eu-west-1]\n", "members: []\n", "members", 7, "at least one member", 0},
+		{"members empty", "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [us-east-1, eu-west-1]\n", "members: []\n", "members", 7, "at least one member", 0},
 		{"member id", `- id: "333333333333"`, `- id: "3"`, "members[0].id", 8, "12-digit", 0},
 		{"member is management", `- id: "333333333333"`, `- id: "111111111111"`, "members[0].id", 8, "organization.managementAccount", 0},
 		{"member is security", `- id: "333333333333"`, `- id: "222222222222"`, "members[0].id", 8, "organization.securityAccount", 0},
-		{"member twice", "    regions: [eu-west-1]\n", "    regions: [eu-west-1]\n  - {id: \"333333333333\", name: other}\n", "members[1].id", 11, "already members[0].id", 0},
+		{"member twice", "    regions: [us-east-1, eu-west-1]\n", "    regions: [us-east-1, eu-west-1]\n  - {id: \"333333333333\", name: other}\n", "members[1].id", 11, "already members[0].id", 0},
 		{"member name", "name: prod", "name: 'prod env'", "members[0].name", 9, "hyphens", 0},
-		{"member name duplicate", "    regions: [eu-west-1]\n", "    regions: [eu-west-1]\n  - {id: \"444444444444\", name: PROD}\n", "members[1].name", 11, "unique", 0},
-		{"member region not covered", "    regions: [eu-west-1]\n", "    regions: [eu-west-1, ap-south-1]\n", "members[0].regions[1]", 10, "top-level regions", 0},
-		{"member regions lack home", "    regions: [eu-west-1]\n", "    regions: [us-east-1]\n", "members[0].regions", 10, "must include the home region", 0},
+		{"member name duplicate", "    regions: [us-east-1, eu-west-1]\n", "    regions: [us-east-1, eu-west-1]\n  - {id: \"444444444444\", name: PROD}\n", "members[1].name", 11, "unique", 0},
+		{"member region not covered", "    regions: [us-east-1, eu-west-1]\n", "    regions: [us-east-1, eu-west-1, ap-south-1]\n", "members[0].regions[2]", 10, "top-level regions", 0},
+		{"member regions lack home", "    regions: [us-east-1, eu-west-1]\n", "    regions: [us-east-1]\n", "members[0].regions", 10, "must include the home region", 0},
+		{"member regions lack global events region", "    regions: [us-east-1, eu-west-1]\n", "    regions: [eu-west-1]\n", "members[0].regions", 10, "must include us-east-1: EventBridge delivers the global services' events", 0},
+		{"regions lack global events region", "regions: [eu-west-1, us-east-1]", "regions: [eu-west-1]", "regions", 6, "must include us-east-1", 1},
 		{"bucket name", "  retentionDays: 730\n", "  retentionDays: 730\n  bucketName: My.Bucket\n", "logArchive.bucketName", 13, "no dots", 0},
 		{"retention zero", "retentionDays: 730", "retentionDays: 0", "logArchive.retentionDays", 12, "between 1 and 36500", 0},
 		{"retention too long", "retentionDays: 730", "retentionDays: 40000", "logArchive.retentionDays", 12, "between 1 and 36500", 0},
@@ -290,7 +292,7 @@ func TestMalformedFiles(t *testing.T) {
 }
 
 func TestStackSetModeNeedsNoMembers(t *testing.T) {
-	src := edit(t, "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [eu-west-1]\n", "")
+	src := edit(t, "members:\n  - id: \"333333333333\"\n    name: prod\n    regions: [us-east-1, eu-west-1]\n", "")
 	src = strings.Replace(src, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", 1)
 	cfg := mustLoad(t, src)
 	if cfg.Deployment.Mode != ModeStackSet || len(cfg.Members) != 0 {
@@ -310,7 +312,7 @@ func TestGuardrailsCanBeDisabled(t *testing.T) {
 
 func TestAnchorsAndAliases(t *testing.T) {
 	src := edit(t, "regions: [eu-west-1, us-east-1]", "regions: &all [eu-west-1, us-east-1]")
-	src = strings.Replace(src, "    regions: [eu-west-1]\n", "    regions: *all\n", 1)
+	src = strings.Replace(src, "    regions: [us-east-1, eu-west-1]\n", "    regions: *all\n", 1)
 	cfg := mustLoad(t, src)
 	if got, want := cfg.Members[0].Regions, []string{"eu-west-1", "us-east-1"}; !cmp.Equal(got, want) {
 		t.Errorf("aliased member regions = %v, want %v", got, want)

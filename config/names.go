@@ -76,6 +76,25 @@ func (c *Config) SecurityStackName() string { return "trailguard-security" }
 // ManagementStackName is the name of the management account's stack.
 func (c *Config) ManagementStackName() string { return "trailguard-management" }
 
+// ForwarderStackName is the name of the stack that forwards the management or the Security
+// account's events of region in real time; role is "management" or "security".
+func (c *Config) ForwarderStackName(role, region string) string {
+	return fmt.Sprintf("trailguard-forwarder-%s-%s", role, region)
+}
+
+// ForwarderAccounts are the accounts that get forwarder stacks of their own (no local trail:
+// the organization trail records them), by role name: the management account, then the
+// Security account (whose id the forwarder template names, in the stream's ARN, so it cannot
+// be the prototype the other is replicated from). SCPs do not restrict the management account, and it is where the
+// organization trail, the SCPs and the organization itself are changed, so it needs real-time
+// coverage like every other account.
+func (c *Config) ForwarderAccounts() []Member {
+	return []Member{
+		{ID: c.Organization.ManagementAccount, Name: "management", Regions: c.Regions},
+		{ID: c.Organization.SecurityAccount, Name: "security", Regions: c.Regions},
+	}
+}
+
 // MemberStackName is the name of member m's stack in region.
 func (c *Config) MemberStackName(m Member, region string) string {
 	return fmt.Sprintf("trailguard-member-%s-%s", m.Name, region)

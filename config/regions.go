@@ -49,6 +49,27 @@ var regionPartitions = map[string]string{
 	"eusc-de-east-1": "aws-eusc",
 }
 
+// globalEventsRegions is, per partition, the one region whose default event bus receives the
+// events of the global services (IAM, STS, console sign-in, Organizations, Account Management,
+// CloudFront, Route 53). A rule anywhere else never sees them: "AWS global services ... deliver
+// events only to us-east-1 Region" (AWS re:Post, "Why does my EventBridge rule for IAM events
+// only trigger in the us-east-1 Region?",
+// https://repost.aws/knowledge-center/eventbridge-rule-triggers-iam-single-region, and
+// https://repost.aws/knowledge-center/use-eventbridge-rule-across-regions). The other
+// partitions' entries are the region where CloudTrail records their global-service events.
+var globalEventsRegions = map[string]string{
+	"aws":        "us-east-1",
+	"aws-cn":     "cn-north-1",
+	"aws-us-gov": "us-gov-west-1",
+	"aws-eusc":   "eusc-de-east-1",
+}
+
+// GlobalEventsRegion returns the region where EventBridge delivers the global services'
+// CloudTrail events in partition ("" for an unknown partition).
+func GlobalEventsRegion(partition string) string {
+	return globalEventsRegions[partition]
+}
+
 // IsRegion reports whether name is an AWS region trailguard knows.
 func IsRegion(name string) bool {
 	_, ok := regionPartitions[name]

@@ -180,6 +180,20 @@ func (v *checker) regions(c *Config) {
 	if home && !slices.Contains(c.Regions, c.HomeRegion) {
 		v.fail("regions", strings.Join(c.Regions, ", "), "must include the home region %s", c.HomeRegion)
 	}
+	if home {
+		v.globalEventsRegion("regions", c.Regions, c.HomeRegion)
+	}
+}
+
+// globalEventsRegion fails a forwarding region list that leaves out the region where
+// EventBridge delivers the global services' events: without a forwarder there, the account's
+// IAM changes, STS calls and console sign-ins never reach the stream.
+func (v *checker) globalEventsRegion(path string, regions []string, home string) {
+	global := GlobalEventsRegion(Partition(home))
+	if global == "" || slices.Contains(regions, global) {
+		return
+	}
+	v.fail(path, strings.Join(regions, ", "), "must include %s: EventBridge delivers the global services' events (IAM, STS, console sign-in, Organizations) only there, so without a forwarder in %s an account's IAM changes and console sign-ins never reach the stream", global, global)
 }
 
 func (v *checker) members(c *Config) {
@@ -221,8 +235,11 @@ func (v *checker) members(c *Config) {
 			}
 		}
 		v.unique(path+".regions", m.Regions)
-		if len(m.Regions) > 0 && IsRegion(c.HomeRegion) && !slices.Contains(m.Regions, c.HomeRegion) {
-			v.fail(path+".regions", strings.Join(m.Regions, ", "), "must include the home region %s: the member's local trail and direct stream delivery live there", c.HomeRegion)
+		if len(m.Regions) > 0 && IsRegion(c.HomeRegion) {
+			if !slices.Contains(m.Regions, c.HomeRegion) {
+				v.fail(path+".regions", strings.Join(m.Regions, ", "), "must include the home region %s: the member's local trail and direct stream delivery live there", c.HomeRegion)
+			}
+			v.globalEventsRegion(path+".regions", m.Regions, c.HomeRegion)
 		}
 	}
 }

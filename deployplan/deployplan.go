@@ -99,8 +99,8 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		}
 	}
 	steps = append(steps,
-		bootstrap("security", org.SecurityAccount, []string{cfg.HomeRegion}),
-		bootstrap("management", org.ManagementAccount, []string{cfg.HomeRegion}),
+		bootstrap("security", org.SecurityAccount, cfg.Regions),
+		bootstrap("management", org.ManagementAccount, cfg.Regions),
 	)
 	if cfg.Deployment.Mode == config.ModeStacks {
 		for _, m := range cfg.Members {
@@ -116,10 +116,18 @@ func Plan(cfg *config.Config, opts Options) []Step {
 			Creates:  creates,
 		}
 	}
+	forwarders := func(role string) []string {
+		var names []string
+		for _, r := range cfg.Regions {
+			names = append(names, cfg.ForwarderStackName(role, r))
+		}
+		return names
+	}
+	const forwarderCreates = "; then the event forwarder in each region (this account's API calls and console sign-ins to the stream in real time)"
 	steps = append(steps,
-		deploy("security", org.SecurityAccount, []string{cfg.SecurityStackName()},
-			"the log archive (KMS key, Object-Locked bucket, access-log bucket) and the event sink (Kinesis stream, receiving bus, alerts); deploy it first: the trail and the forwarders deliver to it"),
-		deploy("management", org.ManagementAccount, []string{cfg.ManagementStackName()}, managementCreates(cfg)),
+		deploy("security", org.SecurityAccount, append([]string{cfg.SecurityStackName()}, forwarders("security")...),
+			"the log archive (KMS key, Object-Locked bucket, access-log bucket) and the event sink (Kinesis stream, receiving bus, alerts); deploy it first: the trail and the forwarders deliver to it"+forwarderCreates),
+		deploy("management", org.ManagementAccount, append([]string{cfg.ManagementStackName()}, forwarders("management")...), managementCreates(cfg)+forwarderCreates),
 	)
 	if cfg.Deployment.Mode == config.ModeStacks {
 		for _, m := range cfg.Members {

@@ -40,14 +40,14 @@ func TestPlanStacksMode(t *testing.T) {
 	want := []string{
 		"aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile management",
 		"aws organizations enable-policy-type --root-id r-ab12 --policy-type SERVICE_CONTROL_POLICY --profile management",
-		"cdk bootstrap aws://222222222222/eu-west-1 --profile security",
-		"cdk bootstrap aws://111111111111/eu-west-1 --profile management",
+		"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile security",
+		"cdk bootstrap aws://111111111111/eu-west-1 aws://111111111111/us-east-1 --profile management",
 		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 --profile workloads-prod",
-		"cdk bootstrap aws://444444444444/eu-west-1 --profile workloads-dev",
-		"cdk deploy trailguard-security -c config=org.yaml --profile security",
-		"cdk deploy trailguard-management -c config=org.yaml --profile management",
+		"cdk bootstrap aws://444444444444/eu-west-1 aws://444444444444/us-east-1 --profile workloads-dev",
+		"cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 -c config=org.yaml --profile security",
+		"cdk deploy trailguard-management trailguard-forwarder-management-eu-west-1 trailguard-forwarder-management-us-east-1 -c config=org.yaml --profile management",
 		"cdk deploy trailguard-member-workloads-prod-eu-west-1 trailguard-member-workloads-prod-us-east-1 -c config=org.yaml --profile workloads-prod",
-		"cdk deploy trailguard-member-workloads-dev-eu-west-1 -c config=org.yaml --profile workloads-dev",
+		"cdk deploy trailguard-member-workloads-dev-eu-west-1 trailguard-member-workloads-dev-us-east-1 -c config=org.yaml --profile workloads-dev",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
@@ -64,7 +64,7 @@ func TestPlanOptions(t *testing.T) {
 	}{
 		{
 			name:    "stackset mode skips member bootstrap and deploys",
-			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "    regions: [eu-west-1] # forwards from the home region only\n", ""),
+			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "    regions: [eu-west-1, us-east-1] # a subset: the home region and us-east-1 are required\n", ""),
 			want:    []string{"aws cloudformation activate-organizations-access --profile management", "StackSet that deploys the member template to ou-ab12-cdefgh34"},
 			notWant: []string{"aws://333333333333", "trailguard-member-"},
 		},
@@ -72,14 +72,14 @@ func TestPlanOptions(t *testing.T) {
 			name:    "deployer account is trusted by the others",
 			cfg:     load(t),
 			opts:    Options{DeployerAccount: "111111111111"},
-			want:    []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile security --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess"},
-			notWant: []string{"aws://111111111111/eu-west-1 --profile management --trust"},
+			want:    []string{"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile security --trust 111111111111 --cloudformation-execution-policies arn:aws:iam::aws:policy/AdministratorAccess"},
+			notWant: []string{"aws://111111111111/us-east-1 --profile management --trust"},
 		},
 		{
 			name: "profile format and qualifier",
 			cfg:  load(t, "# qualifier: hnb659fds", "qualifier: acme"),
 			opts: Options{ProfileFormat: "org-{account}"},
-			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile org-222222222222 --qualifier acme", "cdk deploy trailguard-security --profile org-222222222222"},
+			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile org-222222222222 --qualifier acme", "cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --profile org-222222222222"},
 		},
 		{
 			name:    "guardrails off: no SCP prerequisite",

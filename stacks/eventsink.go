@@ -29,6 +29,7 @@ func addEventSink(stack awscdk.Stack, cfg *config.Config) eventsink.EventSink {
 		RetentionHours:           jsii.Number(es.RetentionHours),
 		PartitionKeyPath:         jsii.String(partitionKeyPath(es.PartitionKey)),
 		AlertEmails:              jsii.Strings(cfg.Alerts.Emails...),
+		IncludeReadOnlyEvents:    jsii.Bool(es.IncludeReadOnlyEvents),
 	})
 }
 

@@ -7,11 +7,23 @@ import (
 	"github.com/trailguard/trailguard/config"
 )
 
-const memberDescription = "trailguard: local trail and real-time event forwarding of a member account"
+const (
+	memberDescription    = "trailguard: local trail and real-time event forwarding of a member account"
+	forwarderDescription = "trailguard: real-time event forwarding of the management or Security account"
+)
 
 // NewMemberStack builds member account m's stack in region.
 func NewMemberStack(scope constructs.Construct, cfg *config.Config, m config.Member, region string) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.MemberStackName(m, region), m.ID, region, memberDescription, nil)
 	addMemberLogging(stack, cfg)
+	return stack
+}
+
+// NewForwarderStack builds the forwarder stack of the management or Security account a (one
+// of cfg.ForwarderAccounts) in region: the event forwarder alone, since the organization
+// trail records these accounts.
+func NewForwarderStack(scope constructs.Construct, cfg *config.Config, a config.Member, region string) awscdk.Stack {
+	stack := newStack(scope, cfg, cfg.ForwarderStackName(a.Name, region), a.ID, region, forwarderDescription, nil)
+	addEventForwarder(stack, cfg)
 	return stack
 }

@@ -14,15 +14,7 @@ import (
 // a member stack. Nothing in it depends on the account or region the stack is synthesized
 // for: the template is the same for every member account and region.
 func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
-	es := cfg.EventStream
-	fwd := eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
-		StreamArn:             jsii.String(cfg.StreamARN()),
-		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
-		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),
-		PartitionKeyPath:      jsii.String(partitionKeyPath(es.PartitionKey)),
-		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
-		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
-	})
+	fwd := addEventForwarder(stack, cfg)
 
 	at := cfg.AccountTrail
 	props := &accounttrail.AccountTrailProps{
@@ -35,6 +27,20 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	}
 	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", props)
 	setCondition(trail, fwd.HomeRegionCondition())
+}
+
+// addEventForwarder adds the forwarder of the stack's account and region to the Security
+// account's stream and bus.
+func addEventForwarder(stack awscdk.Stack, cfg *config.Config) eventforwarder.EventForwarder {
+	es := cfg.EventStream
+	return eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+		StreamArn:             jsii.String(cfg.StreamARN()),
+		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
+		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),
+		PartitionKeyPath:      jsii.String(partitionKeyPath(es.PartitionKey)),
+		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
+		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
+	})
 }
 
 // setCondition makes every CloudFormation resource in c's subtree conditional on cond.

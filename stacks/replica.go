@@ -15,8 +15,8 @@ import (
 	"github.com/trailguard/trailguard/config"
 )
 
-// Replica is a member stack that is not built from constructs: its template is its
-// prototype's, the member stack built for the first member account in the same region.
+// Replica is a member or forwarder stack that is not built from constructs: its template is
+// its prototype's, the stack of the same kind built for the first account in the same region.
 //
 // Every member stack's template is the same (accounts and regions enter it only as
 // CloudFormation pseudo parameters), so building, gating and validating one per region is
@@ -28,11 +28,11 @@ import (
 type Replica struct {
 	// StackName is the replica's stack name.
 	StackName string
-	// Member is the member account the stack is for.
+	// Member is the account the stack is for (a member, or one of cfg.ForwarderAccounts).
 	Member config.Member
 	// Region is the stack's region.
 	Region string
-	// Prototype is the member stack, in the main app, whose template the replica deploys.
+	// Prototype is the stack, in the main app, whose template the replica deploys.
 	Prototype awscdk.Stack
 }
 
@@ -54,7 +54,7 @@ func EmitReplicas(app awscdk.App, cfg *config.Config, prototypesDir string, repl
 		}
 		synth := &replicaSynthesizer{prototype: p}
 		awscdk.NewDefaultStackSynthesizer_Override(synth, synthesizerProps(cfg))
-		synth.stack = newStack(app, cfg, r.StackName, r.Member.ID, r.Region, memberDescription, synth)
+		synth.stack = newStack(app, cfg, r.StackName, r.Member.ID, r.Region, *r.Prototype.TemplateOptions().Description(), synth)
 	}
 	dir := *app.Synth(nil).Directory()
 	// The replica's own metadata names only the stack; the prototype's, renamed, also maps

@@ -24,18 +24,23 @@ type Stacks struct {
 	Security awscdk.Stack
 	// Management is the management account's stack.
 	Management awscdk.Stack
+	// Forwarders are the forwarder stacks of the Security and management accounts built from
+	// constructs: the first of each region (the prototype of the other account's replica), or
+	// every one with Options.BuildEveryMember.
+	Forwarders []awscdk.Stack
 	// Members are the member stacks built from constructs, in config order: in stacks mode
 	// the first member stack of each region (the prototype of that region's replicas), or
 	// every member stack with Options.BuildEveryMember.
 	Members []awscdk.Stack
-	// Replicas are the other member stacks, in config order: the caller emits them with
-	// EmitReplicas after synthesizing the app.
+	// Replicas are the other forwarder and member stacks, in deploy order: the caller emits
+	// them with EmitReplicas after synthesizing the app.
 	Replicas []Replica
 }
 
 // All returns every stack built from constructs (not the replicas), in deploy order.
 func (s *Stacks) All() []awscdk.Stack {
-	return append([]awscdk.Stack{s.Security, s.Management}, s.Members...)
+	all := append([]awscdk.Stack{s.Security, s.Management}, s.Forwarders...)
+	return append(all, s.Members...)
 }
 
 // Options carry what Build needs from beyond the config.
@@ -51,13 +56,29 @@ type Options struct {
 }
 
 // Build adds every stack the config describes to scope (normally the app): the Security and
-// Management stacks, and in stacks mode one Member stack per member account and region: the
-// first of each region built from constructs, the others returned as Replicas of it. In
-// stackset mode the Management stack deploys the member template through a StackSet instead.
+// Management stacks, a Forwarder stack per region for each of the two, and in stacks mode one
+// Member stack per member account and region. Of the forwarder and member stacks, the first
+// of each kind and region is built from constructs, the others are returned as Replicas of
+// it. In stackset mode the Management stack deploys the member template through a StackSet
+// instead of Member stacks.
 func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks {
 	s := &Stacks{
 		Security:   NewSecurityStack(scope, cfg),
 		Management: NewManagementStack(scope, cfg),
+	}
+	// The management and Security accounts forward in both modes: a service-managed StackSet
+	// never reaches the management account.
+	forwarders := map[string]awscdk.Stack{} // prototypes by region
+	for _, a := range cfg.ForwarderAccounts() {
+		for _, region := range a.Regions {
+			if proto, ok := forwarders[region]; ok && !opts.BuildEveryMember {
+				s.Replicas = append(s.Replicas, Replica{StackName: cfg.ForwarderStackName(a.Name, region), Member: a, Region: region, Prototype: proto})
+				continue
+			}
+			stack := NewForwarderStack(scope, cfg, a, region)
+			forwarders[region] = stack
+			s.Forwarders = append(s.Forwarders, stack)
+		}
 	}
 	if cfg.Deployment.Mode == config.ModeStackSet {
 		if opts.NewTemplateApp == nil {
@@ -66,15 +87,15 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 		addMemberStackSet(s.Management, cfg, opts.NewTemplateApp())
 		return s
 	}
-	prototypes := map[string]awscdk.Stack{} // by region
+	members := map[string]awscdk.Stack{} // prototypes by region
 	for _, m := range cfg.Members {
 		for _, region := range cfg.MemberRegions(m) {
-			if proto, ok := prototypes[region]; ok && !opts.BuildEveryMember {
+			if proto, ok := members[region]; ok && !opts.BuildEveryMember {
 				s.Replicas = append(s.Replicas, Replica{StackName: cfg.MemberStackName(m, region), Member: m, Region: region, Prototype: proto})
 				continue
 			}
 			stack := NewMemberStack(scope, cfg, m, region)
-			prototypes[region] = stack
+			members[region] = stack
 			s.Members = append(s.Members, stack)
 		}
 	}

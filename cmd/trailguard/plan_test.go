@@ -21,7 +21,7 @@ func TestPlanCommand(t *testing.T) {
 		stderr   []string
 	}{
 		{"embedded example", []string{"plan"}, exitOK,
-			[]string{"1. Enable trusted access for CloudTrail", "$ cdk deploy trailguard-security --profile security", "10. Deploy to the workloads-dev account 444444444444"}, nil},
+			[]string{"1. Enable trusted access for CloudTrail", "$ cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --profile security", "10. Deploy to the workloads-dev account 444444444444"}, nil},
 		{"profile format and deployer", []string{"plan", "--profile-format", "org-{account}", "--deployer-account", "111111111111"}, exitOK,
 			[]string{"--profile org-222222222222 --trust 111111111111"}, nil},
 		{"invalid config", []string{"plan", "--config", bad}, exitFailed,
