@@ -40,6 +40,9 @@ type DeadLetterQueueProps struct {
 	// Description says which target the queue serves, in the alarm description.
 	// Default: "an EventBridge target".
 	Description *string
+	// AlarmName names the alarm; give one when something matches alarms by name.
+	// Default: a name CloudFormation generates.
+	AlarmName *string
 }
 
 func (p *DeadLetterQueueProps) validate() error {
@@ -117,6 +120,7 @@ func NewDeadLetterQueue(scope constructs.Construct, id string, props *DeadLetter
 		desc = *props.Description
 	}
 	d.alarm = awscloudwatch.NewAlarm(d, jsii.String("Alarm"), &awscloudwatch.AlarmProps{
+		AlarmName:        props.AlarmName,
 		AlarmDescription: jsii.String(fmt.Sprintf("trailguard: events could not be delivered to %s and wait in this dead-letter queue (kept %d days). Fix the cause, then redrive them.", desc, RetentionDays)),
 		Metric: d.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),

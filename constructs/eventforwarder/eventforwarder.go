@@ -1,31 +1,40 @@
-// Package eventforwarder provides the member-account end of trailguard's real-time leg: rules
-// on the default event bus that forward the account's CloudTrail API-call and console sign-in
-// events to the Security account.
+// Package eventforwarder provides the account end of trailguard's real-time leg: rules on the
+// default event bus that forward the account's CloudTrail API-call and console sign-in events
+// of one region to the Security account. Every account of the organization needs one in every
+// region it uses, the management and Security accounts included, and in the region where
+// EventBridge delivers the global services' events (us-east-1 in the aws partition).
 //
 // One template serves every account and region: names are built from AWS::AccountId and
 // AWS::Region, and the difference between the home region and the others is a pair of
 // CloudFormation conditions.
 //
 //   - Home region (the stream's region): every event goes directly to the Security stream (a
-//     same-region, cross-account Kinesis target with an execution role; one hop, no bus
-//     charges). The high-risk subset also goes to the Security account's receiving bus,
-//     only so that the alert rule there sees it; the bus does not put it on the stream again.
-//   - Other regions: every event goes to the receiving bus (cross-account, cross-region),
-//     whose rule puts it on the stream.
+//     same-region Kinesis target with an execution role; one hop, no bus charges). The
+//     alert-worthy events (eventsink.AlertPatterns) also go to the Security account's
+//     receiving bus, only so that the alert rules there see them; the bus does not put them on
+//     the stream again.
+//   - Other regions: every event goes to the receiving bus (cross-region), whose rule puts it
+//     on the stream.
+//   - Every region: the forwarder's own alarms go to the receiving bus, where the delivery
+//     alert rule tells the Security account's recipients.
 //
 // The rules forward only events of this account and region, so events that other accounts
 // forward to this account's default bus are never put on the stream twice.
 //
 // Every target has its own least-privilege role, an encrypted dead-letter queue with an alarm
-// and the longest retry policy EventBridge allows.
+// and the longest retry policy EventBridge allows; every rule has an alarm on its failed
+// deliveries. Alarm names are fixed (FailureAlarmName), so an account and region holds one
+// forwarder.
 package eventforwarder
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -36,6 +45,7 @@ import (
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
@@ -57,13 +67,26 @@ const (
 // home region).
 func StreamRoleName(region string) string { return StreamRoleNamePrefix + region }
 
-// Rule names. They start with eventsink.ResourcePrefix, so the alert pattern recognises
+// Rule names. They start with eventsink.ResourcePrefix, so the alert patterns recognise
 // changes to them.
 const (
-	StreamRuleName   = eventsink.ResourcePrefix + "forward-to-stream"
-	BusRuleName      = eventsink.ResourcePrefix + "forward-to-bus"
-	HighRiskRuleName = eventsink.ResourcePrefix + "forward-high-risk-to-bus"
+	StreamRuleName = eventsink.ResourcePrefix + "forward-to-stream"
+	BusRuleName    = eventsink.ResourcePrefix + "forward-to-bus"
+	AlarmsRuleName = eventsink.ResourcePrefix + "forward-alarms"
 )
+
+// AlertRuleName is the name of the home-region rule that sends the events of the alert
+// pattern named pattern (eventsink.AlertPatterns) to the receiving bus.
+func AlertRuleName(pattern string) string {
+	return eventsink.ResourcePrefix + "forward-alerts-" + pattern
+}
+
+// FailureAlarmName is the name of the alarm on rule's failed deliveries. Every forwarder
+// alarm's name starts with eventsink.ForwarderAlarmPrefix, by which the Security account's
+// delivery alert recognises it.
+func FailureAlarmName(rule string) string {
+	return eventsink.ForwarderAlarmPrefix + strings.TrimPrefix(rule, eventsink.ResourcePrefix) + "-failed"
+}
 
 // EventForwarderProps configures an EventForwarder.
 type EventForwarderProps struct {
@@ -193,7 +216,17 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 	ruleArn := func(name string) *string {
 		return join(jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":rule/"+name))
 	}
-	streamRuleArn, busRuleArn, highRiskRuleArn := ruleArn(StreamRuleName), ruleArn(BusRuleName), ruleArn(HighRiskRuleName)
+	streamRuleArn := ruleArn(StreamRuleName)
+	// Every rule with the bus as its target: the bus role trusts them, their dead letters
+	// share a queue.
+	var alertPatterns []eventsink.AlertPattern
+	busRuleArns := []*string{ruleArn(BusRuleName), ruleArn(AlarmsRuleName)}
+	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			alertPatterns = append(alertPatterns, p)
+			busRuleArns = append(busRuleArns, ruleArn(AlertRuleName(p.Name)))
+		}
+	}
 
 	f.isHome = awscdk.NewCfnCondition(f, jsii.String("IsHomeRegion"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionEquals(region, jsii.String(dst.region)),
@@ -216,7 +249,8 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 				Actions:    jsii.Strings("kms:*"),
 				Resources:  jsii.Strings("*"),
 			}),
-			keypolicy.AllowEventBridgeAndCloudWatch(account),
+			keypolicy.AllowEventBridge(),
+			keypolicy.AllowCloudWatchAlarms(account),
 			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})
@@ -241,10 +275,7 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		pattern["region"] = []any{region}
 		return pattern
 	}
-	state := "ENABLED"
-	if props.IncludeReadOnlyEvents != nil && *props.IncludeReadOnlyEvents {
-		state = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
-	}
+	state := eventsink.RuleState(props.IncludeReadOnlyEvents)
 	partitionKey := eventsink.PartitionKeyEventID
 	if props.PartitionKeyPath != nil {
 		partitionKey = *props.PartitionKeyPath
@@ -295,6 +326,7 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		SourceRuleArns: &[]*string{streamRuleArn},
 		AlarmTopic:     f.alarmTopic,
 		Description:    jsii.String("the Security stream " + *props.StreamArn),
+		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "stream-dead-letters"),
 	})
 	streamRule := awsevents.NewCfnRule(f, jsii.String("Resource"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(StreamRuleName),
@@ -311,13 +343,14 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		}},
 	})
 	streamRule.Node().AddDependency(streamPolicy)
+	streamAlarm := f.failureAlarm("StreamFailureAlarm", StreamRuleName, "the Security stream")
 
 	// --- Every region: a role and dead-letter queue for the bus target. In the home region
 	// the high-risk rule uses them, elsewhere the full forwarding rule.
 	busRole := awsiam.NewRole(f, jsii.String("BusRole"), &awsiam.RoleProps{
 		RoleName:    join(jsii.String(BusRoleNamePrefix), region),
 		Description: jsii.String("trailguard: lets the forwarding rule put this account's events on the Security account's receiving bus"),
-		AssumedBy:   eventsPrincipal(account, busRuleArn, highRiskRuleArn),
+		AssumedBy:   eventsPrincipal(account, busRuleArns...),
 	})
 	busPolicy := awsiam.NewManagedPolicy(f, jsii.String("BusRolePolicy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: join(jsii.String(BusRoleNamePrefix), region),
@@ -331,9 +364,10 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 	})
 	busDLQ := eventdlq.NewDeadLetterQueue(f, "BusDeadLetters", &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  f.key,
-		SourceRuleArns: &[]*string{busRuleArn, highRiskRuleArn},
+		SourceRuleArns: &busRuleArns,
 		AlarmTopic:     f.alarmTopic,
 		Description:    jsii.String("the Security account's receiving bus " + *props.ReceivingBusArn),
+		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "bus-dead-letters"),
 	})
 	busTarget := func() *awsevents.CfnRule_TargetProperty {
 		return &awsevents.CfnRule_TargetProperty{
@@ -344,28 +378,61 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 			RetryPolicy:      retryPolicy(),
 		}
 	}
-	highRiskRule := awsevents.NewCfnRule(f, jsii.String("HighRiskRule"), &awsevents.CfnRuleProps{
-		Name:         jsii.String(HighRiskRuleName),
-		Description:  jsii.String("trailguard: sends this account's high-risk events to the Security account's alert rule (they reach the stream directly)"),
-		EventPattern: own(eventsink.HighRiskEventPattern()),
-		State:        jsii.String(state),
-		Targets:      []any{busTarget()},
-	})
-	highRiskRule.Node().AddDependency(busPolicy)
-	busRule := awsevents.NewCfnRule(f, jsii.String("BusRule"), &awsevents.CfnRuleProps{
-		Name:         jsii.String(BusRuleName),
-		Description:  jsii.String("trailguard: forwards this account's CloudTrail events to the Security account's receiving bus"),
-		EventPattern: own(map[string]any{"detail-type": detailTypes}),
-		State:        jsii.String(state),
-		Targets:      []any{busTarget()},
-	})
+	busRuleProps := func(name, description string, pattern map[string]any, state string) *awsevents.CfnRuleProps {
+		return &awsevents.CfnRuleProps{
+			Name:         jsii.String(name),
+			Description:  jsii.String(description),
+			EventPattern: own(pattern),
+			State:        jsii.String(state),
+			Targets:      []any{busTarget()},
+		}
+	}
+	// Home region: the alert-worthy events to the bus too, only for the alert rules there
+	// (the bus does not put home-region events on the stream).
+	homeOnly := []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, streamAlarm}
+	for _, p := range alertPatterns {
+		name := AlertRuleName(p.Name)
+		id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
+		rule := awsevents.NewCfnRule(f, jsii.String(id), busRuleProps(name,
+			"trailguard: sends this account's "+p.Name+" events to the Security account's alert rules (they reach the stream directly)", p.Pattern, state))
+		rule.Node().AddDependency(busPolicy)
+		homeOnly = append(homeOnly, rule, f.failureAlarm(id+"FailureAlarm", name, "the Security account's receiving bus"))
+	}
+	// Other regions: every event to the bus, which puts it on the stream.
+	busRule := awsevents.NewCfnRule(f, jsii.String("BusRule"), busRuleProps(BusRuleName,
+		"trailguard: forwards this account's CloudTrail events to the Security account's receiving bus", map[string]any{"detail-type": detailTypes}, state))
 	busRule.Node().AddDependency(busPolicy)
+	busAlarm := f.failureAlarm("BusFailureAlarm", BusRuleName, "the Security account's receiving bus")
+	// Every region: the forwarder's own alarms, so that the Security account hears of failed
+	// deliveries without a subscription in every account and region.
+	var alarmsPattern map[string]any
+	for _, p := range eventsink.AlertPatterns() {
+		if !p.CloudTrail {
+			alarmsPattern = p.Pattern
+		}
+	}
+	alarmsRule := awsevents.NewCfnRule(f, jsii.String("AlarmsRule"), busRuleProps(AlarmsRuleName,
+		"trailguard: sends this forwarder's alarms to the Security account's alert rules", alarmsPattern, eventsink.StateEnabled))
+	alarmsRule.Node().AddDependency(busPolicy)
+	f.failureAlarm("AlarmsFailureAlarm", AlarmsRuleName, "the Security account's receiving bus")
 
-	for _, c := range []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, highRiskRule} {
+	for _, c := range homeOnly {
 		setCondition(c, f.isHome)
 	}
 	setCondition(busRule, isOther)
+	setCondition(busAlarm, isOther)
 	return f
+}
+
+// failureAlarm adds the alarm on the failed deliveries of the rule named rule, notifying the
+// alarm topic.
+func (f *eventForwarder) failureAlarm(id, rule, what string) awscloudwatch.Alarm {
+	return delivery.NewFailureAlarm(f, id, &delivery.AlarmProps{
+		RuleName:  jsii.String(rule),
+		AlarmName: jsii.String(FailureAlarmName(rule)),
+		Topic:     f.alarmTopic,
+		What:      what,
+	})
 }
 
 // setCondition makes every CloudFormation resource in c's subtree conditional on cond.

@@ -6,19 +6,23 @@
 //
 // Event flow and the exactly-once argument (see docs/realtime-leg.md):
 //
-//   - Member accounts in the home region put every event on the stream directly (a
-//     cross-account, same-region Kinesis target). They also send the high-risk subset to the
-//     receiving bus, only so that the alert rule sees it.
-//   - Member accounts in other regions send every event to the receiving bus.
-//   - The bus's stream rule matches events whose region is not the home region, so the
-//     high-risk copies of home-region events never reach the stream a second time.
-//   - The alert rule on the bus matches high-risk events from every region.
+//   - Forwarders (package eventforwarder) in the home region put every event on the stream
+//     directly (a same-region Kinesis target, cross-account except in the Security account).
+//     They also send the alert-worthy subset to the receiving bus, only so that the alert
+//     rules see it, and their alarms' state changes.
+//   - Forwarders in other regions send every event to the receiving bus.
+//   - The bus's stream rule matches CloudTrail events whose region is not the home region, so
+//     the alert copies of home-region events never reach the stream a second time.
+//   - The alert rules on the bus (one per pattern of AlertPatterns) match alert-worthy events
+//     from every account and region. Deploy a forwarder in the Security account too: the sink
+//     sees the Security account's own API calls only through it.
 package eventsink
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -31,6 +35,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
+	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
@@ -58,13 +63,32 @@ const (
 	MaxEventAgeSecond = 86400
 )
 
-// Names of the rules the sink creates. They start with ResourcePrefix, so the alert pattern
-// recognises changes to them.
+// BusStreamRuleName is the name of the rule that puts other regions' events on the stream.
+// It starts with ResourcePrefix, so the alert patterns recognise changes to it.
+const BusStreamRuleName = ResourcePrefix + "bus-to-stream"
+
+// AlertRuleName is the name of the alert rule on the receiving bus for the AlertPattern named
+// pattern, e.g. "trailguard-alerts-tampering".
+func AlertRuleName(pattern string) string { return ResourcePrefix + "alerts-" + pattern }
+
+// RuleStates: what EventBridge delivers to a rule. Read-only management events reach only rules
+// in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, on the default bus and on custom
+// buses alike (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
 const (
-	BusStreamRuleName = ResourcePrefix + "bus-to-stream"
-	BusAlertRuleName  = ResourcePrefix + "alerts"
-	OwnAlertRuleName  = ResourcePrefix + "security-account-alerts"
+	// StateEnabled delivers CloudTrail events other than read-only management events.
+	StateEnabled = "ENABLED"
+	// StateEnabledWithReadOnly delivers read-only management events too.
+	StateEnabledWithReadOnly = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 )
+
+// RuleState returns the state of a rule over CloudTrail events: StateEnabledWithReadOnly when
+// includeReadOnly is set and true, else StateEnabled.
+func RuleState(includeReadOnly *bool) string {
+	if includeReadOnly != nil && *includeReadOnly {
+		return StateEnabledWithReadOnly
+	}
+	return StateEnabled
+}
 
 // EventSinkProps configures an EventSink.
 type EventSinkProps struct {
@@ -101,6 +125,11 @@ type EventSinkProps struct {
 	// AlertEmails are subscribed to the alert topic; each must confirm the subscription.
 	// Default: none.
 	AlertEmails *[]*string
+	// IncludeReadOnlyEvents makes the bus's stream rule and alert rules receive read-only
+	// management events too; set it when the forwarders forward them (their
+	// IncludeReadOnlyEvents), or read-only events of other regions never reach the stream.
+	// Default: false.
+	IncludeReadOnlyEvents *bool
 }
 
 var (
@@ -218,7 +247,12 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		})
 	}
 	busStreamRuleArn := ruleArn(*props.BusName, BusStreamRuleName)
-	alertRuleArns := &[]*string{ruleArn(*props.BusName, BusAlertRuleName), ruleArn("", OwnAlertRuleName)}
+	patterns := AlertPatterns()
+	alertRuleArns := make([]*string, len(patterns))
+	for i, p := range patterns {
+		alertRuleArns[i] = ruleArn(*props.BusName, AlertRuleName(p.Name))
+	}
+	state := RuleState(props.IncludeReadOnlyEvents)
 	orgCondition := map[string]any{"aws:PrincipalOrgID": props.OrganizationId}
 
 	// --- Stream key: the forwarders in member accounts encrypt through Kinesis with it.
@@ -307,7 +341,8 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	alertKey.AddToResourcePolicy(keypolicy.AllowEventBridgeAndCloudWatch(account), jsii.Bool(true))
+	alertKey.AddToResourcePolicy(keypolicy.AllowEventBridge(), jsii.Bool(true))
+	alertKey.AddToResourcePolicy(keypolicy.AllowCloudWatchAlarms(account), jsii.Bool(true))
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
 		MasterKey:   alertKey,
@@ -318,37 +353,39 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{s.alertTopic.TopicArn()},
-		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": alertRuleArns}},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": &alertRuleArns}},
 	}))
 	topics.AllowCloudWatchAlarms(s.alertTopic, account)
 	topics.SubscribeEmails(s.alertTopic, props.AlertEmails)
 
-	// --- Receiving bus, open to the organization's forwarder roles only.
+	// --- Receiving bus, open to the organization's forwarder roles only. The policy is the
+	// bus's own Policy property: one resource, retained with the bus (an
+	// AWS::Events::EventBusPolicy would be a second resource with a deprecated schema).
 	cfnBus := awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
 		Name:        props.BusName,
-		Description: jsii.String("trailguard: receives CloudTrail events forwarded from the organization's member accounts"),
+		Description: jsii.String("trailguard: receives CloudTrail events forwarded from the organization's accounts"),
 	})
 	cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), cfnBus.AttrArn())
-	busPolicy := awsevents.NewCfnEventBusPolicy(s, jsii.String("BusPolicy"), &awsevents.CfnEventBusPolicyProps{
-		EventBusName: cfnBus.Ref(),
-		// Unique per account and region, as EventBridge requires.
-		StatementId: jsii.String("trailguard-organization-forwarders"),
-		Statement: map[string]any{
+	busArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":event-bus/"), props.BusName,
+	})
+	cfnBus.SetPolicy(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
 			"Sid":       "trailguard-organization-forwarders",
 			"Effect":    "Allow",
 			"Principal": map[string]any{"AWS": "*"},
 			"Action":    "events:PutEvents",
-			"Resource":  cfnBus.AttrArn(),
+			"Resource":  busArn,
 			"Condition": map[string]any{
 				"StringEquals": orgCondition,
 				"ArnLike": map[string]any{"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
 					jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.BusSenderRoleNamePattern,
 				})},
 			},
-		},
+		}},
 	})
-	busPolicy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), cfnBus.AttrArn())
 
 	// --- Bus -> stream, for events from regions other than this one. Home-region events
 	// arrive on the bus only as the high-risk copies for alerting; they are on the stream
@@ -395,8 +432,12 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Name:         jsii.String(BusStreamRuleName),
 		Description:  jsii.String("trailguard: puts events forwarded from other regions on the Security stream"),
 		EventBusName: cfnBus.Ref(),
-		EventPattern: map[string]any{"region": []any{map[string]any{"anything-but": region}}},
-		State:        jsii.String("ENABLED"),
+		// Only CloudTrail events: the forwarders' alarm state changes come for the alerts.
+		EventPattern: map[string]any{
+			"region":      []any{map[string]any{"anything-but": region}},
+			"detail-type": []any{map[string]any{"anything-but": []any{DetailTypeAlarmStateChange}}},
+		},
+		State: jsii.String(state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
 			Id:                jsii.String("SecurityStream"),
 			Arn:               s.stream.StreamArn(),
@@ -409,38 +450,54 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	// The role's policy must exist before EventBridge first tries to use it.
 	busStreamRule.Node().AddDependency(busStreamPolicy)
 
-	// --- Alerts: high-risk events from the organization (via the bus) and from the
-	// Security account itself (its own default bus). Each target has its own DLQ.
-	alerts := []struct{ id, name, bus, desc string }{
-		{"AlertRule", BusAlertRuleName, *props.BusName, "trailguard: alerts on high-risk events forwarded from member accounts"},
-		{"OwnAccountAlertRule", OwnAlertRuleName, "", "trailguard: alerts on high-risk events in the Security account itself"},
-	}
-	for i, a := range alerts {
-		dlq := eventdlq.NewDeadLetterQueue(s, a.id+"DeadLetters", &eventdlq.DeadLetterQueueProps{
-			EncryptionKey:  alertKey,
-			SourceRuleArns: &[]*string{(*alertRuleArns)[i]},
-			AlarmTopic:     s.alertTopic,
-			Description:    jsii.String("the alert topic from rule " + a.name),
-		})
-		var busName *string
-		if a.bus != "" {
-			busName = cfnBus.Ref()
-		}
-		awsevents.NewCfnRule(s, jsii.String(a.id), &awsevents.CfnRuleProps{
-			Name:         jsii.String(a.name),
-			Description:  jsii.String(a.desc),
-			EventBusName: busName,
-			EventPattern: HighRiskEventPattern(),
-			State:        jsii.String("ENABLED"),
-			Targets: []any{&awsevents.CfnRule_TargetProperty{
-				Id:               jsii.String("AlertTopic"),
-				Arn:              s.alertTopic.TopicArn(),
-				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: dlq.Queue().QueueArn()},
-				RetryPolicy:      retryPolicy(),
-			}},
-		})
+	delivery.NewFailureAlarm(s, "BusToStreamFailureAlarm", &delivery.AlarmProps{
+		RuleName: jsii.String(BusStreamRuleName),
+		BusName:  props.BusName,
+		Topic:    s.alertTopic,
+		What:     "the Security stream",
+	})
+
+	// --- Alerts: one rule per pattern on the receiving bus, where every account's forwarder
+	// sends what the patterns match. Each target has its own dead-letter queue and alarm.
+	for i, p := range patterns {
+		s.addAlertRule(cfnBus, p, alertRuleArns[i], alertKey, state)
 	}
 	return s
+}
+
+// addAlertRule adds the alert rule for pattern p on the receiving bus, publishing to the alert
+// topic, with its dead-letter queue and failure alarm.
+func (s *eventSink) addAlertRule(bus awsevents.CfnEventBus, p AlertPattern, ruleArn *string, key awskms.IKey, state string) {
+	name := AlertRuleName(p.Name)
+	id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
+	dlq := eventdlq.NewDeadLetterQueue(s, id+"DeadLetters", &eventdlq.DeadLetterQueueProps{
+		EncryptionKey:  key,
+		SourceRuleArns: &[]*string{ruleArn},
+		AlarmTopic:     s.alertTopic,
+		Description:    jsii.String("the alert topic from rule " + name),
+	})
+	if !p.CloudTrail {
+		state = StateEnabled
+	}
+	awsevents.NewCfnRule(s, jsii.String(id), &awsevents.CfnRuleProps{
+		Name:         jsii.String(name),
+		Description:  jsii.String("trailguard: alerts on " + p.Name + " events forwarded from the organization's accounts"),
+		EventBusName: bus.Ref(),
+		EventPattern: p.Pattern,
+		State:        jsii.String(state),
+		Targets: []any{&awsevents.CfnRule_TargetProperty{
+			Id:               jsii.String("AlertTopic"),
+			Arn:              s.alertTopic.TopicArn(),
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: dlq.Queue().QueueArn()},
+			RetryPolicy:      retryPolicy(),
+		}},
+	})
+	delivery.NewFailureAlarm(s, id+"FailureAlarm", &delivery.AlarmProps{
+		RuleName: jsii.String(name),
+		BusName:  bus.Name(),
+		Topic:    s.alertTopic,
+		What:     "the alert topic",
+	})
 }
 
 // eventsPrincipal is EventBridge acting for the given rule of this account only (confused

@@ -26,16 +26,40 @@ func DenyGrantsExceptForAWSServices() awsiam.PolicyStatement {
 	})
 }
 
-// AllowEventBridgeAndCloudWatch lets EventBridge (dead-letter messages, alert publishing) and
-// CloudWatch (alarm notifications) encrypt and decrypt with the key, for resources of account
-// only (confused-deputy protection).
-func AllowEventBridgeAndCloudWatch(account *string) awsiam.PolicyStatement {
+// AllowEventBridgeSid and AllowCloudWatchAlarmsSid are the Sids of AllowEventBridge and
+// AllowCloudWatchAlarms.
+const (
+	AllowEventBridgeSid      = "AllowEventBridgeToEncryptDeliveries"
+	AllowCloudWatchAlarmsSid = "AllowCloudWatchAlarmsOfThisAccount"
+)
+
+// AllowEventBridge lets EventBridge encrypt and decrypt with the key, so that rules can publish
+// to a topic and send dead letters to a queue that the key encrypts.
+//
+// The statement carries no aws:SourceAccount or aws:SourceArn condition, deliberately: the SNS
+// Developer Guide ("Enable compatibility between event sources from AWS services and encrypted
+// topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
+// says these conditions are not supported in the key policy for EventBridge delivering to an
+// encrypted topic. With them every publish fails, visible only in the rule's FailedInvocations.
+// What EventBridge may publish or send is narrowed where it is supported: the topic and queue
+// policies allow only the named rules (aws:SourceArn), and only this account's topics and
+// queues use the key.
+func AllowEventBridge() awsiam.PolicyStatement {
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowEventBridgeAndCloudWatchOfThisAccount"),
-		Principals: &[]awsiam.IPrincipal{
-			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-		},
+		Sid:        jsii.String(AllowEventBridgeSid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+	})
+}
+
+// AllowCloudWatchAlarms lets CloudWatch alarms of account, and no other account's, encrypt and
+// decrypt with the key to notify a topic it encrypts (confused-deputy protection, which
+// CloudWatch supports here unlike EventBridge).
+func AllowCloudWatchAlarms(account *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(AllowCloudWatchAlarmsSid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},

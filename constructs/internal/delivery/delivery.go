@@ -1,0 +1,77 @@
+// Package delivery holds the alarm every trailguard EventBridge rule gets: it goes off when the
+// rule fails to deliver an event to its target, whether or not the dead-letter queue caught it.
+package delivery
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// AlarmProps configure NewFailureAlarm.
+type AlarmProps struct {
+	// RuleName is the rule's name. Required.
+	RuleName *string
+	// BusName is the custom event bus the rule is on.
+	// Default: the default event bus.
+	BusName *string
+	// AlarmName names the alarm; give one when something matches alarms by name.
+	// Default: a name CloudFormation generates.
+	AlarmName *string
+	// Topic is notified when the alarm goes off and when it clears.
+	// Default: no notification (the alarm state change event is still emitted).
+	Topic awssns.ITopic
+	// What says what the rule delivers, for the alarm description.
+	What string
+}
+
+// NewFailureAlarm creates an alarm on the rule's FailedInvocations plus
+// InvocationsFailedToBeSentToDlq: events that the target rejected for good (caught by the
+// dead-letter queue) or that could not even reach the dead-letter queue (lost). Both metrics
+// are in AWS/Events with the dimension RuleName, and EventBusName as well for a rule on a
+// custom bus; EventBridge sends them only when they are not zero
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html), so missing
+// data is not breaching.
+func NewFailureAlarm(scope constructs.Construct, id string, props *AlarmProps) awscloudwatch.Alarm {
+	dims := map[string]*string{"RuleName": props.RuleName}
+	if props.BusName != nil {
+		dims["EventBusName"] = props.BusName
+	}
+	metric := func(name string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String("AWS/Events"),
+			MetricName:    jsii.String(name),
+			DimensionsMap: &dims,
+			Statistic:     jsii.String("Sum"),
+			Period:        awscdk.Duration_Minutes(jsii.Number(5)),
+		})
+	}
+	failures := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("FILL(failed, 0) + FILL(lost, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"failed": metric("FailedInvocations"),
+			"lost":   metric("InvocationsFailedToBeSentToDlq"),
+		},
+		Label:  jsii.String("failed deliveries"),
+		Period: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+	alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName: props.AlarmName,
+		AlarmDescription: jsii.String("trailguard: rule " + *props.RuleName + " failed to deliver events to " + props.What +
+			" (FailedInvocations + InvocationsFailedToBeSentToDlq). Undelivered events wait in its dead-letter queue unless the queue could not take them either."),
+		Metric:             failures,
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	if props.Topic != nil {
+		action := awscloudwatchactions.NewSnsAction(props.Topic)
+		alarm.AddAlarmAction(action)
+		alarm.AddOkAction(action)
+	}
+	return alarm
+}
