@@ -76,7 +76,7 @@ const maxListed = 20
 
 // String renders the summary the synth command prints.
 // It lists at most maxListed stacks: an organization's thousand member stacks are what `cdk ls`
-// is for. replicas is how many member stacks replicate a built one.
+// is for. replicas is how many forwarder and member stacks replicate a built one.
 func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guardRules, replicas int) string {
 	var b strings.Builder
 	total := 0
@@ -92,7 +92,7 @@ func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guard
 		fmt.Fprintf(&b, "  ... and %d more (cdk ls lists them all)\n", more)
 	}
 	if replicas > 0 {
-		fmt.Fprintf(&b, "trailguard: %d member stack(s) replicate the template of their region's first member stack, which the gates checked\n", replicas)
+		fmt.Fprintf(&b, "trailguard: %d forwarder and member stack(s) replicate the template of the first stack of their kind and region, which the gates checked\n", replicas)
 	}
 	fmt.Fprintf(&b, "trailguard: %d stack(s), %d resource(s); compliance: cdk-nag %s + %d Control Tower Guard rules: %d finding(s), %d suppressed with a reason\n",
 		len(s.stacks), total, strings.Join(compliance.NagPacks, ", "), guardRules, len(r.Findings), r.Suppressed)

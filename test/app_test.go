@@ -64,7 +64,7 @@ func TestConfigErrorsThroughTheCLI(t *testing.T) {
 	}{
 		{
 			name:    "unknown key, bad ids, duplicate account, wrong type",
-			content: "organization:\n  id: o-123\n  managementAccount: \"111111111111\"\n  securityAccount: \"222222222222\"\n  colour: blue\nhomeRegion: eu-west-1\nregions: [eu-west-1]\nmembers:\n  - {id: \"111111111111\", name: a}\n  - {id: \"12\", name: b}\nlogArchive: {retentionDays: forever}\nguardrails: {enabled: false}\n",
+			content: "organization:\n  id: o-123\n  managementAccount: \"111111111111\"\n  securityAccount: \"222222222222\"\n  colour: blue\nhomeRegion: eu-west-1\nregions: [eu-west-1, us-east-1]\nmembers:\n  - {id: \"111111111111\", name: a}\n  - {id: \"12\", name: b}\nlogArchive: {retentionDays: forever}\nguardrails: {enabled: false}\n",
 			want: []string{
 				"config bad.yaml has 5 problems:",
 				`line 2: organization.id must be an organization id matching o-[a-z0-9]{10,32}, got "o-123"`,

@@ -201,25 +201,24 @@ func TestEventSinkBusPolicyAcceptsOnlyOrgForwarderRoles(t *testing.T) {
 	if bus["DeletionPolicy"] != "Retain" {
 		t.Errorf("bus must be retained")
 	}
-	_, pol := tmpl.only(t, "AWS::Events::EventBusPolicy")
-	if pol["DeletionPolicy"] != "Retain" {
-		t.Errorf("bus policy must be retained")
+	if n := len(tmpl.resourcesOfType("AWS::Events::EventBusPolicy")); n != 0 {
+		t.Errorf("the bus policy must be the bus's Policy property, retained with it; got %d AWS::Events::EventBusPolicy", n)
 	}
-	wantEq(t, "bus policy", pol.props(), map[string]any{
-		"EventBusName": ref(busID),
-		"StatementId":  "trailguard-organization-forwarders",
-		"Statement": map[string]any{
+	wantEq(t, "bus policy", bus.props()["Policy"], map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
 			"Sid":       "trailguard-organization-forwarders",
 			"Effect":    "Allow",
 			"Principal": map[string]any{"AWS": "*"},
 			"Action":    "events:PutEvents",
-			"Resource":  getAtt(busID, "Arn"),
+			"Resource":  "arn:aws:events:" + cfg.HomeRegion + ":" + cfg.Organization.SecurityAccount + ":event-bus/" + cfg.EventStream.BusName,
 			"Condition": map[string]any{
 				"StringEquals": map[string]any{"aws:PrincipalOrgID": cfg.Organization.ID},
 				"ArnLike":      map[string]any{"aws:PrincipalArn": "arn:aws:iam::*:role/" + eventforwarder.BusRoleNamePattern},
 			},
-		},
+		}},
 	})
+	_ = busID
 }
 
 func TestEventSinkBusFeedsStreamOnlyWithOtherRegions(t *testing.T) {
@@ -230,9 +229,13 @@ func TestEventSinkBusFeedsStreamOnlyWithOtherRegions(t *testing.T) {
 	_, rule := ruleByName(t, tmpl, eventsink.BusStreamRuleName)
 	p := rule.props()
 	wantEq(t, "EventBusName", p["EventBusName"], ref(busID))
-	// Home-region events reach the bus only as high-risk copies for the alert rule: they
-	// are on the stream already and must not be put there again.
-	wantEq(t, "EventPattern", p["EventPattern"], map[string]any{"region": []any{map[string]any{"anything-but": cfg.HomeRegion}}})
+	// Home-region events reach the bus only as copies for the alert rules: they are on the
+	// stream already and must not be put there again. Alarm state changes are for the alerts.
+	wantEq(t, "EventPattern", p["EventPattern"], map[string]any{
+		"region":      []any{map[string]any{"anything-but": cfg.HomeRegion}},
+		"detail-type": []any{map[string]any{"anything-but": []any{eventsink.DetailTypeAlarmStateChange}}},
+	})
+	wantEq(t, "State", p["State"], "ENABLED")
 	target := get(p, "Targets", 0)
 	wantEq(t, "target Arn", get(target, "Arn"), getAtt(streamID, "Arn"))
 	wantEq(t, "PartitionKeyPath", get(target, "KinesisParameters", "PartitionKeyPath"), "$.id")
@@ -280,24 +283,21 @@ func TestEventSinkAlertsReachAnEncryptedTopic(t *testing.T) {
 		t.Fatalf("alert topic must use a customer managed key, got KmsMasterKeyId %v", topic.props()["KmsMasterKeyId"])
 	}
 	keyDoc := get(tmpl["Resources"], kmsKey, "Properties", "KeyPolicy")
-	s := statementBySid(t, keyDoc, "AllowEventBridgeAndCloudWatchOfThisAccount")
-	wantEq(t, "alert key services", strs(get(s, "Principal", "Service")), []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"})
-	wantEq(t, "alert key condition", s["Condition"], map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfg.Organization.SecurityAccount}})
+	checkDeliveryKeyPolicy(t, "alert key", keyDoc, cfg.Organization.SecurityAccount)
 	checkDenyGrants(t, "alert key", keyDoc)
 
+	// One rule per alert pattern, on the receiving bus, each pattern as AlertPatterns has it.
 	var ruleArns []string
-	for _, name := range []string{eventsink.BusAlertRuleName, eventsink.OwnAlertRuleName} {
+	for _, p := range eventsink.AlertPatterns() {
+		name := eventsink.AlertRuleName(p.Name)
 		_, rule := ruleByName(t, tmpl, name)
-		wantEq(t, name+" pattern", rule.props()["EventPattern"], eventsink.HighRiskEventPattern())
+		wantEq(t, name+" pattern", rule.props()["EventPattern"], p.Pattern)
 		wantEq(t, name+" target", get(rule.props(), "Targets", 0, "Arn"), ref(topicID))
+		if get(rule.props(), "EventBusName") == nil {
+			t.Errorf("alert rule %s must be on the receiving bus", name)
+		}
+		ruleArns = append(ruleArns, "arn:aws:events:"+cfg.HomeRegion+":"+cfg.Organization.SecurityAccount+":rule/"+cfg.EventStream.BusName+"/"+name)
 	}
-	_, busRule := ruleByName(t, tmpl, eventsink.BusAlertRuleName)
-	if get(busRule.props(), "EventBusName") == nil {
-		t.Errorf("the organization alert rule must be on the receiving bus")
-	}
-	ruleArns = append(ruleArns,
-		"arn:aws:events:"+cfg.HomeRegion+":"+cfg.Organization.SecurityAccount+":rule/"+cfg.EventStream.BusName+"/"+eventsink.BusAlertRuleName,
-		"arn:aws:events:"+cfg.HomeRegion+":"+cfg.Organization.SecurityAccount+":rule/"+eventsink.OwnAlertRuleName)
 	_, tp := tmpl.only(t, "AWS::SNS::TopicPolicy")
 	pub := statementBySid(t, tp.props()["PolicyDocument"], "AllowAlertRules")
 	wantEq(t, "alert publishers", pub["Condition"], map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": ruleArns}})
@@ -311,19 +311,40 @@ func TestEventSinkAlertsReachAnEncryptedTopic(t *testing.T) {
 	wantEq(t, "email subscriptions", emails, cfg.Alerts.Emails)
 }
 
-func TestHighRiskEventPatternFitsEventBridgeLimit(t *testing.T) {
-	b, err := json.Marshal(eventsink.HighRiskEventPattern())
-	if err != nil {
-		t.Fatal(err)
+// checkDeliveryKeyPolicy checks that a key encrypting a topic or queue that EventBridge and
+// CloudWatch alarms deliver to lets both use it: EventBridge with no source condition (the SNS
+// developer guide: aws:SourceAccount and aws:SourceArn are not supported there, and every
+// delivery would fail), CloudWatch for alarms of account only.
+func checkDeliveryKeyPolicy(t *testing.T, what string, keyDoc any, account any) {
+	t.Helper()
+	for _, st := range statements(keyDoc) {
+		if slices.Contains(strs(get(st, "Principal", "Service")), "events.amazonaws.com") && st["Effect"] == "Allow" && st["Condition"] != nil {
+			t.Errorf("%s: statement %v grants events.amazonaws.com under a condition %v: EventBridge's KMS requests to encrypted SNS topics do not carry source keys, so every delivery fails", what, st["Sid"], st["Condition"])
+		}
 	}
-	// PutRule's EventPattern is at most 4096 characters; the forwarder adds account/region.
-	if len(b) > 3500 {
-		t.Errorf("high-risk pattern is %d characters; EventBridge allows 4096 including the forwarder's additions", len(b))
+	eb := statementBySid(t, keyDoc, "AllowEventBridgeToEncryptDeliveries")
+	wantEq(t, what+" EventBridge principal", get(eb, "Principal", "Service"), "events.amazonaws.com")
+	wantEq(t, what+" EventBridge actions", eb["Action"], []any{"kms:Decrypt", "kms:GenerateDataKey"})
+	cw := statementBySid(t, keyDoc, "AllowCloudWatchAlarmsOfThisAccount")
+	wantEq(t, what+" CloudWatch principal", get(cw, "Principal", "Service"), "cloudwatch.amazonaws.com")
+	wantEq(t, what+" CloudWatch condition", cw["Condition"], map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}})
+}
+
+func TestAlertPatternsCoverWhatTheREADMEPromises(t *testing.T) {
+	var all strings.Builder
+	for _, p := range eventsink.AlertPatterns() {
+		b, err := json.Marshal(p.Pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
 	}
 	for _, want := range []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "DisableRule", "DeleteRule", "RemoveTargets", "PutTargets",
-		"Root", "MFAUsed", "DeleteBucketPublicAccessBlock", "PutBucketPolicy", "DisableKey", "ScheduleKeyDeletion", eventsink.ResourcePrefix} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("high-risk pattern does not mention %q", want)
+		"PutPermission", "RemovePermission", "DeleteRole", "DeleteStream", "DecreaseStreamRetentionPeriod", "StopStreamEncryption",
+		"Root", "MFAUsed", "DeleteBucketPublicAccessBlock", "PutBucketPolicy", "PutBucketAcl", "DisableKey", "ScheduleKeyDeletion",
+		"LeaveOrganization", "DetachPolicy", eventsink.ResourcePrefix, eventsink.DetailTypeAlarmStateChange, eventsink.ForwarderAlarmPrefix} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("no alert pattern mentions %q", want)
 		}
 	}
 }
@@ -417,9 +438,10 @@ func memberIDs() []string {
 }
 
 // TestMemberPathsPutEachEventOnTheStreamOnce encodes the exactly-once argument: in the home
-// region only the direct rule carries every event and the high-risk rule only feeds alerts
-// (the bus does not put home-region events on the stream); elsewhere only the bus rule
-// carries events. Each rule forwards only its own account's and region's events.
+// region only the direct rule carries every event and the alert rules only feed alerts (the
+// bus does not put home-region events on the stream); elsewhere only the bus rule carries
+// events; the alarms rule carries no CloudTrail event. Each rule forwards only its own
+// account's and region's events.
 func TestMemberPathsPutEachEventOnTheStreamOnce(t *testing.T) {
 	cfg := example.cfg
 	_, home, _ := memberStackNames(t)
@@ -441,17 +463,28 @@ func TestMemberPathsPutEachEventOnTheStreamOnce(t *testing.T) {
 
 	detailTypes := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn}
 	own := map[string]any{"account": []any{ref("AWS::AccountId")}, "region": []any{ref("AWS::Region")}}
-	for _, tc := range []struct {
+	type ruleCase struct {
 		rule, cond, target string
 		pattern            map[string]any
-	}{
+	}
+	cases := []ruleCase{
 		{eventforwarder.StreamRuleName, homeCond, cfg.StreamARN(), map[string]any{"detail-type": detailTypes}},
-		{eventforwarder.HighRiskRuleName, homeCond, cfg.ReceivingBusARN(), eventsink.HighRiskEventPattern()},
 		{eventforwarder.BusRuleName, otherCond, cfg.ReceivingBusARN(), map[string]any{"detail-type": detailTypes}},
-	} {
+	}
+	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			cases = append(cases, ruleCase{eventforwarder.AlertRuleName(p.Name), homeCond, cfg.ReceivingBusARN(), p.Pattern})
+		} else {
+			cases = append(cases, ruleCase{eventforwarder.AlarmsRuleName, "", cfg.ReceivingBusARN(), p.Pattern})
+			if slices.Contains(strs(p.Pattern["detail-type"]), eventsink.DetailTypeAPICall) {
+				t.Errorf("the alarms rule must not carry CloudTrail events: the bus would put them on the stream again")
+			}
+		}
+	}
+	for _, tc := range cases {
 		_, rule := ruleByName(t, tmpl, tc.rule)
-		if rule["Condition"] != tc.cond {
-			t.Errorf("%s: Condition = %v, want %s", tc.rule, rule["Condition"], tc.cond)
+		if cond, _ := rule["Condition"].(string); cond != tc.cond {
+			t.Errorf("%s: Condition = %v, want %q", tc.rule, rule["Condition"], tc.cond)
 		}
 		for k, v := range own {
 			tc.pattern[k] = v
@@ -467,8 +500,8 @@ func TestMemberPathsPutEachEventOnTheStreamOnce(t *testing.T) {
 			wantEq(t, tc.rule+" partition key", get(targets[0], "KinesisParameters", "PartitionKeyPath"), "$.id")
 		}
 	}
-	if n := len(tmpl.resourcesOfType("AWS::Events::Rule")); n != 3 {
-		t.Errorf("want exactly 3 forwarding rules, got %d", n)
+	if n := len(tmpl.resourcesOfType("AWS::Events::Rule")); n != len(cases) {
+		t.Errorf("want exactly %d forwarding rules, got %d", len(cases), n)
 	}
 }
 
@@ -510,15 +543,20 @@ func TestMemberForwarderRolesAreLeastPrivilege(t *testing.T) {
 		},
 	})
 
-	busRoleID, busRole := roleOf(eventforwarder.HighRiskRuleName)
-	otherID, _ := roleOf(eventforwarder.BusRuleName)
-	if busRoleID != otherID {
-		t.Errorf("the bus rules should share the bus role (only one exists per region), got %s and %s", busRoleID, otherID)
+	busRoleID, busRole := roleOf(eventforwarder.BusRuleName)
+	busRules := []any{ruleArn(eventforwarder.BusRuleName), ruleArn(eventforwarder.AlarmsRuleName)}
+	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			busRules = append(busRules, ruleArn(eventforwarder.AlertRuleName(p.Name)))
+			if id, _ := roleOf(eventforwarder.AlertRuleName(p.Name)); id != busRoleID {
+				t.Errorf("the bus rules should share the bus role (only one exists per region), got %s and %s", busRoleID, id)
+			}
+		}
 	}
 	wantEq(t, "bus role name", busRole.props()["RoleName"], map[string]any{"Fn::Join": []any{"", []any{eventforwarder.BusRoleNamePrefix, ref("AWS::Region")}}})
 	wantEq(t, "bus role trust", statements(busRole.props()["AssumeRolePolicyDocument"])[0]["Condition"], map[string]any{
 		"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")},
-		"ArnEquals":    map[string]any{"aws:SourceArn": []any{ruleArn(eventforwarder.BusRuleName), ruleArn(eventforwarder.HighRiskRuleName)}},
+		"ArnEquals":    map[string]any{"aws:SourceArn": busRules},
 	})
 	wantEq(t, "bus role policy", statements(policyOfRole(t, tmpl, busRoleID)), []any{map[string]any{
 		"Sid": "PutEvents", "Effect": "Allow", "Action": "events:PutEvents", "Resource": cfg.ReceivingBusARN(),
@@ -717,13 +755,21 @@ func TestEventForwarderReadOnlyEventsAndExtraDetailTypes(t *testing.T) {
 		ExtraDetailTypes:      jsii.Strings("AWS Service Event via CloudTrail"),
 	})
 	tmpl := synthStack(t, stack)
-	for _, name := range []string{eventforwarder.StreamRuleName, eventforwarder.BusRuleName, eventforwarder.HighRiskRuleName} {
+	names := []string{eventforwarder.StreamRuleName, eventforwarder.BusRuleName}
+	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			names = append(names, eventforwarder.AlertRuleName(p.Name))
+		}
+	}
+	for _, name := range names {
 		_, r := ruleByName(t, tmpl, name)
 		wantEq(t, name+" State", r.props()["State"], "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
-		if name != eventforwarder.HighRiskRuleName && !slices.Contains(strs(get(r.props(), "EventPattern", "detail-type")), "AWS Service Event via CloudTrail") {
+		if (name == eventforwarder.StreamRuleName || name == eventforwarder.BusRuleName) && !slices.Contains(strs(get(r.props(), "EventPattern", "detail-type")), "AWS Service Event via CloudTrail") {
 			t.Errorf("%s: extra detail type not forwarded", name)
 		}
 	}
+	_, alarms := ruleByName(t, tmpl, eventforwarder.AlarmsRuleName)
+	wantEq(t, "alarms rule State", alarms.props()["State"], "ENABLED")
 }
 
 // synthStack synthesizes a construct-level test stack and returns its template.

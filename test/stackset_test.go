@@ -19,7 +19,7 @@ func stacksetConfig(t *testing.T) *config.Config {
 	t.Helper()
 	src := strings.NewReplacer(
 		"  mode: stacks ", "  mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]\n  # ",
-		"    regions: [eu-west-1] # forwards from the home region only\n", "",
+		"    regions: [eu-west-1, us-east-1] # a subset: the home region and us-east-1 are required\n", "",
 	).Replace(string(examples.Default))
 	cfg, err := config.Load("stackset.yaml", []byte(src))
 	if err != nil {
@@ -38,8 +38,10 @@ func TestStackSetMode(t *testing.T) {
 	for _, f := range s.report.Findings {
 		t.Errorf("unsuppressed finding in stackset mode: %s", f)
 	}
-	if got := keys(s.templates); !cmp.Equal(got, []string{"trailguard-management", "trailguard-security"}) {
-		t.Errorf("stacks = %v, want only the Security and Management stacks", got)
+	want := []string{"trailguard-forwarder-management-eu-west-1", "trailguard-forwarder-management-us-east-1",
+		"trailguard-forwarder-security-eu-west-1", "trailguard-forwarder-security-us-east-1", "trailguard-management", "trailguard-security"}
+	if got := keys(s.templates); !cmp.Equal(got, want) {
+		t.Errorf("stacks = %v, want %v: no member stacks", got, want)
 	}
 	checkGolden(t, filepath.Join("testdata", "stackset", "trailguard-management.template.json"), s.template(t, "trailguard-management"))
 	_, ss := s.template(t, "trailguard-management").only(t, "AWS::CloudFormation::StackSet")
