@@ -379,12 +379,11 @@ func (s *eventSink) addAlertTopic(ruleArns []*string) {
 	}))
 	topics.AllowCloudWatchAlarms(s.alertTopic, s.account)
 	topics.SubscribeEmails(s.alertTopic, s.props.AlertEmails)
-
 }
 
 // addBus adds the receiving bus, open to the organization's forwarder roles only.
 func (s *eventSink) addBus() {
-	// bus's own Policy property: one resource, retained with the bus (an
+	// The policy is the bus's own Policy property: one resource, retained with the bus (an
 	// AWS::Events::EventBusPolicy would be a second resource with a deprecated schema).
 	s.cfnBus = awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
 		Name:        s.props.BusName,
@@ -411,7 +410,6 @@ func (s *eventSink) addBus() {
 		}},
 	})
 	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), s.cfnBus.AttrArn())
-
 }
 
 // addBusToStream adds the rule that puts events from regions other than this one on the
