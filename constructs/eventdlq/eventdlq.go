@@ -28,8 +28,10 @@ const RetentionDays = 14
 // DeadLetterQueueProps configures a DeadLetterQueue.
 type DeadLetterQueueProps struct {
 	// EncryptionKey encrypts the queue. Its key policy must let events.amazonaws.com call
-	// kms:GenerateDataKey and kms:Decrypt (EventBridge encrypts the messages it sends), and let
-	// cloudwatch.amazonaws.com use the alarm topic's key if that is the same key.
+	// kms:GenerateDataKey and kms:Decrypt (EventBridge encrypts the messages it sends) without
+	// aws:SourceAccount/aws:SourceArn conditions if the key also encrypts a topic EventBridge
+	// publishes to (unsupported there), and let cloudwatch.amazonaws.com use the alarm
+	// topic's key if that is the same key. Required.
 	EncryptionKey awskms.IKey
 	// SourceRuleArns are the ARNs of the EventBridge rules whose targets send failed events
 	// here; only they may send messages. Required.
