@@ -50,6 +50,25 @@ type Finding struct {
 
 // String is the finding as the synth prints it: where, what, how much, and the fix.
 func (f Finding) String() string {
+	return "[error] " + f.Quota.ID + ": " + f.Message() + "\n      at " + f.Location()
+}
+
+// Message says what is over the quota, by how much, how to fix it and where the quota is
+// documented.
+func (f Finding) Message() string {
+	over := "over the quota of " + group(f.Limit)
+	if f.Measured < f.Quota.MinLength {
+		over = "under the minimum of " + group(f.Quota.MinLength)
+	}
+	fix := f.Quota.Fix
+	if f.Quota.Adjustable {
+		fix += "; or request a quota increase with Service Quotas and give the gate the raised value (see README, AWS quotas)"
+	}
+	return fmt.Sprintf("%s is %s %s, %s: %s. Quota: %s", f.What, group(f.Measured), f.Quota.Unit, over, fix, f.Quota.Doc)
+}
+
+// Location is the stack, logical id and construct path of the finding.
+func (f Finding) Location() string {
 	where := f.Stack
 	if f.LogicalID != "" {
 		where += " " + f.LogicalID
@@ -57,16 +76,10 @@ func (f Finding) String() string {
 	if f.Path != "" {
 		where += " (" + f.Path + ")"
 	}
-	over := "over the quota of " + group(f.Limit)
-	if f.Measured < f.Quota.MinLength {
-		over = "under the minimum of " + group(f.Quota.MinLength)
+	if strings.Contains(f.Template, " > ") {
+		where += " in the template of " + f.Template
 	}
-	fix := f.Quota.Fix
-	if f.Quota.Adjustable {
-		fix += "; or request a quota increase with Service Quotas and raise the gate's limit (see README, AWS quotas)"
-	}
-	return fmt.Sprintf("[error] %s: %s is %s %s, %s: %s. Quota: %s\n      at %s",
-		f.Quota.ID, f.What, group(f.Measured), f.Quota.Unit, over, fix, f.Quota.Doc, where)
+	return where
 }
 
 // group writes n with thousands separators, as the quota pages do.
