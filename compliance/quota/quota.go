@@ -174,8 +174,10 @@ func Check(dir string) ([]Finding, error) {
 func (g *Gate) Check(dir string) ([]Finding, error) {
 	var manifest struct {
 		Artifacts map[string]struct {
-			Type       string `json:"type"`
-			Properties struct {
+			Type                   string                       `json:"type"`
+			Metadata               map[string][]json.RawMessage `json:"metadata"`
+			AdditionalMetadataFile string                       `json:"additionalMetadataFile"`
+			Properties             struct {
 				TemplateFile string `json:"templateFile"`
 				StackName    string `json:"stackName"`
 			} `json:"properties"`
@@ -210,6 +212,20 @@ func (g *Gate) Check(dir string) ([]Finding, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Without path metadata in the template (the cdk CLI asks for it, other apps may
+		// not), the construct paths come from the stack's metadata.
+		var paths map[string]string
+		for i, f := range fs {
+			if f.Path != "" || f.LogicalID == "" || f.Template != art.Properties.TemplateFile {
+				continue
+			}
+			if paths == nil {
+				if paths, err = constructPaths(dir, art.Metadata, art.AdditionalMetadataFile); err != nil {
+					return nil, err
+				}
+			}
+			fs[i].Path = paths[f.LogicalID]
+		}
 		out = append(out, fs...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -226,6 +242,35 @@ func (g *Gate) Check(dir string) ([]Finding, error) {
 		return x.Quota.ID < y.Quota.ID
 	})
 	return out, nil
+}
+
+// constructPaths maps the logical ids of a stack artifact to their construct paths, from its
+// metadata (in the manifest or in its additional metadata file).
+func constructPaths(dir string, metadata map[string][]json.RawMessage, file string) (map[string]string, error) {
+	if file != "" {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &metadata); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	paths := map[string]string{}
+	for path, entries := range metadata {
+		for _, e := range entries {
+			var entry struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			}
+			if json.Unmarshal(e, &entry) == nil && entry.Type == "aws:cdk:logicalId" {
+				if id, ok := entry.Data.(string); ok {
+					paths[id] = strings.TrimPrefix(path, "/")
+				}
+			}
+		}
+	}
+	return paths, nil
 }
 
 // checkStack checks one stack's template, or reuses the findings of a template that differs
