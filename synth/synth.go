@@ -50,8 +50,6 @@ type Options struct {
 	Context map[string]any
 	// BuildEveryMember builds every member stack from constructs (see stacks.Options).
 	BuildEveryMember bool
-	// Quotas configure the AWS quota gate (quotas raised for the organization's accounts).
-	Quotas quota.Options
 }
 
 // Result is what a synth produced.
@@ -72,7 +70,7 @@ type Result struct {
 // into the same cloud assembly and checks their quotas. CDK errors surface as panics, as
 // everywhere in the CDK's Go binding.
 func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
-	quotas, err := quota.NewGate(opts.Quotas)
+	quotas, err := quota.NewGate(quota.Options{Raised: cfg.Quotas.Raised})
 	if err != nil {
 		return nil, err
 	}

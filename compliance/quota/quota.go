@@ -134,7 +134,7 @@ type cached struct {
 // NewGate returns a gate with opts.
 func NewGate(opts Options) (*Gate, error) {
 	for id, v := range opts.Raised {
-		q, ok := byID(id)
+		q, ok := ByID(id)
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("raised quota %q is not a quota the gate checks", id)
@@ -150,13 +150,26 @@ func NewGate(opts Options) (*Gate, error) {
 	return &Gate{opts: opts, checked: map[string]bool{}, cache: map[cacheKey]cached{}}, nil
 }
 
-func byID(id string) (Quota, bool) {
+// ByID returns the quota with id.
+func ByID(id string) (Quota, bool) {
 	for _, q := range All {
 		if q.ID == id {
 			return q, true
 		}
 	}
 	return Quota{}, false
+}
+
+// AdjustableIDs are the ids of the quotas that can be raised, sorted.
+func AdjustableIDs() []string {
+	var ids []string
+	for _, q := range All {
+		if q.Adjustable {
+			ids = append(ids, q.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // Check checks every stack of the cloud assembly in dir with the default quotas.
