@@ -79,7 +79,8 @@ func TestQuotaGateCatchesOversizedEventPattern(t *testing.T) {
 
 // TestQuotaGateFailsSynth runs a whole synth of a config whose forwarding rules match so
 // many detail types that their pattern exceeds the quota: the report names each forwarding
-// rule, and no replicated member stack is emitted.
+// rule, and no replicated member stack is emitted; with the quota raised in the config, the
+// synth passes the gate.
 func TestQuotaGateFailsSynth(t *testing.T) {
 	cfg, err := config.Load(examples.DefaultName, examples.Default)
 	if err != nil {
@@ -109,5 +110,19 @@ func TestQuotaGateFailsSynth(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "trailguard-member-workloads-dev-eu-west-1.template.json")); !os.IsNotExist(err) {
 		t.Errorf("replicated member stack emitted despite the quota findings (stat: %v)", err)
+	}
+
+	// With the quota raised with Service Quotas (and the gate told so), the same synth passes
+	// the gate and emits the replicas.
+	cfg.Quotas.Raised = map[string]int{quota.EventPatternSize.ID: 4096}
+	dir = t.TempDir()
+	if s, err = synthesizeWith(cfg, dir, synth.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.report.Quota(); n > 0 {
+		t.Errorf("quota raised to 4,096: %d quota findings, want none: %v", n, s.report.Findings)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trailguard-member-workloads-dev-eu-west-1.template.json")); err != nil {
+		t.Errorf("quota raised: replicated member stack not emitted: %v", err)
 	}
 }
