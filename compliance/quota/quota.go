@@ -391,9 +391,7 @@ func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Find
 			if b, ok := props["EventBusName"]; ok {
 				bus = str(b)
 			}
-			if s, ok := props["Statement"]; ok {
-				busPolicies[bus] = append(busPolicies[bus], s)
-			}
+			busPolicies[bus] = append(busPolicies[bus], c.busStatement(props, bus)...)
 			if p, ok := props["Policy"].(map[string]any); ok {
 				busPolicies[bus] = append(busPolicies[bus], statements(p)...)
 			}
@@ -502,6 +500,34 @@ func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Find
 		c.over(RoleInlinePolicySize, n, inlineOwner[role], "inline policies of role "+role)
 	}
 	return c.findings, nil
+}
+
+// busStatement is the statement an AWS::EventBusPolicy adds to its bus's policy (rendered
+// props): its Statement with the StatementId as Sid, or the statement EventBridge writes for
+// the older Action, Principal and Condition properties.
+func (c *checker) busStatement(props map[string]any, bus string) []any {
+	sid := props["StatementId"]
+	if st, ok := props["Statement"].(map[string]any); ok {
+		if _, has := st["Sid"]; !has && sid != nil {
+			st["Sid"] = sid
+		}
+		return []any{st}
+	}
+	p, ok := props["Principal"]
+	if !ok {
+		return nil
+	}
+	e := c.r.env
+	principal := any("*")
+	if ps := str(p); ps != "*" {
+		principal = map[string]any{"AWS": "arn:" + e.Partition + ":iam::" + ps + ":root"}
+	}
+	st := map[string]any{"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": props["Action"],
+		"Resource": "arn:" + e.Partition + ":events:" + e.Region + ":" + e.AccountID + ":event-bus/" + bus}
+	if cond, ok := props["Condition"].(map[string]any); ok {
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{str(cond["Key"]): cond["Value"]}}
+	}
+	return []any{st}
 }
 
 // roles are the roles an AWS::IAM::Policy (Roles) or AWS::IAM::RolePolicy (RoleName) is

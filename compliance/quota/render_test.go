@@ -2,6 +2,7 @@ package quota
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,21 @@ func TestEventBusPolicyAggregate(t *testing.T) {
 	})
 	if len(fs) != 1 || fs[0].Quota.ID != EventBusPolicySize.ID || !strings.Contains(fs[0].What, `"bus"`) {
 		t.Errorf("findings %v, want the policy of bus \"bus\" over the quota", fs)
+	}
+}
+
+// TestEventBusPolicyLegacyForm: statements given as Action, Principal and StatementId count
+// as the statement EventBridge writes for them (an account each).
+func TestEventBusPolicyLegacyForm(t *testing.T) {
+	resources := map[string]any{}
+	for i := range 60 { // about 180 characters each
+		resources[fmt.Sprintf("Grant%d", i)] = res("AWS::Events::EventBusPolicy", map[string]any{
+			"StatementId": fmt.Sprintf("allow-account-%d", i), "Action": "events:PutEvents", "Principal": fmt.Sprintf("%012d", i),
+		})
+	}
+	fs := checkResources(t, resources)
+	if len(fs) != 1 || fs[0].Quota.ID != EventBusPolicySize.ID || !strings.Contains(fs[0].What, "(60 statements)") || fs[0].Measured < 60*150 {
+		t.Errorf("findings %v, want the default bus's policy of 60 account grants over the quota", fs)
 	}
 }
 
