@@ -70,14 +70,15 @@ type parameter struct {
 type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
+	// Metadata is read for the construct path only: cdk-nag's suppressions make the rest
+	// large, and decoding it would be most of the gate's time.
+	Metadata struct {
+		Path string `json:"aws:cdk:path"`
+	} `json:"Metadata"`
 }
 
 // path is the resource's construct path (aws:cdk:path metadata), or "".
-func (r *resource) path() string {
-	p, _ := r.Metadata["aws:cdk:path"].(string)
-	return p
-}
+func (r *resource) path() string { return r.Metadata.Path }
 
 func parseTemplate(body []byte) (*template, error) {
 	d := json.NewDecoder(bytes.NewReader(body))
