@@ -289,8 +289,13 @@ func constructPaths(dir string, metadata map[string][]json.RawMessage, file stri
 // checkStack checks one stack's template, or reuses the findings of a template that differs
 // from it only in the stack's name (same length).
 func (g *Gate) checkStack(a *assets, name, file string, body []byte) ([]Finding, error) {
-	key := cacheKey{sum: sha256.Sum256(bytes.ReplaceAll(body, []byte(name), []byte{0})), nameLen: len(name)}
-	if c, ok := g.cache[key]; ok {
+	key := cacheKey{sum: sumWithout(body, []byte(name)), nameLen: -1}
+	c, ok := g.cache[key] // findings that do not depend on the name's length
+	if !ok {
+		key.nameLen = len(name)
+		c, ok = g.cache[key]
+	}
+	if ok {
 		out := make([]Finding, len(c.findings))
 		for i, f := range c.findings {
 			f.Stack = name
@@ -301,12 +306,32 @@ func (g *Gate) checkStack(a *assets, name, file string, body []byte) ([]Finding,
 		}
 		return out, nil
 	}
-	fs, err := g.checkTemplate(a, name, file, body)
+	fs, lengthMatters, err := g.checkTemplate(a, name, file, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	if !lengthMatters {
+		key.nameLen = -1
+	}
 	g.cache[key] = cached{stack: name, findings: fs}
 	return fs, nil
+}
+
+// sumWithout is the SHA-256 of body with every occurrence of name replaced by a zero byte.
+func sumWithout(body, name []byte) (sum [sha256.Size]byte) {
+	h := sha256.New()
+	for {
+		i := bytes.Index(body, name)
+		if i < 0 {
+			h.Write(body)
+			break
+		}
+		h.Write(body[:i])
+		h.Write([]byte{0})
+		body = body[i+len(name):]
+	}
+	h.Sum(sum[:0])
+	return sum
 }
 
 func (g *Gate) limit(q Quota) int {
@@ -324,6 +349,8 @@ type checker struct {
 	stack    string
 	file     string
 	findings []Finding
+	// nestedLengthMatters: the findings of a nested template depend on the stack name's length.
+	nestedLengthMatters bool
 }
 
 func (c *checker) over(q Quota, measured int, id, what string) {
@@ -338,11 +365,12 @@ func (c *checker) over(q Quota, measured int, id, what string) {
 	c.findings = append(c.findings, Finding{Quota: q, Limit: limit, Measured: measured, Stack: c.stack, Template: c.file, LogicalID: id, Path: path, What: what})
 }
 
-// checkTemplate checks the template body deployed as stack name, from file.
-func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Finding, error) {
+// checkTemplate checks the template body deployed as stack name, from file, and reports
+// whether the length of the stack's name mattered.
+func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Finding, bool, error) {
 	t, err := parseTemplate(body)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c := &checker{g: g, r: newRenderer(t, g.opts.Env, stack), t: t, stack: stack, file: file}
 	c.over(Resources, len(t.Resources), "", "the template's resources")
@@ -476,18 +504,18 @@ func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Find
 				body := str(b)
 				c.over(TemplateBodySize, len(body), id, "TemplateBody")
 				if err := c.nested(a, instance, id, []byte(body)); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 			if u, ok := props["TemplateURL"]; ok {
 				if err := c.nestedURL(a, instance, id, str(u)); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 		case "AWS::CloudFormation::Stack":
 			if u, ok := props["TemplateURL"]; ok {
 				if err := c.nestedURL(a, stack+"-"+id+"-"+randomSuffix, id, str(u)); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 		}
@@ -499,7 +527,8 @@ func (g *Gate) checkTemplate(a *assets, stack, file string, body []byte) ([]Find
 	for role, n := range inline {
 		c.over(RoleInlinePolicySize, n, inlineOwner[role], "inline policies of role "+role)
 	}
-	return c.findings, nil
+	// A nested stack's name is its parent's: its templates' lengths count as the parent's.
+	return c.findings, c.r.nameLengthMatters || c.nestedLengthMatters, nil
 }
 
 // busStatement is the statement an AWS::EventBusPolicy adds to its bus's policy (rendered
@@ -572,11 +601,12 @@ func firstOf(a, b string) string {
 
 // nested checks a template deployed by resource id of c's template as stack name.
 func (c *checker) nested(a *assets, stack, id string, body []byte) error {
-	fs, err := c.g.checkTemplate(a, stack, c.file+" > "+id, body)
+	fs, lengthMatters, err := c.g.checkTemplate(a, stack, c.file+" > "+id, body)
 	if err != nil {
 		return fmt.Errorf("template of %s: %w", id, err)
 	}
 	c.findings = append(c.findings, fs...)
+	c.nestedLengthMatters = c.nestedLengthMatters || lengthMatters
 	return nil
 }
 

@@ -99,6 +99,9 @@ type renderer struct {
 	// resolving guards against reference cycles between resources' names.
 	resolving map[string]bool
 	names     map[string]string
+	// nameLengthMatters is set once a rendered value's length depended on the length of the
+	// stack's name (AWS::StackName, or a generated name not cut to the service's limit).
+	nameLengthMatters bool
 }
 
 func newRenderer(t *template, env Env, stackName string) *renderer {
@@ -236,8 +239,10 @@ func (r *renderer) ref(name string) any {
 	case "AWS::URLSuffix":
 		return r.env.URLSuffix
 	case "AWS::StackName":
+		r.nameLengthMatters = true
 		return r.stackName
 	case "AWS::StackId":
+		r.nameLengthMatters = true
 		return "arn:" + r.env.Partition + ":cloudformation:" + r.env.Region + ":" + r.env.AccountID + ":stack/" + r.stackName + "/" + stackUUID
 	case "AWS::NoValue":
 		return noValue{}
@@ -286,6 +291,8 @@ func (r *renderer) name(id string) string {
 		n = r.stackName + "-" + id + "-" + randomSuffix
 		if len(n) > k.maxName {
 			n = n[:k.maxName]
+		} else {
+			r.nameLengthMatters = true
 		}
 		if k.lower {
 			n = strings.ToLower(n)

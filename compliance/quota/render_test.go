@@ -256,6 +256,31 @@ func TestReplicasCheckedOnce(t *testing.T) {
 	}
 }
 
+// TestReplicasOfOtherNameLengths: a template whose rendered lengths do not depend on the
+// stack's name is checked once for names of any length; one with a generated name that
+// grows with the stack's name is checked once per length.
+func TestReplicasOfOtherNameLengths(t *testing.T) {
+	named := `{"Resources":{"R":{"Type":"AWS::Events::Rule","Properties":{"Name":"r"}}}}`
+	generated := `{"Resources":{"Q":{"Type":"AWS::SQS::Queue"},"P":{"Type":"AWS::SQS::QueuePolicy","Properties":{"PolicyDocument":{"Statement":[{"Resource":{"Fn::GetAtt":["Q","Arn"]}}]}}}}}`
+	for _, tc := range []struct {
+		template string
+		checks   int
+	}{{named, 1}, {generated, 2}} {
+		dir := t.TempDir()
+		writeAssembly(t, dir, map[string]any{"s-a": []byte(tc.template), "s-bbbb": []byte(tc.template)}, nil)
+		g, err := NewGate(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := g.Check(dir); err != nil {
+			t.Fatal(err)
+		}
+		if len(g.cache) != tc.checks {
+			t.Errorf("%s: %d templates checked, want %d", tc.template, len(g.cache), tc.checks)
+		}
+	}
+}
+
 // TestRaisedQuotas: a quota raised with Service Quotas is checked at its raised value; only
 // adjustable quotas can be raised.
 func TestRaisedQuotas(t *testing.T) {
