@@ -86,6 +86,7 @@ func TestQuotaGateFailsSynth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Quotas.Raised = nil // AWS's default quotas
 	for i := range 100 {
 		cfg.EventStream.ExtraDetailTypes = append(cfg.EventStream.ExtraDetailTypes, fmt.Sprintf("Custom Detail Type %03d", i))
 	}
