@@ -22,6 +22,7 @@ import (
 
 	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
 	"github.com/trailguard/trailguard/synth"
@@ -92,10 +93,11 @@ func run(stderr io.Writer) (code int) {
 				n, filepath.Join(outdir, compliance.ReportFile))
 		}
 		if n := report.Quota(); n > 0 {
-			fmt.Fprintf(stderr, "trailguard: %d AWS quota finding(s): the deploy would fail; fix each as it says, or raise an adjustable quota (see README, AWS quotas)\n", n)
+			fmt.Fprintf(stderr, "trailguard: %d AWS quota finding(s): the deploy would fail; fix each as it says, or raise an adjustable quota (see README, AWS quotas). Report: %s\n",
+				n, filepath.Join(outdir, quota.ReportFile))
 		}
-		// Keep the report, drop the templates: a non-compliant assembly must not be deployable.
-		assembly.Clear(outdir, compliance.ReportFile)
+		// Keep the reports, drop the templates: a non-compliant assembly must not be deployable.
+		assembly.Clear(outdir, compliance.ReportFile, quota.ReportFile)
 		return 1
 	}
 	return 0

@@ -116,7 +116,7 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 	}
 	report.AddQuota(qf)
 	if len(report.Findings) > 0 || len(built.Replicas) == 0 {
-		return res, nil
+		return res, quota.WriteReport(outdir, qf)
 	}
 
 	// The replicas' templates are their prototypes', which the gates have just passed: they
@@ -135,9 +135,10 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 	}
 	// A replica's template is its prototype's but for its name, which rendered names can
 	// contain: the gate checks each new stack (once per length of name).
-	if qf, err = quotas.Check(outdir); err != nil {
+	replicas, err := quotas.Check(outdir)
+	if err != nil {
 		return nil, fmt.Errorf("checking the AWS quotas: %w", err)
 	}
-	report.AddQuota(qf)
-	return res, nil
+	report.AddQuota(replicas)
+	return res, quota.WriteReport(outdir, append(qf, replicas...))
 }

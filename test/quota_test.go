@@ -112,6 +112,17 @@ func TestQuotaGateFailsSynth(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "trailguard-member-workloads-dev-eu-west-1.template.json")); !os.IsNotExist(err) {
 		t.Errorf("replicated member stack emitted despite the quota findings (stat: %v)", err)
 	}
+	var qr struct {
+		Findings []struct {
+			Quota, LogicalID string
+		} `json:"findings"`
+	}
+	if err := readJSON(filepath.Join(dir, quota.ReportFile), &qr); err != nil {
+		t.Fatal(err)
+	}
+	if len(qr.Findings) != s.report.Quota() {
+		t.Errorf("%s lists %d findings, want the report's %d", quota.ReportFile, len(qr.Findings), s.report.Quota())
+	}
 
 	// With the quota raised with Service Quotas (and the gate told so), the same synth passes
 	// the gate and emits the replicas.

@@ -99,6 +99,40 @@ func group(n int) string {
 	return b.String()
 }
 
+// ReportFile is the name of the report WriteReport writes into the cloud assembly.
+const ReportFile = "quota-report.json"
+
+// WriteReport writes findings as JSON to ReportFile in the cloud assembly directory dir, for
+// CI to keep beside the compliance gates' validation report. It writes the file whether or not
+// there are findings, so that a report left by an earlier synth never outlives it.
+func WriteReport(dir string, findings []Finding) error {
+	type entry struct {
+		Quota     string `json:"quota"`
+		Limit     int    `json:"limit"`
+		Measured  int    `json:"measured"`
+		Unit      string `json:"unit"`
+		Stack     string `json:"stack"`
+		Template  string `json:"template"`
+		LogicalID string `json:"logicalId,omitempty"`
+		Path      string `json:"constructPath,omitempty"`
+		What      string `json:"what"`
+		Fix       string `json:"fix"`
+		Doc       string `json:"documentation"`
+	}
+	r := struct {
+		Quotas   int     `json:"quotasChecked"`
+		Findings []entry `json:"findings"`
+	}{Quotas: len(All), Findings: []entry{}}
+	for _, f := range findings {
+		r.Findings = append(r.Findings, entry{f.Quota.ID, f.Limit, f.Measured, f.Quota.Unit, f.Stack, f.Template, f.LogicalID, f.Path, f.What, f.Quota.Fix, f.Quota.Doc})
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ReportFile), append(data, '\n'), 0o644)
+}
+
 // Options configure a Gate.
 type Options struct {
 	// Raised are quotas raised with Service Quotas for the accounts deployed to, by Quota.ID:

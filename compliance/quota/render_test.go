@@ -334,3 +334,29 @@ func TestCheckErrors(t *testing.T) {
 		t.Error("Check(missing template) succeeded, want an error")
 	}
 }
+
+// TestWriteReport: the report lists every finding, and is written when there is none.
+func TestWriteReport(t *testing.T) {
+	dir := t.TempDir()
+	for _, fs := range [][]Finding{
+		{{Quota: EventPatternSize, Limit: 2048, Measured: 2297, Stack: "s", Template: "s.template.json", LogicalID: "R", Path: "s/R", What: "EventPattern"}},
+		nil,
+	} {
+		if err := WriteReport(dir, fs); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Findings []map[string]any `json:"findings"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Findings) != len(fs) || len(fs) == 1 && (r.Findings[0]["quota"] != EventPatternSize.ID || r.Findings[0]["measured"] != 2297.0 || r.Findings[0]["constructPath"] != "s/R") {
+			t.Errorf("report %s, want the findings %v", data, fs)
+		}
+	}
+}
