@@ -3,10 +3,9 @@
 // It loads the organization config (the embedded examples/org.yaml, or the file named by
 // `-c config=<path>`), builds every stack, runs the compliance gates during synth and the AWS
 // quota gate after it, and exits non-zero when the config is invalid or any gate reports an
-// unsuppressed finding; on any
-// failure it leaves no deployable cloud assembly. It is the only package that reads
-// environment variables, context or input files (the config, the Guard rules); synth/ does the
-// rest.
+// unsuppressed finding; on any failure it leaves no deployable cloud assembly. It is the only
+// package that reads environment variables, context or input files (the config, the Guard
+// rules); synth/ does the rest.
 package main
 
 import (
