@@ -36,6 +36,7 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		Partition:           jsii.String(p),
 		ExtraNames:          jsii.Strings(extra...),
 		ExemptPrincipalArns: jsii.Strings(exempt...),
+		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
 	})
 }
 

@@ -775,10 +775,6 @@ var knownGaps = map[string]string{
 	"cloudformation:SetStackPolicy":              "issue 11 finding 1, the CloudFormation path",
 	"sts:AssumeRole cdk-":                        "issue 11 finding 1, the CloudFormation path",
 	"iam:PassRole cdk-":                          "issue 11 finding 1, the CloudFormation path",
-	"events:PutPermission":                       "issue 11 finding 2, actions without resource-level permissions",
-	"events:RemovePermission":                    "issue 11 finding 2, actions without resource-level permissions",
-	"kinesis:UpdateStreamMode":                   "issue 11 finding 2, actions without resource-level permissions",
-	"kinesis:UpdateShardCount":                   "issue 11 finding 2, actions without resource-level permissions",
 }
 
 // knownGap names the open finding a scenario that should be denied shows, or "".
@@ -972,5 +968,38 @@ func TestSimulationNoticesWeakenedPolicies(t *testing.T) {
 			}
 			t.Logf("%d scenarios fail once weakened", len(nowFailing))
 		})
+	}
+}
+
+// TestGuardrailsDenyNoWildcardOnlyActionByARN: an action IAM authorizes only on "*" (no
+// resource types in the Service Authorization Reference, as the engine's data mirrors it) in
+// a statement that names ARNs is never denied. Every such action must be in a statement on
+// "*" instead (guardrails.WildcardOnlyActions).
+func TestGuardrailsDenyNoWildcardOnlyActionByARN(t *testing.T) {
+	for _, s := range []*synthesized{example, stacksetApp(t)} {
+		for _, doc := range newOrgModel(t, s).scps {
+			var patterns []string
+			byARN := map[string][]string{}
+			for _, st := range statements(doc) {
+				if fmt.Sprint(st["Resource"]) == "*" {
+					continue
+				}
+				for _, a := range strs(st["Action"]) {
+					patterns = append(patterns, a)
+					byARN[a] = append(byARN[a], fmt.Sprint(st["Sid"]))
+				}
+			}
+			_, info := runEngine(t, nil, sortedUnique(patterns))
+			for _, p := range sortedUnique(patterns) {
+				switch i := info[p]; {
+				case i.Error != "":
+					t.Errorf("%s: %s", p, i.Error)
+				case len(i.Expanded) == 0:
+					t.Errorf("%s (statements %v) names no action the engine knows: a typo denies nothing", p, byARN[p])
+				case len(i.WildcardOnly) > 0:
+					t.Errorf("%s (statements %v) includes %v, authorized only on \"*\": denying it on ARNs denies nothing", p, byARN[p], i.WildcardOnly)
+				}
+			}
+		}
 	}
 }

@@ -45,7 +45,7 @@ func HighRiskEventPattern() map[string]any {
 				"requestParameters": map[string]any{"rule": prefix},
 			}),
 			// Event bus permissions: the receiving bus's policy, or a bus removed.
-			call("aws.events", []string{"PutPermission", "RemovePermission", "DeleteEventBus"}, nil),
+			call("aws.events", []string{"PutPermission", "RemovePermission", "DeleteEventBus", "UpdateEventBus"}, nil),
 			// The forwarders' roles: deleted or their permissions or trust changed.
 			call("aws.iam", []string{"DeleteRole", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary"}, map[string]any{
 				"requestParameters": map[string]any{"roleName": prefix},
@@ -68,7 +68,8 @@ func HighRiskEventPattern() map[string]any {
 				"requestParameters": map[string]any{"x-amz-acl": []any{"public-read", "public-read-write", "authenticated-read"}},
 			}),
 			// The Security stream.
-			call("aws.kinesis", []string{"DeleteStream", "StopStreamEncryption", "DecreaseStreamRetentionPeriod", "PutResourcePolicy", "DeleteResourcePolicy"}, nil),
+			call("aws.kinesis", []string{"DeleteStream", "StopStreamEncryption", "DecreaseStreamRetentionPeriod", "PutResourcePolicy", "DeleteResourcePolicy",
+				"UpdateShardCount", "UpdateStreamMode", "MergeShards", "UpdateMaxRecordSize"}, nil),
 			// Any KMS key disabled or scheduled for deletion: the logging keys' ids differ per
 			// account, and losing any key is worth a look.
 			call("aws.kms", []string{"DisableKey", "ScheduleKeyDeletion"}, nil),

@@ -54,7 +54,27 @@ type GuardrailsProps struct {
 	// ExemptPrincipalArns are IAM role ARN patterns that may still change the logging: the
 	// roles that deploy it and break-glass roles. Wildcards are allowed.
 	ExemptPrincipalArns *[]*string
+	// SecurityAccount is the account of the event stream and the receiving bus. Actions
+	// IAM authorizes only on "*" that could silence them (see WildcardOnlyActions) are denied
+	// there to everyone but the exempt principals. Default: none, and those actions are not
+	// denied anywhere.
+	SecurityAccount *string
 }
+
+// WildcardOnlyActions are the actions that change the Security account's receiving bus or
+// stream but have no resource-level permissions: IAM authorizes them on "*", so a deny that
+// names the bus's or the stream's ARN never applies to them. Each was checked in the Service
+// Authorization Reference (the Resource types column is empty) and in the IAM evaluation
+// engine's copy of it, which the simulation tests use:
+//   - events:PutPermission, events:RemovePermission: "Actions defined by Amazon EventBridge",
+//     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+//   - kinesis:UpdateShardCount, kinesis:UpdateStreamMode: "Actions defined by Amazon Kinesis
+//     Data Streams",
+//     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html
+//
+// They are denied in the Security account only, where the bus and the stream live (scoped by
+// aws:PrincipalAccount), so member accounts keep managing their own buses and streams.
+var WildcardOnlyActions = []string{"events:PutPermission", "events:RemovePermission", "kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"}
 
 // Guardrails is the service control policy protecting the logging.
 type Guardrails interface {
@@ -75,9 +95,10 @@ func (g *guardrails) Policy() awsorganizations.CfnPolicy { return g.policy }
 func (g *guardrails) Document() string                   { return g.document }
 
 var (
-	targetPattern = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
-	exemptPattern = regexp.MustCompile(`^arn:[a-z*-]+:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	targetPattern  = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
+	exemptPattern  = regexp.MustCompile(`^arn:[a-z*-]+:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
+	namePattern    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 func (p *GuardrailsProps) validate() error {
@@ -100,6 +121,9 @@ func (p *GuardrailsProps) validate() error {
 				add("ExemptPrincipalArns[%d] must be an IAM role ARN pattern such as arn:aws:iam::*:role/BreakGlass, got %q", i, str(a))
 			}
 		}
+	}
+	if p.SecurityAccount != nil && !accountPattern.MatchString(*p.SecurityAccount) {
+		add("SecurityAccount must be a 12-digit account id, got %q", *p.SecurityAccount)
 	}
 	if p.ExtraNames != nil {
 		for i, n := range *p.ExtraNames {
@@ -142,7 +166,7 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 	for _, a := range *props.ExemptPrincipalArns {
 		exempt = append(exempt, *a)
 	}
-	doc, err := Document(partition, extra, exempt)
+	doc, err := DocumentFor(partition, extra, exempt, str(props.SecurityAccount))
 	if err != nil {
 		panic(err)
 	}
@@ -210,6 +234,11 @@ type statement struct {
 // extraNames, exempting principals matching exempt. It fails when the policy is over
 // MaxPolicySize, naming the size.
 func Document(partition string, extraNames, exempt []string) (string, error) {
+	return DocumentFor(partition, extraNames, exempt, "")
+}
+
+// DocumentFor is Document that also denies WildcardOnlyActions in securityAccount (if not "").
+func DocumentFor(partition string, extraNames, exempt []string, securityAccount string) (string, error) {
 	names := append([]string{NamePrefix + "*"}, extraNames...)
 	arns := func(format string) []string {
 		var out []string
@@ -244,13 +273,13 @@ func Document(partition string, extraNames, exempt []string) (string, error) {
 			"s3:DeleteObject*", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
 			// Forwarding rules, their targets and the receiving bus.
 			"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
-			"events:DeleteEventBus", "events:PutPermission", "events:RemovePermission", "events:UntagResource",
+			"events:DeleteEventBus", "events:UpdateEventBus", "events:UntagResource",
 			// The forwarders' roles and policies.
 			"iam:DeleteRole*", "iam:PutRole*", "iam:UpdateRole*", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 			"iam:UntagRole", "iam:CreatePolicyVersion", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion",
 			// The Security account's stream.
-			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:UpdateStreamMode",
-			"kinesis:UpdateShardCount", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
+			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:MergeShards",
+			"kinesis:UpdateMaxRecordSize", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
 		}},
 		{Sid: "ProtectTaggedLogging", Resource: "*", Condition: withTag, Action: []string{
 			"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias",
@@ -269,6 +298,12 @@ func Document(partition string, extraNames, exempt []string) (string, error) {
 			"iam:CreateRole", "iam:DeleteRole*", "iam:UpdateAssumeRolePolicy", "iam:PutRole*", "iam:UpdateRole*", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 		}},
 		{Sid: "StayInOrganization", Action: []string{"organizations:LeaveOrganization"}, Resource: "*"},
+	}
+	if securityAccount != "" {
+		stmts = append(stmts, statement{Sid: "ProtectSecurityBusAndStream", Resource: "*", Action: WildcardOnlyActions, Condition: map[string]any{
+			"ArnNotLike":   map[string]any{"aws:PrincipalArn": exempt},
+			"StringEquals": map[string]any{"aws:PrincipalAccount": securityAccount},
+		}})
 	}
 	for i := range stmts {
 		stmts[i].Effect = "Deny"
