@@ -109,7 +109,8 @@ guardrails: {targets: [r-ab12]}
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
 		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
-		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"}},
+		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"},
+			Deployers: []string{"arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
 	}
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -207,6 +208,8 @@ func TestValidation(t *testing.T) {
 		{"stackset region concurrency", "mode: stacks", "mode: stacks\n  stackSet: {regionConcurrency: ALL}", "deployment.stackSet.regionConcurrency", 32, "PARALLEL, SEQUENTIAL", 0},
 		{"stackset member regions", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "members[0].regions", 10, "not supported in stackset mode", 0},
 		{"qualifier", "mode: stacks", "mode: stacks\n  qualifier: Not-Valid", "deployment.qualifier", 32, "bootstrap qualifier", 0},
+		{"deployer", "mode: stacks", "mode: stacks\n  deployers: ['*']", "deployment.deployers[0]", 32, "role ARN pattern", 0},
+		{"no deployer", "mode: stacks", "mode: stacks\n  deployers: []", "deployment.deployers", 32, "at least one deployer", 0},
 		{"tag key reserved", "team: security", "'aws:team': security", "tags.aws:team", 33, "reserved", 0},
 		{"tag value long", "team: security", "team: " + strings.Repeat("x", 257), "tags.team", 33, "at most 256", 0},
 	}

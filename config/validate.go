@@ -361,6 +361,13 @@ func (v *checker) deployment(c *Config) {
 	}
 	v.unique("deployment.organizationalUnits", d.OrganizationalUnits)
 	v.match("deployment.qualifier", d.Qualifier, qualifierPattern, "the cdk bootstrap qualifier: 1-10 lowercase letters and digits")
+	if len(d.Deployers) == 0 {
+		v.fail("deployment.deployers", "", "must name at least one deployer role (or leave it out for the default, OrganizationAccountAccessRole): otherwise nobody could bootstrap or deploy with the guardrails on")
+	}
+	for i, p := range d.Deployers {
+		v.match(fmt.Sprintf("deployment.deployers[%d]", i), p, exemptPattern, "an IAM role ARN pattern such as arn:aws:iam::123456789012:role/trailguard-pipeline or arn:aws:iam::*:role/OrganizationAccountAccessRole")
+	}
+	v.unique("deployment.deployers", d.Deployers)
 	v.between("deployment.stackSet.maxConcurrentPercentage", d.StackSet.MaxConcurrentPercentage, 1, 100)
 	v.between("deployment.stackSet.failureTolerancePercentage", d.StackSet.FailureTolerancePercentage, 0, 100)
 	v.oneOf("deployment.stackSet.regionConcurrency", d.StackSet.RegionConcurrency, []string{"PARALLEL", "SEQUENTIAL"})

@@ -37,7 +37,20 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		ExtraNames:          jsii.Strings(extra...),
 		ExemptPrincipalArns: jsii.Strings(exempt...),
 		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
+		DeployerArns:        jsii.Strings(cfg.Deployment.Deployers...),
+		DeploymentRoleArns:  jsii.Strings(deploymentRoles(cfg)...),
 	})
+}
+
+// deploymentRoles are the cdk bootstrap roles deployers act through: the deploy role (which
+// calls CloudFormation), the file-publishing role (which uploads assets) and the
+// CloudFormation execution role.
+func deploymentRoles(cfg *config.Config) []string {
+	var out []string
+	for _, r := range []string{"deploy-role", "file-publishing-role", "cfn-exec-role"} {
+		out = append(out, "arn:"+cfg.Partition()+":iam::*:role/cdk-"+cfg.Deployment.Qualifier+"-"+r+"-*")
+	}
+	return out
 }
 
 // appendNew appends the values not already in list.

@@ -62,6 +62,8 @@ var nameProps = map[string]string{
 	"AWS::CloudWatch::Alarm":  "AlarmName",
 	"AWS::Logs::LogGroup":     "LogGroupName",
 	"AWS::KMS::Alias":         "AliasName",
+	// StackSets name their stack instances StackSet-<name>-<uuid>.
+	"AWS::CloudFormation::StackSet": "StackSetName",
 }
 
 // renderStack renders tmpl (stack name) for e. It fails the test on an intrinsic it cannot
