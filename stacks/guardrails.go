@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,17 +22,11 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 	exempt = appendNew(exempt, cfg.LogArchive.BreakGlassPrincipals...)
 	exempt = appendNew(exempt, cfg.Guardrails.ExemptPrincipals...)
 
-	// Names the config lets users change, when they no longer start with the trailguard prefix.
-	var extra []string
-	for _, n := range []string{cfg.LogArchive.BucketName, cfg.AccessLogBucketName(), cfg.AccountTrail.Name, cfg.EventStream.StreamName, cfg.EventStream.BusName} {
-		if !strings.HasPrefix(n, guardrails.NamePrefix) {
-			extra = appendNew(extra, n)
-		}
-	}
+	// Every name the config accepts starts with the guardrails' prefix (config refuses others),
+	// so no resource needs guardrails.GuardrailsProps.ExtraNames.
 	return guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
 		TargetIds:           jsii.Strings(cfg.Guardrails.Targets...),
 		Partition:           jsii.String(p),
-		ExtraNames:          jsii.Strings(extra...),
 		ExemptPrincipalArns: jsii.Strings(exempt...),
 		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
 		DeployerArns:        jsii.Strings(cfg.Deployment.Deployers...),

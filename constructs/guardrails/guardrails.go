@@ -51,7 +51,9 @@ type GuardrailsProps struct {
 	// Partition is the ARN partition. Default: the stack's partition.
 	Partition *string
 	// ExtraNames are names of protected trails, buckets, streams and buses that do not start
-	// with NamePrefix (names a config renamed). Default: none.
+	// with NamePrefix. The SCP protects them, but trailguard's tamper alerts recognise
+	// resources by NamePrefix only: they are not alerted on (trailguard's config refuses such
+	// names for that reason). Default: none.
 	ExtraNames *[]*string
 	// ExemptPrincipalArns are IAM role ARN patterns that may still change the logging: the
 	// roles that deploy it and break-glass roles. Wildcards are allowed.
