@@ -31,6 +31,8 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
 		DeployerArns:        jsii.Strings(cfg.Deployment.Deployers...),
 		DeploymentRoleArns:  jsii.Strings(deploymentRoles(cfg)...),
+		// The cdk bootstrap staging buckets hold the templates cdk deploy deploys.
+		DeploymentBucketNames: jsii.Strings("cdk-" + cfg.Deployment.Qualifier + "-assets-*"),
 	})
 }
 

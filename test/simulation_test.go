@@ -477,6 +477,12 @@ func (o *orgModel) cloudFormationScenarios() []scenario {
 		out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s iam:PassRole %s", a, exec), who: admin, action: "iam:PassRole", resource: exec, account: a,
 			context: map[string]any{"iam:PassedToService": "cloudformation.amazonaws.com"}})
 		out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s iam:UpdateAssumeRolePolicy %s", a, exec), who: admin, action: "iam:UpdateAssumeRolePolicy", resource: exec, account: a})
+		// The staging bucket holds the templates cdk deploy deploys (by hash: an object
+		// replaced there is deployed the next time with the execution role's rights).
+		staged := fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s/0123456789abcdef.json", p, q, a, r)
+		for _, action := range []string{"s3:PutObject", "s3:DeleteObject"} {
+			out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s %s on staged template %s", a, action, staged), who: admin, action: action, resource: staged, account: a})
+		}
 	}
 	return dedupe(out)
 }
@@ -492,6 +498,7 @@ func (o *orgModel) ordinaryWork() []scenario {
 			{"s3:DeleteBucket", "arn:" + p + ":s3:::app-data-" + a},
 			{"s3:PutBucketPolicy", "arn:" + p + ":s3:::app-data-" + a},
 			{"s3:DeleteObject", "arn:" + p + ":s3:::app-data-" + a + "/report.csv"},
+			{"s3:PutObject", "arn:" + p + ":s3:::app-data-" + a + "/report.csv"},
 			{"iam:DeleteRole", fmt.Sprintf("arn:%s:iam::%s:role/app-role", p, a)},
 			{"iam:PutRolePolicy", fmt.Sprintf("arn:%s:iam::%s:role/app-role", p, a)},
 			{"iam:CreateRole", fmt.Sprintf("arn:%s:iam::%s:role/app-role", p, a)},
@@ -739,6 +746,11 @@ func (o *orgModel) deployerScenarios() []scenario {
 				// cdk deploy, by the deployer through the bootstrap roles.
 				scenario{name: name("deployer of %s assumes the deploy role", a), who: deployer, action: "sts:AssumeRole", resource: role("deploy-role"), account: a, policy: trust, allowed: true},
 				scenario{name: name("deployer of %s assumes the file-publishing role", a), who: deployer, action: "sts:AssumeRole", resource: role("file-publishing-role"), account: a, policy: trust, allowed: true},
+				scenario{name: name("the file-publishing role of %s stages a template", a), action: "s3:PutObject", account: a, allowed: true,
+					who: principal{arn: role("file-publishing-role"), account: a, orgID: cfg.Organization.ID, identity: []policy{{"Version": "2012-10-17", "Statement": []any{
+						map[string]any{"Effect": "Allow", "Action": []any{"s3:GetObject*", "s3:PutObject*", "s3:GetBucketLocation", "s3:ListBucket"}, "Resource": []any{
+							fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s", p, q, a, r), fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s/*", p, q, a, r)}}}}}},
+					resource: fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s/0123456789abcdef.json", p, q, a, r)},
 				scenario{name: name("the deploy role of %s creates a change set", a), who: deployRole, action: "cloudformation:CreateChangeSet", resource: stack, account: a, allowed: true},
 				scenario{name: name("the deploy role of %s executes a change set", a), who: deployRole, action: "cloudformation:ExecuteChangeSet", resource: stack, account: a, allowed: true},
 				scenario{name: name("the deploy role of %s passes the execution role", a), who: deployRole, action: "iam:PassRole", resource: role("cfn-exec-role"), account: a,

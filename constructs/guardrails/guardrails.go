@@ -72,6 +72,11 @@ type GuardrailsProps struct {
 	// DeploymentRoleArns are the IAM role ARN patterns deployers act through: the cdk
 	// bootstrap deploy, file-publishing and CloudFormation execution roles. Default: none.
 	DeploymentRoleArns *[]*string
+	// DeploymentBucketNames are the name patterns of the buckets deployers stage templates
+	// and assets in (the cdk bootstrap staging buckets): a template changed there would be
+	// deployed with the execution role's rights, so only deployers and DeploymentRoleArns may
+	// write, delete or re-police them. Default: none.
+	DeploymentBucketNames *[]*string
 	// StackNames are the stack name patterns guarded. Default: NamePrefix+"*" and
 	// "StackSet-"+NamePrefix+"*" (the stack instances of a StackSet named with NamePrefix).
 	StackNames *[]*string
@@ -123,6 +128,7 @@ var (
 	namePattern      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	stackNamePattern = regexp.MustCompile(`^[A-Za-z*][A-Za-z0-9*-]{0,127}$`)
+	bucketPattern    = regexp.MustCompile(`^[a-z0-9*][a-z0-9*.-]{1,62}$`)
 )
 
 func (p *GuardrailsProps) validate() error {
@@ -156,6 +162,13 @@ func (p *GuardrailsProps) validate() error {
 		for i, a := range *list.arns {
 			if a == nil || !exemptPattern.MatchString(*a) {
 				add("%s[%d] must be an IAM role ARN pattern such as arn:aws:iam::*:role/trailguard-deployer, got %q", list.name, i, str(a))
+			}
+		}
+	}
+	if p.DeploymentBucketNames != nil {
+		for i, n := range *p.DeploymentBucketNames {
+			if n == nil || !bucketPattern.MatchString(*n) {
+				add("DeploymentBucketNames[%d] must be a bucket name pattern such as cdk-hnb659fds-assets-*, got %q", i, str(n))
 			}
 		}
 	}
@@ -222,7 +235,8 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 		exempt = append(exempt, *a)
 	}
 	opts := DocumentOptions{Partition: partition, ExtraNames: extra, Exempt: exempt, SecurityAccount: str(props.SecurityAccount),
-		Deployers: strings0(props.DeployerArns), DeploymentRoles: strings0(props.DeploymentRoleArns), StackNames: strings0(props.StackNames)}
+		Deployers: strings0(props.DeployerArns), DeploymentRoles: strings0(props.DeploymentRoleArns), DeploymentBuckets: strings0(props.DeploymentBucketNames),
+		StackNames: strings0(props.StackNames)}
 	docs, err := opts.Documents()
 	if err != nil {
 		panic(err)
@@ -313,13 +327,14 @@ type statement struct {
 // GuardrailsProps: names starting with NamePrefix and ExtraNames are protected, principals
 // matching Exempt are not restricted.
 type DocumentOptions struct {
-	Partition       string
-	ExtraNames      []string
-	Exempt          []string
-	SecurityAccount string
-	Deployers       []string
-	DeploymentRoles []string
-	StackNames      []string
+	Partition         string
+	ExtraNames        []string
+	Exempt            []string
+	SecurityAccount   string
+	Deployers         []string
+	DeploymentRoles   []string
+	DeploymentBuckets []string
+	StackNames        []string
 }
 
 // Documents renders the policies: the logging resources' first, then (if it has statements)
@@ -406,10 +421,14 @@ func (o DocumentOptions) Documents() ([]string, error) {
 		for _, n := range stacks {
 			res = append(res, fmt.Sprintf("arn:%s:cloudformation:*:*:stack/%s/*", partition, n))
 		}
+		for _, b := range o.DeploymentBuckets {
+			res = append(res, fmt.Sprintf("arn:%s:s3:::%s", partition, b), fmt.Sprintf("arn:%s:s3:::%s/*", partition, b))
+		}
 		second = append(second, statement{Sid: "ProtectDeployment", Resource: union(res, o.DeploymentRoles),
 			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": union(exempt, o.Deployers, o.DeploymentRoles)}},
 			Action: []string{"cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
-				"cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "sts:AssumeRole", "iam:PassRole"}})
+				"cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "sts:AssumeRole", "iam:PassRole",
+				"s3:PutObject", "s3:DeleteObject*", "s3:PutBucketPolicy", "s3:DeleteBucket*"}})
 	}
 	if securityAccount != "" {
 		second = append(second, statement{Sid: "ProtectSecurityBusAndStream", Resource: "*", Action: WildcardOnlyActions, Condition: map[string]any{
