@@ -477,6 +477,10 @@ func (o *orgModel) cloudFormationScenarios() []scenario {
 		out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s iam:PassRole %s", a, exec), who: admin, action: "iam:PassRole", resource: exec, account: a,
 			context: map[string]any{"iam:PassedToService": "cloudformation.amazonaws.com"}})
 		out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s iam:UpdateAssumeRolePolicy %s", a, exec), who: admin, action: "iam:UpdateAssumeRolePolicy", resource: exec, account: a})
+		// The execution role (exempt from the SCPs and from the archive policy's denies on
+		// changing its protection) trusts CloudFormation only.
+		execTrust := policy{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}}}
+		out = append(out, scenario{name: fmt.Sprintf("cloudformation: admin of %s sts:AssumeRole %s", a, exec), who: admin, action: "sts:AssumeRole", resource: exec, account: a, policy: execTrust})
 		// The staging bucket holds the templates cdk deploy deploys (by hash: an object
 		// replaced there is deployed the next time with the execution role's rights).
 		staged := fmt.Sprintf("arn:%s:s3:::cdk-%s-assets-%s-%s/0123456789abcdef.json", p, q, a, r)
