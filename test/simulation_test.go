@@ -587,6 +587,10 @@ func (o *orgModel) deliveryScenarios(t *testing.T) []scenario {
 		scenario{name: "read: the reader cannot delete a log file version", who: principal{arn: reader.arn, account: sec, orgID: orgID, identity: []policy{allowAll}},
 			action: "s3:DeleteObjectVersion", resource: orgObj, account: sec},
 		scenario{name: "read: an admin of a member account cannot read the archive", who: o.admin(o.members[0]), action: "s3:GetObject", resource: orgObj, account: sec},
+		// The key policy does not delegate decryption to the account: a Security account admin
+		// can fetch the objects but not read them.
+		scenario{name: "read: an admin of the Security account cannot decrypt the logs", who: o.admin(sec), action: "kms:Decrypt", resource: key, account: sec,
+			context: map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": trail, "kms:ViaService": "s3." + cfg.HomeRegion + ".amazonaws.com"}},
 		scenario{name: "read: a principal outside the organization cannot read the archive", who: principal{arn: "arn:" + p + ":iam::999999999999:role/Admin", account: "999999999999", orgID: "o-zzzzzzzzzz", identity: []policy{allowAll}},
 			action: "s3:GetObject", resource: orgObj, account: sec},
 	)
