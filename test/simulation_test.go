@@ -41,18 +41,33 @@ func newOrgModel(t *testing.T, s *synthesized) *orgModel {
 	cfg := s.cfg
 	o := &orgModel{cfg: cfg, mode: cfg.Deployment.Mode, resourcePolicies: map[string]policy{}, trust: map[string]policy{}, identity: map[string][]policy{}, rendered: map[string]*renderedResource{}}
 	p := cfg.Partition()
-	org := cfg.Organization
-	o.add(t, cfg.SecurityStackName(), s.template(t, cfg.SecurityStackName()), env{org.SecurityAccount, cfg.HomeRegion, p})
-	mgmt := o.add(t, cfg.ManagementStackName(), s.template(t, cfg.ManagementStackName()), env{org.ManagementAccount, cfg.HomeRegion, p})
-	switch cfg.Deployment.Mode {
-	case config.ModeStacks:
-		for _, m := range cfg.Members {
-			o.members = append(o.members, m.ID)
-			for _, region := range cfg.MemberRegions(m) {
-				name := cfg.MemberStackName(m, region)
-				o.add(t, name, s.template(t, name), env{m.ID, region, p})
-			}
+	// Every synthesized stack, at the account and region it deploys to: a stack added later is
+	// rendered (and its resources tried) without editing this test.
+	envs := map[string]env{}
+	for _, st := range s.stacks.All() {
+		envs[*st.StackName()] = env{*st.Account(), *st.Region(), p}
+	}
+	for _, r := range s.stacks.Replicas {
+		envs[r.StackName] = env{r.Member.ID, r.Region, p}
+	}
+	var mgmt *renderedStack
+	for _, name := range keys(s.templates) {
+		e, ok := envs[name]
+		if !ok || strings.HasPrefix(e.account, "${") || strings.HasPrefix(e.region, "${") {
+			t.Fatalf("stack %s has no concrete account and region: the simulation cannot render it", name)
 		}
+		rs := o.add(t, name, s.templates[name], e)
+		if name == cfg.ManagementStackName() {
+			mgmt = rs
+		}
+	}
+	for _, m := range cfg.Members {
+		o.members = append(o.members, m.ID)
+	}
+	if mgmt == nil {
+		t.Fatalf("no %s stack", cfg.ManagementStackName())
+	}
+	switch cfg.Deployment.Mode {
 	case config.ModeStackSet:
 		// The StackSet deploys its template to every account of the OUs, the configured
 		// members and an account that joins later alike, in every region.
@@ -60,14 +75,14 @@ func newOrgModel(t *testing.T, s *synthesized) *orgModel {
 		if len(ss) != 1 {
 			t.Fatalf("stackset mode: %d StackSets in the Management stack, want 1", len(ss))
 		}
+		if ss[0].props["TemplateBody"] == nil {
+			t.Fatal("the StackSet's template is an asset (TemplateURL): teach the simulation to read it from the template app's output")
+		}
 		var body template
 		if err := json.Unmarshal([]byte(fmt.Sprint(ss[0].props["TemplateBody"])), &body); err != nil {
 			t.Fatalf("StackSet TemplateBody: %v", err)
 		}
-		accounts := []string{newAccount}
-		for _, m := range cfg.Members {
-			accounts = append(accounts, m.ID)
-		}
+		accounts := append([]string{newAccount}, o.members...)
 		o.members = accounts
 		for _, a := range accounts {
 			for _, region := range asList(ss[0].props["StackInstancesGroup"].([]any)[0].(map[string]any)["Regions"]) {
@@ -946,8 +961,8 @@ func TestSimulationStacksMode(t *testing.T) {
 	checkOutcomes(t, "stacks", o.evaluate(t, o.allScenarios(t)))
 }
 
-// stacksetExample is the example app in stackset mode, synthesized once for the simulation
-// tests.
+// stacksetExample is the example app in stackset mode, synthesized once (by the first test
+// that needs it) for the tests that only read its templates.
 var stacksetExample *synthesized
 
 func stacksetApp(t *testing.T) *synthesized {
