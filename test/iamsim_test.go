@@ -407,6 +407,11 @@ type simResult struct {
 	Resource     string `json:"resource"`
 	WildcardOnly bool   `json:"wildcardOnly"`
 	Error        string `json:"error"`
+	// IgnoredContextKeys are the request's context keys the engine does not consider for the
+	// action (the Service Authorization Reference does not list them for it).
+	IgnoredContextKeys []string `json:"ignoredContextKeys"`
+	// EngineWorkaround says what simulate.cjs kept that the engine would have dropped.
+	EngineWorkaround string `json:"engineWorkaround"`
 }
 
 // actionInfo is the engine's data on an action pattern: the actions it names, and those of

@@ -877,6 +877,21 @@ func (o *orgModel) evaluate(t *testing.T, scs []scenario) []outcome {
 		if r.Error == "" {
 			oc.pass = (r.Decision == "Allowed") == sc.allowed
 		}
+		// A context key the scenario is about, dropped by the engine, would make it test
+		// something else than it says: a negated condition (StringNotEquals, ArnNotLike)
+		// would match and deny for the wrong reason, a positive one never match.
+		ignored := map[string]bool{}
+		for _, k := range r.IgnoredContextKeys {
+			ignored[k] = true
+		}
+		for k := range sc.context {
+			if ignored[k] && !(strings.HasPrefix(k, "kms:EncryptionContext:") && r.EngineWorkaround != "") {
+				t.Errorf("%s: the engine ignores context key %s for %s: the scenario does not test what it says", sc.name, k, sc.action)
+			}
+		}
+		if res, ok := o.rendered[sc.resource]; ok && guardrails.Protected[res.typ] == "tag" && ignored["aws:ResourceTag/"+guardrails.TagKey] {
+			t.Errorf("%s: the engine ignores the %s tag for %s, by which the SCP protects %s", sc.name, guardrails.TagKey, sc.action, res.typ)
+		}
 		oc.knownGap = knownGap(sc, r)
 		out = append(out, oc)
 	}

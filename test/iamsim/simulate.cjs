@@ -12,6 +12,7 @@
 //	{"results": [{"id": "...", "decision": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied",
 //	              "resource": "<the resource evaluated>", "wildcardOnly": true|false,
 //	              "engineWorkaround": "<set when kms:EncryptionContext:* keys were kept, below>",
+//	              "ignoredContextKeys": ["<keys the engine does not consider for the action>"],
 //	              "error": "<validation errors, if the engine refused the request>"}],
 //	 "actions": {"events:PutPermission": {"expanded": ["events:PutPermission"],
 //	             "wildcardOnly": ["events:PutPermission"]}, ...}}
@@ -57,6 +58,9 @@ async function simulate(req) {
     return out;
   }
   out.decision = res.overallResult;
+  if (res.resultType === 'single') {
+    out.ignoredContextKeys = res.result.ignoredContextKeys || [];
+  }
   // The engine drops context keys whose variable part follows a colon
   // (kms:EncryptionContext:<key>), which KMS key policies condition on. The request was
   // validated above; evaluate it again with those keys kept, the others normalized as the
