@@ -165,7 +165,9 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 	}
 	creates := "the account's bootstrap and member stacks"
 	if cfg.GuardrailsEnabled() {
-		creates += "; works with the service control policies attached, because deployers may create the bootstrap roles (and nobody else may)"
+		creates += "; works with the service control policies attached, because deployers may create the bootstrap roles (and nobody else may)." +
+			" An account invited into the organization (not created by it) has no deployer role yet, and once it joins nobody there may create one:" +
+			" create it before accepting the invitation (" + strings.Join(cfg.Deployment.Deployers, ", ") + ", trusting who deploys)"
 	}
 	return Step{
 		Phase: "onboard",

@@ -93,6 +93,7 @@ func TestPlanOptions(t *testing.T) {
 				"Deploy to the workloads-prod account 333333333333 (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
 				"add it to members in the config, then (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
 				"only deployment.deployers may bootstrap a member account",
+				"create it before accepting the invitation (arn:aws:iam::*:role/OrganizationAccountAccessRole, trusting who deploys)",
 			},
 			notWant: []string{"management account 111111111111 (signed in as a deployer", "needs an exempt principal"},
 		},

@@ -766,6 +766,10 @@ func (o *orgModel) deployerScenarios() []scenario {
 				scenario{name: name("deployer of %s creates the bootstrap deploy role", a), who: deployer, action: "iam:CreateRole", resource: role("deploy-role"), account: a, allowed: true},
 				scenario{name: name("admin of %s cannot create the bootstrap execution role", a), who: o.admin(a), action: "iam:CreateRole", resource: role("cfn-exec-role"), account: a},
 				scenario{name: name("admin of %s cannot create the bootstrap deploy role", a), who: o.admin(a), action: "iam:CreateRole", resource: role("deploy-role"), account: a},
+				// Nor make themselves a deployer (an invited account must have its deployer role
+				// before it joins).
+				scenario{name: name("admin of %s cannot create a deployer role", a), who: o.admin(a), action: "iam:CreateRole", resource: deployer.arn, account: a},
+				scenario{name: name("admin of %s cannot change who may assume a deployer role", a), who: o.admin(a), action: "iam:UpdateAssumeRolePolicy", resource: deployer.arn, account: a},
 				// cdk deploy, by the deployer through the bootstrap roles.
 				scenario{name: name("deployer of %s assumes the deploy role", a), who: deployer, action: "sts:AssumeRole", resource: role("deploy-role"), account: a, policy: trust, allowed: true},
 				scenario{name: name("deployer of %s assumes the file-publishing role", a), who: deployer, action: "sts:AssumeRole", resource: role("file-publishing-role"), account: a, policy: trust, allowed: true},
