@@ -63,7 +63,7 @@ type GuardrailsProps struct {
 	// there to everyone but the exempt principals. Default: none, and those actions are not
 	// denied anywhere.
 	SecurityAccount *string
-	// DeployerArns are IAM principal ARN patterns of who deploys trailguard: only they (and
+	// DeployerArns are IAM role ARN patterns of who deploys trailguard: only they (and
 	// DeploymentRoleArns, acting for them) may update, delete or un-protect the stacks named
 	// by StackNames, assume or pass DeploymentRoleArns, or create and change the exempt and
 	// deployment roles (as cdk bootstrap does). Default: none, and the stacks and deployment
@@ -192,7 +192,8 @@ func (p *GuardrailsProps) validate() error {
 	return errors.Join(errs...)
 }
 
-func strings0(list *[]*string) []string {
+// values returns the strings list points to ("" for nil elements).
+func values(list *[]*string) []string {
 	if list == nil {
 		return nil
 	}
@@ -235,8 +236,8 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 		exempt = append(exempt, *a)
 	}
 	opts := DocumentOptions{Partition: partition, ExtraNames: extra, Exempt: exempt, SecurityAccount: str(props.SecurityAccount),
-		Deployers: strings0(props.DeployerArns), DeploymentRoles: strings0(props.DeploymentRoleArns), DeploymentBuckets: strings0(props.DeploymentBucketNames),
-		StackNames: strings0(props.StackNames)}
+		Deployers: values(props.DeployerArns), DeploymentRoles: values(props.DeploymentRoleArns), DeploymentBuckets: values(props.DeploymentBucketNames),
+		StackNames: values(props.StackNames)}
 	docs, err := opts.Documents()
 	if err != nil {
 		panic(err)
