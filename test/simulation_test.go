@@ -231,7 +231,6 @@ type scenario struct {
 // SCPs on its account (none for the management account and service principals), the resource
 // policy, and the request context IAM would build.
 func (o *orgModel) simulation(sc scenario) any {
-	p := o.cfg.Partition()
 	ctx := map[string]any{"aws:SecureTransport": "true", "aws:RequestedRegion": o.cfg.HomeRegion}
 	if sc.account != "" {
 		ctx["aws:ResourceAccount"] = sc.account
@@ -294,7 +293,6 @@ func (o *orgModel) simulation(sc scenario) any {
 	if rp != nil {
 		sim["resourcePolicy"] = rp
 	}
-	_ = p
 	return sim
 }
 
