@@ -231,7 +231,11 @@ type scenario struct {
 // SCPs on its account (none for the management account and service principals), the resource
 // policy, and the request context IAM would build.
 func (o *orgModel) simulation(sc scenario) any {
-	ctx := map[string]any{"aws:SecureTransport": "true", "aws:RequestedRegion": o.cfg.HomeRegion}
+	region := o.cfg.HomeRegion
+	if parts := strings.Split(sc.resource, ":"); len(parts) > 3 && parts[3] != "" {
+		region = parts[3] // the resource's region; global services (IAM, S3) keep the home region
+	}
+	ctx := map[string]any{"aws:SecureTransport": "true", "aws:RequestedRegion": region}
 	if sc.account != "" {
 		ctx["aws:ResourceAccount"] = sc.account
 		if o.inOrg(sc.account) {
