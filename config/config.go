@@ -191,7 +191,17 @@ type Deployment struct {
 	Qualifier string `yaml:"qualifier"`
 	// StackSet tunes the StackSet's rollout (stackset mode).
 	StackSet StackSetOptions `yaml:"stackSet"`
+	// Deployers are IAM role ARN patterns of who deploys trailguard: with the guardrails on,
+	// only they may run cdk bootstrap, assume the bootstrap deploy and file-publishing roles,
+	// pass the CloudFormation execution role, and update, delete or un-protect the trailguard
+	// stacks (and StackSet instances). Default: [arn:<partition>:iam::*:role/OrganizationAccountAccessRole],
+	// the role Organizations creates in the accounts it creates, which only the management
+	// account can assume.
+	Deployers []string `yaml:"deployers"`
 }
+
+// DefaultDeployerRole is the role name of the default deployer.
+const DefaultDeployerRole = "OrganizationAccountAccessRole"
 
 // StackSetOptions are the StackSet's operation preferences.
 type StackSetOptions struct {
