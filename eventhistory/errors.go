@@ -64,6 +64,18 @@ func describe(err error, region, action string, attempts int) error {
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return fmt.Errorf("unknown region %q: its endpoint %s does not resolve", region, dns.Name)
 	}
+	if IsCutOff(err) {
+		service := "AWS"
+		var op *smithy.OperationError
+		if errors.As(err, &op) {
+			service = op.ServiceID
+		}
+		times := "again and again"
+		if attempts > 0 {
+			times = fmt.Sprintf("%d times in a row", attempts)
+		}
+		return fmt.Errorf("the connection to %s in %s broke off in the middle of a response %s; rerun later to resume", service, region, times)
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code, msg := api.ErrorCode(), api.ErrorMessage()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -174,7 +175,7 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	}
 	opts.AWS = cfg
 	opts.ListRegions = func(ctx context.Context) ([]string, error) {
-		regions, err := eventhistory.EnabledRegions(ctx, account.NewFromConfig(cfg))
+		regions, err := eventhistory.EnabledRegions(ctx, accountClient(cfg))
 		var pe *eventhistory.PermissionError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("cannot list the account's enabled regions: %w; grant it, or name the regions with --regions", err)
@@ -233,6 +234,14 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 			len(failed), len(res.Regions), done, res.Dir)}
 	}
 	return nil
+}
+
+// accountClient returns an Account API client that also retries responses
+// cut off mid-body (ListRegions only reads).
+func accountClient(cfg aws.Config) *account.Client {
+	return account.NewFromConfig(cfg, func(o *account.Options) {
+		o.Retryer = retry.NewStandard(eventhistory.RetryCutOffResponses)
+	})
 }
 
 // loadAWSConfig loads the SDK configuration the standard way, with the

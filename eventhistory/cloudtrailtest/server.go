@@ -57,6 +57,12 @@ const (
 	AccessDenied             // 400 AccessDeniedException
 	ExpiredToken             // 400 ExpiredTokenException
 	InvalidNextToken         // 400 InvalidNextTokenException
+	// CutOff answers 200 with the page's headers, a Content-Length of the
+	// whole page and only half of its body, then closes the connection
+	// normally: what a connection dropped by a proxy or load balancer in
+	// the middle of a response looks like. The SDK reports "deserialization
+	// failed, failed to decode response body, unexpected EOF".
+	CutOff
 )
 
 // Request describes a LookupEvents request to a Fault function.
@@ -294,12 +300,16 @@ func (s *Server) lookupEvents(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 		return
 	}
+	fault := NoFault
 	if s.opts.Fault != nil {
-		if f := s.opts.Fault(fr); f != NoFault {
-			r.mu.Lock()
-			r.stats.Faults++
-			r.mu.Unlock()
-			writeFault(w, f)
+		fault = s.opts.Fault(fr)
+	}
+	if fault != NoFault {
+		r.mu.Lock()
+		r.stats.Faults++
+		r.mu.Unlock()
+		if fault != CutOff {
+			writeFault(w, fault)
 			return
 		}
 	}
@@ -307,6 +317,11 @@ func (s *Server) lookupEvents(w http.ResponseWriter, req *http.Request) {
 	page, status, code, msg := s.page(regionName, &in)
 	if code != "" {
 		writeError(w, status, code, msg)
+		return
+	}
+	if fault == CutOff {
+		body, _ := json.Marshal(page)
+		cutOff(w, body)
 		return
 	}
 	r.mu.Lock()
@@ -520,6 +535,19 @@ func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// cutOff sends the head of a 200 response announcing all of body but only
+// half of it, and closes the connection.
+func cutOff(w http.ResponseWriter, body []byte) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err) // httptest's server supports hijacking
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n", len(body))
+	buf.Write(body[:len(body)/2])
+	buf.Flush()
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {
