@@ -45,8 +45,8 @@ const DefaultEventsPerFile = 5000
 type CloudTrail struct {
 	dir, region string
 	maxEvents   int
-	staging     string // staging directory of this region
-	f           *os.File
+	staging     string   // staging directory of this region
+	f           *os.File // the open log file's staging file; nil until its first record
 	w           *bufio.Writer
 	pos         Position
 	synced      Position // the Position of the last Sync or Finish
@@ -78,19 +78,21 @@ func OpenCloudTrail(dir, region string, maxEvents int, pos Position) (*CloudTrai
 	if err := c.removeLogFilesFrom(pos.Chunk); err != nil {
 		return nil, err
 	}
-	if err := mkdirAllSynced(c.staging, dir); err != nil {
-		return nil, err
-	}
+	// Staging files other than the open log file's, and the open one's at
+	// offset 0, hold nothing the checkpoint recorded.
 	entries, err := os.ReadDir(c.staging)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if seq, ok := stagingSeq(e.Name()); !ok || seq != pos.Chunk {
+		if seq, ok := stagingSeq(e.Name()); !ok || seq != pos.Chunk || pos.Offset == 0 {
 			if err := os.Remove(filepath.Join(c.staging, e.Name())); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if pos.Offset == 0 {
+		return c, nil // the staging file is created with the first record
 	}
 	if err := c.openStaging(); err != nil {
 		return nil, err
@@ -155,6 +157,9 @@ func stagingSeq(name string) (int, bool) {
 
 // openStaging opens (or creates) the staging file of the open log file.
 func (c *CloudTrail) openStaging() error {
+	if err := mkdirAllSynced(c.staging, c.dir); err != nil {
+		return err
+	}
 	path := filepath.Join(c.staging, stagingName(c.pos.Chunk))
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
@@ -189,6 +194,9 @@ func (c *CloudTrail) Append(record []byte, eventTime time.Time) error {
 			return err
 		}
 		c.pos = Position{Chunk: c.pos.Chunk + 1}
+		c.f = nil
+	}
+	if c.f == nil {
 		if err := c.openStaging(); err != nil {
 			return err
 		}
@@ -284,6 +292,10 @@ func (c *CloudTrail) Sync() (Position, error) {
 	if c.finished {
 		return c.pos, nil
 	}
+	if c.f == nil {
+		c.synced = c.pos
+		return c.pos, nil
+	}
 	if err := c.w.Flush(); err != nil {
 		return Position{}, err
 	}
@@ -311,6 +323,9 @@ func (c *CloudTrail) Release() error {
 		return nil
 	}
 	entries, err := os.ReadDir(c.staging)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -334,9 +349,12 @@ func (c *CloudTrail) Finish() (Position, error) {
 			return Position{}, err
 		}
 		c.pos = Position{Chunk: c.pos.Chunk + 1}
-	} else if err := c.f.Close(); err != nil {
-		return Position{}, err
+	} else if c.f != nil {
+		if err := c.f.Close(); err != nil {
+			return Position{}, err
+		}
 	}
+	c.f = nil
 	c.finished = true
 	c.synced = c.pos
 	return c.pos, nil
@@ -344,7 +362,8 @@ func (c *CloudTrail) Finish() (Position, error) {
 
 // Close closes the staging file without completing the open log file.
 func (c *CloudTrail) Close() error {
-	if c.finished {
+	if c.finished || c.f == nil {
+		c.finished = true
 		return nil
 	}
 	c.finished = true
