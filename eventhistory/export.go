@@ -207,8 +207,11 @@ type Result struct {
 
 // RegionResult is one region's outcome.
 type RegionResult struct {
-	Region        string
+	Region string
+	// Events and Pages count the region's events written and pages
+	// requested over all runs; RunEvents the events written in this run.
 	Events, Pages int64
+	RunEvents     int64
 	Done          bool
 	Err           error
 	// TokenResumes and WindowResumes count resumes by NextToken and by time
@@ -221,6 +224,15 @@ func (r *Result) Events() int64 {
 	var n int64
 	for _, rr := range r.Regions {
 		n += rr.Events
+	}
+	return n
+}
+
+// RunEvents returns the events written in all regions in this run.
+func (r *Result) RunEvents() int64 {
+	var n int64
+	for _, rr := range r.Regions {
+		n += rr.RunEvents
 	}
 	return n
 }

@@ -31,11 +31,13 @@ func (x *exporter) openWriter(region string, pos output.Position) (output.Writer
 // exportRegion exports one region, from its checkpointed state rs on, until
 // it is done, fails, or ctx is canceled. rs is the region's own.
 func (x *exporter) exportRegion(ctx context.Context, region string, rs *checkpoint.Region) (res RegionResult) {
+	before := rs.Events
 	defer func() {
 		if p := recover(); p != nil {
 			res.Err = fmt.Errorf("internal error: %v", p)
 		}
 		res.Region, res.Events, res.Pages, res.Done = region, rs.Events, rs.Pages, rs.Done
+		res.RunEvents = rs.Events - before
 		res.TokenResumes, res.WindowResumes = rs.TokenResumes, rs.WindowResumes
 		x.observe(region, rs, res.Err)
 	}()

@@ -219,12 +219,12 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 		if res.Lookup != nil {
 			window += ", " + res.Lookup.String()
 		}
-		verb := "exported"
+		events := group(res.Events()) + " events"
 		if res.Resumed {
-			verb = "exported (resumed)"
+			events = fmt.Sprintf("(resumed) %s events in this run (%s in the export)", group(res.RunEvents()), group(res.Events()))
 		}
-		fmt.Fprintf(e.stderr, "%s %s events, %d of %d regions complete (%s), to %s as %s\n",
-			verb, group(res.Events()), done, len(res.Regions), window, res.Dir, res.Format)
+		fmt.Fprintf(e.stderr, "exported %s, %d of %d regions complete (%s), to %s as %s\n",
+			events, done, len(res.Regions), window, res.Dir, res.Format)
 	}
 	switch {
 	case errors.Is(err, eventhistory.ErrInterrupted):
