@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -114,6 +115,10 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// Observer, if set, is told each region's progress.
 	Observer Observer
+	// NoManifest leaves out the manifest (package manifest) that Export
+	// otherwise writes at the end of every run: for a caller that writes one
+	// manifest over several exports in one directory.
+	NoManifest bool
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 }
@@ -203,6 +208,8 @@ type Result struct {
 	Resumed, AlreadyComplete bool
 	// Regions holds each region's outcome, ordered by name.
 	Regions []RegionResult
+	// Manifest describes the manifest written at the end of the run, if any.
+	Manifest *manifest.Summary
 }
 
 // RegionResult is one region's outcome.
@@ -284,6 +291,15 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	for _, rr := range res.Regions {
 		if rr.Err != nil && !errors.Is(rr.Err, ErrInterrupted) {
 			errs = append(errs, &RegionError{Region: rr.Region, Err: rr.Err})
+		}
+	}
+	if !opts.NoManifest {
+		// Every run, complete or not, ends with a manifest of what is on disk.
+		sum, err := manifest.Write(opts.Dir)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			res.Manifest = &sum
 		}
 	}
 	return res, errors.Join(errs...)

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -165,6 +166,20 @@ func checkExport(t *testing.T, dir string, format Format, want map[string][]stri
 	}
 	if _, err := os.Stat(filepath.Join(dir, output.StagingDir)); !os.IsNotExist(err) {
 		t.Errorf("staging directory left after a complete export (stat: %v)", err)
+	}
+	checkManifest(t, filepath.Join(dir, manifest.FileName))
+}
+
+// checkManifest verifies that the manifest at path lists every output file
+// with its hash, and nothing else.
+func checkManifest(t *testing.T, path string) {
+	t.Helper()
+	bad, err := manifest.Check(path)
+	if err != nil {
+		t.Errorf("manifest: %v", err)
+	}
+	for _, m := range bad {
+		t.Errorf("manifest: %s %s", m.Path, m.Problem)
 	}
 }
 
@@ -320,6 +335,7 @@ func TestExportLogFileLayout(t *testing.T) {
 		dir + "2026/03/01/123456789012_CloudTrail_us-east-1_20260301T2359Z_trailguard000003.json.gz",
 		dir + "2026/03/02/123456789012_CloudTrail_us-east-1_20260302T0000Z_trailguard000000.json.gz",
 		dir + "2026/03/02/123456789012_CloudTrail_us-east-1_20260302T0000Z_trailguard000001.json.gz",
+		manifest.FileName,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
@@ -637,13 +653,16 @@ func TestNoEmptyFiles(t *testing.T) {
 			}
 			var got []string
 			filepath.WalkDir(opts.Dir, func(path string, d fs.DirEntry, err error) error {
-				if err == nil && path != opts.Dir && d.Name() != checkpoint.FileName {
+				if err == nil && path != opts.Dir && d.Name() != checkpoint.FileName && d.Name() != manifest.FileName {
 					got = append(got, filepath.ToSlash(path[len(opts.Dir)+1:]))
 				}
 				return nil
 			})
 			if len(got) > 0 {
-				t.Errorf("files and directories besides the checkpoint: %q, want none", got)
+				t.Errorf("files and directories besides the checkpoint and manifest: %q, want none", got)
+			}
+			if data, err := os.ReadFile(filepath.Join(opts.Dir, manifest.FileName)); err != nil || len(data) != 0 {
+				t.Errorf("manifest %q (%v), want an empty one", data, err)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -226,6 +228,9 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 		fmt.Fprintf(e.stderr, "exported %s, %d of %d regions complete (%s), to %s as %s\n",
 			events, done, len(res.Regions), window, res.Dir, res.Format)
 	}
+	if !quiet && res.Manifest != nil {
+		printManifest(e, res.Manifest)
+	}
 	switch {
 	case errors.Is(err, eventhistory.ErrInterrupted):
 		return &exitError{exitInterrupted, fmt.Sprintf("interrupted: progress is saved in %s; rerun the same command to resume", res.Dir)}
@@ -234,6 +239,12 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 			len(failed), len(res.Regions), done, res.Dir)}
 	}
 	return nil
+}
+
+// printManifest tells where the manifest is and how to check it.
+func printManifest(e *env, m *manifest.Summary) {
+	fmt.Fprintf(e.stderr, "SHA-256 manifest of %d files: %s (check: cd %s && sha256sum -c %s)\n",
+		m.Files, m.Path, filepath.Dir(m.Path), filepath.Base(m.Path))
 }
 
 // accountClient returns an Account API client that also retries responses
@@ -371,6 +382,9 @@ FILE "-" reads standard input.`,
 				}
 				fmt.Fprintf(e.stderr, "converted %s records of %d regions (%d duplicates skipped) to %s as %s\n",
 					group(int64(res.Records)), len(res.Regions), res.Duplicates, dest, format)
+				if res.Manifest != nil {
+					printManifest(e, res.Manifest)
+				}
 			}
 			return nil
 		},
