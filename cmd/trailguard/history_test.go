@@ -147,7 +147,7 @@ func TestHistoryExport(t *testing.T) {
 			},
 			wantStderr: []string{"exported 240 events, 2 of 2 regions complete", "eu-west-1: done, 120 events in 3 pages",
 				"SHA-256 manifest of 2 files: ", "&& sha256sum -c MANIFEST.sha256)"},
-			wantIDs:    map[string][]string{"eu-west-1": ids("eu-west-1", 120, nil), "us-east-1": ids("us-east-1", 120, nil)},
+			wantIDs: map[string][]string{"eu-west-1": ids("eu-west-1", 120, nil), "us-east-1": ids("us-east-1", 120, nil)},
 		},
 		{
 			name:   "named region, lookup attribute and window",
