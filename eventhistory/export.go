@@ -27,6 +27,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -115,6 +116,16 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// Observer, if set, is told each region's progress.
 	Observer Observer
+	// Account, if set, makes this export one account's share of an
+	// export of several accounts into Dir (see package org), laid out per
+	// account: JSON Lines in Dir/<account>/<region>.jsonl, log files under
+	// Dir/AWSLogs/<account>/CloudTrail/<region>/, and the checkpoint in
+	// Dir/.trailguard-accounts/<account>/. Dir need not be empty.
+	Account string
+	// Slots, if set, bounds how many regions export at once across all the
+	// exports sharing it (a counting semaphore): a region takes a slot
+	// before its first request and gives it back when it stops.
+	Slots chan struct{}
 	// NoManifest leaves out the manifest (package manifest) that Export
 	// otherwise writes at the end of every run: for a caller that writes one
 	// manifest over several exports in one directory.
@@ -150,6 +161,9 @@ func ParseLookup(s string) (*Lookup, error) {
 	return nil, fmt.Errorf("unknown attribute %q; want one of %s", key, strings.Join(keys, ", "))
 }
 
+// accountID matches AWS account IDs.
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
 // regionName matches AWS region names such as eu-west-1 or us-gov-east-1.
 var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
@@ -164,7 +178,10 @@ func ValidateRegion(name string) error {
 
 // Progress is a snapshot of one region's export.
 type Progress struct {
-	Region string
+	// Account is Options.Account: empty unless the export is one account's
+	// share of a multi-account export.
+	Account string
+	Region  string
 	// Start and End bound the export's time window.
 	Start, End time.Time
 	// Events and Pages count what was written and requested, earlier runs
@@ -280,7 +297,16 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { res.Regions[i] = x.exportRegion(ctx, name, starts[i]) })
+		wg.Go(func() {
+			if x.opts.Slots != nil && !starts[i].Done {
+				select {
+				case x.opts.Slots <- struct{}{}:
+					defer func() { <-x.opts.Slots }()
+				case <-ctx.Done(): // exportRegion stops at once, saying so
+				}
+			}
+			res.Regions[i] = x.exportRegion(ctx, name, starts[i])
+		})
 	}
 	wg.Wait()
 
@@ -305,9 +331,23 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	return res, errors.Join(errs...)
 }
 
+// AccountsDir is the directory, under the output directory, that holds the
+// checkpoints of the accounts of a multi-account export (Options.Account).
+const AccountsDir = ".trailguard-accounts"
+
+// CheckpointDir returns the directory of the checkpoint of an export into
+// dir, of account if set.
+func CheckpointDir(dir, account string) string {
+	if account == "" {
+		return dir
+	}
+	return filepath.Join(dir, AccountsDir, account)
+}
+
 // exporter is one run of an export.
 type exporter struct {
 	opts    Options
+	ckDir   string // where the checkpoint lives
 	state   *checkpoint.State
 	file    *checkpoint.File
 	resumed bool
@@ -344,20 +384,23 @@ func prepare(ctx context.Context, opts *Options) (*exporter, error) {
 		opts.Now = time.Now
 	}
 
-	x := &exporter{opts: *opts}
-	state, err := checkpoint.Load(opts.Dir)
+	if opts.Account != "" && !accountID.MatchString(opts.Account) {
+		return nil, &OptionError{fmt.Sprintf("%q is not an AWS account ID (12 digits)", opts.Account)}
+	}
+	x := &exporter{opts: *opts, ckDir: CheckpointDir(opts.Dir, opts.Account)}
+	state, err := checkpoint.Load(x.ckDir)
 	switch {
 	case err == nil:
 		if err := resume(state, opts); err != nil {
 			return nil, err
 		}
 		x.state, x.resumed = state, true
-		x.file = checkpoint.Open(opts.Dir, state)
+		x.file = checkpoint.Open(x.ckDir, state)
 	case errors.Is(err, fs.ErrNotExist):
 		if x.state, err = newState(ctx, opts); err != nil {
 			return nil, err
 		}
-		if x.file, err = checkpoint.Create(opts.Dir, x.state); err != nil {
+		if x.file, err = checkpoint.Create(x.ckDir, x.state); err != nil {
 			return nil, err
 		}
 	default:
@@ -375,7 +418,7 @@ func newState(ctx context.Context, opts *Options) (*checkpoint.State, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if len(entries) > 0 {
+	if len(entries) > 0 && opts.Account == "" {
 		return nil, &OptionError{fmt.Sprintf("%s is not empty and holds no trailguard export: choose a new or empty directory", opts.Dir)}
 	}
 	s := &checkpoint.State{

@@ -23,9 +23,12 @@ type lookupEventsAPI interface {
 // openWriter opens the region's output at pos.
 func (x *exporter) openWriter(region string, pos output.Position) (output.Writer, error) {
 	if Format(x.state.Format) == CloudTrailFiles {
+		if x.opts.Account != "" {
+			return output.OpenCloudTrailAccount(x.opts.Dir, x.opts.Account, region, x.state.EventsPerFile, pos)
+		}
 		return output.OpenCloudTrail(x.opts.Dir, region, x.state.EventsPerFile, pos)
 	}
-	return output.OpenJSONLines(filepath.Join(x.opts.Dir, region+".jsonl"), pos)
+	return output.OpenJSONLines(filepath.Join(x.opts.Dir, x.opts.Account, region+".jsonl"), pos)
 }
 
 // exportRegion exports one region, from its checkpointed state rs on, until
@@ -175,14 +178,15 @@ func (x *exporter) observe(region string, rs *checkpoint.Region, err error) {
 		return
 	}
 	x.opts.Observer.Observe(Progress{
-		Region: region,
-		Start:  x.state.Start,
-		End:    x.state.End,
-		Events: rs.Events,
-		Pages:  rs.Pages,
-		Cursor: rs.Cursor,
-		Done:   rs.Done,
-		Err:    err,
+		Account: x.opts.Account,
+		Region:  region,
+		Start:   x.state.Start,
+		End:     x.state.End,
+		Events:  rs.Events,
+		Pages:   rs.Pages,
+		Cursor:  rs.Cursor,
+		Done:    rs.Done,
+		Err:     err,
 	})
 }
 

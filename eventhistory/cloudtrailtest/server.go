@@ -38,7 +38,8 @@ const LookupEventsTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_201311
 
 const lookupEventsShortTarget = "CloudTrail_20131101.LookupEvents"
 
-// Account is the account ID of the synthetic history.
+// Account is the account ID of the synthetic history unless Options.Account
+// says otherwise.
 const Account = "123456789012"
 
 // DefaultNewest is the event time of the newest event unless Options.Newest
@@ -78,6 +79,9 @@ type Request struct {
 
 // Options configures a Server.
 type Options struct {
+	// Account is the account whose history the server holds. Default:
+	// Account.
+	Account string
 	// Regions are the account's enabled regions. Default: us-east-1.
 	Regions []string
 	// DisabledRegions are listed by ListRegions as DISABLED; LookupEvents
@@ -145,6 +149,17 @@ type region struct {
 
 // NewServer starts a Server on 127.0.0.1. Close it when done.
 func NewServer(opts Options) *Server {
+	s := newHandler(opts)
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.srv.URL
+	return s
+}
+
+// newHandler returns a Server that is not listening: Org routes to it.
+func newHandler(opts Options) *Server {
+	if opts.Account == "" {
+		opts.Account = Account
+	}
 	if len(opts.Regions) == 0 {
 		opts.Regions = []string{"us-east-1"}
 	}
@@ -161,13 +176,15 @@ func NewServer(opts Options) *Server {
 	for _, r := range opts.Regions {
 		s.enabled[r] = true
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.srv.URL
 	return s
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
 
 // AWSConfig returns an SDK configuration that reaches the server with static
 // fake credentials, as tests and benchmarks use it.
@@ -473,7 +490,7 @@ func (s *Server) event(regionName string, i int) apiEvent {
 		`"userAgent":"aws-cli/2.27.0 md/command#%[5]s","requestParameters":null,"responseElements":null,`+
 		`"requestID":"%[7]s","eventID":"%[7]s","readOnly":%[8]t,"eventType":"AwsApiCall","managementEvent":true,`+
 		`"recipientAccountId":"%[2]s","eventCategory":"Management"}`,
-		k.user, Account, t.Format(time.RFC3339), k.source, k.name, regionName, id, k.readOnly)
+		k.user, s.opts.Account, t.Format(time.RFC3339), k.source, k.name, regionName, id, k.readOnly)
 	return apiEvent{
 		EventID:         id,
 		EventName:       k.name,
@@ -493,7 +510,7 @@ func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
 	}
 	if s.opts.DenyListRegions {
 		writeError(w, http.StatusForbidden, "AccessDeniedException",
-			"User: arn:aws:sts::"+Account+":assumed-role/Operator/responder is not authorized to perform: account:ListRegions")
+			"User: arn:aws:sts::"+s.opts.Account+":assumed-role/Operator/responder is not authorized to perform: account:ListRegions")
 		return
 	}
 	var in struct {

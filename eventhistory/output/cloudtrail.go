@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,7 @@ const DefaultEventsPerFile = 5000
 // changes, or at Finish. So a log file is either complete or absent.
 type CloudTrail struct {
 	dir, region string
+	account     string // fixed account, or "" for each file's first record's
 	maxEvents   int
 	staging     string   // staging directory of this region
 	f           *os.File // the open log file's staging file; nil until its first record
@@ -62,6 +64,21 @@ var _ Writer = (*CloudTrail)(nil)
 // is exactly what the checkpoint holding pos describes. maxEvents <= 0 means
 // DefaultEventsPerFile.
 func OpenCloudTrail(dir, region string, maxEvents int, pos Position) (*CloudTrail, error) {
+	return openCloudTrail(dir, "", region, maxEvents, pos)
+}
+
+// OpenCloudTrailAccount is OpenCloudTrail for one account's log files in a
+// directory that holds several accounts' (as an organization's export does):
+// the files go under AWSLogs/<account>/ whatever their records say, and the
+// writer touches no other account's files.
+func OpenCloudTrailAccount(dir, account, region string, maxEvents int, pos Position) (*CloudTrail, error) {
+	if !safeSegment.MatchString(account) {
+		return nil, fmt.Errorf("%q is not an account ID", account)
+	}
+	return openCloudTrail(dir, account, region, maxEvents, pos)
+}
+
+func openCloudTrail(dir, account, region string, maxEvents int, pos Position) (*CloudTrail, error) {
 	if maxEvents <= 0 {
 		maxEvents = DefaultEventsPerFile
 	}
@@ -69,9 +86,10 @@ func OpenCloudTrail(dir, region string, maxEvents int, pos Position) (*CloudTrai
 	region = pathSegment(region, "unknown-region")
 	c := &CloudTrail{
 		dir:       dir,
+		account:   account,
 		region:    region,
 		maxEvents: maxEvents,
-		staging:   filepath.Join(dir, StagingDir, region),
+		staging:   filepath.Join(dir, StagingDir, account, region),
 		pos:       pos,
 		synced:    pos,
 	}
@@ -119,6 +137,9 @@ func (c *CloudTrail) removeLogFilesFrom(from int) error {
 		return err
 	}
 	for _, acct := range accounts {
+		if c.account != "" && acct.Name() != c.account {
+			continue
+		}
 		root := filepath.Join(c.dir, "AWSLogs", acct.Name(), "CloudTrail", c.region)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) && path == root {
@@ -203,7 +224,7 @@ func (c *CloudTrail) Append(record []byte, eventTime time.Time) error {
 	}
 	if c.pos.ChunkEvents == 0 {
 		c.pos.ChunkTime = eventTime
-		c.pos.ChunkAccount = accountOf(line)
+		c.pos.ChunkAccount = cmp.Or(c.account, accountOf(line))
 	}
 	c.w.Write(line)
 	if err := c.w.WriteByte('\n'); err != nil {
@@ -319,7 +340,9 @@ func (c *CloudTrail) Release() error {
 		if err := os.RemoveAll(c.staging); err != nil {
 			return err
 		}
-		os.Remove(filepath.Dir(c.staging)) // fails while other regions still stage: fine
+		// Fails while other regions still stage: fine.
+		for d := filepath.Dir(c.staging); d != c.dir && os.Remove(d) == nil; d = filepath.Dir(d) {
+		}
 		return nil
 	}
 	entries, err := os.ReadDir(c.staging)
