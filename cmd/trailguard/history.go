@@ -21,6 +21,7 @@ import (
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
 	"github.com/trailguard/trailguard/eventhistory/manifest"
+	"github.com/trailguard/trailguard/eventhistory/org"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -49,6 +50,7 @@ type exportFlags struct {
 	maxBackoff         time.Duration
 	retryMode          string
 	quiet              bool
+	org                orgFlags
 }
 
 func newHistoryExportCmd(e *env) *cobra.Command {
@@ -64,9 +66,19 @@ An interrupted export (Ctrl-C, a crash, expired credentials) continues where it
 stopped when the same command is run again: no event is lost or written twice.
 Flags left out on such a rerun take the values of the first run.
 
-Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions is given.`,
+Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions is given.
+
+With --org or --accounts, it exports several accounts into one directory: it
+assumes --role-name in each account (the role needs the permissions above; the
+caller needs sts:AssumeRole on it, and for --org organizations:ListAccounts),
+runs one paced worker per account and region, at most --workers at once, and
+lays the output out per account: <out>/<account>/<region>.jsonl, or
+<out>/AWSLogs/<account>/CloudTrail/<region>/... for --format cloudtrail.`,
 		Example: `  # everything Event History holds, all enabled regions, as JSON Lines
   trailguard history export --profile incident --out ./eh
+
+  # every active account of the organization, as CloudTrail log files
+  trailguard history export --profile org-investigator --org --format cloudtrail --out ./eh-org
 
   # console sign-ins of the last 7 days in two regions, as CloudTrail log files
   trailguard history export --regions eu-west-1,us-east-1 --start 7d \
@@ -89,6 +101,11 @@ Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions i
 	fl.DurationVar(&f.maxBackoff, "max-backoff", 20*time.Second, "longest wait between attempts")
 	fl.StringVar(&f.retryMode, "retry-mode", string(aws.RetryModeAdaptive), "SDK retry mode: adaptive (slows down after throttling) or standard")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	fl.BoolVar(&f.org.org, "org", false, "export every active account of the organization (AWS Organizations ListAccounts), assuming --role-name in each")
+	fl.StringSliceVar(&f.org.accounts, "accounts", nil, "export these accounts, comma-separated, assuming --role-name in each")
+	fl.StringVar(&f.org.accountsFile, "accounts-file", "", "export the accounts listed in this file (IDs separated by newlines, commas or spaces; # comments)")
+	fl.StringVar(&f.org.roleName, "role-name", org.DefaultRoleName, "read-only role assumed in each account with --org or --accounts")
+	fl.IntVar(&f.org.workers, "workers", org.DefaultWorkers, "most account-region exports at once with --org or --accounts (each at --rate)")
 	return cmd
 }
 
@@ -151,6 +168,12 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(f.out, org.StateFile)); err == nil {
+		resuming = true
+		if !f.org.multiAccount() {
+			return usageErrorf("%s holds an export of several accounts: rerun it with --org or --accounts", f.out)
+		}
+	}
 	now := e.now()
 	for _, t := range []struct {
 		flag, value string
@@ -169,6 +192,9 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	}
 	if !opts.Start.IsZero() && !opts.End.IsZero() && !opts.Start.Before(opts.End) {
 		return usageErrorf("--start %s is not before --end %s", opts.Start.Format(time.RFC3339), opts.End.Format(time.RFC3339))
+	}
+	if f.org.multiAccount() {
+		return runOrgExport(ctx, e, f, opts)
 	}
 
 	cfg, err := loadAWSConfig(ctx, f.profile, f.region)
