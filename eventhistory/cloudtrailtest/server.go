@@ -3,7 +3,9 @@
 // SDK sends it, from a synthetic Event History per region: pages of at most 50
 // events, newest first, NextTokens bound to the request parameters, a
 // per-region request rate limit answered with ThrottlingException, and faults
-// a test injects. It also answers the Account API's ListRegions.
+// a test injects. It also answers the Account API's ListRegions and
+// CloudTrail's ListPublicKeys (with keys a test provides); Org adds AWS STS
+// and AWS Organizations for exports of several accounts.
 //
 // The history is computed, not stored: event i of a region (0 is the newest)
 // happens at Newest - i/EventsPerSecond seconds, so a server with a million
@@ -103,7 +105,25 @@ type Options struct {
 	Fault func(Request) Fault
 	// DenyListRegions makes ListRegions answer AccessDeniedException.
 	DenyListRegions bool
+	// PublicKeys are the digest signing keys ListPublicKeys returns (the
+	// same in every region).
+	PublicKeys []PublicKey
 }
+
+// PublicKey is a CloudTrail digest signing key as ListPublicKeys returns it.
+type PublicKey struct {
+	// DER is the RSA public key, DER-encoded in PKCS #1 format.
+	DER []byte
+	// Fingerprint is what digest files name the key by
+	// (digestPublicKeyFingerprint).
+	Fingerprint string
+	// Start and End bound when the key signed digests.
+	Start, End time.Time
+}
+
+// ListPublicKeysTarget is the X-Amz-Target header of a ListPublicKeys
+// request as the Go SDK sends it.
+const ListPublicKeysTarget = "CloudTrail_20131101.ListPublicKeys"
 
 // Stats counts what a region's LookupEvents requests got.
 type Stats struct {
@@ -245,6 +265,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	case req.Method == http.MethodPost && (req.Header.Get("X-Amz-Target") == LookupEventsTarget ||
 		req.Header.Get("X-Amz-Target") == lookupEventsShortTarget):
 		s.lookupEvents(w, req)
+	case req.Method == http.MethodPost && (req.Header.Get("X-Amz-Target") == ListPublicKeysTarget ||
+		req.Header.Get("X-Amz-Target") == "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"):
+		s.listPublicKeys(w, req)
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.Header.Get("X-Amz-Target"))
 	}
@@ -501,6 +524,40 @@ func (s *Server) event(regionName string, i int) apiEvent {
 		Username:        k.user,
 		CloudTrailEvent: record,
 	}
+}
+
+func (s *Server) listPublicKeys(w http.ResponseWriter, req *http.Request) {
+	if _, service, ok := signedRegion(req); !ok || service != "cloudtrail" {
+		writeError(w, http.StatusBadRequest, "IncompleteSignatureException", "request is not signed for cloudtrail")
+		return
+	}
+	var in struct{ StartTime, EndTime *float64 }
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	now := float64(time.Now().Unix())
+	start, end := now, now
+	if in.StartTime != nil {
+		start = *in.StartTime
+	}
+	if in.EndTime != nil {
+		end = *in.EndTime
+	}
+	type key struct {
+		Value                              []byte // base64 in JSON, as a blob
+		ValidityStartTime, ValidityEndTime float64
+		Fingerprint                        string
+	}
+	out := struct{ PublicKeyList []key }{PublicKeyList: []key{}}
+	for _, k := range s.opts.PublicKeys {
+		ks, ke := float64(k.Start.Unix()), float64(k.End.Unix())
+		if ks <= end && ke >= start {
+			out.PublicKeyList = append(out.PublicKeyList, key{k.DER, ks, ke, k.Fingerprint})
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(out)
 }
 
 func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
