@@ -144,6 +144,12 @@ func New(opts Options) (*Archive, error) {
 	return a, nil
 }
 
+// S3URL is the local S3 API's endpoint.
+func (a *Archive) S3URL() string { return a.s3srv.URL }
+
+// CloudTrailURL is the local ListPublicKeys endpoint.
+func (a *Archive) CloudTrailURL() string { return a.ct.URL }
+
 // Close stops the local endpoints.
 func (a *Archive) Close() {
 	a.s3srv.Close()

@@ -65,8 +65,12 @@ func runCommand(t *testing.T, stdin string, terminal bool, args ...string) resul
 func useServer(t *testing.T, srv *cloudtrailtest.Server) {
 	t.Helper()
 	dir := t.TempDir()
+	url := ""
+	if srv != nil {
+		url = srv.URL
+	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            srv.URL,
+		"AWS_ENDPOINT_URL":            url,
 		"AWS_ACCESS_KEY_ID":           "AKIAEXAMPLEFAKE",
 		"AWS_SECRET_ACCESS_KEY":       "fake-secret",
 		"AWS_SESSION_TOKEN":           "",

@@ -2,6 +2,7 @@
 //
 //	trailguard history export    export CloudTrail Event History in bulk
 //	trailguard history convert   convert Event History console downloads
+//	trailguard archive verify    validate the organization trail's archive
 //
 // Exit codes:
 //
@@ -104,7 +105,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e))
 	return root
 }
 
