@@ -24,6 +24,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -287,6 +289,15 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	st, resumed, err := prepare(ctx, &opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.AWS.HTTPClient == nil {
+		// One connection pool for every account: the endpoints are the
+		// same (one per region and service), and clients of their own
+		// would keep each finished account's idle connections open.
+		opts.AWS.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = 2 * opts.Workers
+			t.MaxIdleConnsPerHost = opts.Workers
+		})
 	}
 	res := &Result{Dir: opts.Dir, Format: eventhistory.Format(st.Format), Start: st.Start, End: st.End, Resumed: resumed}
 	res.Accounts = make([]AccountResult, len(st.Accounts))
