@@ -286,8 +286,11 @@ func (a *Archive) LogKey(account, region string, t time.Time, n int) string {
 func LogContent(account, region string, t time.Time, records int, salt string) []byte {
 	var recs []string
 	for i := range records {
-		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.09","eventTime":%q,"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":%q,"recipientAccountId":%q,"eventID":"%s-%d%s","requestParameters":{"filler":"%0200d"}}`,
-			t.Format(time.RFC3339), region, account, t.Format("150405"), i, salt, i))
+		// Request IDs and parameters vary, so the files compress about as
+		// much as real log files do (a few times, not a hundred).
+		id := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%s/%d/%s", account, region, t, i, salt))
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.09","eventTime":%q,"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":%q,"recipientAccountId":%q,"eventID":"%x","requestParameters":{"instancesSet":{"items":[{"instanceId":"i-%x"}]}},"requestID":"%x"}`,
+			t.Format(time.RFC3339), region, account, id[:16], id[16:24], id[24:]))
 	}
 	return []byte(`{"Records":[` + joinComma(recs) + `]}`)
 }
