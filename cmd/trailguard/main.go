@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trailguard",
-		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export",
+		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
