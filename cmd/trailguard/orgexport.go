@@ -237,42 +237,52 @@ func (d *orgDisplay) view(account string) *accountView {
 
 // ObserveAccount adds a bar when an account starts and ends it when the
 // account ends. Accounts an earlier run completed show nothing.
+//
+// The bars' decorators take d.mu, and mpb runs them on its own goroutines
+// while bar methods wait for those: bar methods are called without d.mu.
 func (d *orgDisplay) ObserveAccount(a org.AccountResult, end bool) {
 	if d.quiet {
 		return
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	v := d.view(a.Account)
 	if !end {
 		if a.Done {
 			v.ended = true // an earlier run's work
 			d.finished++
+			d.mu.Unlock()
 			return
 		}
+		d.mu.Unlock()
 		if d.bars != nil {
-			v.bar = d.bars.AddBar(barTotal, mpb.BarWidth(20), mpb.BarRemoveOnComplete(),
+			bar := d.bars.AddBar(barTotal, mpb.BarWidth(20), mpb.BarRemoveOnComplete(),
 				mpb.PrependDecorators(decor.Name(a.Account, decor.WCSyncSpaceR)),
 				mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return d.accountStatus(v) })),
 			)
+			d.mu.Lock()
+			v.bar = bar
+			d.mu.Unlock()
 		}
 		return
 	}
 	if v.ended {
+		d.mu.Unlock()
 		return
 	}
 	v.ended = true
 	d.finished++
+	bar, known, finished := v.bar, d.known, d.finished
+	d.mu.Unlock()
 	all, run := a.Events()
 	switch {
-	case v.bar != nil:
-		v.bar.SetCurrent(barTotal)
+	case bar != nil:
+		bar.SetCurrent(barTotal)
 	case a.Done:
 		fmt.Fprintf(d.e.stderr, "%s: done, %s events in %d regions (%s in all)\n", a.Account, group(run), len(a.Regions), group(all))
 	}
 	if d.total != nil {
-		d.total.SetTotal(int64(d.known), false)
-		d.total.SetCurrent(int64(d.finished))
+		d.total.SetTotal(int64(known), false)
+		d.total.SetCurrent(int64(finished))
 	}
 }
 
@@ -282,7 +292,6 @@ func (d *orgDisplay) Observe(p eventhistory.Progress) {
 		return
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	v := d.view(p.Account)
 	old, ok := v.regions[p.Region]
 	if !ok {
@@ -291,8 +300,10 @@ func (d *orgDisplay) Observe(p eventhistory.Progress) {
 		d.events += p.Events - old.Events
 	}
 	v.regions[p.Region] = p
-	if v.bar != nil {
-		v.bar.SetCurrent(int64(covered(v) * barTotal))
+	bar, share := v.bar, covered(v)
+	d.mu.Unlock()
+	if bar != nil {
+		bar.SetCurrent(int64(share * barTotal))
 	}
 }
 
@@ -337,14 +348,21 @@ func (d *orgDisplay) finish() {
 		return
 	}
 	d.mu.Lock()
+	var bars []*mpb.Bar
 	for _, v := range d.accounts {
-		if v.bar != nil && !v.bar.Completed() {
-			v.bar.Abort(true)
+		if v.bar != nil {
+			bars = append(bars, v.bar)
+		}
+	}
+	known := d.known
+	d.mu.Unlock()
+	for _, b := range bars {
+		if !b.Completed() {
+			b.Abort(true)
 		}
 	}
 	if !d.total.Completed() {
-		d.total.SetTotal(int64(d.known), true)
+		d.total.SetTotal(int64(known), true)
 	}
-	d.mu.Unlock()
 	d.bars.Wait()
 }
