@@ -17,6 +17,10 @@
 // window instead, asking for the events up to the oldest one written and
 // skipping the IDs already written at that second. Either way no event is
 // lost and none is written twice.
+//
+// Every run ends with a SHA-256 manifest of the output (package manifest).
+// Package org runs an Export per account of an organization into one
+// directory (Options.Account, Options.Slots).
 package eventhistory
 
 import (

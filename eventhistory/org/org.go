@@ -534,6 +534,14 @@ func resume(st *state, opts *Options) error {
 		return conflict("regions", join(st.Regions), join(opts.Regions))
 	case opts.RoleName != DefaultRoleName && opts.RoleName != st.RoleName:
 		return conflict("role", st.RoleName, opts.RoleName)
+	case opts.Lookup != nil && (st.Lookup == nil || st.Lookup.Key != string(opts.Lookup.Key) || st.Lookup.Value != opts.Lookup.Value):
+		was := "none"
+		if st.Lookup != nil {
+			was = st.Lookup.Key + "=" + st.Lookup.Value
+		}
+		return conflict("lookup", was, opts.Lookup.String())
+	case opts.EventsPerFile > 0 && st.Format == string(eventhistory.CloudTrailFiles) && opts.EventsPerFile != st.EventsPerFile:
+		return conflict("events per file", fmt.Sprint(st.EventsPerFile), fmt.Sprint(opts.EventsPerFile))
 	}
 	return nil
 }

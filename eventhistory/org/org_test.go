@@ -328,6 +328,7 @@ func TestOptionErrors(t *testing.T) {
 		{"resume with other accounts", func(o *Options) { o.Dir, o.Accounts = done, []string{acctB} }},
 		{"resume with another role", func(o *Options) { o.Dir, o.RoleName = done, "other" }},
 		{"resume with another format", func(o *Options) { o.Dir, o.Format = done, eventhistory.CloudTrailFiles }},
+		{"resume with a lookup", func(o *Options) { o.Dir, o.Lookup = done, &eventhistory.Lookup{Key: "EventName", Value: "x"} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
