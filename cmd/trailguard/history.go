@@ -269,8 +269,8 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 
 // printManifest tells where the manifest is and how to check it.
 func printManifest(e *env, m *manifest.Summary) {
-	fmt.Fprintf(e.stderr, "SHA-256 manifest of %d files: %s (check: cd %s && sha256sum -c %s)\n",
-		m.Files, m.Path, filepath.Dir(m.Path), filepath.Base(m.Path))
+	fmt.Fprintf(e.stderr, "SHA-256 manifest of %s: %s (check: cd %s && sha256sum -c %s)\n",
+		plural(m.Files, "file"), m.Path, filepath.Dir(m.Path), filepath.Base(m.Path))
 }
 
 // accountClient returns an Account API client that also retries responses
