@@ -361,3 +361,36 @@ func TestActiveAccounts(t *testing.T) {
 		t.Errorf("ActiveAccounts() error = %v, want a PermissionError for organizations:ListAccounts", err)
 	}
 }
+
+// TestWorkersBound checks that no more account-regions than Workers send
+// requests at once, across accounts.
+func TestWorkersBound(t *testing.T) {
+	var inFlight, most atomic.Int64
+	slow := func(cloudtrailtest.Request) cloudtrailtest.Fault {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		inFlight.Add(-1)
+		return cloudtrailtest.NoFault
+	}
+	var accounts []cloudtrailtest.OrgAccount
+	want := map[string]map[string]int{}
+	for i := range 6 {
+		id := fmt.Sprintf("%012d", 100000000001+i)
+		accounts = append(accounts, cloudtrailtest.OrgAccount{ID: id, History: cloudtrailtest.Options{
+			Regions: []string{"eu-west-1", "us-east-1"}, Events: 150, Fault: slow,
+		}})
+		want[id] = map[string]int{"eu-west-1": 150, "us-east-1": 150}
+	}
+	o := newOrg(t, cloudtrailtest.OrgOptions{Accounts: accounts})
+	opts := fastOptions(o, t.TempDir())
+	opts.Workers = 3
+	if _, err := Export(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := most.Load(); got > 3 || got < 2 {
+		t.Errorf("at most %d requests in flight, want 2 or 3 (Workers is 3)", got)
+	}
+	checkAccounts(t, opts.Dir, eventhistory.JSONLines, want)
+}
