@@ -256,3 +256,27 @@ func TestVerifyNothingFound(t *testing.T) {
 		t.Errorf("another trail's digests: OK() = %v, %v; want no digest found", res != nil && res.OK(), err)
 	}
 }
+
+func TestVerifyPrefix(t *testing.T) {
+	a, err := archivetest.New(archivetest.Options{
+		Prefix: "trails/org", OrgID: orgID, Accounts: []string{acctA}, Regions: []string{region},
+		Start: start, Hours: 3, LogsPerHour: 2, RecordsPerLog: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	opts := options(a)
+	opts.End = start.Add(3 * time.Hour)
+	if res, err := Verify(context.Background(), opts); err != nil || res.OK() {
+		t.Errorf("without the prefix: OK() = %v, %v; want nothing found", res != nil && res.OK(), err)
+	}
+	opts.Prefix = "trails/org"
+	res, err := Verify(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Reports[0].Digests != 3 || res.Reports[0].LogFiles != 6 {
+		t.Errorf("with the prefix: %+v, want 3 digests and 6 log files valid", res.Reports)
+	}
+}

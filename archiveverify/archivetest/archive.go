@@ -37,9 +37,10 @@ import (
 
 // Options describes the archive to build.
 type Options struct {
-	Bucket, OrgID string
-	Accounts      []string
-	Regions       []string
+	// Bucket and Prefix locate the archive: keys start with Prefix/AWSLogs/.
+	Bucket, Prefix, OrgID string
+	Accounts              []string
+	Regions               []string
 	// Trail and HomeRegion name the organization trail.
 	Trail, HomeRegion string
 	// Start is the start of the first digest's hour; Hours digests follow.
@@ -270,16 +271,23 @@ func (a *Archive) PutDigest(key *rsa.PrivateKey, d *Digest) (string, error) {
 	return sig, a.Put(d.DigestS3Object, raw, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
 }
 
+func (a *Archive) keyPrefix() string {
+	if a.Prefix == "" {
+		return ""
+	}
+	return a.Prefix + "/"
+}
+
 // DigestKey names the digest of an account and region ending at end.
 func (a *Archive) DigestKey(account, region string, end time.Time) string {
-	return fmt.Sprintf("AWSLogs/%s/%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz",
-		a.OrgID, account, region, end.Format("2006/01/02"), account, region, a.Trail, a.HomeRegion, end.Format("20060102T150405Z"))
+	return fmt.Sprintf("%sAWSLogs/%s/%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz",
+		a.keyPrefix(), a.OrgID, account, region, end.Format("2006/01/02"), account, region, a.Trail, a.HomeRegion, end.Format("20060102T150405Z"))
 }
 
 // LogKey names a log file of an account and region delivered at t.
 func (a *Archive) LogKey(account, region string, t time.Time, n int) string {
-	return fmt.Sprintf("AWSLogs/%s/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%016X.json.gz",
-		a.OrgID, account, region, t.Format("2006/01/02"), account, region, t.Format("20060102T1504Z"), n)
+	return fmt.Sprintf("%sAWSLogs/%s/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%016X.json.gz",
+		a.keyPrefix(), a.OrgID, account, region, t.Format("2006/01/02"), account, region, t.Format("20060102T1504Z"), n)
 }
 
 // LogContent returns a log file's uncompressed content.
