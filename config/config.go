@@ -38,6 +38,17 @@ type Config struct {
 	Tags map[string]string `yaml:"tags"`
 	// Quotas tell the AWS quota gate about quotas raised for the organization's accounts.
 	Quotas Quotas `yaml:"quotas"`
+	// EventHistory configures the role incident responders assume to export each account's
+	// CloudTrail Event History.
+	EventHistory EventHistory `yaml:"eventHistory"`
+}
+
+// EventHistory configures the Event History reader role (trailguard-event-history-reader) in
+// every account: the management, Security and member accounts, in both deployment modes.
+type EventHistory struct {
+	// Investigators are the IAM role ARNs that may assume the reader role. Default: none, and
+	// then no reader role is created.
+	Investigators []string `yaml:"investigators"`
 }
 
 // Quotas configure the AWS quota gate that checks every synthesized template.

@@ -204,6 +204,7 @@ func TestValidation(t *testing.T) {
 		{"bus name default", "mode: ON_DEMAND", "mode: ON_DEMAND\n  busName: default", "eventStream.busName", 23, "custom bus", 0},
 		{"extra detail type", "mode: ON_DEMAND", "mode: ON_DEMAND\n  extraDetailTypes: ['']", "eventStream.extraDetailTypes[0]", 23, "detail-type", 0},
 		{"email", "emails: [soc@example.com]", "emails: [soc]", "alerts.emails[0]", 26, "email address", 0},
+		{"investigator arn", "emails: [soc@example.com]", "emails: [soc@example.com]\neventHistory: {investigators: ['arn:aws:iam::*:role/x']}", "eventHistory.investigators[0]", 27, "IAM role ARN", 0},
 		{"guardrail targets required", "  targets: [r-ab12]\n", "", "guardrails.targets", 27, "is required while guardrails are enabled", 0},
 		{"guardrail target", "targets: [r-ab12]", "targets: [o-a1b2c3d4e5]", "guardrails.targets[0]", 28, "root id", 0},
 		{"exempt principal", `exemptPrincipals: ["arn:aws:iam::*:role/BreakGlass"]`, `exemptPrincipals: ["*"]`, "guardrails.exemptPrincipals[0]", 29, "role ARN pattern", 0},

@@ -63,6 +63,8 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.deployment(c)
 	v.tags(c)
 	v.quotas(c)
+	v.roleARNs("eventHistory.investigators", c.EventHistory.Investigators)
+	v.unique("eventHistory.investigators", c.EventHistory.Investigators)
 }
 
 // fail reports a problem at path, using the line of the nearest enclosing field that is in

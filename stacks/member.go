@@ -20,10 +20,11 @@ func NewMemberStack(scope constructs.Construct, cfg *config.Config, m config.Mem
 }
 
 // NewForwarderStack builds the forwarder stack of the management or Security account a (one
-// of cfg.ForwarderAccounts) in region: the event forwarder alone, since the organization
-// trail records these accounts.
+// of cfg.ForwarderAccounts) in region: the event forwarder and the Event History reader role,
+// and no local trail, since the organization trail records these accounts.
 func NewForwarderStack(scope constructs.Construct, cfg *config.Config, a config.Member, region string) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.ForwarderStackName(a.Name, region), a.ID, region, forwarderDescription, nil)
-	addEventForwarder(stack, cfg)
+	fwd := addEventForwarder(stack, cfg)
+	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
 	return stack
 }

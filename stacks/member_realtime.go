@@ -8,6 +8,7 @@ import (
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/accounttrail"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
+	"github.com/trailguard/trailguard/constructs/historyreader"
 )
 
 // addMemberLogging adds the forwarder and, conditioned on the home region, the local trail to
@@ -27,6 +28,19 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	}
 	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", props)
 	setCondition(trail, fwd.HomeRegionCondition())
+	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
+}
+
+// addHistoryReader adds, if the config names investigators, the role they assume to export
+// the account's Event History, conditioned on cond (IAM is global: one region creates it).
+func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCondition) {
+	if len(cfg.EventHistory.Investigators) == 0 {
+		return
+	}
+	r := historyreader.NewHistoryReader(stack, "EventHistoryReader", &historyreader.HistoryReaderProps{
+		InvestigatorArns: jsii.Strings(cfg.EventHistory.Investigators...),
+	})
+	setCondition(r, cond)
 }
 
 // addEventForwarder adds the forwarder of the stack's account and region to the Security

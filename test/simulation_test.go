@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/guardrails"
+	"github.com/trailguard/trailguard/constructs/historyreader"
 )
 
 // orgModel is an organization deployed as a synthesized app describes it: every stack
@@ -847,7 +848,39 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.deliveryScenarios(t)...)
 	all = append(all, o.forwarderScenarios(t)...)
 	all = append(all, o.deployerScenarios()...)
+	all = append(all, o.historyReaderScenarios(t)...)
 	return all
+}
+
+// historyReaderScenarios: in every account the configured investigators, and nobody else, may
+// assume the Event History reader role, which may look up events and list its own account's
+// regions, and nothing more.
+func (o *orgModel) historyReaderScenarios(t *testing.T) []scenario {
+	var out []scenario
+	for _, s := range o.stacks {
+		for _, r := range s.ofType("AWS::IAM::Role") {
+			if !strings.HasSuffix(r.arn, ":role/"+historyreader.DefaultRoleName) {
+				continue
+			}
+			acct := s.env.account
+			for _, inv := range o.cfg.EventHistory.Investigators {
+				who := principal{arn: inv, account: strings.Split(inv, ":")[4], orgID: o.cfg.Organization.ID, identity: []policy{allowAll}}
+				out = append(out, scenario{name: fmt.Sprintf("history: investigator %s assumes %s", inv, r.arn), who: who, action: "sts:AssumeRole", resource: r.arn, account: acct, allowed: true})
+			}
+			out = append(out,
+				scenario{name: fmt.Sprintf("history: the account's admin cannot assume %s", r.arn), who: o.admin(acct), action: "sts:AssumeRole", resource: r.arn, account: acct},
+				scenario{name: fmt.Sprintf("history: %s looks up events", r.arn), who: o.role(r.arn), action: "cloudtrail:LookupEvents", resource: "*", account: acct, allowed: true},
+				scenario{name: fmt.Sprintf("history: %s lists its account's regions", r.arn), who: o.role(r.arn), action: "account:ListRegions",
+					resource: fmt.Sprintf("arn:%s:account::%s:account", o.cfg.Partition(), acct), account: acct, allowed: true},
+				scenario{name: fmt.Sprintf("history: %s cannot read the logs of a bucket", r.arn), who: o.role(r.arn), action: "s3:GetObject",
+					resource: "arn:" + o.cfg.Partition() + ":s3:::some-bucket/AWSLogs/x.json.gz", account: acct},
+			)
+		}
+	}
+	if len(out) == 0 && len(o.cfg.EventHistory.Investigators) > 0 {
+		t.Fatal("no Event History reader role found in the templates")
+	}
+	return out
 }
 
 // outcome is a scenario's result.

@@ -1,0 +1,86 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/historyreader"
+	"github.com/trailguard/trailguard/eventhistory/org"
+)
+
+// TestEventHistoryReaderInEveryAccount: every account (management, Security, members) has the
+// role `trailguard history export --org` assumes, created once (home region), trusted only by
+// the configured investigators, allowed only to look up events and list its own regions.
+func TestEventHistoryReaderInEveryAccount(t *testing.T) {
+	cfg := example.cfg
+	if historyreader.DefaultRoleName != org.DefaultRoleName {
+		t.Fatalf("the reader role is %q but the export assumes %q by default", historyreader.DefaultRoleName, org.DefaultRoleName)
+	}
+	if len(cfg.EventHistory.Investigators) == 0 {
+		t.Fatal("the example names no investigators: nothing to check")
+	}
+	envs := environments(t, example.outdir)
+	accounts := map[string]bool{cfg.Organization.ManagementAccount: false, cfg.Organization.SecurityAccount: false}
+	for _, m := range cfg.Members {
+		accounts[m.ID] = false
+	}
+	for name, env := range envs {
+		tmpl := example.template(t, name)
+		for id, role := range tmpl.resourcesOfType("AWS::IAM::Role") {
+			if role.props()["RoleName"] != historyreader.DefaultRoleName {
+				continue
+			}
+			account := env[:12]
+			if env[13:] != cfg.HomeRegion {
+				// In other regions the home-region condition must leave it out.
+				if role["Condition"] == nil {
+					t.Errorf("%s: the reader role %s is not conditioned on the home region: IAM names are global, a second region would fail to create it", name, id)
+				}
+				continue
+			}
+			accounts[account] = true
+			var trusted []string
+			for _, st := range statements(role.props()["AssumeRolePolicyDocument"]) {
+				wantEq(t, name+" trust action", st["Action"], "sts:AssumeRole")
+				if st["Condition"] != nil {
+					t.Errorf("%s: unexpected trust condition %v", name, st["Condition"])
+				}
+				trusted = append(trusted, strs(get(st, "Principal", "AWS"))...)
+			}
+			wantEq(t, name+" trusted principals", trusted, cfg.EventHistory.Investigators)
+			wantEq(t, name+" permissions", statements(policyOfRole(t, tmpl, id)), []any{
+				map[string]any{"Sid": "LookupEvents", "Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"},
+				map[string]any{"Sid": "ListRegions", "Effect": "Allow", "Action": "account:ListRegions",
+					"Resource": map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":account::", ref("AWS::AccountId"), ":account"}}}},
+			})
+		}
+	}
+	for account, found := range accounts {
+		if !found {
+			t.Errorf("account %s has no Event History reader role in %s", account, cfg.HomeRegion)
+		}
+	}
+}
+
+func TestHistoryReaderMisuse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		props *historyreader.HistoryReaderProps
+		want  []string
+	}{
+		{"no investigators", &historyreader.HistoryReaderProps{}, []string{"historyreader: InvestigatorArns is required"}},
+		{"wildcard and bad name", &historyreader.HistoryReaderProps{
+			InvestigatorArns: jsii.Strings("arn:aws:iam::*:role/x", "arn:aws:iam::123456789012:root"),
+			RoleName:         jsii.String("history-reader"),
+		}, []string{`InvestigatorArns[0] must be an IAM role ARN`, `InvestigatorArns[1] must be an IAM role ARN`, `RoleName must be an IAM role name of at most 64 characters starting with trailguard-`, `got "history-reader"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newTestStack(t)
+			msg := mustPanic(t, func() { historyreader.NewHistoryReader(stack, "Reader", tc.props) })
+			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
+				t.Errorf("panic message %q lacks %q", msg, missing)
+			}
+		})
+	}
+}
