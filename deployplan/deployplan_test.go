@@ -40,10 +40,10 @@ func TestPlanStacksMode(t *testing.T) {
 	want := []string{
 		"aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile management",
 		"aws organizations enable-policy-type --root-id r-ab12 --policy-type SERVICE_CONTROL_POLICY --profile management",
-		"cdk bootstrap aws://222222222222/eu-west-1 --profile security",
-		"cdk bootstrap aws://111111111111/eu-west-1 --profile management",
-		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 --profile workloads-prod",
-		"cdk bootstrap aws://444444444444/eu-west-1 --profile workloads-dev",
+		"cdk bootstrap aws://222222222222/eu-west-1 -c config=org.yaml --profile security",
+		"cdk bootstrap aws://111111111111/eu-west-1 -c config=org.yaml --profile management",
+		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 -c config=org.yaml --profile workloads-prod",
+		"cdk bootstrap aws://444444444444/eu-west-1 -c config=org.yaml --profile workloads-dev",
 		"cdk deploy trailguard-security -c config=org.yaml --profile security",
 		"cdk deploy trailguard-management -c config=org.yaml --profile management",
 		"cdk deploy trailguard-member-workloads-prod-eu-west-1 trailguard-member-workloads-prod-us-east-1 -c config=org.yaml --profile workloads-prod",
@@ -80,6 +80,25 @@ func TestPlanOptions(t *testing.T) {
 			cfg:  load(t, "# qualifier: hnb659fds", "qualifier: acme"),
 			opts: Options{ProfileFormat: "org-{account}"},
 			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile org-222222222222 --qualifier acme", "cdk deploy trailguard-security --profile org-222222222222"},
+		},
+		{
+			name: "no config path: the embedded example, no config flag",
+			cfg:  load(t),
+			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 --profile security\n", "cdk deploy trailguard-security --profile security\n"},
+		},
+		{
+			name: "config path and profile quoted for the shell",
+			cfg:  load(t),
+			opts: Options{ConfigPath: "my org's/org.yaml", ProfileFormat: "org {name}"},
+			want: []string{
+				`cdk bootstrap aws://222222222222/eu-west-1 -c 'config=my org'\''s/org.yaml' --profile 'org security'`,
+				`cdk deploy trailguard-security -c 'config=my org'\''s/org.yaml' --profile 'org security'`,
+			},
+		},
+		{
+			name: "where and how to run the commands",
+			cfg:  load(t),
+			want: []string{"in the directory that holds cdk.json", "--require-approval never"},
 		},
 		{
 			name:    "guardrails off: no SCP prerequisite",
