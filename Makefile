@@ -42,8 +42,10 @@ lint: ## gofmt, go vet and actionlint
 	go vet ./...
 	go run $(ACTIONLINT) .github/workflows/*.yml
 
+# -timeout: test/ runs the cdk CLI 14 times on top of its in-process synths (minutes on 2 busy
+# cores); go test's default of 10 minutes per package is too close.
 test: deps lint ## lint and run all tests (config, golden templates, compliance gates, CLI)
-	go test ./...
+	go test -timeout 30m ./...
 
 plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
 	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)

@@ -23,10 +23,14 @@ var appFiles = []string{ManifestFile, "tree.json", "cdk.out", "validation-report
 
 // Merge moves every artifact of the assembly in src (except its construct tree) into the
 // assembly in dst, appending them to dst's manifest after dst's own artifacts. Both must be
-// written by the same CDK version. Merging never overwrites: an artifact id in both must name
-// the same artifact (app-wide ones such as the feature flag report), and no other file may be
-// in both. dst's manifest is replaced atomically, so dst stays a valid assembly if Merge
-// fails; src is consumed either way.
+// written by the same CDK version. Merging never overwrites dst's assembly: an artifact id in
+// both must name the same artifact (app-wide ones such as the feature flag report), and no
+// file of src may have the name of one that dst's manifest refers to. Files in dst that its
+// manifest does not refer to are left over from an earlier synth into the same directory
+// (the cdk CLI synthesizes into the same cdk.out on every command) and are replaced, so
+// merging into a reused directory gives what merging into a fresh one gives.
+// dst's manifest is replaced atomically, so dst stays a valid assembly if Merge fails; src is
+// consumed either way.
 func Merge(dst, src string) error {
 	dstManifest, err := readManifest(dst)
 	if err != nil {
@@ -52,6 +56,10 @@ func Merge(dst, src string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
+	owned, err := ownedEntries(dst, dstArtifacts)
+	if err != nil {
+		return err
+	}
 	for _, a := range srcArtifacts {
 		var art struct {
 			Type string `json:"type"`
@@ -75,15 +83,23 @@ func Merge(dst, src string) error {
 	if err != nil {
 		return err
 	}
-	var move []string
+	var move, leftovers []string
 	for _, e := range entries {
 		if slices.Contains(appFiles, e.Name()) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(dst, e.Name())); err == nil {
-			return fmt.Errorf("merge %s into %s: both have %s", src, dst, e.Name())
+			if owned[e.Name()] {
+				return fmt.Errorf("merge %s into %s: both have %s", src, dst, e.Name())
+			}
+			leftovers = append(leftovers, e.Name())
 		}
 		move = append(move, e.Name())
+	}
+	for _, name := range leftovers {
+		if err := os.RemoveAll(filepath.Join(dst, name)); err != nil {
+			return err
+		}
 	}
 	for _, name := range move {
 		if err := moveFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
@@ -92,6 +108,84 @@ func Merge(dst, src string) error {
 	}
 	dstManifest.set("artifacts", dstArtifacts.marshal())
 	return writeAtomic(filepath.Join(dst, ManifestFile), dstManifest.marshal())
+}
+
+// ownedEntries returns the names of the entries of the cloud assembly in dir, whose manifest
+// lists artifacts, that belong to it: the app-wide files (the manifest, the construct tree,
+// the validation report) and every file or directory an artifact refers to (templates, asset
+// manifests, metadata files, nested assemblies) or one of its asset manifests does (asset
+// sources). Anything else in dir is not part of the assembly, such as a file that an earlier
+// synth into the same directory wrote.
+func ownedEntries(dir string, artifacts object) (map[string]bool, error) {
+	names := map[string]bool{}
+	for _, f := range appFiles {
+		names[f] = true
+	}
+	// add records the entry of dir that holds path, a path relative to dir (or absolute).
+	add := func(path string) {
+		if path == "" {
+			return
+		}
+		if filepath.IsAbs(path) {
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return
+			}
+			path = rel
+		}
+		first, _, _ := strings.Cut(filepath.ToSlash(filepath.Clean(path)), "/")
+		if first != ".." && first != "." {
+			names[first] = true
+		}
+	}
+	for _, a := range artifacts {
+		var art struct {
+			Type                   string `json:"type"`
+			AdditionalMetadataFile string `json:"additionalMetadataFile"`
+			Properties             struct {
+				TemplateFile  string `json:"templateFile"`
+				File          string `json:"file"`
+				DirectoryName string `json:"directoryName"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(a.Value, &art); err != nil {
+			return nil, fmt.Errorf("%s: artifact %s: %w", dir, a.Key, err)
+		}
+		add(art.AdditionalMetadataFile)
+		add(art.Properties.TemplateFile)
+		add(art.Properties.File)
+		add(art.Properties.DirectoryName)
+		if art.Type != "cdk:asset-manifest" || art.Properties.File == "" {
+			continue
+		}
+		var assets struct {
+			Files map[string]struct {
+				Source struct {
+					Path string `json:"path"`
+				} `json:"source"`
+			} `json:"files"`
+			DockerImages map[string]struct {
+				Source struct {
+					Directory string `json:"directory"`
+				} `json:"source"`
+			} `json:"dockerImages"`
+		}
+		file := filepath.Join(dir, art.Properties.File)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("artifact %s: %w", a.Key, err)
+		}
+		if err := json.Unmarshal(data, &assets); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for _, f := range assets.Files {
+			add(f.Source.Path)
+		}
+		for _, d := range assets.DockerImages {
+			add(d.Source.Directory)
+		}
+	}
+	return names, nil
 }
 
 // Clear removes a cloud assembly from dir, keeping the files named in keep and the cdk CLI's

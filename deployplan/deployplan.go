@@ -21,8 +21,9 @@ type Options struct {
 	// management account); each account's bootstrap then trusts it. Default: each account
 	// deploys with its own profile and trusts nobody else.
 	DeployerAccount string
-	// ConfigPath is the config file the plan is for, passed to cdk deploy with -c config=.
-	// Default: none (the embedded example).
+	// ConfigPath is the config file the plan is for, passed to cdk bootstrap and cdk deploy
+	// with -c config=, as a path from the directory that holds cdk.json (where the cdk
+	// commands run). Default: none (the embedded example).
 	ConfigPath string
 }
 
@@ -92,7 +93,9 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		for _, r := range regions {
 			envs = append(envs, fmt.Sprintf("aws://%s/%s", account, r))
 		}
-		cmd := "cdk bootstrap " + strings.Join(envs, " ") + " --profile " + profile(name, account)
+		// In the app's directory cdk bootstrap synthesizes the app (into cdk.out) even when
+		// given environments: the config flag makes that the organization of the plan.
+		cmd := "cdk bootstrap " + strings.Join(envs, " ") + configFlag(opts.ConfigPath) + " --profile " + shellQuote(profile(name, account))
 		if cfg.Deployment.Qualifier != config.DefaultQualifier {
 			cmd += " --qualifier " + cfg.Deployment.Qualifier
 		}
@@ -120,7 +123,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		return Step{
 			Phase:    "deploy",
 			Title:    fmt.Sprintf("Deploy to the %s account %s%s", name, account, as(account)),
-			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + profile(name, account)},
+			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + shellQuote(profile(name, account))},
 			Creates:  creates,
 		}
 	}
@@ -167,7 +170,7 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 		stacks = append(stacks, cfg.MemberStackName(m, r))
 	}
 	profile := strings.NewReplacer("{name}", "<name>", "{account}", "<new account id>").Replace(opts.ProfileFormat)
-	boot := "cdk bootstrap " + strings.Join(envs, " ") + " --profile " + profile
+	boot := "cdk bootstrap " + strings.Join(envs, " ") + configFlag(opts.ConfigPath) + " --profile " + profile
 	if cfg.Deployment.Qualifier != config.DefaultQualifier {
 		boot += " --qualifier " + cfg.Deployment.Qualifier
 	}
@@ -188,13 +191,22 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 	}
 }
 
-// configFlag is the -c flag that selects the config file, so that cdk deploy synthesizes the
-// same organization the plan was made for.
+// configFlag is the -c flag that selects the config file, so that the cdk commands
+// synthesize the organization the plan was made for.
 func configFlag(path string) string {
 	if path == "" {
 		return ""
 	}
-	return " -c config=" + path
+	return " -c " + shellQuote("config="+path)
+}
+
+// shellQuote returns s as one word of a POSIX shell command line: unchanged when it has no
+// character the shell treats specially, otherwise in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:=@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func managementCreates(cfg *config.Config) string {
@@ -213,6 +225,9 @@ func managementCreates(cfg *config.Config) string {
 func Render(w io.Writer, cfg *config.Config, steps []Step) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trailguard deploy plan for organization %s (deployment mode %s, %d member accounts)\n", cfg.Organization.ID, cfg.Deployment.Mode, len(cfg.Members))
+	b.WriteString("Run the cdk commands in the directory that holds cdk.json, each with its account's profile.\n" +
+		"cdk deploy asks before it broadens IAM permissions or security groups; without a terminal (CI)\n" +
+		"it fails there unless given --require-approval never.\n")
 	phase := ""
 	titles := map[string]string{
 		"prerequisite": "One-time prerequisites, in the management account",

@@ -40,16 +40,16 @@ func TestPlanStacksMode(t *testing.T) {
 	want := []string{
 		"aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile management",
 		"aws organizations enable-policy-type --root-id r-ab12 --policy-type SERVICE_CONTROL_POLICY --profile management",
-		"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile security",
-		"cdk bootstrap aws://111111111111/eu-west-1 aws://111111111111/us-east-1 --profile management",
-		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 --profile workloads-prod",
-		"cdk bootstrap aws://444444444444/eu-west-1 aws://444444444444/us-east-1 --profile workloads-dev",
+		"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 -c config=org.yaml --profile security",
+		"cdk bootstrap aws://111111111111/eu-west-1 aws://111111111111/us-east-1 -c config=org.yaml --profile management",
+		"cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 -c config=org.yaml --profile workloads-prod",
+		"cdk bootstrap aws://444444444444/eu-west-1 aws://444444444444/us-east-1 -c config=org.yaml --profile workloads-dev",
 		"cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 -c config=org.yaml --profile security",
 		"cdk deploy trailguard-management trailguard-forwarder-management-eu-west-1 trailguard-forwarder-management-us-east-1 -c config=org.yaml --profile management",
 		"cdk deploy trailguard-member-workloads-prod-eu-west-1 trailguard-member-workloads-prod-us-east-1 -c config=org.yaml --profile workloads-prod",
 		"cdk deploy trailguard-member-workloads-dev-eu-west-1 trailguard-member-workloads-dev-us-east-1 -c config=org.yaml --profile workloads-dev",
 		// Onboarding an account that joins later, with the guardrails attached.
-		"cdk bootstrap aws://<new account id>/eu-west-1 aws://<new account id>/us-east-1 --profile <name>",
+		"cdk bootstrap aws://<new account id>/eu-west-1 aws://<new account id>/us-east-1 -c config=org.yaml --profile <name>",
 		"cdk deploy trailguard-member-<name>-eu-west-1 trailguard-member-<name>-us-east-1 -c config=org.yaml --profile <name>",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -107,6 +107,25 @@ func TestPlanOptions(t *testing.T) {
 			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "    regions: [eu-west-1, us-east-1] # a subset: the home region and us-east-1 are required\n", ""),
 			want:    []string{"An account that joins ou-ab12-cdefgh34 later", "nothing to run: the StackSet deploys the member template to it automatically"},
 			notWant: []string{"aws://<new account id>"},
+		},
+		{
+			name: "no config path: the embedded example, no config flag",
+			cfg:  load(t),
+			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile security\n", "cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --profile security\n"},
+		},
+		{
+			name: "config path and profile quoted for the shell",
+			cfg:  load(t),
+			opts: Options{ConfigPath: "my org's/org.yaml", ProfileFormat: "org {name}"},
+			want: []string{
+				`cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 -c 'config=my org'\''s/org.yaml' --profile 'org security'`,
+				`cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 -c 'config=my org'\''s/org.yaml' --profile 'org security'`,
+			},
+		},
+		{
+			name: "where and how to run the commands",
+			cfg:  load(t),
+			want: []string{"in the directory that holds cdk.json", "--require-approval never"},
 		},
 		{
 			name:    "guardrails off: no SCP prerequisite",

@@ -8,6 +8,7 @@ package synth
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -41,6 +42,10 @@ func newApp(outdir string, context map[string]any, builtinValidation bool) awscd
 	}
 	return awscdk.NewApp(props)
 }
+
+// replicasPattern names the directory in the cloud assembly that Run emits the replicas into
+// before merging them (os.MkdirTemp's pattern).
+const replicasPattern = ".replicas-*"
 
 // Options configure Run.
 type Options struct {
@@ -121,8 +126,13 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 
 	// The replicas' templates are their prototypes', which the gates have just passed: they
 	// get an app without gates or validation (validating a thousand copies of one template
-	// would take a minute), inside the assembly so that merging only renames files.
-	dir, err := os.MkdirTemp(outdir, ".replicas-*")
+	// would take a minute), inside the assembly so that merging only renames files. A synth
+	// that was killed (Ctrl-C) left its directory there: the name is ours, remove it.
+	stale, _ := filepath.Glob(filepath.Join(outdir, replicasPattern))
+	for _, d := range stale {
+		os.RemoveAll(d)
+	}
+	dir, err := os.MkdirTemp(outdir, replicasPattern)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,9 @@
 //     e.g. tmpl.resourcesOfType("AWS::S3::Bucket") and lookups with get(...);
 //   - construct-level misuse: build the construct in newTestStack(t) and check the panic
 //     message with mustPanic;
-//   - compliance: compliance_test.go requires zero unsuppressed findings for the example.
+//   - compliance: compliance_test.go requires zero unsuppressed findings for the example;
+//   - commands users run (make, the cdk CLI, the printed deploy plan): run them in a clean copy
+//     of the repository with newWorkspace and runSteps (workflow_test.go).
 package test
 
 import (

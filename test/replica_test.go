@@ -141,3 +141,52 @@ func TestCLIListsEveryStackOfTheMergedAssembly(t *testing.T) {
 		}
 	}
 }
+
+// TestSynthIntoAReusedOutdir: the cdk CLI synthesizes every command into the same cdk.out. A
+// synth into a directory that holds an earlier synth's assembly, and the replicas directory of
+// a synth that was killed, gives the assembly a synth into an empty directory gives, file for
+// file (and no replicas directory).
+func TestSynthIntoAReusedOutdir(t *testing.T) {
+	dir := t.TempDir()
+	want := map[string][]byte{}
+	entries, err := os.ReadDir(example.outdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(example.outdir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[e.Name()] = data
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	killed := filepath.Join(dir, ".replicas-1234")
+	if err := os.MkdirAll(killed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(killed, "manifest.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := synthesize(example.cfg, dir); err != nil {
+		t.Fatalf("synth into a reused directory: %v", err)
+	}
+	got := map[string][]byte{}
+	entries, err = os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			data = []byte("(a directory)")
+		}
+		got[e.Name()] = data
+	}
+	if diffs := assemblyDiff(want, got); len(diffs) > 0 {
+		t.Errorf("synth into a reused directory, against one into an empty directory: %s", strings.Join(diffs, "; "))
+	}
+}
