@@ -63,6 +63,12 @@ func TestRead(t *testing.T) {
 			want: []string{"id-1"},
 		},
 		{
+			name: "JSON Lines of EventBridge events (the real-time stream)",
+			in: `{"version":"0","id":"e-1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":` + rec1 + "}\n" +
+				`{"version":"0","id":"e-2","detail-type":"AWS Console Sign In via CloudTrail","source":"aws.signin","detail":` + rec2 + "}\n",
+			want: []string{"id-1", "id-2"},
+		},
+		{
 			name: "JSON Lines",
 			in:   rec1 + "\n" + rec2 + "\n",
 			want: []string{"id-1", "id-2"},
