@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -31,6 +32,10 @@ const (
 	varAccountID = "accountId"
 	varRole      = "role"
 )
+
+// sharedEnv returns one CEL environment for the whole process (an
+// environment is safe for concurrent use).
+var sharedEnv = sync.OnceValues(newEnv)
 
 // newEnv returns the CEL environment conditions are compiled in.
 func newEnv() (*cel.Env, error) {

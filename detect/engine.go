@@ -44,7 +44,7 @@ type compiledException struct {
 // once as LoadErrors, each naming the file, the rule, the field and the CEL
 // error.
 func Compile(rules []*Rule) (*Engine, error) {
-	env, err := newEnv()
+	env, err := sharedEnv()
 	if err != nil {
 		return nil, fmt.Errorf("cel environment: %w", err)
 	}

@@ -148,6 +148,7 @@ func JoinLoadErrors(errs ...error) error {
 			other = append(other, err)
 		}
 	}
+	slices.SortStableFunc(all, func(a, b *LoadError) int { return strings.Compare(a.File, b.File) })
 	if len(other) > 0 {
 		return errors.Join(append(other, all.errorOrNil())...)
 	}
@@ -242,13 +243,20 @@ func parseFile(r io.Reader, file string) ([]*Rule, LoadErrors) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, &LoadError{File: file, Err: fmt.Errorf("document %d: %s", n, yaml.FormatError(err, false, true))})
+			errs = append(errs, &LoadError{File: file, Err: fmt.Errorf("document %d: %s", n, strings.TrimSpace(yaml.FormatError(err, false, true)))})
 			break // the decoder cannot resync after a syntax error
 		}
 		rule, es := doc.rule(file)
 		errs = append(errs, es...)
 		if len(es) == 0 {
 			rules = append(rules, rule)
+			continue
+		}
+		// The rule is left out, but its expressions' problems are
+		// reported now too rather than after the next fix.
+		if env, err := sharedEnv(); err == nil {
+			_, ces := compileRule(env, rule, 0)
+			errs = append(errs, ces...)
 		}
 	}
 	return rules, errs
