@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,8 @@ import (
 // Record is one CloudTrail event record, decoded once and shared by every
 // rule that looks at it.
 type Record struct {
-	// Raw is the record as compact JSON, as it goes into an alert.
+	// Raw is the record's JSON as given (an alert's JSON encoding compacts
+	// it).
 	Raw json.RawMessage
 	// Fields are the record's top-level members.
 	Fields map[string]any
@@ -54,11 +54,7 @@ func ParseRecord(data []byte) (*Record, error) {
 			fields[f] = map[string]any{}
 		}
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	return &Record{Raw: buf.Bytes(), Fields: fields}, nil
+	return &Record{Raw: raw, Fields: fields}, nil
 }
 
 // str returns a string member of the record, or "".
