@@ -168,6 +168,11 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError) {
 		g.entries = slices.Insert(g.entries, i, e)
 	}
 	if c.distinct == nil {
+		// A record counts once however many copies of it arrive (an
+		// organization trail's and a local trail's, overlapping files).
+		if e.id != "" && slices.ContainsFunc(g.entries, func(x entry) bool { return x.id == e.id }) {
+			return nil, nil
+		}
 		insert(e)
 	} else {
 		// One entry per value, the newest: the count of a window is then

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -24,6 +25,13 @@ func TestDocs(t *testing.T) {
 		if !strings.Contains(doc, "| `"+r.ID+"`") {
 			t.Errorf("docs/detection.md does not list rule %s in its table", r.ID)
 		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%d default rules", len(rules)); !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), want) {
+		t.Errorf("README.md does not say %q", want)
 	}
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(doc, -1)
 	n := 0

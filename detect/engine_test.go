@@ -169,6 +169,28 @@ threshold:
 	}
 }
 
+// TestThresholdCountsCopiesOnce feeds the same records twice, as when the
+// organization trail's and a local trail's copies are both read.
+func TestThresholdCountsCopiesOnce(t *testing.T) {
+	e := engineOf(t, "id: burst\ntitle: B\nseverity: low\nmatch: eventName == \"ConsoleLogin\"\nthreshold: {count: 3, window: 10m}\n")
+	d := NewDetector(e, nil)
+	var alerts int
+	for _, minute := range []int{0, 1, 0, 1} {
+		a, err := d.Process(record(t, "ConsoleLogin", fmt.Sprintf(`,"eventID":"e%d","eventTime":"2026-11-02T09:%02d:00Z"`, minute, minute)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts += len(a)
+	}
+	if alerts != 0 {
+		t.Errorf("%d alerts from two records seen twice, want none (threshold 3)", alerts)
+	}
+	a, _ := d.Process(record(t, "ConsoleLogin", `,"eventID":"e2","eventTime":"2026-11-02T09:02:00Z"`))
+	if len(a) != 1 || a[0].Threshold.Count != 3 {
+		t.Errorf("alerts %v after a third record, want one counting 3", a)
+	}
+}
+
 func TestEvalErrorsDoNotStopOtherRules(t *testing.T) {
 	e := engineOf(t, `
 id: fails

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +60,7 @@ that severity was raised; 1 when a file or a rule could not be read; 2 on a usag
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runDetect(e, &f, args) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runDetect(cmd.Context(), e, &f, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.rules, "rules", nil, "a directory of rule files (*.yaml) to add to the default rules; a rule with a default rule's id replaces it (repeatable)")
@@ -69,7 +70,7 @@ that severity was raised; 1 when a file or a rule could not be read; 2 on a usag
 	return cmd
 }
 
-func runDetect(e *env, f *detectFlags, paths []string) error {
+func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) error {
 	if f.format != "text" && f.format != "json" {
 		return usageErrorf("--format must be text or json, got %q", f.format)
 	}
@@ -90,7 +91,7 @@ func runDetect(e *env, f *detectFlags, paths []string) error {
 	if err != nil {
 		return err
 	}
-	r := &detectRun{e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {}}
+	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {}}
 	if f.format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -120,7 +121,7 @@ func runDetect(e *env, f *detectFlags, paths []string) error {
 	}
 	for _, p := range paths {
 		if err := r.path(p); err != nil {
-			return err // output failed: nothing more can be reported
+			return err // interrupted, or the output failed: nothing more can be reported
 		}
 	}
 	r.summary(f.quiet)
@@ -135,6 +136,7 @@ func runDetect(e *env, f *detectFlags, paths []string) error {
 
 // detectRun is one run of detect over its paths.
 type detectRun struct {
+	ctx                context.Context
 	e                  *env
 	det                *detect.Detector
 	print              func(*detect.Alert) error
@@ -143,15 +145,16 @@ type detectRun struct {
 	files, failedFiles int
 	failed             int // alerts at or above failOn
 	bySeverity         map[detect.Severity]int
-	outputErr          error
+	stopErr            error // ends the run: the output failed, or the run was interrupted
 }
 
 // path reads a file, standard input or a directory. A file that cannot be
-// read is reported and counted; only a failure to write the output stops.
+// read is reported and counted; only an interruption or a failure to write
+// the output stops the run.
 func (r *detectRun) path(p string) error {
 	if p == "-" {
 		r.file("standard input", r.e.stdin)
-		return r.outputErr
+		return r.stopErr
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -166,7 +169,7 @@ func (r *detectRun) path(p string) error {
 		}
 		defer f.Close()
 		r.file(p, f)
-		return r.outputErr
+		return r.stopErr
 	}
 	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -189,7 +192,7 @@ func (r *detectRun) path(p string) error {
 		}
 		defer f.Close()
 		r.file(path, f)
-		return r.outputErr
+		return r.stopErr
 	})
 }
 
@@ -214,6 +217,10 @@ func (r *detectRun) file(name string, rd io.Reader) {
 	r.files++
 	n := 0
 	err := consolefile.Read(rd, func(raw []byte) error {
+		if err := r.ctx.Err(); err != nil {
+			r.stopErr = err
+			return err
+		}
 		n++
 		rec, err := detect.ParseRecord(raw)
 		if err != nil {
@@ -229,14 +236,14 @@ func (r *detectRun) file(name string, rd io.Reader) {
 				r.failed++
 			}
 			if err := r.print(a); err != nil {
-				r.outputErr = fmt.Errorf("%w: %v", errOutput, err)
-				return r.outputErr
+				r.stopErr = fmt.Errorf("%w: %v", errOutput, err)
+				return r.stopErr
 			}
 		}
 		return nil
 	})
 	r.flush()
-	if err != nil && r.outputErr == nil {
+	if err != nil && r.stopErr == nil {
 		r.failedFiles++
 		fmt.Fprintf(r.e.stderr, "trailguard: %s: %v\n", name, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -226,5 +227,20 @@ match: eventName.size() > "x"
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr does not contain %q:\n%s", want, r.stderr)
 		}
+	}
+}
+
+func TestDetectInterrupted(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	writeFile(t, file, stopLogging+"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"detect", file}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+	if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit code %d, stderr %q; want %d, interrupted", code, stderr.String(), exitInterrupted)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("stdout %q, want nothing after the interruption", stdout.String())
 	}
 }
