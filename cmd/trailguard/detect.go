@@ -243,6 +243,9 @@ func (r *detectRun) file(name string, rd io.Reader) {
 		return nil
 	})
 	r.flush()
+	if errors.Is(err, consolefile.ErrNoRecords) {
+		return // a log file may hold no records; nothing to check
+	}
 	if err != nil && r.stopErr == nil {
 		r.failedFiles++
 		fmt.Fprintf(r.e.stderr, "trailguard: %s: %v\n", name, err)

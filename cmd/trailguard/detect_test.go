@@ -74,6 +74,7 @@ func TestDetectDirectory(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "AWSLogs", "111122223333", "CloudTrail-Digest", "eu-west-1", "digest.json.gz"),
 		gzipped(t, `{"awsAccountId":"111122223333","digestStartTime":"2026-11-02T08:00:00Z"}`))
 	writeFile(t, filepath.Join(dir, "notes.txt"), "not records")
+	writeFile(t, filepath.Join(logs, "111122223333_CloudTrail_eu-west-1_20261102T0910Z_b.json.gz"), gzipped(t, `{"Records":[]}`))
 	// The same StopLogging again, from Event History: no second alert.
 	writeFile(t, filepath.Join(dir, "lookup.json"), `{"Events":[{"EventId":"11111111-1111-1111-1111-111111111111","CloudTrailEvent":`+strconvQuote(stopLogging)+`}]}`)
 	writeFile(t, filepath.Join(dir, "stream.jsonl"), `{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.ssm","detail":`+startSession+"}\n")
@@ -103,7 +104,7 @@ func TestDetectDirectory(t *testing.T) {
 	if rec, _ := a["record"].(map[string]any); rec["eventName"] != "StopLogging" {
 		t.Errorf("alert record = %v, want the CloudTrail record", a["record"])
 	}
-	if !strings.Contains(r.stderr, "checked 4 records in 3 files: 2 alerts (1 critical, 1 low), 1 duplicates dropped") {
+	if !strings.Contains(r.stderr, "checked 4 records in 4 files: 2 alerts (1 critical, 1 low), 1 duplicates dropped") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

@@ -29,6 +29,10 @@ import (
 	"strings"
 )
 
+// ErrNoRecords is Read's error for a well-formed file without a record, such
+// as {"Records":[]}.
+var ErrNoRecords = errors.New("the file holds no event records")
+
 // Read calls fn with each record in the file r, a compact JSON object, in
 // file order. It stops at fn's first error and returns it.
 func Read(r io.Reader, fn func(record []byte) error) error {
@@ -87,7 +91,7 @@ func (rd *reader) json(r io.Reader) error {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if rd.n == 0 {
-				return errors.New("the file holds no event records")
+				return ErrNoRecords
 			}
 			return nil
 		}
@@ -261,7 +265,7 @@ func (rd *reader) csv(r io.Reader) error {
 		}
 	}
 	if rd.n == 0 {
-		return errors.New("the file holds no event records")
+		return ErrNoRecords
 	}
 	return nil
 }

@@ -132,6 +132,13 @@ func TestRead(t *testing.T) {
 
 func csvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+func TestReadNoRecords(t *testing.T) {
+	err := Read(strings.NewReader(`{"Records":[]}`), func([]byte) error { return nil })
+	if !errors.Is(err, ErrNoRecords) {
+		t.Errorf("error %v, want ErrNoRecords", err)
+	}
+}
+
 func TestReadStopsAtCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	calls := 0
