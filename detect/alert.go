@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -105,4 +107,32 @@ func EventDedupeKey(ruleID string, rec *Record) string {
 func ThresholdDedupeKey(ruleID, group string, eventTime time.Time, window time.Duration) string {
 	start := eventTime.UTC().Truncate(window)
 	return ruleID + "/" + group + "/" + start.Format(time.RFC3339)
+}
+
+// maxSubject is the longest subject SNS accepts for a message published to
+// e-mail subscribers.
+const maxSubject = 100
+
+// Subject is the alert's one-line summary for a notification subject:
+// severity, rule, account, region and principal, in printable ASCII and at
+// most 100 characters (SNS's limit), the principal shortened first.
+func (a *Alert) Subject() string {
+	ascii := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < ' ' || r > '~' {
+				return '?'
+			}
+			return r
+		}, s)
+	}
+	head := ascii(fmt.Sprintf("[%s] %s %s %s ", strings.ToUpper(a.Severity.String()), a.Rule, a.AccountID, a.Region))
+	principal := ascii(a.Principal)
+	if len(head)+len(principal) > maxSubject {
+		keep := max(maxSubject-len(head)-3, 0)
+		principal = "..." + principal[len(principal)-keep:]
+	}
+	if len(head)+len(principal) > maxSubject {
+		return head[:maxSubject]
+	}
+	return head + principal
 }

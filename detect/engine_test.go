@@ -297,3 +297,36 @@ func TestSeverity(t *testing.T) {
 		t.Error("the zero severity marshals")
 	}
 }
+
+func TestSubject(t *testing.T) {
+	tests := []struct {
+		name string
+		a    Alert
+		want string
+	}{
+		{
+			"short",
+			Alert{Rule: "root-activity", Severity: High, AccountID: "111122223333", Region: "us-east-1", Principal: "arn:aws:iam::111122223333:root"},
+			"[HIGH] root-activity 111122223333 us-east-1 arn:aws:iam::111122223333:root",
+		},
+		{
+			"long principal, shortened from the left",
+			Alert{Rule: "cloudtrail-logging-stopped", Severity: Critical, AccountID: "111122223333", Region: "eu-west-1",
+				Principal: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com"},
+			"[CRITICAL] cloudtrail-logging-stopped 111122223333 eu-west-1 ...s_0123456789abcdef/alice@example.com",
+		},
+		{
+			"not ASCII",
+			Alert{Rule: "r", Severity: Low, AccountID: "1", Region: "r", Principal: "user/zoë\n"},
+			"[LOW] r 1 r user/zo??",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.a.Subject()
+			if got != tt.want || len(got) > maxSubject {
+				t.Errorf("Subject() = %q (%d characters), want %q", got, len(got), tt.want)
+			}
+		})
+	}
+}
