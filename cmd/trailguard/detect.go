@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,7 +256,7 @@ func (r *detectRun) file(name string, rd io.Reader) {
 // summary prints what the run did, and every rule that failed on records.
 func (r *detectRun) summary(quiet bool) {
 	st := r.det.Stats()
-	for _, rule := range slices.Sorted(mapKeys(st.EvalErrors)) {
+	for _, rule := range slices.Sorted(maps.Keys(st.EvalErrors)) {
 		fmt.Fprintf(r.e.stderr, "trailguard: rule %s failed on %d records (they did not match it); first: %v\n",
 			rule, st.EvalErrors[rule], st.FirstEvalError[rule].Err)
 	}
@@ -274,14 +275,4 @@ func (r *detectRun) summary(quiet bool) {
 	}
 	fmt.Fprintf(r.e.stderr, "checked %s records in %d files: %d alerts%s, %d duplicates dropped\n",
 		group(int64(st.Records)), r.files, st.Alerts, counts, st.Duplicates)
-}
-
-func mapKeys[M ~map[K]V, K comparable, V any](m M) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
