@@ -245,3 +245,25 @@ func TestDetectInterrupted(t *testing.T) {
 		t.Errorf("stdout %q, want nothing after the interruption", stdout.String())
 	}
 }
+
+// TestDetectFailingRule checks that a rule failing on records is reported
+// and does not stop the others.
+func TestDetectFailingRule(t *testing.T) {
+	rules := t.TempDir()
+	writeFile(t, filepath.Join(rules, "r.yaml"), "id: fragile\ntitle: F\nseverity: low\nmatch: requestParameters.target.startsWith(\"i-\")\n")
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	writeFile(t, file, startSession+"\n"+listBuckets+"\n")
+	r := runCommand(t, "", false, "detect", "--format", "json", "--rules", rules, file)
+	if r.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(alertRules(jsonAlerts(t, r.stdout)), []string{
+		"ssm-start-session 22222222-2222-2222-2222-222222222222",
+		"fragile 22222222-2222-2222-2222-222222222222",
+	}); diff != "" {
+		t.Errorf("alerts (-got +want):\n%s", diff)
+	}
+	if want := "rule fragile failed on 1 records (they did not match it); first: no such key: target"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr does not contain %q:\n%s", want, r.stderr)
+	}
+}
