@@ -36,6 +36,16 @@ type Config struct {
 	Deployment Deployment `yaml:"deployment"`
 	// Tags are applied to every taggable resource trailguard creates.
 	Tags map[string]string `yaml:"tags"`
+	// Quotas tell the AWS quota gate about quotas raised for the organization's accounts.
+	Quotas Quotas `yaml:"quotas"`
+}
+
+// Quotas configure the AWS quota gate that checks every synthesized template.
+type Quotas struct {
+	// Raised are adjustable quotas raised with Service Quotas in every account and region
+	// deployed to, by the gate's quota id (e.g. "events.event-pattern-size": 4096): the gate
+	// checks against these values instead of AWS's defaults. Default: none.
+	Raised map[string]int `yaml:"raised"`
 }
 
 // Organization identifies the AWS Organization and its management and Security accounts.
@@ -181,7 +191,17 @@ type Deployment struct {
 	Qualifier string `yaml:"qualifier"`
 	// StackSet tunes the StackSet's rollout (stackset mode).
 	StackSet StackSetOptions `yaml:"stackSet"`
+	// Deployers are IAM role ARN patterns of who deploys trailguard: with the guardrails on,
+	// only they may run cdk bootstrap, assume the bootstrap deploy and file-publishing roles,
+	// pass the CloudFormation execution role, and update, delete or un-protect the trailguard
+	// stacks (and StackSet instances). Default: [arn:<partition>:iam::*:role/OrganizationAccountAccessRole],
+	// the role Organizations creates in the accounts it creates, which only the management
+	// account can assume.
+	Deployers []string `yaml:"deployers"`
 }
+
+// DefaultDeployerRole is the role name of the default deployer.
+const DefaultDeployerRole = "OrganizationAccountAccessRole"
 
 // StackSetOptions are the StackSet's operation preferences.
 type StackSetOptions struct {

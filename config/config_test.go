@@ -109,7 +109,8 @@ guardrails: {targets: [r-ab12]}
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
 		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
-		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"}},
+		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"},
+			Deployers: []string{"arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
 	}
 	if diff := cmp.Diff(want, *cfg); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -123,12 +124,12 @@ guardrails: {targets: [r-ab12]}
 }
 
 func TestExplicitValuesAreKept(t *testing.T) {
-	cfg := mustLoad(t, edit(t, "  retentionDays: 730\n", "  retentionDays: 730\n  transitionDays: 0\n  bucketName: my-archive\n"))
+	cfg := mustLoad(t, edit(t, "  retentionDays: 730\n", "  retentionDays: 730\n  transitionDays: 0\n  bucketName: trailguard-my-archive\n"))
 	if cfg.LogArchive.TransitionDays != 0 {
 		t.Errorf("transitionDays = %d, want an explicit 0 kept (no transition)", cfg.LogArchive.TransitionDays)
 	}
-	if cfg.LogArchive.BucketName != "my-archive" {
-		t.Errorf("bucketName = %q, want my-archive", cfg.LogArchive.BucketName)
+	if cfg.LogArchive.BucketName != "trailguard-my-archive" {
+		t.Errorf("bucketName = %q, want trailguard-my-archive", cfg.LogArchive.BucketName)
 	}
 	// Unquoted account ids stay as written, leading zeros included.
 	cfg = mustLoad(t, edit(t, `- id: "333333333333"`, `- id: 033333333333`))
@@ -195,6 +196,11 @@ func TestValidation(t *testing.T) {
 		{"stream retention", "retentionHours: 168", "retentionHours: 24", "eventStream.retentionHours", 23, "between 168 and 8760", 0},
 		{"partition key", "partitionKey: eventId", "partitionKey: random", "eventStream.partitionKey", 24, "eventId, accountId", 0},
 		{"stream name", "mode: ON_DEMAND", "mode: ON_DEMAND\n  streamName: 'a b'", "eventStream.streamName", 23, "Kinesis stream name", 0},
+		// Names decide protection: one without the prefix is refused, not silently unprotected.
+		{"stream name unprotected", "mode: ON_DEMAND", "mode: ON_DEMAND\n  streamName: security-events", "eventStream.streamName", 23, "must start with trailguard-: the guardrails and the tamper alerts", 0},
+		{"bus name unprotected", "mode: ON_DEMAND", "mode: ON_DEMAND\n  busName: security-events", "eventStream.busName", 23, "neither protected nor alerted on (e.g. trailguard-security-events)", 0},
+		{"bucket name unprotected", "  retentionDays: 730\n", "  retentionDays: 730\n  bucketName: acme-archive\n", "logArchive.bucketName", 13, "must start with trailguard-", 0},
+		{"account trail name unprotected", "accountTrail:\n", "accountTrail:\n  name: local\n", "accountTrail.name", 20, "must start with trailguard-", 0},
 		{"bus name default", "mode: ON_DEMAND", "mode: ON_DEMAND\n  busName: default", "eventStream.busName", 23, "custom bus", 0},
 		{"extra detail type", "mode: ON_DEMAND", "mode: ON_DEMAND\n  extraDetailTypes: ['']", "eventStream.extraDetailTypes[0]", 23, "detail-type", 0},
 		{"email", "emails: [soc@example.com]", "emails: [soc]", "alerts.emails[0]", 26, "email address", 0},
@@ -209,8 +215,13 @@ func TestValidation(t *testing.T) {
 		{"stackset region concurrency", "mode: stacks", "mode: stacks\n  stackSet: {regionConcurrency: ALL}", "deployment.stackSet.regionConcurrency", 32, "PARALLEL, SEQUENTIAL", 0},
 		{"stackset member regions", "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "members[0].regions", 10, "not supported in stackset mode", 0},
 		{"qualifier", "mode: stacks", "mode: stacks\n  qualifier: Not-Valid", "deployment.qualifier", 32, "bootstrap qualifier", 0},
+		{"deployer", "mode: stacks", "mode: stacks\n  deployers: ['*']", "deployment.deployers[0]", 32, "role ARN pattern", 0},
+		{"no deployer", "mode: stacks", "mode: stacks\n  deployers: []", "deployment.deployers", 32, "at least one deployer", 0},
 		{"tag key reserved", "team: security", "'aws:team': security", "tags.aws:team", 33, "reserved", 0},
 		{"tag value long", "team: security", "team: " + strings.Repeat("x", 257), "tags.team", 33, "at most 256", 0},
+		{"quota unknown", "team: security\n", "team: security\nquotas:\n  raised:\n    events.no-such-quota: 1\n", "quotas.raised.events.no-such-quota", 36, "not a quota the gate checks; expected one of events.event-bus-policy-size, events.event-pattern-size, iam.role-trust-policy-length", 0},
+		{"quota not adjustable", "team: security\n", "team: security\nquotas:\n  raised:\n    organizations.scp-size: 10000\n", "quotas.raised.organizations.scp-size", 36, "AWS does not adjust it", 0},
+		{"quota below default", "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 1000\n", "quotas.raised.events.event-pattern-size", 36, "at least the default 2048", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -363,5 +374,13 @@ func TestAccessLogBucketNameFitsS3(t *testing.T) {
 		if !bucketNamePattern.MatchString(got) || strings.Contains(got, "--") || !strings.HasSuffix(got, "-access-logs") || got == archive {
 			t.Errorf("AccessLogBucketName() for archive %q = %q (%d characters), want a distinct valid bucket name ending in -access-logs", archive, got, len(got))
 		}
+	}
+}
+
+// TestRaisedQuotas: quotas raised with Service Quotas reach the config.
+func TestRaisedQuotas(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 4096\n"))
+	if got := cfg.Quotas.Raised; !cmp.Equal(got, map[string]int{"events.event-pattern-size": 4096}) {
+		t.Errorf("Quotas.Raised = %v, want the event pattern size raised to 4096", got)
 	}
 }

@@ -75,6 +75,13 @@ func (c *Config) applyDefaults(lines map[string]int) {
 
 	d.string("deployment.mode", &c.Deployment.Mode, ModeStacks)
 	d.string("deployment.qualifier", &c.Deployment.Qualifier, DefaultQualifier)
+	if _, set := d["deployment.deployers"]; !set {
+		partition := c.Partition()
+		if partition == "" {
+			partition = "aws" // homeRegion is invalid, and reported
+		}
+		c.Deployment.Deployers = []string{"arn:" + partition + ":iam::*:role/" + DefaultDeployerRole}
+	}
 	ss := &c.Deployment.StackSet
 	d.int("deployment.stackSet.maxConcurrentPercentage", &ss.MaxConcurrentPercentage, DefaultMaxConcurrentPercentage)
 	d.int("deployment.stackSet.failureTolerancePercentage", &ss.FailureTolerancePercentage, DefaultFailureTolerancePercentage)

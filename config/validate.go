@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/trailguard/trailguard/compliance/quota"
 )
 
 var (
@@ -60,6 +62,7 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.guardrails(c)
 	v.deployment(c)
 	v.tags(c)
+	v.quotas(c)
 }
 
 // fail reports a problem at path, using the line of the nearest enclosing field that is in
@@ -249,7 +252,9 @@ func (v *checker) logArchive(c *Config) {
 	if _, set := v.lines["logArchive.bucketName"]; set || la.BucketName != "" {
 		// Unset and empty means the default could not be derived; the account or region
 		// problem that caused it is reported already.
-		v.match("logArchive.bucketName", la.BucketName, bucketNamePattern, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
+		if v.match("logArchive.bucketName", la.BucketName, bucketNamePattern, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots") {
+			v.protectedName("logArchive.bucketName", la.BucketName)
+		}
 	}
 	v.between("logArchive.retentionDays", la.RetentionDays, 1, maxDays)
 	retentionOK := v.decoded("logArchive.retentionDays") && la.RetentionDays >= 1 && la.RetentionDays <= maxDays
@@ -281,6 +286,19 @@ func (v *checker) logGroup(path string, cw CloudWatchLogs) {
 	}
 }
 
+// ProtectedPrefix starts the name of every resource the guardrails and the alerts protect by
+// name (guardrails.NamePrefix, eventsink.ResourcePrefix; config imports no construct).
+const ProtectedPrefix = "trailguard-"
+
+// protectedName refuses a name the guardrails and the alerts would not recognise: they
+// protect trailguard's resources in member accounts by the name prefix, so a renamed resource
+// would be neither protected nor alerted on.
+func (v *checker) protectedName(path, name string) {
+	if !strings.HasPrefix(name, ProtectedPrefix) {
+		v.fail(path, name, "must start with %s: the guardrails and the tamper alerts recognise trailguard's resources by that prefix, so a resource named otherwise would be neither protected nor alerted on (e.g. %s%s)", ProtectedPrefix, ProtectedPrefix, name)
+	}
+}
+
 // trailName checks a CloudTrail trail name.
 func (v *checker) trailName(path, name string) bool {
 	const want = "a trail name: 3-128 letters, digits, periods, underscores and hyphens, starting and ending with a letter or digit, no two of . _ - together"
@@ -308,8 +326,12 @@ func (v *checker) trails(c *Config) {
 	v.unique("organizationTrail.insightTypes", ot.InsightTypes)
 
 	at := c.AccountTrail
-	if v.trailName("accountTrail.name", at.Name) && at.Name == ot.Name {
-		v.fail("accountTrail.name", at.Name, "must differ from organizationTrail.name: both trails exist in member accounts")
+	if v.trailName("accountTrail.name", at.Name) {
+		if at.Name == ot.Name {
+			v.fail("accountTrail.name", at.Name, "must differ from organizationTrail.name: both trails exist in member accounts")
+		} else {
+			v.protectedName("accountTrail.name", at.Name)
+		}
 	}
 	v.between("accountTrail.retentionDays", at.RetentionDays, 1, maxDays)
 	v.logGroup("accountTrail.cloudWatchLogs", at.CloudWatchLogs)
@@ -317,10 +339,15 @@ func (v *checker) trails(c *Config) {
 
 func (v *checker) eventStream(c *Config) {
 	es := c.EventStream
-	v.match("eventStream.streamName", es.StreamName, streamNamePat, "a Kinesis stream name: 1-128 letters, digits, underscores, periods and hyphens")
-	v.match("eventStream.busName", es.BusName, busNamePattern, "an event bus name: 1-256 letters, digits, periods, underscores and hyphens")
-	if es.BusName == "default" {
-		v.fail("eventStream.busName", es.BusName, "must name a custom bus: the Security account's default bus is not opened to the organization")
+	if v.match("eventStream.streamName", es.StreamName, streamNamePat, "a Kinesis stream name: 1-128 letters, digits, underscores, periods and hyphens") {
+		v.protectedName("eventStream.streamName", es.StreamName)
+	}
+	if v.match("eventStream.busName", es.BusName, busNamePattern, "an event bus name: 1-256 letters, digits, periods, underscores and hyphens") {
+		if es.BusName == "default" {
+			v.fail("eventStream.busName", es.BusName, "must name a custom bus: the Security account's default bus is not opened to the organization")
+		} else {
+			v.protectedName("eventStream.busName", es.BusName)
+		}
 	}
 	if v.oneOf("eventStream.mode", es.Mode, []string{"ON_DEMAND", "PROVISIONED"}) {
 		if es.Mode == "PROVISIONED" {
@@ -378,6 +405,13 @@ func (v *checker) deployment(c *Config) {
 	}
 	v.unique("deployment.organizationalUnits", d.OrganizationalUnits)
 	v.match("deployment.qualifier", d.Qualifier, qualifierPattern, "the cdk bootstrap qualifier: 1-10 lowercase letters and digits")
+	if len(d.Deployers) == 0 {
+		v.fail("deployment.deployers", "", "must name at least one deployer role (or leave it out for the default, OrganizationAccountAccessRole): otherwise nobody could bootstrap or deploy with the guardrails on")
+	}
+	for i, p := range d.Deployers {
+		v.match(fmt.Sprintf("deployment.deployers[%d]", i), p, exemptPattern, "an IAM role ARN pattern such as arn:aws:iam::123456789012:role/trailguard-pipeline or arn:aws:iam::*:role/OrganizationAccountAccessRole")
+	}
+	v.unique("deployment.deployers", d.Deployers)
 	v.between("deployment.stackSet.maxConcurrentPercentage", d.StackSet.MaxConcurrentPercentage, 1, 100)
 	v.between("deployment.stackSet.failureTolerancePercentage", d.StackSet.FailureTolerancePercentage, 0, 100)
 	v.oneOf("deployment.stackSet.regionConcurrency", d.StackSet.RegionConcurrency, []string{"PARALLEL", "SEQUENTIAL"})
@@ -394,6 +428,21 @@ func (v *checker) tags(c *Config) {
 		}
 		if len(val) > 256 {
 			v.fail(path, val, "value must be at most 256 characters")
+		}
+	}
+}
+
+func (v *checker) quotas(c *Config) {
+	for id, val := range c.Quotas.Raised {
+		path := "quotas.raised." + id
+		q, ok := quota.ByID(id)
+		switch {
+		case !ok:
+			v.fail(path, id, "is not a quota the gate checks; expected one of %s", strings.Join(quota.AdjustableIDs(), ", "))
+		case !q.Adjustable:
+			v.fail(path, id, "cannot be raised: AWS does not adjust it; expected one of %s", strings.Join(quota.AdjustableIDs(), ", "))
+		case val < q.Limit:
+			v.fail(path, fmt.Sprint(val), "must be at least the default %d (a raised quota)", q.Limit)
 		}
 	}
 }

@@ -79,6 +79,14 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		})
 	}
 
+	// With the guardrails on, only a deployer may bootstrap, deploy or change the trailguard
+	// stacks of a member account (the Security account included).
+	as := func(account string) string {
+		if !cfg.GuardrailsEnabled() || account == org.ManagementAccount {
+			return ""
+		}
+		return " (signed in as a deployer: " + strings.Join(cfg.Deployment.Deployers, ", ") + ")"
+	}
 	bootstrap := func(name, account string, regions []string) Step {
 		var envs []string
 		for _, r := range regions {
@@ -93,7 +101,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		}
 		return Step{
 			Phase:    "bootstrap",
-			Title:    fmt.Sprintf("Bootstrap the %s account %s", name, account),
+			Title:    fmt.Sprintf("Bootstrap the %s account %s%s", name, account, as(account)),
 			Commands: []string{cmd},
 			Creates:  "the CDK toolkit stack: asset bucket, deployment roles and the CloudFormation execution role the log archive's policy lets through",
 		}
@@ -111,7 +119,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 	deploy := func(name, account string, stacks []string, creates string) Step {
 		return Step{
 			Phase:    "deploy",
-			Title:    fmt.Sprintf("Deploy to the %s account %s", name, account),
+			Title:    fmt.Sprintf("Deploy to the %s account %s%s", name, account, as(account)),
 			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + profile(name, account)},
 			Creates:  creates,
 		}
@@ -139,7 +147,45 @@ func Plan(cfg *config.Config, opts Options) []Step {
 				"the event forwarder in each region and, in "+cfg.HomeRegion+", the local trail and its bucket"))
 		}
 	}
+	steps = append(steps, onboard(cfg, opts, as("<new account id>")))
 	return steps
+}
+
+// onboard is the step for an account that joins the organization later.
+func onboard(cfg *config.Config, opts Options, as string) Step {
+	if cfg.Deployment.Mode == config.ModeStackSet {
+		return Step{
+			Phase:   "onboard",
+			Title:   "An account that joins " + strings.Join(cfg.Deployment.OrganizationalUnits, ", ") + " later",
+			Creates: "nothing to run: the StackSet deploys the member template to it automatically",
+		}
+	}
+	var envs, stacks []string
+	m := config.Member{Name: "<name>", ID: "<new account id>"}
+	for _, r := range cfg.Regions {
+		envs = append(envs, "aws://<new account id>/"+r)
+		stacks = append(stacks, cfg.MemberStackName(m, r))
+	}
+	profile := strings.NewReplacer("{name}", "<name>", "{account}", "<new account id>").Replace(opts.ProfileFormat)
+	boot := "cdk bootstrap " + strings.Join(envs, " ") + " --profile " + profile
+	if cfg.Deployment.Qualifier != config.DefaultQualifier {
+		boot += " --qualifier " + cfg.Deployment.Qualifier
+	}
+	creates := "the account's bootstrap and member stacks"
+	if cfg.GuardrailsEnabled() {
+		creates += "; works with the service control policies attached, because deployers may create the bootstrap roles (and nobody else may)." +
+			" An account invited into the organization (not created by it) has no deployer role yet, and once it joins nobody there may create one:" +
+			" create it before accepting the invitation (" + strings.Join(cfg.Deployment.Deployers, ", ") + ", trusting who deploys)"
+	}
+	return Step{
+		Phase: "onboard",
+		Title: "An account that joins the organization later: add it to members in the config, then" + as,
+		Commands: []string{
+			boot,
+			"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + profile,
+		},
+		Creates: creates,
+	}
 }
 
 // configFlag is the -c flag that selects the config file, so that cdk deploy synthesizes the
@@ -154,8 +200,8 @@ func configFlag(path string) string {
 func managementCreates(cfg *config.Config) string {
 	parts := []string{"the organization trail"}
 	if cfg.GuardrailsEnabled() {
-		parts = append(parts, "the guardrail service control policy on "+strings.Join(cfg.Guardrails.Targets, ", ")+
-			" (from then on, bootstrapping or re-bootstrapping a member account needs an exempt principal: the policy protects the deployment role)")
+		parts = append(parts, "the guardrail service control policies on "+strings.Join(cfg.Guardrails.Targets, ", ")+
+			" (from then on, only deployment.deployers may bootstrap a member account, assume its bootstrap roles or change its trailguard stacks)")
 	}
 	if cfg.Deployment.Mode == config.ModeStackSet {
 		parts = append(parts, "the service-managed StackSet that deploys the member template to "+strings.Join(cfg.Deployment.OrganizationalUnits, ", ")+" (new accounts there get it automatically)")
@@ -172,6 +218,7 @@ func Render(w io.Writer, cfg *config.Config, steps []Step) error {
 		"prerequisite": "One-time prerequisites, in the management account",
 		"bootstrap":    "Bootstrap each account and region once",
 		"deploy":       "Deploy, in this order",
+		"onboard":      "Later",
 	}
 	for i, s := range steps {
 		if s.Phase != phase {

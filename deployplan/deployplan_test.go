@@ -48,6 +48,9 @@ func TestPlanStacksMode(t *testing.T) {
 		"cdk deploy trailguard-management trailguard-forwarder-management-eu-west-1 trailguard-forwarder-management-us-east-1 -c config=org.yaml --profile management",
 		"cdk deploy trailguard-member-workloads-prod-eu-west-1 trailguard-member-workloads-prod-us-east-1 -c config=org.yaml --profile workloads-prod",
 		"cdk deploy trailguard-member-workloads-dev-eu-west-1 trailguard-member-workloads-dev-us-east-1 -c config=org.yaml --profile workloads-dev",
+		// Onboarding an account that joins later, with the guardrails attached.
+		"cdk bootstrap aws://<new account id>/eu-west-1 aws://<new account id>/us-east-1 --profile <name>",
+		"cdk deploy trailguard-member-<name>-eu-west-1 trailguard-member-<name>-us-east-1 -c config=org.yaml --profile <name>",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
@@ -82,9 +85,33 @@ func TestPlanOptions(t *testing.T) {
 			want: []string{"cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --profile org-222222222222 --qualifier acme", "cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --profile org-222222222222"},
 		},
 		{
+			name: "guardrails on: member accounts are bootstrapped and deployed by a deployer, the management account by its own admins",
+			cfg:  load(t),
+			want: []string{
+				"Bootstrap the security account 222222222222 (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
+				"Bootstrap the workloads-dev account 444444444444 (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
+				"Deploy to the workloads-prod account 333333333333 (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
+				"add it to members in the config, then (signed in as a deployer: arn:aws:iam::*:role/OrganizationAccountAccessRole)",
+				"only deployment.deployers may bootstrap a member account",
+				"create it before accepting the invitation (arn:aws:iam::*:role/OrganizationAccountAccessRole, trusting who deploys)",
+			},
+			notWant: []string{"management account 111111111111 (signed in as a deployer", "needs an exempt principal"},
+		},
+		{
+			name: "a configured pipeline deployer",
+			cfg:  load(t, "# qualifier: hnb659fds", "deployers: [arn:aws:iam::555555555555:role/trailguard-pipeline]"),
+			want: []string{"Bootstrap the security account 222222222222 (signed in as a deployer: arn:aws:iam::555555555555:role/trailguard-pipeline)"},
+		},
+		{
+			name:    "stackset mode onboards new accounts automatically",
+			cfg:     load(t, "mode: stacks", "mode: stackset\n  organizationalUnits: [ou-ab12-cdefgh34]", "    regions: [eu-west-1, us-east-1] # a subset: the home region and us-east-1 are required\n", ""),
+			want:    []string{"An account that joins ou-ab12-cdefgh34 later", "nothing to run: the StackSet deploys the member template to it automatically"},
+			notWant: []string{"aws://<new account id>"},
+		},
+		{
 			name:    "guardrails off: no SCP prerequisite",
 			cfg:     load(t, "  enabled: true\n  targets:", "  enabled: false\n  targets:"),
-			notWant: []string{"SERVICE_CONTROL_POLICY", "guardrail"},
+			notWant: []string{"SERVICE_CONTROL_POLICY", "guardrail", "service control", "deployer"},
 		},
 		{
 			name: "root id unknown when guardrails target OUs only",

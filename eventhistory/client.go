@@ -2,6 +2,8 @@ package eventhistory
 
 import (
 	"context"
+	"errors"
+	"io"
 	"math"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 )
@@ -36,6 +39,7 @@ func (x *exporter) client(region string) lookupEventsAPI {
 			// A long export meets many throttles; the default retry quota
 			// would turn them into failures.
 			so.RateLimiter = ratelimit.None
+			RetryCutOffResponses(so)
 		}
 		if x.opts.RetryMode == aws.RetryModeStandard {
 			o.Retryer = retry.NewStandard(standard)
@@ -65,4 +69,25 @@ func (p *paceMiddleware) HandleFinalize(ctx context.Context, in middleware.Final
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	return next.HandleFinalize(ctx, in)
+}
+
+// RetryCutOffResponses makes a retryer retry responses whose body ended
+// early, as when a connection is closed in the middle of a response. The
+// SDK's default retryables do not cover it (the status is 200, and the error
+// is a deserialization error wrapping io.ErrUnexpectedEOF). Use it only for
+// operations that change nothing, such as LookupEvents and ListRegions: a
+// retry repeats a request whose effect is unknown.
+func RetryCutOffResponses(so *retry.StandardOptions) {
+	so.Retryables = append(so.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+		if IsCutOff(err) {
+			return aws.TrueTernary
+		}
+		return aws.UnknownTernary
+	}))
+}
+
+// IsCutOff reports whether err is a response whose body ended early.
+func IsCutOff(err error) bool {
+	var de *smithy.DeserializationError
+	return errors.As(err, &de) && errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -9,11 +9,13 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/trailguard/trailguard/eventhistory/consolefile"
 	"github.com/trailguard/trailguard/eventhistory/durable"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -46,6 +48,10 @@ type ConvertResult struct {
 	Duplicates int
 	// Regions lists the regions of the records, sorted.
 	Regions []string
+	// Manifest describes the SHA-256 manifest written with the output:
+	// MANIFEST.sha256 in a directory of log files, <file>.sha256 beside a
+	// JSON Lines file; none for standard output.
+	Manifest *manifest.Summary
 }
 
 // Convert reads event records from files in the formats package consolefile
@@ -74,7 +80,21 @@ func Convert(opts ConvertOptions, inputs ...Input) (*ConvertResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ConvertResult{Records: c.records, Duplicates: c.dups, Regions: slices.Sorted(maps.Keys(c.regions))}, nil
+	res := &ConvertResult{Records: c.records, Duplicates: c.dups, Regions: slices.Sorted(maps.Keys(c.regions))}
+	var sum manifest.Summary
+	switch {
+	case opts.Format == CloudTrailFiles:
+		sum, err = manifest.Write(opts.Out)
+	case opts.Out != "-":
+		sum, err = manifest.WriteFor(opts.Out+".sha256", filepath.Base(opts.Out))
+	default:
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Manifest = &sum
+	return res, nil
 }
 
 type converter struct {

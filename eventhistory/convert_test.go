@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 )
 
 func consoleRecord(id, region, at string) string {
@@ -36,9 +38,13 @@ func TestConvert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(wantResult, res); diff != "" {
+		if diff := cmp.Diff(wantResult, res, cmpopts.IgnoreFields(ConvertResult{}, "Manifest")); diff != "" {
 			t.Errorf("result (-want +got):\n%s", diff)
 		}
+		if res.Manifest == nil || res.Manifest.Files != 1 {
+			t.Errorf("manifest %+v, want one listing the output", res.Manifest)
+		}
+		checkManifest(t, out+".sha256")
 		got, _ := os.ReadFile(out)
 		want := consoleRecord("a", "us-east-1", "2026-03-02T10:00:00Z") + "\n" +
 			consoleRecord("b", "eu-west-1", "2026-03-02T09:00:00Z") + "\n" +
@@ -63,9 +69,13 @@ func TestConvert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(wantResult, res); diff != "" {
+		if diff := cmp.Diff(wantResult, res, cmpopts.IgnoreFields(ConvertResult{}, "Manifest")); diff != "" {
 			t.Errorf("result (-want +got):\n%s", diff)
 		}
+		if res.Manifest == nil || res.Manifest.Files != 3 {
+			t.Errorf("manifest %+v, want one listing the 3 log files", res.Manifest)
+		}
+		checkManifest(t, filepath.Join(dir, manifest.FileName))
 		var got []string
 		for _, region := range res.Regions {
 			for _, r := range readExport(t, dir, CloudTrailFiles, region) {

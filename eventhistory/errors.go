@@ -40,42 +40,65 @@ type PermissionError struct {
 	Region string
 	// Message is AWS's explanation.
 	Message string
+	// Err is the SDK's error.
+	Err error
 }
 
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("access denied: the caller needs %s in %s (AWS said: %s)", e.Action, e.Region, e.Message)
 }
 
-// CredentialsError reports credentials that are missing, invalid or expired.
+// Unwrap returns the SDK's error.
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// CredentialsError reports credentials that are missing, invalid or expired,
+// or a region that is not enabled for the account (AWS answers both alike).
 type CredentialsError struct {
 	Msg string
+	// Err is the SDK's error.
+	Err error
 }
 
 func (e *CredentialsError) Error() string { return e.Msg }
+
+// Unwrap returns the SDK's error.
+func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // describe turns an SDK error into one clear sentence: what went wrong, and
 // what the user can do about it.
 func describe(err error, region, action string, attempts int) error {
 	var signing *v4.SigningError
 	if errors.As(err, &signing) {
-		return &CredentialsError{fmt.Sprintf("no usable AWS credentials: %v", errors.Unwrap(signing))}
+		return &CredentialsError{fmt.Sprintf("no usable AWS credentials: %v", errors.Unwrap(signing)), err}
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return fmt.Errorf("unknown region %q: its endpoint %s does not resolve", region, dns.Name)
+	}
+	if IsCutOff(err) {
+		service := "AWS"
+		var op *smithy.OperationError
+		if errors.As(err, &op) {
+			service = op.ServiceID
+		}
+		times := "again and again"
+		if attempts > 0 {
+			times = fmt.Sprintf("%d times in a row", attempts)
+		}
+		return fmt.Errorf("the connection to %s in %s broke off in the middle of a response %s; rerun later to resume", service, region, times)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code, msg := api.ErrorCode(), api.ErrorMessage()
 		switch code {
 		case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException":
-			return &PermissionError{Action: action, Region: region, Message: msg}
+			return &PermissionError{Action: action, Region: region, Message: msg, Err: err}
 		case "ExpiredTokenException", "ExpiredToken", "RequestExpired", "TokenRefreshRequired":
-			return &CredentialsError{fmt.Sprintf("the AWS credentials expired (%s): refresh them, then rerun the same command to resume", code)}
+			return &CredentialsError{fmt.Sprintf("the AWS credentials expired (%s): refresh them, then rerun the same command to resume", code), err}
 		case "UnrecognizedClientException", "InvalidClientTokenId":
-			return &CredentialsError{fmt.Sprintf("AWS rejected the credentials in %s (%s): the region is not enabled for the account, or the credentials are invalid", region, code)}
+			return &CredentialsError{fmt.Sprintf("AWS rejected the credentials in %s (%s): the region is not enabled for the account, or the credentials are invalid", region, code), err}
 		case "InvalidSignatureException", "SignatureDoesNotMatch":
-			return &CredentialsError{fmt.Sprintf("AWS rejected the request signature in %s (%s): check the secret key and the clock", region, code)}
+			return &CredentialsError{fmt.Sprintf("AWS rejected the request signature in %s (%s): check the secret key and the clock", region, code), err}
 		}
 		tries := "retries"
 		if attempts > 0 {

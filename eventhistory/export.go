@@ -17,6 +17,10 @@
 // window instead, asking for the events up to the oldest one written and
 // skipping the IDs already written at that second. Either way no event is
 // lost and none is written twice.
+//
+// Every run ends with a SHA-256 manifest of the output (package manifest).
+// Package org runs an Export per account of an organization into one
+// directory (Options.Account, Options.Slots).
 package eventhistory
 
 import (
@@ -27,6 +31,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -36,6 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -114,6 +120,20 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// Observer, if set, is told each region's progress.
 	Observer Observer
+	// Account, if set, makes this export one account's share of an
+	// export of several accounts into Dir (see package org), laid out per
+	// account: JSON Lines in Dir/<account>/<region>.jsonl, log files under
+	// Dir/AWSLogs/<account>/CloudTrail/<region>/, and the checkpoint in
+	// Dir/.trailguard-accounts/<account>/. Dir need not be empty.
+	Account string
+	// Slots, if set, bounds how many regions export at once across all the
+	// exports sharing it (a counting semaphore): a region takes a slot
+	// before its first request and gives it back when it stops.
+	Slots chan struct{}
+	// NoManifest leaves out the manifest (package manifest) that Export
+	// otherwise writes at the end of every run: for a caller that writes one
+	// manifest over several exports in one directory.
+	NoManifest bool
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 }
@@ -145,6 +165,9 @@ func ParseLookup(s string) (*Lookup, error) {
 	return nil, fmt.Errorf("unknown attribute %q; want one of %s", key, strings.Join(keys, ", "))
 }
 
+// accountID matches AWS account IDs.
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
 // regionName matches AWS region names such as eu-west-1 or us-gov-east-1.
 var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
@@ -159,7 +182,10 @@ func ValidateRegion(name string) error {
 
 // Progress is a snapshot of one region's export.
 type Progress struct {
-	Region string
+	// Account is Options.Account: empty unless the export is one account's
+	// share of a multi-account export.
+	Account string
+	Region  string
 	// Start and End bound the export's time window.
 	Start, End time.Time
 	// Events and Pages count what was written and requested, earlier runs
@@ -203,12 +229,17 @@ type Result struct {
 	Resumed, AlreadyComplete bool
 	// Regions holds each region's outcome, ordered by name.
 	Regions []RegionResult
+	// Manifest describes the manifest written at the end of the run, if any.
+	Manifest *manifest.Summary
 }
 
 // RegionResult is one region's outcome.
 type RegionResult struct {
-	Region        string
+	Region string
+	// Events and Pages count the region's events written and pages
+	// requested over all runs; RunEvents the events written in this run.
 	Events, Pages int64
+	RunEvents     int64
 	Done          bool
 	Err           error
 	// TokenResumes and WindowResumes count resumes by NextToken and by time
@@ -221,6 +252,15 @@ func (r *Result) Events() int64 {
 	var n int64
 	for _, rr := range r.Regions {
 		n += rr.Events
+	}
+	return n
+}
+
+// RunEvents returns the events written in all regions in this run.
+func (r *Result) RunEvents() int64 {
+	var n int64
+	for _, rr := range r.Regions {
+		n += rr.RunEvents
 	}
 	return n
 }
@@ -261,7 +301,16 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { res.Regions[i] = x.exportRegion(ctx, name, starts[i]) })
+		wg.Go(func() {
+			if x.opts.Slots != nil && !starts[i].Done {
+				select {
+				case x.opts.Slots <- struct{}{}:
+					defer func() { <-x.opts.Slots }()
+				case <-ctx.Done(): // exportRegion stops at once, saying so
+				}
+			}
+			res.Regions[i] = x.exportRegion(ctx, name, starts[i])
+		})
 	}
 	wg.Wait()
 
@@ -274,12 +323,35 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 			errs = append(errs, &RegionError{Region: rr.Region, Err: rr.Err})
 		}
 	}
+	if !opts.NoManifest {
+		// Every run, complete or not, ends with a manifest of what is on disk.
+		sum, err := manifest.Write(opts.Dir)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			res.Manifest = &sum
+		}
+	}
 	return res, errors.Join(errs...)
+}
+
+// AccountsDir is the directory, under the output directory, that holds the
+// checkpoints of the accounts of a multi-account export (Options.Account).
+const AccountsDir = ".trailguard-accounts"
+
+// CheckpointDir returns the directory of the checkpoint of an export into
+// dir, of account if set.
+func CheckpointDir(dir, account string) string {
+	if account == "" {
+		return dir
+	}
+	return filepath.Join(dir, AccountsDir, account)
 }
 
 // exporter is one run of an export.
 type exporter struct {
 	opts    Options
+	ckDir   string // where the checkpoint lives
 	state   *checkpoint.State
 	file    *checkpoint.File
 	resumed bool
@@ -316,20 +388,23 @@ func prepare(ctx context.Context, opts *Options) (*exporter, error) {
 		opts.Now = time.Now
 	}
 
-	x := &exporter{opts: *opts}
-	state, err := checkpoint.Load(opts.Dir)
+	if opts.Account != "" && !accountID.MatchString(opts.Account) {
+		return nil, &OptionError{fmt.Sprintf("%q is not an AWS account ID (12 digits)", opts.Account)}
+	}
+	x := &exporter{opts: *opts, ckDir: CheckpointDir(opts.Dir, opts.Account)}
+	state, err := checkpoint.Load(x.ckDir)
 	switch {
 	case err == nil:
 		if err := resume(state, opts); err != nil {
 			return nil, err
 		}
 		x.state, x.resumed = state, true
-		x.file = checkpoint.Open(opts.Dir, state)
+		x.file = checkpoint.Open(x.ckDir, state)
 	case errors.Is(err, fs.ErrNotExist):
 		if x.state, err = newState(ctx, opts); err != nil {
 			return nil, err
 		}
-		if x.file, err = checkpoint.Create(opts.Dir, x.state); err != nil {
+		if x.file, err = checkpoint.Create(x.ckDir, x.state); err != nil {
 			return nil, err
 		}
 	default:
@@ -347,7 +422,7 @@ func newState(ctx context.Context, opts *Options) (*checkpoint.State, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if len(entries) > 0 {
+	if len(entries) > 0 && opts.Account == "" {
 		return nil, &OptionError{fmt.Sprintf("%s is not empty and holds no trailguard export: choose a new or empty directory", opts.Dir)}
 	}
 	s := &checkpoint.State{

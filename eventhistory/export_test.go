@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -112,6 +113,9 @@ func readExport(t *testing.T, dir string, format Format, region string) []export
 		return recs
 	}
 	f, err := os.Open(filepath.Join(dir, region+".jsonl"))
+	if os.IsNotExist(err) {
+		return nil // a region without events has no file
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +166,20 @@ func checkExport(t *testing.T, dir string, format Format, want map[string][]stri
 	}
 	if _, err := os.Stat(filepath.Join(dir, output.StagingDir)); !os.IsNotExist(err) {
 		t.Errorf("staging directory left after a complete export (stat: %v)", err)
+	}
+	checkManifest(t, filepath.Join(dir, manifest.FileName))
+}
+
+// checkManifest verifies that the manifest at path lists every output file
+// with its hash, and nothing else.
+func checkManifest(t *testing.T, path string) {
+	t.Helper()
+	bad, err := manifest.Check(path)
+	if err != nil {
+		t.Errorf("manifest: %v", err)
+	}
+	for _, m := range bad {
+		t.Errorf("manifest: %s %s", m.Path, m.Problem)
 	}
 }
 
@@ -317,6 +335,7 @@ func TestExportLogFileLayout(t *testing.T) {
 		dir + "2026/03/01/123456789012_CloudTrail_us-east-1_20260301T2359Z_trailguard000003.json.gz",
 		dir + "2026/03/02/123456789012_CloudTrail_us-east-1_20260302T0000Z_trailguard000000.json.gz",
 		dir + "2026/03/02/123456789012_CloudTrail_us-east-1_20260302T0000Z_trailguard000001.json.gz",
+		manifest.FileName,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
@@ -588,6 +607,67 @@ func TestThrottled(t *testing.T) {
 	}
 }
 
+// TestCutOffResponses cuts every third response off in the middle of its
+// body, as a dropped connection does: LookupEvents only reads, so the SDK's
+// retryer must try again, and the export must get every event once.
+func TestCutOffResponses(t *testing.T) {
+	for _, format := range Formats {
+		t.Run(string(format), func(t *testing.T) {
+			srv := newServer(t, cloudtrailtest.Options{Events: 400, Fault: func(r cloudtrailtest.Request) cloudtrailtest.Fault {
+				if r.N%3 == 0 {
+					return cloudtrailtest.CutOff
+				}
+				return cloudtrailtest.NoFault
+			}})
+			opts := fastOptions(srv, t.TempDir(), "us-east-1")
+			opts.Format, opts.EventsPerFile = format, 120
+			opts.MaxAttempts = 3
+			opts.RetryMode = aws.RetryModeStandard
+			if _, err := Export(context.Background(), opts); err != nil {
+				t.Fatalf("Export() error = %v, want the cut-off responses retried", err)
+			}
+			if st := srv.Stats("us-east-1"); st.Faults == 0 {
+				t.Fatal("the server cut no response off: the test exercises nothing")
+			}
+			checkExport(t, opts.Dir, format, map[string][]string{"us-east-1": wantIDs("us-east-1", 400, nil)})
+		})
+	}
+}
+
+// TestNoEmptyFiles exports a region that has no events and one that is
+// denied access: neither leaves a file behind, in either format.
+func TestNoEmptyFiles(t *testing.T) {
+	for _, format := range Formats {
+		t.Run(string(format), func(t *testing.T) {
+			srv := newServer(t, cloudtrailtest.Options{Regions: []string{"eu-west-1", "us-east-1"}, Events: 0,
+				Fault: func(r cloudtrailtest.Request) cloudtrailtest.Fault {
+					if r.Region == "eu-west-1" {
+						return cloudtrailtest.AccessDenied
+					}
+					return cloudtrailtest.NoFault
+				}})
+			opts := fastOptions(srv, t.TempDir(), "eu-west-1", "us-east-1")
+			opts.Format = format
+			if _, err := Export(context.Background(), opts); err == nil {
+				t.Fatal("Export() succeeded, want eu-west-1 denied")
+			}
+			var got []string
+			filepath.WalkDir(opts.Dir, func(path string, d fs.DirEntry, err error) error {
+				if err == nil && path != opts.Dir && d.Name() != checkpoint.FileName && d.Name() != manifest.FileName {
+					got = append(got, filepath.ToSlash(path[len(opts.Dir)+1:]))
+				}
+				return nil
+			})
+			if len(got) > 0 {
+				t.Errorf("files and directories besides the checkpoint and manifest: %q, want none", got)
+			}
+			if data, err := os.ReadFile(filepath.Join(opts.Dir, manifest.FileName)); err != nil || len(data) != 0 {
+				t.Errorf("manifest %q (%v), want an empty one", data, err)
+			}
+		})
+	}
+}
+
 func TestExportErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -620,6 +700,14 @@ func TestExportErrors(t *testing.T) {
 			regions: []string{"us-east-1"},
 			check: func(err error) bool {
 				return err != nil && regexp.MustCompile(`still throttled after 3 attempts`).MatchString(err.Error())
+			},
+		},
+		{
+			name:    "cut off beyond the retries",
+			server:  cloudtrailtest.Options{Events: 10, Fault: func(cloudtrailtest.Request) cloudtrailtest.Fault { return cloudtrailtest.CutOff }},
+			regions: []string{"us-east-1"},
+			check: func(err error) bool {
+				return err != nil && err.Error() == "us-east-1: the connection to CloudTrail in us-east-1 broke off in the middle of a response 3 times in a row; rerun later to resume"
 			},
 		},
 	}

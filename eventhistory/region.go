@@ -23,19 +23,24 @@ type lookupEventsAPI interface {
 // openWriter opens the region's output at pos.
 func (x *exporter) openWriter(region string, pos output.Position) (output.Writer, error) {
 	if Format(x.state.Format) == CloudTrailFiles {
+		if x.opts.Account != "" {
+			return output.OpenCloudTrailAccount(x.opts.Dir, x.opts.Account, region, x.state.EventsPerFile, pos)
+		}
 		return output.OpenCloudTrail(x.opts.Dir, region, x.state.EventsPerFile, pos)
 	}
-	return output.OpenJSONLines(filepath.Join(x.opts.Dir, region+".jsonl"), pos)
+	return output.OpenJSONLines(filepath.Join(x.opts.Dir, x.opts.Account, region+".jsonl"), pos)
 }
 
 // exportRegion exports one region, from its checkpointed state rs on, until
 // it is done, fails, or ctx is canceled. rs is the region's own.
 func (x *exporter) exportRegion(ctx context.Context, region string, rs *checkpoint.Region) (res RegionResult) {
+	before := rs.Events
 	defer func() {
 		if p := recover(); p != nil {
 			res.Err = fmt.Errorf("internal error: %v", p)
 		}
 		res.Region, res.Events, res.Pages, res.Done = region, rs.Events, rs.Pages, rs.Done
+		res.RunEvents = rs.Events - before
 		res.TokenResumes, res.WindowResumes = rs.TokenResumes, rs.WindowResumes
 		x.observe(region, rs, res.Err)
 	}()
@@ -173,14 +178,15 @@ func (x *exporter) observe(region string, rs *checkpoint.Region, err error) {
 		return
 	}
 	x.opts.Observer.Observe(Progress{
-		Region: region,
-		Start:  x.state.Start,
-		End:    x.state.End,
-		Events: rs.Events,
-		Pages:  rs.Pages,
-		Cursor: rs.Cursor,
-		Done:   rs.Done,
-		Err:    err,
+		Account: x.opts.Account,
+		Region:  region,
+		Start:   x.state.Start,
+		End:     x.state.End,
+		Events:  rs.Events,
+		Pages:   rs.Pages,
+		Cursor:  rs.Cursor,
+		Done:    rs.Done,
+		Err:     err,
 	})
 }
 

@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,19 +22,29 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 	exempt = appendNew(exempt, cfg.LogArchive.BreakGlassPrincipals...)
 	exempt = appendNew(exempt, cfg.Guardrails.ExemptPrincipals...)
 
-	// Names the config lets users change, when they no longer start with the trailguard prefix.
-	var extra []string
-	for _, n := range []string{cfg.LogArchive.BucketName, cfg.AccessLogBucketName(), cfg.AccountTrail.Name, cfg.EventStream.StreamName, cfg.EventStream.BusName} {
-		if !strings.HasPrefix(n, guardrails.NamePrefix) {
-			extra = appendNew(extra, n)
-		}
-	}
+	// Every name the config accepts starts with the guardrails' prefix (config refuses others),
+	// so no resource needs guardrails.GuardrailsProps.ExtraNames.
 	return guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
 		TargetIds:           jsii.Strings(cfg.Guardrails.Targets...),
 		Partition:           jsii.String(p),
-		ExtraNames:          jsii.Strings(extra...),
 		ExemptPrincipalArns: jsii.Strings(exempt...),
+		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
+		DeployerArns:        jsii.Strings(cfg.Deployment.Deployers...),
+		DeploymentRoleArns:  jsii.Strings(deploymentRoles(cfg)...),
+		// The cdk bootstrap staging buckets hold the templates cdk deploy deploys.
+		DeploymentBucketNames: jsii.Strings("cdk-" + cfg.Deployment.Qualifier + "-assets-*"),
 	})
+}
+
+// deploymentRoles are the cdk bootstrap roles deployers act through: the deploy role (which
+// calls CloudFormation), the file-publishing role (which uploads assets) and the
+// CloudFormation execution role.
+func deploymentRoles(cfg *config.Config) []string {
+	var out []string
+	for _, r := range []string{"deploy-role", "file-publishing-role", "cfn-exec-role"} {
+		out = append(out, "arn:"+cfg.Partition()+":iam::*:role/cdk-"+cfg.Deployment.Qualifier+"-"+r+"-*")
+	}
+	return out
 }
 
 // appendNew appends the values not already in list.

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -13,18 +14,43 @@ import (
 	"github.com/trailguard/trailguard/constructs/guardrails"
 )
 
-// scp returns the example's service control policy document.
+// scp returns the example's service control policies as one document: the statements of
+// every SCP the Management stack attaches (they apply together).
 func scp(t *testing.T) map[string]any {
 	t.Helper()
-	_, p := example.template(t, "trailguard-management").only(t, "AWS::Organizations::Policy")
-	if p["DeletionPolicy"] != "Retain" {
-		t.Errorf("SCP DeletionPolicy = %v, want Retain: deleting the stack must not lift the protection", p["DeletionPolicy"])
+	return scpOf(t, example)
+}
+
+func scpOf(t *testing.T, s *synthesized) map[string]any {
+	t.Helper()
+	policies := s.template(t, "trailguard-management").resourcesOfType("AWS::Organizations::Policy")
+	if len(policies) != 2 {
+		t.Errorf("%d SCPs, want 2 (the logging resources', the deployment path's)", len(policies))
 	}
-	if got := get(p.props(), "TargetIds"); !cmp.Equal(got, []any{"r-ab12"}) {
-		t.Errorf("SCP TargetIds = %v, want the configured root", got)
+	var all []any
+	for _, id := range keys(policies) {
+		p := policies[id]
+		if p["DeletionPolicy"] != "Retain" {
+			t.Errorf("SCP %s DeletionPolicy = %v, want Retain: deleting the stack must not lift the protection", id, p["DeletionPolicy"])
+		}
+		if got := get(p.props(), "TargetIds"); !cmp.Equal(got, []any{"r-ab12"}) {
+			t.Errorf("SCP %s TargetIds = %v, want the configured root", id, got)
+		}
+		if n := len(compactJSON(t, p.props()["Content"])); n > guardrails.MaxPolicySize {
+			t.Errorf("SCP %s is %d characters, over %d", id, n, guardrails.MaxPolicySize)
+		}
+		all = append(all, asList(get(p.props(), "Content", "Statement"))...)
 	}
-	doc, _ := p.props()["Content"].(map[string]any)
-	return doc
+	return map[string]any{"Version": "2012-10-17", "Statement": all}
+}
+
+func compactJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // physicalName renders a resource's name property, with pseudo parameters replaced by
@@ -131,29 +157,49 @@ func TestGuardrailsCoverEveryLoggingResource(t *testing.T) {
 // TestGuardrailsExemptOnlyConfiguredPrincipals: every statement that can be bypassed names
 // exactly the deployment role and the configured break-glass and exempt principals.
 func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
-	want := []string{
+	exempt := []string{
 		"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
 		"arn:aws:iam::*:role/trailguard-break-glass",
 		"arn:aws:iam::222222222222:role/trailguard-break-glass",
 	}
+	deployer := "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+	deploymentRoles := []string{"arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*", "arn:aws:iam::*:role/cdk-hnb659fds-file-publishing-role-*"}
+	// Who each statement lets through: the logging statements only the exempt principals;
+	// role creation also the deployers (cdk bootstrap); the deployment path also the
+	// deployment roles acting for them.
+	want := map[string][]string{
+		"ProtectNamedLogging":         exempt,
+		"ProtectTaggedLogging":        exempt,
+		"ProtectTheTag":               exempt,
+		"ProtectSecurityBusAndStream": exempt,
+		"ProtectExemptRoles":          sortedUnique(append([]string{deployer}, exempt...)),
+		"ProtectDeployment":           sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)),
+		"StayInOrganization":          nil,
+	}
+	seen := map[string]bool{}
 	for _, st := range statements(scp(t)) {
+		sid := fmt.Sprint(st["Sid"])
+		seen[sid] = true
 		if st["Effect"] != "Deny" {
-			t.Errorf("statement %v: Effect = %v, want Deny (an SCP here only takes away)", st["Sid"], st["Effect"])
+			t.Errorf("statement %v: Effect = %v, want Deny (an SCP here only takes away)", sid, st["Effect"])
 		}
-		got := strs(get(st, "Condition", "ArnNotLike", "aws:PrincipalArn"))
-		if st["Sid"] == "StayInOrganization" {
-			if got != nil {
-				t.Errorf("StayInOrganization exempts %v, want nobody", got)
-			}
+		w, ok := want[sid]
+		if !ok {
+			t.Errorf("statement %v: unknown; say here whom it exempts", sid)
 			continue
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("statement %v exempts (-want +got):\n%s", st["Sid"], diff)
+		if diff := cmp.Diff(w, strs(get(st, "Condition", "ArnNotLike", "aws:PrincipalArn"))); diff != "" {
+			t.Errorf("statement %v exempts (-want +got):\n%s", sid, diff)
+		}
+	}
+	for sid := range want {
+		if !seen[sid] {
+			t.Errorf("no statement %s", sid)
 		}
 	}
 	exemptRoles := statementBySid(t, scp(t), "ProtectExemptRoles")
-	if got := strs(exemptRoles["Resource"]); !cmp.Equal(got, want) {
-		t.Errorf("ProtectExemptRoles resources = %v, want the exempt roles %v: otherwise anyone could create or assume one", got, want)
+	if got, w := strs(exemptRoles["Resource"]), sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)); !cmp.Equal(got, w) {
+		t.Errorf("ProtectExemptRoles resources = %v, want the exempt, deployer and deployment roles %v: otherwise anyone could create or assume one", got, w)
 	}
 	if got := strs(exemptRoles["Action"]); !cmp.Equal(got[:2], []string{"iam:AttachRolePolicy", "iam:CreateRole"}) {
 		t.Errorf("ProtectExemptRoles actions = %v, want role creation and changes denied", got)
@@ -161,15 +207,15 @@ func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
 }
 
 func TestGuardrailsSizeAndMisuse(t *testing.T) {
-	doc, err := guardrails.Document("aws", nil, []string{"arn:aws:iam::*:role/x"})
-	if err != nil || len(doc) > guardrails.MaxPolicySize {
-		t.Fatalf("Document() = %d characters, %v; want a valid policy within %d", len(doc), err, guardrails.MaxPolicySize)
+	docs, err := guardrails.DocumentOptions{Partition: "aws", Exempt: []string{"arn:aws:iam::*:role/x"}}.Documents()
+	if err != nil || len(docs) != 2 || len(docs[0]) > guardrails.MaxPolicySize || len(docs[1]) > guardrails.MaxPolicySize {
+		t.Fatalf("Documents() = %d policies, %v; want two valid policies within %d", len(docs), err, guardrails.MaxPolicySize)
 	}
 	var many []string
 	for i := 0; i < 40; i++ {
 		many = append(many, fmt.Sprintf("arn:aws:iam::*:role/break-glass-%02d", i))
 	}
-	if _, err := guardrails.Document("aws", nil, many); err == nil || !strings.Contains(err.Error(), "over the 5120 Organizations allows") {
+	if _, err := (guardrails.DocumentOptions{Partition: "aws", Exempt: many}).Documents(); err == nil || !strings.Contains(err.Error(), "over the 5120 Organizations allows") {
 		t.Errorf("Document(40 exemptions) error = %v, want the size limit named", err)
 	}
 	tests := []struct {
@@ -178,8 +224,9 @@ func TestGuardrailsSizeAndMisuse(t *testing.T) {
 		want  []string
 	}{
 		{"nothing", &guardrails.GuardrailsProps{}, []string{"TargetIds must name the root", "ExemptPrincipalArns must name at least the role that deploys"}},
-		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b")},
-			[]string{`TargetIds[0] must be a root id (r-...) or an OU id (ou-...), got "o-a1b2c3d4e5"`, `ExemptPrincipalArns[0] must be an IAM role ARN pattern`, `ExtraNames[0] must be a resource name, got "a b"`}},
+		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b"), SecurityAccount: jsii.String("2222")},
+			[]string{`TargetIds[0] must be a root id (r-...) or an OU id (ou-...), got "o-a1b2c3d4e5"`, `ExemptPrincipalArns[0] must be an IAM role ARN pattern`, `ExtraNames[0] must be a resource name, got "a b"`,
+				`SecurityAccount must be a 12-digit account id, got "2222"`}},
 		{"too big", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("r-ab12"), ExemptPrincipalArns: jsii.Strings(many...)}, []string{"over the 5120"}},
 	}
 	for _, tc := range tests {
@@ -195,12 +242,8 @@ func TestGuardrailsSizeAndMisuse(t *testing.T) {
 // TestGuardrailsStackSetModeExemptsStackSetRole: in stackset mode the StackSet execution role
 // deploys the member template and must be exempt (and itself protected).
 func TestGuardrailsStackSetModeExemptsStackSetRole(t *testing.T) {
-	s, err := synthesize(stacksetConfig(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, p := s.template(t, "trailguard-management").only(t, "AWS::Organizations::Policy")
-	got := strs(get(statementBySid(t, p.props()["Content"], "ProtectNamedLogging"), "Condition", "ArnNotLike", "aws:PrincipalArn"))
+	s := stacksetApp(t)
+	got := strs(get(statementBySid(t, scpOf(t, s), "ProtectNamedLogging"), "Condition", "ArnNotLike", "aws:PrincipalArn"))
 	sort.Strings(got)
 	if !cmp.Equal(got, []string{
 		"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",

@@ -55,3 +55,18 @@ func TestWriteTablesMarksMissedGoals(t *testing.T) {
 		t.Errorf("writeTables() = false with every goal met")
 	}
 }
+
+func TestWriteOrgTableMarksMissedGoals(t *testing.T) {
+	orgs := map[int]result{}
+	for _, n := range orgCases {
+		orgs[n] = result{"limit-%": 99, "min-limit-%": 90, "regions": 4, "ns/op": 2e9, "events/s": 5000, "peak-heap-MiB": 40, "maxrss-MiB": 60}
+	}
+	if !writeOrgTable(&strings.Builder{}, orgs) {
+		t.Error("writeOrgTable() = false with every goal met")
+	}
+	orgs[orgCases[len(orgCases)-1]]["maxrss-MiB"] = 120 // grew with the accounts
+	var b strings.Builder
+	if writeOrgTable(&b, orgs) || !strings.Contains(b.String(), "**no**") {
+		t.Errorf("writeOrgTable() does not mark memory growing with accounts:\n%s", b.String())
+	}
+}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -18,6 +20,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/manifest"
+	"github.com/trailguard/trailguard/eventhistory/org"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
 
@@ -46,6 +50,7 @@ type exportFlags struct {
 	maxBackoff         time.Duration
 	retryMode          string
 	quiet              bool
+	org                orgFlags
 }
 
 func newHistoryExportCmd(e *env) *cobra.Command {
@@ -61,9 +66,19 @@ An interrupted export (Ctrl-C, a crash, expired credentials) continues where it
 stopped when the same command is run again: no event is lost or written twice.
 Flags left out on such a rerun take the values of the first run.
 
-Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions is given.`,
+Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions is given.
+
+With --org or --accounts, it exports several accounts into one directory: it
+assumes --role-name in each account (the role needs the permissions above; the
+caller needs sts:AssumeRole on it, and for --org organizations:ListAccounts),
+runs one paced worker per account and region, at most --workers at once, and
+lays the output out per account: <out>/<account>/<region>.jsonl, or
+<out>/AWSLogs/<account>/CloudTrail/<region>/... for --format cloudtrail.`,
 		Example: `  # everything Event History holds, all enabled regions, as JSON Lines
   trailguard history export --profile incident --out ./eh
+
+  # every active account of the organization, as CloudTrail log files
+  trailguard history export --profile org-investigator --org --format cloudtrail --out ./eh-org
 
   # console sign-ins of the last 7 days in two regions, as CloudTrail log files
   trailguard history export --regions eu-west-1,us-east-1 --start 7d \
@@ -86,6 +101,11 @@ Permissions: cloudtrail:LookupEvents, and account:ListRegions unless --regions i
 	fl.DurationVar(&f.maxBackoff, "max-backoff", 20*time.Second, "longest wait between attempts")
 	fl.StringVar(&f.retryMode, "retry-mode", string(aws.RetryModeAdaptive), "SDK retry mode: adaptive (slows down after throttling) or standard")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	fl.BoolVar(&f.org.org, "org", false, "export every active account of the organization (AWS Organizations ListAccounts), assuming --role-name in each")
+	fl.StringSliceVar(&f.org.accounts, "accounts", nil, "export these accounts, comma-separated, assuming --role-name in each")
+	fl.StringVar(&f.org.accountsFile, "accounts-file", "", "export the accounts listed in this file (IDs separated by newlines, commas or spaces; # comments)")
+	fl.StringVar(&f.org.roleName, "role-name", org.DefaultRoleName, "read-only role assumed in each account with --org or --accounts")
+	fl.IntVar(&f.org.workers, "workers", org.DefaultWorkers, "most account-region exports at once with --org or --accounts (each at --rate)")
 	return cmd
 }
 
@@ -148,6 +168,12 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(f.out, org.StateFile)); err == nil {
+		resuming = true
+		if !f.org.multiAccount() {
+			return usageErrorf("%s holds an export of several accounts: rerun it with --org or --accounts", f.out)
+		}
+	}
 	now := e.now()
 	for _, t := range []struct {
 		flag, value string
@@ -167,6 +193,9 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	if !opts.Start.IsZero() && !opts.End.IsZero() && !opts.Start.Before(opts.End) {
 		return usageErrorf("--start %s is not before --end %s", opts.Start.Format(time.RFC3339), opts.End.Format(time.RFC3339))
 	}
+	if f.org.multiAccount() {
+		return runOrgExport(ctx, e, f, opts)
+	}
 
 	cfg, err := loadAWSConfig(ctx, f.profile, f.region)
 	if err != nil {
@@ -174,7 +203,7 @@ func runExport(cmd *cobra.Command, e *env, f *exportFlags) error {
 	}
 	opts.AWS = cfg
 	opts.ListRegions = func(ctx context.Context) ([]string, error) {
-		regions, err := eventhistory.EnabledRegions(ctx, account.NewFromConfig(cfg))
+		regions, err := eventhistory.EnabledRegions(ctx, accountClient(cfg))
 		var pe *eventhistory.PermissionError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("cannot list the account's enabled regions: %w; grant it, or name the regions with --regions", err)
@@ -218,12 +247,15 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 		if res.Lookup != nil {
 			window += ", " + res.Lookup.String()
 		}
-		verb := "exported"
+		events := group(res.Events()) + " events"
 		if res.Resumed {
-			verb = "exported (resumed)"
+			events = fmt.Sprintf("(resumed) %s events in this run (%s in the export)", group(res.RunEvents()), group(res.Events()))
 		}
-		fmt.Fprintf(e.stderr, "%s %s events, %d of %d regions complete (%s), to %s as %s\n",
-			verb, group(res.Events()), done, len(res.Regions), window, res.Dir, res.Format)
+		fmt.Fprintf(e.stderr, "exported %s, %d of %d regions complete (%s), to %s as %s\n",
+			events, done, len(res.Regions), window, res.Dir, res.Format)
+	}
+	if !quiet && res.Manifest != nil {
+		printManifest(e, res.Manifest)
 	}
 	switch {
 	case errors.Is(err, eventhistory.ErrInterrupted):
@@ -233,6 +265,20 @@ func exportOutcome(e *env, res *eventhistory.Result, err error, quiet bool) erro
 			len(failed), len(res.Regions), done, res.Dir)}
 	}
 	return nil
+}
+
+// printManifest tells where the manifest is and how to check it.
+func printManifest(e *env, m *manifest.Summary) {
+	fmt.Fprintf(e.stderr, "SHA-256 manifest of %s: %s (check: cd %s && sha256sum -c %s)\n",
+		plural(m.Files, "file"), m.Path, filepath.Dir(m.Path), filepath.Base(m.Path))
+}
+
+// accountClient returns an Account API client that also retries responses
+// cut off mid-body (ListRegions only reads).
+func accountClient(cfg aws.Config) *account.Client {
+	return account.NewFromConfig(cfg, func(o *account.Options) {
+		o.Retryer = retry.NewStandard(eventhistory.RetryCutOffResponses)
+	})
 }
 
 // loadAWSConfig loads the SDK configuration the standard way, with the
@@ -362,6 +408,9 @@ FILE "-" reads standard input.`,
 				}
 				fmt.Fprintf(e.stderr, "converted %s records of %d regions (%d duplicates skipped) to %s as %s\n",
 					group(int64(res.Records)), len(res.Regions), res.Duplicates, dest, format)
+				if res.Manifest != nil {
+					printManifest(e, res.Manifest)
+				}
 			}
 			return nil
 		},

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -63,8 +65,12 @@ func runCommand(t *testing.T, stdin string, terminal bool, args ...string) resul
 func useServer(t *testing.T, srv *cloudtrailtest.Server) {
 	t.Helper()
 	dir := t.TempDir()
+	url := ""
+	if srv != nil {
+		url = srv.URL
+	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL":            srv.URL,
+		"AWS_ENDPOINT_URL":            url,
 		"AWS_ACCESS_KEY_ID":           "AKIAEXAMPLEFAKE",
 		"AWS_SECRET_ACCESS_KEY":       "fake-secret",
 		"AWS_SESSION_TOKEN":           "",
@@ -143,8 +149,9 @@ func TestHistoryExport(t *testing.T) {
 			server: cloudtrailtest.Options{
 				Regions: []string{"eu-west-1", "us-east-1"}, DisabledRegions: []string{"me-south-1"}, Events: 120,
 			},
-			wantStderr: []string{"exported 240 events, 2 of 2 regions complete", "eu-west-1: done, 120 events in 3 pages"},
-			wantIDs:    map[string][]string{"eu-west-1": ids("eu-west-1", 120, nil), "us-east-1": ids("us-east-1", 120, nil)},
+			wantStderr: []string{"exported 240 events, 2 of 2 regions complete", "eu-west-1: done, 120 events in 3 pages",
+				"SHA-256 manifest of 2 files: ", "&& sha256sum -c MANIFEST.sha256)"},
+			wantIDs: map[string][]string{"eu-west-1": ids("eu-west-1", 120, nil), "us-east-1": ids("us-east-1", 120, nil)},
 		},
 		{
 			name:   "named region, lookup attribute and window",
@@ -309,9 +316,11 @@ func TestHistoryExportResume(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "eh")
 			args := append([]string{"history", "export", "--out", out, "--start", "7d", "--format", format}, fast...)
 			r := runCommand(t, "", false, args...)
-			if r.code != exitFailed || !strings.Contains(r.stderr, "credentials expired") {
+			first := regexp.MustCompile(`exported (\d+) events, 1 of 2 regions complete`).FindStringSubmatch(r.stderr)
+			if r.code != exitFailed || !strings.Contains(r.stderr, "credentials expired") || first == nil {
 				t.Fatalf("first run: exit code %d, stderr:\n%s", r.code, r.stderr)
 			}
+			firstEvents, _ := strconv.Atoi(first[1])
 			failing.Store(false)
 			srv.ExpireTokens()
 			// "7d" means another time now than in the first run: a resume keeps
@@ -319,8 +328,18 @@ func TestHistoryExportResume(t *testing.T) {
 			testNow = testNow.Add(time.Minute)
 			defer func() { testNow = testNow.Add(-time.Minute) }()
 			r = runCommand(t, "", false, args...)
-			if r.code != exitOK || !strings.Contains(r.stderr, "exported (resumed) 800 events, 2 of 2 regions complete") {
+			// The second run reports its own work: us-east-1's remaining
+			// events, not eu-west-1's, which the first run completed.
+			summary := regexp.MustCompile(`exported \(resumed\) (\d+) events in this run \(800 in the export\), 2 of 2 regions complete`)
+			m := summary.FindStringSubmatch(r.stderr)
+			if r.code != exitOK || m == nil {
 				t.Fatalf("second run: exit code %d, stderr:\n%s", r.code, r.stderr)
+			}
+			if n, _ := strconv.Atoi(m[1]); n != 800-firstEvents {
+				t.Errorf("second run reports %d events of its own, want %d: the 800 less the first run's %d", n, 800-firstEvents, firstEvents)
+			}
+			if strings.Contains(r.stderr, "eu-west-1: done") || !strings.Contains(r.stderr, "us-east-1: done") {
+				t.Errorf("second run reports another run's completion, or not its own:\n%s", r.stderr)
 			}
 			r = runCommand(t, "", false, args...)
 			if r.code != exitOK || !strings.Contains(r.stderr, "nothing to do: the export in "+out+" is complete (800 events of 2 regions)") {

@@ -32,6 +32,7 @@ type regionView struct {
 	// began, so that rate and ETA measure this run, not an earlier one.
 	started     time.Time
 	baseEvents  int64
+	basePages   int64
 	baseCovered float64
 
 	mu    sync.Mutex
@@ -58,9 +59,12 @@ func (d *display) Observe(p eventhistory.Progress) {
 	d.mu.Lock()
 	v, ok := d.regions[p.Region]
 	if !ok {
-		v = &regionView{started: d.e.now(), baseEvents: p.Events, baseCovered: p.Covered(), cur: p}
+		v = &regionView{started: d.e.now(), baseEvents: p.Events, basePages: p.Pages, baseCovered: p.Covered(), cur: p}
 		d.regions[p.Region] = v
-		if d.bars != nil {
+		// A region an earlier run completed is not this run's work: no bar,
+		// no line.
+		v.ended = p.Done
+		if d.bars != nil && !p.Done {
 			v.bar = d.bars.AddBar(barTotal, mpb.BarWidth(20),
 				mpb.PrependDecorators(decor.Name(p.Region, decor.WCSyncSpaceR)),
 				mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return v.status(d.e.now()) })),
@@ -78,7 +82,12 @@ func (d *display) Observe(p eventhistory.Progress) {
 	switch {
 	case v.bar == nil:
 		if ending && p.Done {
-			fmt.Fprintf(d.e.stderr, "%s: done, %s events in %s pages\n", p.Region, group(p.Events), group(p.Pages))
+			if v.baseEvents == 0 && v.basePages == 0 {
+				fmt.Fprintf(d.e.stderr, "%s: done, %s events in %s pages\n", p.Region, group(p.Events), group(p.Pages))
+			} else {
+				fmt.Fprintf(d.e.stderr, "%s: done, %s more events in %s pages (%s in all)\n", p.Region,
+					group(p.Events-v.baseEvents), group(p.Pages-v.basePages), group(p.Events))
+			}
 		}
 	case p.Done:
 		v.bar.SetCurrent(barTotal)
@@ -97,7 +106,7 @@ func (v *regionView) status(now time.Time) string {
 	v.mu.Lock()
 	p := v.cur
 	v.mu.Unlock()
-	counts := fmt.Sprintf("%s ev %s pg", group(p.Events), group(p.Pages))
+	counts := fmt.Sprintf("%s ev %s pg", group(p.Events-v.baseEvents), group(p.Pages-v.basePages))
 	switch {
 	case p.Done:
 		return "done " + counts

@@ -83,7 +83,8 @@ func AlertPatterns() []AlertPattern {
 			"requestParameters": map[string]any{"roleName": prefix},
 		}),
 		// The Security stream.
-		call("aws.kinesis", []string{"DeleteStream", "StopStreamEncryption", "DecreaseStreamRetentionPeriod", "PutResourcePolicy", "DeleteResourcePolicy"}, nil),
+		call("aws.kinesis", []string{"DeleteStream", "StopStreamEncryption", "DecreaseStreamRetentionPeriod", "PutResourcePolicy", "DeleteResourcePolicy",
+			"UpdateShardCount", "UpdateStreamMode", "MergeShards", "UpdateMaxRecordSize"}, nil),
 		// Any KMS key disabled or scheduled for deletion: the logging keys' ids differ per
 		// account, and losing any key is worth a look.
 		call("aws.kms", []string{"DisableKey", "ScheduleKeyDeletion"}, nil),

@@ -7,8 +7,9 @@ import (
 	"github.com/trailguard/trailguard/constructs/guardrails"
 )
 
-// The SCP protecting trailguard's logging in every account under the root, with the cdk
-// deployment role and a break-glass role exempt. Deploy it in the management account.
+// The SCPs protecting trailguard's logging in every account under the root, with the cdk
+// execution role and a break-glass role exempt, deployed by the OrganizationAccountAccessRole
+// through the cdk bootstrap roles. Deploy them in the management account.
 func ExampleNewGuardrails() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
@@ -20,7 +21,10 @@ func ExampleNewGuardrails() {
 			"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
 			"arn:aws:iam::*:role/BreakGlass",
 		),
+		SecurityAccount:    jsii.String("222222222222"),
+		DeployerArns:       jsii.Strings("arn:aws:iam::*:role/OrganizationAccountAccessRole"),
+		DeploymentRoleArns: jsii.Strings("arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*", "arn:aws:iam::*:role/cdk-hnb659fds-file-publishing-role-*", "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*"),
 	})
-	_ = g.Document() // the policy as attached, at most guardrails.MaxPolicySize characters
+	_ = g.Documents() // the policies as attached, each at most guardrails.MaxPolicySize characters
 	app.Synth(nil)
 }

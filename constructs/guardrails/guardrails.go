@@ -1,9 +1,11 @@
-// Package guardrails provides Guardrails: a service control policy (SCP) that denies member-
+// Package guardrails provides Guardrails: service control policies (SCPs) that deny member-
 // account principals every way of silencing trailguard's logging: stopping, deleting or
 // changing trails and their selectors; disabling, deleting or re-targeting the forwarding
 // rules and deleting their roles, policies and dead-letter queues; deleting the log buckets or
 // changing their policies; disabling or scheduling deletion of the logging KMS keys; changing
-// the Security account's stream and bus; and leaving the organization.
+// the Security account's stream and bus (including the actions IAM authorizes only on "*");
+// changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
+// deployment roles, unless they are a deployer; and leaving the organization.
 //
 // Resources with a name are protected by ARN (every trailguard name starts with
 // NamePrefix); the rest (queues, topics, keys, alarms, log groups) by their
@@ -49,35 +51,84 @@ type GuardrailsProps struct {
 	// Partition is the ARN partition. Default: the stack's partition.
 	Partition *string
 	// ExtraNames are names of protected trails, buckets, streams and buses that do not start
-	// with NamePrefix (names a config renamed). Default: none.
+	// with NamePrefix. The SCP protects them, but trailguard's tamper alerts recognise
+	// resources by NamePrefix only: they are not alerted on (trailguard's config refuses such
+	// names for that reason). Default: none.
 	ExtraNames *[]*string
 	// ExemptPrincipalArns are IAM role ARN patterns that may still change the logging: the
 	// roles that deploy it and break-glass roles. Wildcards are allowed.
 	ExemptPrincipalArns *[]*string
+	// SecurityAccount is the account of the event stream and the receiving bus. Actions
+	// IAM authorizes only on "*" that could silence them (see WildcardOnlyActions) are denied
+	// there to everyone but the exempt principals. Default: none, and those actions are not
+	// denied anywhere.
+	SecurityAccount *string
+	// DeployerArns are IAM role ARN patterns of who deploys trailguard: only they (and
+	// DeploymentRoleArns, acting for them) may update, delete or un-protect the stacks named
+	// by StackNames, assume or pass DeploymentRoleArns, or create and change the exempt and
+	// deployment roles (as cdk bootstrap does). Default: none, and the stacks and deployment
+	// roles are not guarded (any account admin can act through CloudFormation).
+	DeployerArns *[]*string
+	// DeploymentRoleArns are the IAM role ARN patterns deployers act through: the cdk
+	// bootstrap deploy, file-publishing and CloudFormation execution roles. Default: none.
+	DeploymentRoleArns *[]*string
+	// DeploymentBucketNames are the name patterns of the buckets deployers stage templates
+	// and assets in (the cdk bootstrap staging buckets): a template changed there would be
+	// deployed with the execution role's rights, so only deployers and DeploymentRoleArns may
+	// write, delete or re-police them. Default: none.
+	DeploymentBucketNames *[]*string
+	// StackNames are the stack name patterns guarded. Default: NamePrefix+"*" and
+	// "StackSet-"+NamePrefix+"*" (the stack instances of a StackSet named with NamePrefix).
+	StackNames *[]*string
 }
 
-// Guardrails is the service control policy protecting the logging.
+// WildcardOnlyActions are the actions that change the Security account's receiving bus or
+// stream but have no resource-level permissions: IAM authorizes them on "*", so a deny that
+// names the bus's or the stream's ARN never applies to them. Each was checked in the Service
+// Authorization Reference (the Resource types column is empty) and in the IAM evaluation
+// engine's copy of it, which the simulation tests use:
+//   - events:PutPermission, events:RemovePermission: "Actions defined by Amazon EventBridge",
+//     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+//   - kinesis:UpdateShardCount, kinesis:UpdateStreamMode: "Actions defined by Amazon Kinesis
+//     Data Streams",
+//     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisdatastreams.html
+//
+// They are denied in the Security account only, where the bus and the stream live (scoped by
+// aws:PrincipalAccount), so member accounts keep managing their own buses and streams.
+var WildcardOnlyActions = []string{"events:PutPermission", "events:RemovePermission", "kinesis:UpdateShardCount", "kinesis:UpdateStreamMode"}
+
+// Guardrails are the service control policies protecting the logging: one for the logging
+// resources, one for the ways around it (the exempt and deployment roles, the CloudFormation
+// stacks, the actions without resource-level permissions) and the organization. Two, because
+// one would exceed MaxPolicySize; Organizations allows 5 SCPs per target, FullAWSAccess
+// included.
 type Guardrails interface {
 	constructs.Construct
-	// Policy is the underlying AWS::Organizations::Policy.
+	// Policy is the AWS::Organizations::Policy protecting the logging resources.
 	Policy() awsorganizations.CfnPolicy
-	// Document is the policy document, as attached.
-	Document() string
+	// Policies are every AWS::Organizations::Policy, Policy first.
+	Policies() []awsorganizations.CfnPolicy
+	// Documents are the policy documents, as attached, in the order of Policies.
+	Documents() []string
 }
 
 type guardrails struct {
 	constructs.Construct
-	policy   awsorganizations.CfnPolicy
-	document string
+	policies  []awsorganizations.CfnPolicy
+	documents []string
 }
 
-func (g *guardrails) Policy() awsorganizations.CfnPolicy { return g.policy }
-func (g *guardrails) Document() string                   { return g.document }
+func (g *guardrails) Policy() awsorganizations.CfnPolicy     { return g.policies[0] }
+func (g *guardrails) Policies() []awsorganizations.CfnPolicy { return g.policies }
+func (g *guardrails) Documents() []string                    { return g.documents }
 
 var (
-	targetPattern = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
-	exemptPattern = regexp.MustCompile(`^arn:[a-z*-]+:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	targetPattern    = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
+	exemptPattern    = regexp.MustCompile(`^arn:[a-z*-]+:iam::([0-9]{12}|\*):role/[A-Za-z0-9+=,.@_/*-]+$`)
+	namePattern      = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	stackNamePattern = regexp.MustCompile(`^[A-Za-z*][A-Za-z0-9*-]{0,127}$`)
+	bucketPattern    = regexp.MustCompile(`^[a-z0-9*][a-z0-9*.-]{1,62}$`)
 )
 
 func (p *GuardrailsProps) validate() error {
@@ -101,6 +152,36 @@ func (p *GuardrailsProps) validate() error {
 			}
 		}
 	}
+	for _, list := range []struct {
+		name string
+		arns *[]*string
+	}{{"DeployerArns", p.DeployerArns}, {"DeploymentRoleArns", p.DeploymentRoleArns}} {
+		if list.arns == nil {
+			continue
+		}
+		for i, a := range *list.arns {
+			if a == nil || !exemptPattern.MatchString(*a) {
+				add("%s[%d] must be an IAM role ARN pattern such as arn:aws:iam::*:role/trailguard-deployer, got %q", list.name, i, str(a))
+			}
+		}
+	}
+	if p.DeploymentBucketNames != nil {
+		for i, n := range *p.DeploymentBucketNames {
+			if n == nil || !bucketPattern.MatchString(*n) {
+				add("DeploymentBucketNames[%d] must be a bucket name pattern such as cdk-hnb659fds-assets-*, got %q", i, str(n))
+			}
+		}
+	}
+	if p.StackNames != nil {
+		for i, n := range *p.StackNames {
+			if n == nil || !stackNamePattern.MatchString(*n) {
+				add("StackNames[%d] must be a stack name pattern such as trailguard-*, got %q", i, str(n))
+			}
+		}
+	}
+	if p.SecurityAccount != nil && !accountPattern.MatchString(*p.SecurityAccount) {
+		add("SecurityAccount must be a 12-digit account id, got %q", *p.SecurityAccount)
+	}
 	if p.ExtraNames != nil {
 		for i, n := range *p.ExtraNames {
 			if n == nil || !namePattern.MatchString(*n) {
@@ -109,6 +190,18 @@ func (p *GuardrailsProps) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// values returns the strings list points to ("" for nil elements).
+func values(list *[]*string) []string {
+	if list == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range *list {
+		out = append(out, str(s))
+	}
+	return out
 }
 
 func str(s *string) string {
@@ -142,30 +235,40 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 	for _, a := range *props.ExemptPrincipalArns {
 		exempt = append(exempt, *a)
 	}
-	doc, err := Document(partition, extra, exempt)
+	opts := DocumentOptions{Partition: partition, ExtraNames: extra, Exempt: exempt, SecurityAccount: str(props.SecurityAccount),
+		Deployers: values(props.DeployerArns), DeploymentRoles: values(props.DeploymentRoleArns), DeploymentBuckets: values(props.DeploymentBucketNames),
+		StackNames: values(props.StackNames)}
+	docs, err := opts.Documents()
 	if err != nil {
 		panic(err)
 	}
-	g.document = doc
-	name := props.PolicyName
-	if name == nil {
-		name = jsii.String("trailguard-protect-logging")
+	g.documents = docs
+	name := str(props.PolicyName)
+	if name == "" {
+		name = "trailguard-protect-logging"
 	}
-	// Content is a JSON object in CloudFormation; Organizations stores it compactly, which is
-	// the form whose size Document checks.
-	var content map[string]any
-	if err := json.Unmarshal([]byte(doc), &content); err != nil {
-		panic(err)
+	parts := []struct{ id, name, description string }{
+		{"Resource", name, "trailguard: member accounts cannot stop, delete or alter the API-call logging"},
+		{"Deployment", name + "-deployment", "trailguard: only the deployers change trailguard's stacks and deployment roles; the Security account's bus and stream; staying in the organization"},
 	}
-	g.policy = awsorganizations.NewCfnPolicy(g, jsii.String("Resource"), &awsorganizations.CfnPolicyProps{
-		Name:        name,
-		Type:        jsii.String("SERVICE_CONTROL_POLICY"),
-		Description: jsii.String("trailguard: member accounts cannot stop, delete or alter the API-call logging"),
-		Content:     content,
-		TargetIds:   props.TargetIds,
-	})
-	// Deleting the stack must not silently lift the protection.
-	g.policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	for i, doc := range docs {
+		// Content is a JSON object in CloudFormation; Organizations stores it compactly, which
+		// is the form whose size Documents checks.
+		var content map[string]any
+		if err := json.Unmarshal([]byte(doc), &content); err != nil {
+			panic(err)
+		}
+		p := awsorganizations.NewCfnPolicy(g, jsii.String(parts[i].id), &awsorganizations.CfnPolicyProps{
+			Name:        jsii.String(parts[i].name),
+			Type:        jsii.String("SERVICE_CONTROL_POLICY"),
+			Description: jsii.String(parts[i].description),
+			Content:     content,
+			TargetIds:   props.TargetIds,
+		})
+		// Deleting the stack must not silently lift the protection.
+		p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		g.policies = append(g.policies, p)
+	}
 	return g
 }
 
@@ -197,6 +300,21 @@ var Protected = map[string]string{
 	"AWS::Logs::LogGroup":          "tag",
 }
 
+// union returns the distinct values of lists, in order.
+func union(lists ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, v := range l {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
 // statement is one SCP statement.
 type statement struct {
 	Sid       string         `json:"Sid"`
@@ -206,10 +324,24 @@ type statement struct {
 	Condition map[string]any `json:"Condition,omitempty"`
 }
 
-// Document renders the policy for partition, protecting names starting with NamePrefix and
-// extraNames, exempting principals matching exempt. It fails when the policy is over
-// MaxPolicySize, naming the size.
-func Document(partition string, extraNames, exempt []string) (string, error) {
+// DocumentOptions are what the policy documents are rendered from; the fields mirror
+// GuardrailsProps: names starting with NamePrefix and ExtraNames are protected, principals
+// matching Exempt are not restricted.
+type DocumentOptions struct {
+	Partition         string
+	ExtraNames        []string
+	Exempt            []string
+	SecurityAccount   string
+	Deployers         []string
+	DeploymentRoles   []string
+	DeploymentBuckets []string
+	StackNames        []string
+}
+
+// Documents renders the policies: the logging resources' first, then (if it has statements)
+// the deployment path's. It fails when one is over MaxPolicySize, naming its size.
+func (o DocumentOptions) Documents() ([]string, error) {
+	partition, extraNames, exempt, securityAccount := o.Partition, o.ExtraNames, o.Exempt, o.SecurityAccount
 	names := append([]string{NamePrefix + "*"}, extraNames...)
 	arns := func(format string) []string {
 		var out []string
@@ -244,13 +376,13 @@ func Document(partition string, extraNames, exempt []string) (string, error) {
 			"s3:DeleteObject*", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
 			// Forwarding rules, their targets and the receiving bus.
 			"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
-			"events:DeleteEventBus", "events:PutPermission", "events:RemovePermission", "events:UntagResource",
+			"events:DeleteEventBus", "events:UpdateEventBus", "events:UntagResource",
 			// The forwarders' roles and policies.
 			"iam:DeleteRole*", "iam:PutRole*", "iam:UpdateRole*", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 			"iam:UntagRole", "iam:CreatePolicyVersion", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion",
 			// The Security account's stream.
-			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:UpdateStreamMode",
-			"kinesis:UpdateShardCount", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
+			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:MergeShards",
+			"kinesis:UpdateMaxRecordSize", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
 		}},
 		{Sid: "ProtectTaggedLogging", Resource: "*", Condition: withTag, Action: []string{
 			"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias",
@@ -263,24 +395,63 @@ func Document(partition string, extraNames, exempt []string) (string, error) {
 		{Sid: "ProtectTheTag", Resource: "*",
 			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": exempt}, "ForAnyValue:StringEquals": map[string]any{"aws:TagKeys": []string{TagKey}}},
 			Action:    []string{"kms:*TagResource", "sqs:*TagQueue", "sns:*TagResource", "cloudwatch:*TagResource", "logs:*TagResource", "iam:*TagRole", "iam:*TagPolicy", "events:TagResource", "s3:PutBucketTagging", "kinesis:AddTagsToStream", "cloudtrail:AddTags"}},
+	}
+	// The second policy: the ways around the first (exempt and deployment roles,
+	// CloudFormation), the actions without resource ARNs, and the organization itself.
+	second := []statement{
 		// An exemption by role name is only as strong as the role: nobody else may create a
-		// role of an exempt name, or change who can assume one or what it may do.
-		{Sid: "ProtectExemptRoles", Resource: exempt, Condition: notExempt, Action: []string{
-			"iam:CreateRole", "iam:DeleteRole*", "iam:UpdateAssumeRolePolicy", "iam:PutRole*", "iam:UpdateRole*", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-		}},
+		// role of an exempt name, or change who can assume one or what it may do. The
+		// deployers' roles and the deployment roles too: cdk bootstrap, run by a deployer,
+		// creates them.
+		{Sid: "ProtectExemptRoles", Resource: union(exempt, o.DeploymentRoles, o.Deployers),
+			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": union(exempt, o.Deployers)}}, Action: []string{
+				"iam:CreateRole", "iam:DeleteRole*", "iam:UpdateAssumeRolePolicy", "iam:PutRole*", "iam:UpdateRole*", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+			}},
 		{Sid: "StayInOrganization", Action: []string{"organizations:LeaveOrganization"}, Resource: "*"},
 	}
-	for i := range stmts {
-		stmts[i].Effect = "Deny"
+	if len(o.Deployers) > 0 {
+		// CloudFormation acts with the execution role, which is exempt: whoever could change
+		// or delete a trailguard stack, assume the deploy role or pass the execution role
+		// would act with its rights. Only deployers, and the deploy role or StackSets acting
+		// for them, may.
+		stacks := o.StackNames
+		if len(stacks) == 0 {
+			stacks = []string{NamePrefix + "*", "StackSet-" + NamePrefix + "*"}
+		}
+		var res []string
+		for _, n := range stacks {
+			res = append(res, fmt.Sprintf("arn:%s:cloudformation:*:*:stack/%s/*", partition, n))
+		}
+		for _, b := range o.DeploymentBuckets {
+			res = append(res, fmt.Sprintf("arn:%s:s3:::%s", partition, b), fmt.Sprintf("arn:%s:s3:::%s/*", partition, b))
+		}
+		second = append(second, statement{Sid: "ProtectDeployment", Resource: union(res, o.DeploymentRoles),
+			Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": union(exempt, o.Deployers, o.DeploymentRoles)}},
+			Action: []string{"cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
+				"cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "sts:AssumeRole", "iam:PassRole",
+				"s3:PutObject", "s3:DeleteObject*", "s3:PutBucketPolicy", "s3:DeleteBucket*"}})
 	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": stmts})
-	if err != nil {
-		return "", err
+	if securityAccount != "" {
+		second = append(second, statement{Sid: "ProtectSecurityBusAndStream", Resource: "*", Action: WildcardOnlyActions, Condition: map[string]any{
+			"ArnNotLike":   map[string]any{"aws:PrincipalArn": exempt},
+			"StringEquals": map[string]any{"aws:PrincipalAccount": securityAccount},
+		}})
 	}
-	doc := string(b)
-	if len(doc) > MaxPolicySize {
-		return "", fmt.Errorf("guardrails: the service control policy is %d characters, over the %d Organizations allows: shorten or remove renamed resources (%s) or exempt principals (%d patterns), e.g. by using the default trailguard- names or one wildcard pattern",
-			len(doc), MaxPolicySize, strings.Join(extraNames, ", "), len(exempt))
+	var docs []string
+	for i, list := range [][]statement{stmts, second} {
+		for j := range list {
+			list[j].Effect = "Deny"
+		}
+		b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": list})
+		if err != nil {
+			return nil, err
+		}
+		doc := string(b)
+		if len(doc) > MaxPolicySize {
+			return nil, fmt.Errorf("guardrails: service control policy %d of 2 is %d characters, over the %d Organizations allows: shorten or remove renamed resources (%s), exempt principals (%d patterns) or deployers (%d patterns), e.g. by using the default trailguard- names or one wildcard pattern",
+				i+1, len(doc), MaxPolicySize, strings.Join(extraNames, ", "), len(exempt), len(o.Deployers))
+		}
+		docs = append(docs, doc)
 	}
-	return doc, nil
+	return docs, nil
 }

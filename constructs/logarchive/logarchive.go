@@ -25,7 +25,8 @@
 //   - changing the bucket policy, lifecycle, Object Lock, logging, versioning, encryption,
 //     public access block, ownership or replication configuration, except to
 //     BreakGlassPrincipals and DeploymentRoleArn, the role CloudFormation deploys the stack
-//     with (without it the stack could never update its own bucket again).
+//     with (without it the stack could never update its own bucket again; guard who can
+//     make CloudFormation act with it, as trailguard's guardrails do).
 //
 // Log digest files are encrypted with SSE-S3 by CloudTrail, so the policy deliberately has no
 // statement that denies uploads without SSE-KMS.
@@ -137,7 +138,10 @@ type LogArchiveProps struct {
 	Readers *[]*string
 	// DeploymentRoleArn is the role CloudFormation deploys the stack with. It is exempt from
 	// the denies on changing the buckets' configuration and policy, so the stack can still
-	// update them; it is not exempt from the denies on deleting logs.
+	// update them; it is not exempt from the denies on deleting logs. The exemption is only
+	// as strong as who can make CloudFormation act with this role: whoever may update the
+	// stack, assume the deploy role or pass this role changes the bucket's protection.
+	// Guard them (trailguard's guardrails let only the configured deployers do so).
 	// Default: the CloudFormation execution role of the stack's DefaultStackSynthesizer
 	// (the role `cdk bootstrap` creates); required with any other synthesizer.
 	DeploymentRoleArn *string

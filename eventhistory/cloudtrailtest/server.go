@@ -3,7 +3,9 @@
 // SDK sends it, from a synthetic Event History per region: pages of at most 50
 // events, newest first, NextTokens bound to the request parameters, a
 // per-region request rate limit answered with ThrottlingException, and faults
-// a test injects. It also answers the Account API's ListRegions.
+// a test injects. It also answers the Account API's ListRegions and
+// CloudTrail's ListPublicKeys (with keys a test provides); Org adds AWS STS
+// and AWS Organizations for exports of several accounts.
 //
 // The history is computed, not stored: event i of a region (0 is the newest)
 // happens at Newest - i/EventsPerSecond seconds, so a server with a million
@@ -38,7 +40,8 @@ const LookupEventsTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_201311
 
 const lookupEventsShortTarget = "CloudTrail_20131101.LookupEvents"
 
-// Account is the account ID of the synthetic history.
+// Account is the account ID of the synthetic history unless Options.Account
+// says otherwise.
 const Account = "123456789012"
 
 // DefaultNewest is the event time of the newest event unless Options.Newest
@@ -57,6 +60,12 @@ const (
 	AccessDenied             // 400 AccessDeniedException
 	ExpiredToken             // 400 ExpiredTokenException
 	InvalidNextToken         // 400 InvalidNextTokenException
+	// CutOff answers 200 with the page's headers, a Content-Length of the
+	// whole page and only half of its body, then closes the connection
+	// normally: what a connection dropped by a proxy or load balancer in
+	// the middle of a response looks like. The SDK reports "deserialization
+	// failed, failed to decode response body, unexpected EOF".
+	CutOff
 )
 
 // Request describes a LookupEvents request to a Fault function.
@@ -72,6 +81,9 @@ type Request struct {
 
 // Options configures a Server.
 type Options struct {
+	// Account is the account whose history the server holds. Default:
+	// Account.
+	Account string
 	// Regions are the account's enabled regions. Default: us-east-1.
 	Regions []string
 	// DisabledRegions are listed by ListRegions as DISABLED; LookupEvents
@@ -93,7 +105,25 @@ type Options struct {
 	Fault func(Request) Fault
 	// DenyListRegions makes ListRegions answer AccessDeniedException.
 	DenyListRegions bool
+	// PublicKeys are the digest signing keys ListPublicKeys returns (the
+	// same in every region).
+	PublicKeys []PublicKey
 }
+
+// PublicKey is a CloudTrail digest signing key as ListPublicKeys returns it.
+type PublicKey struct {
+	// DER is the RSA public key, DER-encoded in PKCS #1 format.
+	DER []byte
+	// Fingerprint is what digest files name the key by
+	// (digestPublicKeyFingerprint).
+	Fingerprint string
+	// Start and End bound when the key signed digests.
+	Start, End time.Time
+}
+
+// ListPublicKeysTarget is the X-Amz-Target header of a ListPublicKeys
+// request as the Go SDK sends it.
+const ListPublicKeysTarget = "CloudTrail_20131101.ListPublicKeys"
 
 // Stats counts what a region's LookupEvents requests got.
 type Stats struct {
@@ -139,6 +169,17 @@ type region struct {
 
 // NewServer starts a Server on 127.0.0.1. Close it when done.
 func NewServer(opts Options) *Server {
+	s := newHandler(opts)
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.srv.URL
+	return s
+}
+
+// newHandler returns a Server that is not listening: Org routes to it.
+func newHandler(opts Options) *Server {
+	if opts.Account == "" {
+		opts.Account = Account
+	}
 	if len(opts.Regions) == 0 {
 		opts.Regions = []string{"us-east-1"}
 	}
@@ -155,13 +196,15 @@ func NewServer(opts Options) *Server {
 	for _, r := range opts.Regions {
 		s.enabled[r] = true
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.srv.URL
 	return s
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
 
 // AWSConfig returns an SDK configuration that reaches the server with static
 // fake credentials, as tests and benchmarks use it.
@@ -222,6 +265,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	case req.Method == http.MethodPost && (req.Header.Get("X-Amz-Target") == LookupEventsTarget ||
 		req.Header.Get("X-Amz-Target") == lookupEventsShortTarget):
 		s.lookupEvents(w, req)
+	case req.Method == http.MethodPost && (req.Header.Get("X-Amz-Target") == ListPublicKeysTarget ||
+		req.Header.Get("X-Amz-Target") == "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"):
+		s.listPublicKeys(w, req)
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.Header.Get("X-Amz-Target"))
 	}
@@ -294,12 +340,16 @@ func (s *Server) lookupEvents(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 		return
 	}
+	fault := NoFault
 	if s.opts.Fault != nil {
-		if f := s.opts.Fault(fr); f != NoFault {
-			r.mu.Lock()
-			r.stats.Faults++
-			r.mu.Unlock()
-			writeFault(w, f)
+		fault = s.opts.Fault(fr)
+	}
+	if fault != NoFault {
+		r.mu.Lock()
+		r.stats.Faults++
+		r.mu.Unlock()
+		if fault != CutOff {
+			writeFault(w, fault)
 			return
 		}
 	}
@@ -307,6 +357,11 @@ func (s *Server) lookupEvents(w http.ResponseWriter, req *http.Request) {
 	page, status, code, msg := s.page(regionName, &in)
 	if code != "" {
 		writeError(w, status, code, msg)
+		return
+	}
+	if fault == CutOff {
+		body, _ := json.Marshal(page)
+		cutOff(w, body)
 		return
 	}
 	r.mu.Lock()
@@ -458,7 +513,7 @@ func (s *Server) event(regionName string, i int) apiEvent {
 		`"userAgent":"aws-cli/2.27.0 md/command#%[5]s","requestParameters":null,"responseElements":null,`+
 		`"requestID":"%[7]s","eventID":"%[7]s","readOnly":%[8]t,"eventType":"AwsApiCall","managementEvent":true,`+
 		`"recipientAccountId":"%[2]s","eventCategory":"Management"}`,
-		k.user, Account, t.Format(time.RFC3339), k.source, k.name, regionName, id, k.readOnly)
+		k.user, s.opts.Account, t.Format(time.RFC3339), k.source, k.name, regionName, id, k.readOnly)
 	return apiEvent{
 		EventID:         id,
 		EventName:       k.name,
@@ -471,6 +526,40 @@ func (s *Server) event(regionName string, i int) apiEvent {
 	}
 }
 
+func (s *Server) listPublicKeys(w http.ResponseWriter, req *http.Request) {
+	if _, service, ok := signedRegion(req); !ok || service != "cloudtrail" {
+		writeError(w, http.StatusBadRequest, "IncompleteSignatureException", "request is not signed for cloudtrail")
+		return
+	}
+	var in struct{ StartTime, EndTime *float64 }
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	now := float64(time.Now().Unix())
+	start, end := now, now
+	if in.StartTime != nil {
+		start = *in.StartTime
+	}
+	if in.EndTime != nil {
+		end = *in.EndTime
+	}
+	type key struct {
+		Value                              []byte // base64 in JSON, as a blob
+		ValidityStartTime, ValidityEndTime float64
+		Fingerprint                        string
+	}
+	out := struct{ PublicKeyList []key }{PublicKeyList: []key{}}
+	for _, k := range s.opts.PublicKeys {
+		ks, ke := float64(k.Start.Unix()), float64(k.End.Unix())
+		if ks <= end && ke >= start {
+			out.PublicKeyList = append(out.PublicKeyList, key{k.DER, ks, ke, k.Fingerprint})
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	json.NewEncoder(w).Encode(out)
+}
+
 func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
 	if _, service, ok := signedRegion(req); !ok || service != "account" {
 		writeError(w, http.StatusBadRequest, "IncompleteSignatureException", "request is not signed for account")
@@ -478,7 +567,7 @@ func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
 	}
 	if s.opts.DenyListRegions {
 		writeError(w, http.StatusForbidden, "AccessDeniedException",
-			"User: arn:aws:sts::"+Account+":assumed-role/Operator/responder is not authorized to perform: account:ListRegions")
+			"User: arn:aws:sts::"+s.opts.Account+":assumed-role/Operator/responder is not authorized to perform: account:ListRegions")
 		return
 	}
 	var in struct {
@@ -520,6 +609,19 @@ func (s *Server) listRegions(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// cutOff sends the head of a 200 response announcing all of body but only
+// half of it, and closes the connection.
+func cutOff(w http.ResponseWriter, body []byte) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err) // httptest's server supports hijacking
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n", len(body))
+	buf.Write(body[:len(body)/2])
+	buf.Flush()
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {

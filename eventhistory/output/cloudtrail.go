@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -44,9 +45,10 @@ const DefaultEventsPerFile = 5000
 // changes, or at Finish. So a log file is either complete or absent.
 type CloudTrail struct {
 	dir, region string
+	account     string // fixed account, or "" for each file's first record's
 	maxEvents   int
-	staging     string // staging directory of this region
-	f           *os.File
+	staging     string   // staging directory of this region
+	f           *os.File // the open log file's staging file; nil until its first record
 	w           *bufio.Writer
 	pos         Position
 	synced      Position // the Position of the last Sync or Finish
@@ -62,6 +64,21 @@ var _ Writer = (*CloudTrail)(nil)
 // is exactly what the checkpoint holding pos describes. maxEvents <= 0 means
 // DefaultEventsPerFile.
 func OpenCloudTrail(dir, region string, maxEvents int, pos Position) (*CloudTrail, error) {
+	return openCloudTrail(dir, "", region, maxEvents, pos)
+}
+
+// OpenCloudTrailAccount is OpenCloudTrail for one account's log files in a
+// directory that holds several accounts' (as an organization's export does):
+// the files go under AWSLogs/<account>/ whatever their records say, and the
+// writer touches no other account's files.
+func OpenCloudTrailAccount(dir, account, region string, maxEvents int, pos Position) (*CloudTrail, error) {
+	if !safeSegment.MatchString(account) {
+		return nil, fmt.Errorf("%q is not an account ID", account)
+	}
+	return openCloudTrail(dir, account, region, maxEvents, pos)
+}
+
+func openCloudTrail(dir, account, region string, maxEvents int, pos Position) (*CloudTrail, error) {
 	if maxEvents <= 0 {
 		maxEvents = DefaultEventsPerFile
 	}
@@ -69,28 +86,31 @@ func OpenCloudTrail(dir, region string, maxEvents int, pos Position) (*CloudTrai
 	region = pathSegment(region, "unknown-region")
 	c := &CloudTrail{
 		dir:       dir,
+		account:   account,
 		region:    region,
 		maxEvents: maxEvents,
-		staging:   filepath.Join(dir, StagingDir, region),
+		staging:   filepath.Join(dir, StagingDir, account, region),
 		pos:       pos,
 		synced:    pos,
 	}
 	if err := c.removeLogFilesFrom(pos.Chunk); err != nil {
 		return nil, err
 	}
-	if err := mkdirAllSynced(c.staging, dir); err != nil {
-		return nil, err
-	}
+	// Staging files other than the open log file's, and the open one's at
+	// offset 0, hold nothing the checkpoint recorded.
 	entries, err := os.ReadDir(c.staging)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	for _, e := range entries {
-		if seq, ok := stagingSeq(e.Name()); !ok || seq != pos.Chunk {
+		if seq, ok := stagingSeq(e.Name()); !ok || seq != pos.Chunk || pos.Offset == 0 {
 			if err := os.Remove(filepath.Join(c.staging, e.Name())); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if pos.Offset == 0 {
+		return c, nil // the staging file is created with the first record
 	}
 	if err := c.openStaging(); err != nil {
 		return nil, err
@@ -117,6 +137,9 @@ func (c *CloudTrail) removeLogFilesFrom(from int) error {
 		return err
 	}
 	for _, acct := range accounts {
+		if c.account != "" && acct.Name() != c.account {
+			continue
+		}
 		root := filepath.Join(c.dir, "AWSLogs", acct.Name(), "CloudTrail", c.region)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) && path == root {
@@ -155,6 +178,9 @@ func stagingSeq(name string) (int, bool) {
 
 // openStaging opens (or creates) the staging file of the open log file.
 func (c *CloudTrail) openStaging() error {
+	if err := mkdirAllSynced(c.staging, c.dir); err != nil {
+		return err
+	}
 	path := filepath.Join(c.staging, stagingName(c.pos.Chunk))
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
@@ -189,13 +215,16 @@ func (c *CloudTrail) Append(record []byte, eventTime time.Time) error {
 			return err
 		}
 		c.pos = Position{Chunk: c.pos.Chunk + 1}
+		c.f = nil
+	}
+	if c.f == nil {
 		if err := c.openStaging(); err != nil {
 			return err
 		}
 	}
 	if c.pos.ChunkEvents == 0 {
 		c.pos.ChunkTime = eventTime
-		c.pos.ChunkAccount = accountOf(line)
+		c.pos.ChunkAccount = cmp.Or(c.account, accountOf(line))
 	}
 	c.w.Write(line)
 	if err := c.w.WriteByte('\n'); err != nil {
@@ -284,6 +313,10 @@ func (c *CloudTrail) Sync() (Position, error) {
 	if c.finished {
 		return c.pos, nil
 	}
+	if c.f == nil {
+		c.synced = c.pos
+		return c.pos, nil
+	}
 	if err := c.w.Flush(); err != nil {
 		return Position{}, err
 	}
@@ -307,10 +340,15 @@ func (c *CloudTrail) Release() error {
 		if err := os.RemoveAll(c.staging); err != nil {
 			return err
 		}
-		os.Remove(filepath.Dir(c.staging)) // fails while other regions still stage: fine
+		// Fails while other regions still stage: fine.
+		for d := filepath.Dir(c.staging); d != c.dir && os.Remove(d) == nil; d = filepath.Dir(d) {
+		}
 		return nil
 	}
 	entries, err := os.ReadDir(c.staging)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -334,9 +372,12 @@ func (c *CloudTrail) Finish() (Position, error) {
 			return Position{}, err
 		}
 		c.pos = Position{Chunk: c.pos.Chunk + 1}
-	} else if err := c.f.Close(); err != nil {
-		return Position{}, err
+	} else if c.f != nil {
+		if err := c.f.Close(); err != nil {
+			return Position{}, err
+		}
 	}
+	c.f = nil
 	c.finished = true
 	c.synced = c.pos
 	return c.pos, nil
@@ -344,7 +385,8 @@ func (c *CloudTrail) Finish() (Position, error) {
 
 // Close closes the staging file without completing the open log file.
 func (c *CloudTrail) Close() error {
-	if c.finished {
+	if c.finished || c.f == nil {
+		c.finished = true
 		return nil
 	}
 	c.finished = true

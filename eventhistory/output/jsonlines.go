@@ -11,10 +11,11 @@ import (
 	"github.com/trailguard/trailguard/eventhistory/durable"
 )
 
-// JSONLines writes one record a line to a single file.
+// JSONLines writes one record a line to a single file. The file is created
+// with the first record: an output without records leaves no file.
 type JSONLines struct {
 	path    string
-	f       *os.File
+	f       *os.File // nil until the first record
 	w       *bufio.Writer
 	pos     Position
 	newFile bool // the file was created and its directory entry is not yet synced
@@ -24,13 +25,21 @@ type JSONLines struct {
 var _ Writer = (*JSONLines)(nil)
 
 // OpenJSONLines opens the JSON Lines file at path for appending at pos,
-// creating it when needed and cutting off anything written after pos.
+// cutting off anything written after pos. At position 0 a file left by an
+// earlier run holds nothing a checkpoint recorded: it is removed, and the
+// file is created again with the first record.
 func OpenJSONLines(path string, pos Position) (*JSONLines, error) {
-	if err := os.MkdirAll(filepath.Dir(path), DirPerm); err != nil {
-		return nil, err
+	j := &JSONLines{path: path, pos: Position{Offset: pos.Offset}}
+	if pos.Offset == 0 {
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		return j, nil
 	}
-	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
+	f, err := os.OpenFile(path, os.O_RDWR, FilePerm)
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("%s is missing, though the checkpoint recorded %d bytes in it: it was changed outside trailguard; start a new export in another directory", path, pos.Offset)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -38,13 +47,21 @@ func OpenJSONLines(path string, pos Position) (*JSONLines, error) {
 		f.Close()
 		return nil, err
 	}
-	return &JSONLines{
-		path:    path,
-		f:       f,
-		w:       bufio.NewWriterSize(f, 256<<10),
-		pos:     Position{Offset: pos.Offset},
-		newFile: os.IsNotExist(statErr),
-	}, nil
+	j.f, j.w = f, bufio.NewWriterSize(f, 256<<10)
+	return j, nil
+}
+
+// create creates the file for the first record.
+func (j *JSONLines) create() error {
+	if err := os.MkdirAll(filepath.Dir(j.path), DirPerm); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, FilePerm)
+	if err != nil {
+		return err
+	}
+	j.f, j.w, j.newFile = f, bufio.NewWriterSize(f, 256<<10), true
+	return nil
 }
 
 // truncateTo cuts f back to size, the checkpointed length, and positions
@@ -71,6 +88,11 @@ func (j *JSONLines) Append(record []byte, _ time.Time) error {
 	if err != nil {
 		return err
 	}
+	if j.f == nil {
+		if err := j.create(); err != nil {
+			return err
+		}
+	}
 	j.w.Write(line)
 	if err := j.w.WriteByte('\n'); err != nil {
 		return err
@@ -81,6 +103,9 @@ func (j *JSONLines) Append(record []byte, _ time.Time) error {
 
 // Sync flushes and fsyncs the file.
 func (j *JSONLines) Sync() (Position, error) {
+	if j.f == nil {
+		return j.pos, nil
+	}
 	if err := j.w.Flush(); err != nil {
 		return Position{}, err
 	}
@@ -103,4 +128,9 @@ func (j *JSONLines) Release() error { return nil }
 func (j *JSONLines) Finish() (Position, error) { return j.Sync() }
 
 // Close closes the file.
-func (j *JSONLines) Close() error { return j.f.Close() }
+func (j *JSONLines) Close() error {
+	if j.f == nil {
+		return nil
+	}
+	return j.f.Close()
+}
