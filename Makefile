@@ -50,10 +50,11 @@ test: deps lint ## lint and run all tests (config, golden templates, compliance 
 plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
 	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)
 
-bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, the AWS quota gate
+bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, the AWS quota gate, detection engine throughput and memory
 	go run ./cmd/synthbench
 	go run ./cmd/historybench
 	go test -run '^$$' -bench . -benchmem ./compliance/quota
+	go run ./cmd/detectbench
 
 clean: ## remove generated output
 	rm -rf cdk.out

@@ -3,12 +3,14 @@
 //	trailguard history export    export CloudTrail Event History in bulk
 //	trailguard history convert   convert Event History console downloads
 //	trailguard archive verify    validate the organization trail's archive
+//	trailguard detect            run the detection rules over CloudTrail records in files
 //
 // Exit codes:
 //
-//	0    success
+//	0    success (for detect: it ran, whether or not there were alerts)
 //	1    the work failed (an export keeps its progress: rerun to resume)
 //	2    usage error: bad flags or arguments
+//	3    detect --fail-on: an alert at or above that severity
 //	130  interrupted (Ctrl-C or SIGTERM); an export is resumable
 //
 // Each subcommand group lives in its own file and is added in newRootCmd.
@@ -95,7 +97,7 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trailguard",
-		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification",
+		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification, detection",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
@@ -105,7 +107,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e))
 	return root
 }
 

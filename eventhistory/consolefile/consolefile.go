@@ -10,8 +10,9 @@
 //   - the records may sit in a top-level array, or in the first array-valued
 //     member named Records or Events (any case), or be concatenated objects;
 //   - a record may be a CloudTrail record (it has eventID, eventTime, ...),
-//     or a LookupEvents event whose CloudTrailEvent member holds the record,
-//     as a JSON string or an object.
+//     a LookupEvents event whose CloudTrailEvent member holds the record,
+//     as a JSON string or an object, or an EventBridge event whose detail is
+//     the record (as the real-time stream carries it).
 //
 // Files are read as a stream: a large download does not have to fit in memory.
 package consolefile
@@ -27,6 +28,10 @@ import (
 	"io"
 	"strings"
 )
+
+// ErrNoRecords is Read's error for a well-formed file without a record, such
+// as {"Records":[]}.
+var ErrNoRecords = errors.New("the file holds no event records")
 
 // Read calls fn with each record in the file r, a compact JSON object, in
 // file order. It stops at fn's first error and returns it.
@@ -86,7 +91,7 @@ func (rd *reader) json(r io.Reader) error {
 		tok, err := dec.Token()
 		if err == io.EOF {
 			if rd.n == 0 {
-				return errors.New("the file holds no event records")
+				return ErrNoRecords
 			}
 			return nil
 		}
@@ -185,6 +190,10 @@ func (rd *reader) element(elem []byte) error {
 		} else {
 			record = inner
 		}
+	} else if detail, ok := probe["detail"]; ok && probe["detail-type"] != nil && bytes.HasPrefix(bytes.TrimSpace(detail), []byte("{")) {
+		// An EventBridge event ("AWS API Call via CloudTrail"): the record
+		// is its detail.
+		record = detail
 	} else if _, ok := member(probe, "eventID"); !ok {
 		if _, ok := member(probe, "eventTime"); !ok {
 			return fmt.Errorf("record %d has neither eventID, eventTime nor CloudTrailEvent: not a CloudTrail event", rd.n+1)
@@ -256,7 +265,7 @@ func (rd *reader) csv(r io.Reader) error {
 		}
 	}
 	if rd.n == 0 {
-		return errors.New("the file holds no event records")
+		return ErrNoRecords
 	}
 	return nil
 }

@@ -63,6 +63,12 @@ func TestRead(t *testing.T) {
 			want: []string{"id-1"},
 		},
 		{
+			name: "JSON Lines of EventBridge events (the real-time stream)",
+			in: `{"version":"0","id":"e-1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","detail":` + rec1 + "}\n" +
+				`{"version":"0","id":"e-2","detail-type":"AWS Console Sign In via CloudTrail","source":"aws.signin","detail":` + rec2 + "}\n",
+			want: []string{"id-1", "id-2"},
+		},
+		{
 			name: "JSON Lines",
 			in:   rec1 + "\n" + rec2 + "\n",
 			want: []string{"id-1", "id-2"},
@@ -125,6 +131,13 @@ func TestRead(t *testing.T) {
 }
 
 func csvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func TestReadNoRecords(t *testing.T) {
+	err := Read(strings.NewReader(`{"Records":[]}`), func([]byte) error { return nil })
+	if !errors.Is(err, ErrNoRecords) {
+		t.Errorf("error %v, want ErrNoRecords", err)
+	}
+}
 
 func TestReadStopsAtCallbackError(t *testing.T) {
 	stop := errors.New("stop")

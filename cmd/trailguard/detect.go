@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/eventhistory/consolefile"
+)
+
+// exitAlerts is detect's exit code when --fail-on is set and an alert at or
+// above that severity was raised.
+const exitAlerts = 3
+
+// detectFlags are the flags of detect.
+type detectFlags struct {
+	rules  []string
+	format string
+	failOn string
+	quiet  bool
+}
+
+func newDetectCmd(e *env) *cobra.Command {
+	var f detectFlags
+	cmd := &cobra.Command{
+		Use:   "detect PATH...",
+		Short: "Run the detection rules over CloudTrail records in files",
+		Long: `Detect runs trailguard's detection rules (the default set, plus yours with --rules)
+over the CloudTrail records in files and directories, and prints an alert for each
+record a rule matches, each rule and event once.
+
+It reads CloudTrail log files ({"Records":[...]}, .json or .json.gz), JSON arrays of
+records, JSON Lines (also of EventBridge events whose detail is the record), the output
+of aws cloudtrail lookup-events, and Event History console downloads: whatever history
+convert reads. A directory is read recursively, in lexical order, taking the files
+ending .json, .jsonl, .ndjson or .csv (optionally .gz) and skipping CloudTrail digest
+files. PATH "-" reads standard input. Files are streamed: a directory of any size
+needs little memory.
+
+Exit codes: 0 when it ran, alerts or not; 3 with --fail-on when an alert at or above
+that severity was raised; 1 when a file or a rule could not be read; 2 on a usage error.`,
+		Example: `  # everything in a downloaded slice of the log archive
+  trailguard detect ./AWSLogs
+
+  # in CI: your rules, JSON output, fail on high or critical alerts
+  trailguard detect --rules ./rules --format json --fail-on high events.jsonl`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("detect needs at least one PATH")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runDetect(cmd.Context(), e, &f, args) },
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.rules, "rules", nil, "a directory of rule files (*.yaml) to add to the default rules; a rule with a default rule's id replaces it (repeatable)")
+	fl.StringVar(&f.format, "format", "text", "output format: text (a table) or json (one alert object per line)")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when an alert of this severity or higher was raised: "+strings.Join(detect.SeverityNames(), ", "))
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no summary, only alerts and errors")
+	return cmd
+}
+
+func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) error {
+	if f.format != "text" && f.format != "json" {
+		return usageErrorf("--format must be text or json, got %q", f.format)
+	}
+	var failOn detect.Severity
+	if f.failOn != "" {
+		s, err := detect.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageErrorf("--fail-on: %v", err)
+		}
+		failOn = s
+	}
+	for _, dir := range f.rules {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return usageErrorf("--rules %s is not a directory", dir)
+		}
+	}
+	engine, err := detect.Load(f.rules...)
+	if err != nil {
+		return err
+	}
+	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {}}
+	if f.format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		r.print = func(a *detect.Alert) error { return enc.Encode(a) }
+	} else {
+		// Rows are aligned per file: a run over many files shows alerts
+		// as they are found.
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		r.flush = func() { tw.Flush() }
+		header := false
+		r.print = func(a *detect.Alert) error {
+			if !header {
+				header = true
+				fmt.Fprintln(tw, "SEVERITY\tRULE\tEVENT TIME\tACCOUNT\tREGION\tEVENT\tPRINCIPAL\tEVENT ID")
+			}
+			event := a.EventName
+			if a.ErrorCode != "" {
+				event += " (" + a.ErrorCode + ")"
+			}
+			if a.Threshold != nil {
+				event += fmt.Sprintf(" x%d", a.Threshold.Count)
+			}
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				strings.ToUpper(a.Severity.String()), a.Rule, a.EventTime, a.AccountID, a.Region, event, a.Principal, a.EventID)
+			return err
+		}
+	}
+	for _, p := range paths {
+		if err := r.path(p); err != nil {
+			return err // interrupted, or the output failed: nothing more can be reported
+		}
+	}
+	r.summary(f.quiet)
+	switch {
+	case r.failedFiles > 0:
+		return &exitError{exitFailed, fmt.Sprintf("%d of %d files could not be read (see above); their remaining records were not checked", r.failedFiles, r.files)}
+	case r.failed > 0:
+		return &exitError{exitAlerts, fmt.Sprintf("%d alerts at or above %s", r.failed, failOn)}
+	}
+	return nil
+}
+
+// detectRun is one run of detect over its paths.
+type detectRun struct {
+	ctx                context.Context
+	e                  *env
+	det                *detect.Detector
+	print              func(*detect.Alert) error
+	flush              func() // after each file
+	failOn             detect.Severity
+	files, failedFiles int
+	failed             int // alerts at or above failOn
+	bySeverity         map[detect.Severity]int
+	stopErr            error // ends the run: the output failed, or the run was interrupted
+}
+
+// path reads a file, standard input or a directory. A file that cannot be
+// read is reported and counted; only an interruption or a failure to write
+// the output stops the run.
+func (r *detectRun) path(p string) error {
+	if p == "-" {
+		r.file("standard input", r.e.stdin)
+		return r.stopErr
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		r.fileError(p, err)
+		return nil
+	}
+	if !fi.IsDir() {
+		f, err := os.Open(p)
+		if err != nil {
+			r.fileError(p, err)
+			return nil
+		}
+		defer f.Close()
+		r.file(p, f)
+		return r.stopErr
+	}
+	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			r.fileError(path, err)
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == "CloudTrail-Digest" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !recordFile(d.Name()) {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			r.fileError(path, err)
+			return nil
+		}
+		defer f.Close()
+		r.file(path, f)
+		return r.stopErr
+	})
+}
+
+// recordFile reports whether a file in a directory is one detect reads.
+func recordFile(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
+	return slices.ContainsFunc([]string{".json", ".jsonl", ".ndjson", ".csv"}, func(ext string) bool {
+		return strings.HasSuffix(name, ext)
+	}) && !strings.Contains(name, "_cloudtrail-digest_")
+}
+
+func (r *detectRun) fileError(name string, err error) {
+	r.files++
+	r.failedFiles++
+	fmt.Fprintf(r.e.stderr, "trailguard: %s: %v\n", name, err)
+}
+
+// errOutput marks a failure to write an alert.
+var errOutput = errors.New("writing the output")
+
+func (r *detectRun) file(name string, rd io.Reader) {
+	r.files++
+	n := 0
+	err := consolefile.Read(rd, func(raw []byte) error {
+		if err := r.ctx.Err(); err != nil {
+			r.stopErr = err
+			return err
+		}
+		n++
+		rec, err := detect.ParseRecord(raw)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", n, err)
+		}
+		alerts, err := r.det.Process(rec)
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			r.bySeverity[a.Severity]++
+			if r.failOn != 0 && a.Severity >= r.failOn {
+				r.failed++
+			}
+			if err := r.print(a); err != nil {
+				r.stopErr = fmt.Errorf("%w: %v", errOutput, err)
+				return r.stopErr
+			}
+		}
+		return nil
+	})
+	r.flush()
+	if errors.Is(err, consolefile.ErrNoRecords) {
+		return // a log file may hold no records; nothing to check
+	}
+	if err != nil && r.stopErr == nil {
+		r.failedFiles++
+		fmt.Fprintf(r.e.stderr, "trailguard: %s: %v\n", name, err)
+	}
+}
+
+// summary prints what the run did, and every rule that failed on records.
+func (r *detectRun) summary(quiet bool) {
+	st := r.det.Stats()
+	for _, rule := range slices.Sorted(maps.Keys(st.EvalErrors)) {
+		fmt.Fprintf(r.e.stderr, "trailguard: rule %s failed on %d records (they did not match it); first: %v\n",
+			rule, st.EvalErrors[rule], st.FirstEvalError[rule].Err)
+	}
+	if quiet {
+		return
+	}
+	var parts []string
+	for s := detect.Critical; s >= detect.Info; s-- {
+		if n := r.bySeverity[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	counts := ""
+	if len(parts) > 0 {
+		counts = " (" + strings.Join(parts, ", ") + ")"
+	}
+	fmt.Fprintf(r.e.stderr, "checked %s records in %d files: %d alerts%s, %d duplicates dropped\n",
+		group(int64(st.Records)), r.files, st.Alerts, counts, st.Duplicates)
+}

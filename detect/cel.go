@@ -1,0 +1,191 @@
+package detect
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
+)
+
+// recordFields are the CloudTrail record members a condition can name as
+// variables (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+var recordFields = []string{
+	"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+	"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
+	"responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
+	"eventType", "apiVersion", "managementEvent", "recipientAccountId", "sharedEventID",
+	"serviceEventDetails", "vpcEndpointId", "vpcEndpointAccountId", "eventCategory",
+	"tlsDetails", "sessionCredentialFromConsole", "edgeDeviceDetails", "insightDetails", "addendum",
+}
+
+// Derived variables, computed from the record.
+const (
+	varRecord    = "record"
+	varPrincipal = "principal"
+	varAccountID = "accountId"
+	varRole      = "role"
+)
+
+// sharedEnv returns one CEL environment for the whole process (an
+// environment is safe for concurrent use).
+var sharedEnv = sync.OnceValues(newEnv)
+
+// newEnv returns the CEL environment conditions are compiled in.
+func newEnv() (*cel.Env, error) {
+	opts := []cel.EnvOption{
+		cel.Variable(varRecord, cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable(varPrincipal, cel.StringType),
+		cel.Variable(varAccountID, cel.StringType),
+		cel.Variable(varRole, cel.StringType),
+		ext.Strings(),
+		ext.Lists(),
+		ext.Sets(),
+		cel.OptionalTypes(),
+		cel.Function("json",
+			cel.Overload("json_dyn", []*cel.Type{cel.DynType}, cel.StringType, cel.UnaryBinding(jsonFn))),
+		cel.Function("asList",
+			cel.Overload("asList_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.DynType), cel.UnaryBinding(asListFn))),
+		cel.Function("policyStatements",
+			cel.Overload("policyStatements_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.DynType), cel.UnaryBinding(policyStatementsFn))),
+		cel.Function("principals",
+			cel.Overload("principals_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.StringType), cel.UnaryBinding(principalsFn))),
+	}
+	for _, f := range recordFields {
+		opts = append(opts, cel.Variable(f, cel.DynType))
+	}
+	return cel.NewEnv(opts...)
+}
+
+// activation resolves a condition's variables against one record.
+type activation struct {
+	rec *Record
+}
+
+func (a activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case varRecord:
+		return a.rec.Fields, true
+	case varPrincipal:
+		return a.rec.Principal(), true
+	case varAccountID:
+		return a.rec.AccountID(), true
+	case varRole:
+		return a.rec.Role(), true
+	}
+	// A member the record lacks is null, not an error.
+	return a.rec.Fields[name], true
+}
+
+func (a activation) Parent() interpreter.Activation { return nil }
+
+// native turns a CEL value into plain Go values (maps, slices, strings,
+// numbers, booleans).
+func native(v ref.Val) any {
+	switch x := v.Value().(type) {
+	case []ref.Val:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = native(e)
+		}
+		return out
+	case map[ref.Val]ref.Val:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if s, ok := k.Value().(string); ok {
+				out[s] = native(e)
+			}
+		}
+		return out
+	}
+	if l, ok := v.(traits.Lister); ok {
+		if _, isGo := v.Value().([]any); !isGo {
+			var out []any
+			it := l.Iterator()
+			for it.HasNext() == types.True {
+				out = append(out, native(it.Next()))
+			}
+			return out
+		}
+	}
+	if v == types.NullValue {
+		return nil
+	}
+	return v.Value()
+}
+
+// jsonFn implements json(value): the value as compact JSON, for substring
+// tests over nested request parameters.
+func jsonFn(v ref.Val) ref.Val {
+	b, err := json.Marshal(native(v))
+	if err != nil {
+		return types.NewErr("json: %v", err)
+	}
+	return types.String(b)
+}
+
+// asListFn implements asList(value): a list as is, null as an empty list,
+// anything else as a list of one. IAM policies write one action, resource or
+// principal as a string and several as a list.
+func asListFn(v ref.Val) ref.Val {
+	return types.DefaultTypeAdapter.NativeToValue(asList(native(v)))
+}
+
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return []any{}
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+// policyStatementsFn implements policyStatements(policy): the statements of
+// an IAM policy document given as an object or as JSON text (CloudTrail
+// records some policies as text, some URL-encoded), always as a list.
+func policyStatementsFn(v ref.Val) ref.Val {
+	doc := native(v)
+	if s, ok := doc.(string); ok {
+		doc = nil
+		text := s
+		if !strings.HasPrefix(strings.TrimSpace(text), "{") {
+			if u, err := url.QueryUnescape(text); err == nil {
+				text = u
+			}
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(text), &m) == nil {
+			doc = m
+		}
+	}
+	m, _ := doc.(map[string]any)
+	return types.DefaultTypeAdapter.NativeToValue(asList(m["Statement"]))
+}
+
+// principalsFn implements principals(statement): every principal a policy
+// statement names, "*" for Principal "*", else the values of its AWS,
+// Service, Federated and CanonicalUser members.
+func principalsFn(v ref.Val) ref.Val {
+	stmt, _ := native(v).(map[string]any)
+	out := []string{}
+	switch p := stmt["Principal"].(type) {
+	case string:
+		out = append(out, p)
+	case map[string]any:
+		for _, vals := range p {
+			for _, e := range asList(vals) {
+				if s, ok := e.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return types.DefaultTypeAdapter.NativeToValue(out)
+}

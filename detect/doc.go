@@ -1,0 +1,38 @@
+// Package detect is trailguard's detection engine: rules over CloudTrail
+// records, the same for the real-time stream, the log archive and files on
+// disk (trailguard detect).
+//
+// A rule is YAML (see Rule and docs/detection.md): an id, a title, a
+// severity, a description and references, a match condition written in CEL
+// (https://cel.dev), optional exceptions (principal, account, role and tag
+// patterns, or a CEL condition) and an optional threshold (count, or count of
+// distinct values, within a window of event time, grouped by a CEL
+// expression). The default rules are embedded (DefaultRules); Load merges
+// the rules of directories over them by id.
+//
+// Conditions see the record's top-level members by name (eventName,
+// userIdentity, requestParameters, ...), the whole record as record, and
+// the derived strings principal, accountId and role; besides CEL's standard
+// library and its strings, lists, sets and optional-values extensions they
+// can call json(value), asList(value), policyStatements(policy) and
+// principals(statement). userIdentity, requestParameters,
+// responseElements, additionalEventData, serviceEventDetails and tlsDetails
+// are never null.
+//
+// Compile checks and compiles rules once; an Engine is immutable and safe for
+// concurrent use, and runs a record only against the rules whose condition
+// requires its eventName or eventSource (read off the condition's AST). A
+// Detector keeps the state that spans records: threshold windows and
+// dedupe.
+//
+// # Dedupe key
+//
+// Each Alert has a DedupeKey; a Detector returns each key once, remembering
+// them in a DedupeStore. A single-record alert's key is
+// "<rule id>/<eventID>" (EventDedupeKey): CloudTrail gives an event the same
+// eventID in every copy of it (organization trail, local trail, Event
+// History, the detail of the EventBridge event on the stream), so the stream
+// and archive paths compute the same key for the same event and, sharing a
+// store, alert once whichever sees it first. A threshold alert's key is
+// "<rule id>/<group>/<window start>" (ThresholdDedupeKey).
+package detect
