@@ -591,7 +591,10 @@ func TestRateLimit(t *testing.T) {
 func TestThrottled(t *testing.T) {
 	for _, mode := range []aws.RetryMode{aws.RetryModeAdaptive, aws.RetryModeStandard} {
 		t.Run(string(mode), func(t *testing.T) {
-			srv := newServer(t, cloudtrailtest.Options{Events: 150, RequestsPerSecond: 40, Burst: 1})
+			// Eight pages at 10 requests per second: only a client slower than 100 ms a request
+			// would never be throttled, even on a loaded machine (40 per second and three pages
+			// went unthrottled under load).
+			srv := newServer(t, cloudtrailtest.Options{Events: 400, RequestsPerSecond: 10, Burst: 1})
 			opts := fastOptions(srv, t.TempDir(), "us-east-1")
 			opts.RetryMode = mode
 			opts.MaxBackoff = 20 * time.Millisecond
@@ -602,7 +605,7 @@ func TestThrottled(t *testing.T) {
 			if st := srv.Stats("us-east-1"); st.Throttled == 0 {
 				t.Errorf("server throttled none of %d requests: the test does not exercise throttling", st.Requests)
 			}
-			checkExport(t, opts.Dir, JSONLines, map[string][]string{"us-east-1": wantIDs("us-east-1", 150, nil)})
+			checkExport(t, opts.Dir, JSONLines, map[string][]string{"us-east-1": wantIDs("us-east-1", 400, nil)})
 		})
 	}
 }
