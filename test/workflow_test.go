@@ -438,7 +438,8 @@ func TestDeployPlanRunsAsPrinted(t *testing.T) {
 	var lines, profiles, deployed []string
 	for _, l := range strings.Split(plan.stdout, "\n") {
 		line, ok := strings.CutPrefix(strings.TrimSpace(l), "$ ")
-		if !ok || !strings.HasPrefix(line, "cdk ") {
+		if !ok || !strings.HasPrefix(line, "cdk ") || strings.Contains(line, "<") {
+			// The onboarding step's commands hold placeholders for an account that joins later.
 			continue
 		}
 		lines = append(lines, line)
