@@ -468,8 +468,11 @@ func TestLogArchiveMisuse(t *testing.T) {
 		{name: "trail is a token", props: with(func(p *logarchive.LogArchiveProps) { p.TrailArn = awscdk.Aws_STACK_ID() }),
 			want: []string{"TrailArn must be a literal ARN, got a token"}},
 		{name: "same bucket names", props: with(func(p *logarchive.LogArchiveProps) {
-			p.BucketName, p.AccessLogBucketName = jsii.String("logs-x"), jsii.String("logs-x")
-		}), want: []string{`AccessLogBucketName must differ from BucketName, got "logs-x" for both`}},
+			p.BucketName, p.AccessLogBucketName = jsii.String("trailguard-logs-x"), jsii.String("trailguard-logs-x")
+		}), want: []string{`AccessLogBucketName must differ from BucketName, got "trailguard-logs-x" for both`}},
+		{name: "names the guardrails and alerts would not recognise", props: with(func(p *logarchive.LogArchiveProps) {
+			p.BucketName, p.AccessLogBucketName = jsii.String("org-logs"), jsii.String("org-logs-access")
+		}), want: []string{`BucketName must start with trailguard-: the guardrails protect`, `got "org-logs"`, `AccessLogBucketName must start with trailguard-`, `got "org-logs-access"`}},
 		{name: "dotted bucket name", props: with(func(p *logarchive.LogArchiveProps) { p.BucketName = jsii.String("my.logs") }),
 			want: []string{`BucketName must be an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots, got "my.logs"`}},
 		{name: "alias without prefix", props: with(func(p *logarchive.LogArchiveProps) { p.KeyAlias = jsii.String("org-trail") }),

@@ -642,7 +642,7 @@ func TestMemberLocalTrailIsHardened(t *testing.T) {
 func TestRealtimeConstructsRejectBadProps(t *testing.T) {
 	validSink := func() *eventsink.EventSinkProps {
 		return &eventsink.EventSinkProps{
-			OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("s"), BusName: jsii.String("b"),
+			OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
 			KeyAlias: jsii.String("alias/k"), StreamProducerRoleName: jsii.String("r"), BusSenderRoleNamePattern: jsii.String("r-*"),
 		}
 	}
@@ -671,6 +671,14 @@ func TestRealtimeConstructsRejectBadProps(t *testing.T) {
 			eventsink.NewEventSink(s, "Sink", p)
 		}, []string{"ShardCount only applies to Mode PROVISIONED", "RetentionHours must be a whole number from 168", `BusName must name a custom bus, got "default"`}},
 		{"sink missing props", func(s awscdk.Stack) { eventsink.NewEventSink(s, "Sink", nil) }, []string{"eventsink: props are required"}},
+		{"sink names the guardrails and alerts would not recognise", func(s awscdk.Stack) {
+			p := validSink()
+			p.StreamName, p.BusName = jsii.String("security-events"), jsii.String("org-bus")
+			eventsink.NewEventSink(s, "Sink", p)
+		}, []string{`eventsink: StreamName must start with trailguard-: the guardrails protect`, `got "security-events"`, `eventsink: BusName must start with trailguard-`, `got "org-bus"`}},
+		{"trail name the guardrails and alerts would not recognise", func(s awscdk.Stack) {
+			accounttrail.NewAccountTrail(s, "Trail", &accounttrail.AccountTrailProps{TrailName: jsii.String("local")})
+		}, []string{`accounttrail: TrailName must start with trailguard-`, `got "local"`}},
 		{"forwarder bad stream ARN", func(s awscdk.Stack) {
 			p := validFwd()
 			p.StreamArn = jsii.String("trailguard-security-events")
@@ -730,7 +738,7 @@ func TestAccountTrailCloudWatchLogsDelivery(t *testing.T) {
 func TestEventSinkProvisionedModeAndAccountPartitionKey(t *testing.T) {
 	stack := newTestStack(t)
 	sink := eventsink.NewEventSink(stack, "Sink", &eventsink.EventSinkProps{
-		OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("s"), BusName: jsii.String("b"),
+		OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
 		KeyAlias: jsii.String("alias/k"), StreamProducerRoleName: jsii.String("r"), BusSenderRoleNamePattern: jsii.String("r-*"),
 		Mode: jsii.String(eventsink.ModeProvisioned), ShardCount: jsii.Number(4), RetentionHours: jsii.Number(720),
 		PartitionKeyPath: jsii.String(eventsink.PartitionKeyAccount),

@@ -64,6 +64,8 @@ func (p *AccountTrailProps) validate() error {
 	var errs []error
 	if n := p.TrailName; n != nil && !*awscdk.Token_IsUnresolved(n) && !trailNameRe.MatchString(*n) {
 		errs = append(errs, fmt.Errorf("accounttrail: TrailName must be 3-128 letters, digits, periods, underscores and hyphens, starting with a letter or digit, got %q", *n))
+	} else if msg := check.Unprotected("TrailName", n); msg != "" {
+		errs = append(errs, errors.New("accounttrail: "+msg))
 	}
 	days := func(field string, v *float64) {
 		if v != nil && (*v < 1 || *v > 36500 || *v != float64(int(*v))) {

@@ -35,6 +35,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/eventdlq"
+	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
@@ -147,7 +148,7 @@ func (p *EventSinkProps) validate() error {
 		return errors.New("eventsink: props are required")
 	}
 	var errs []error
-	check := func(field string, v *string, re *regexp.Regexp, want string) {
+	match := func(field string, v *string, re *regexp.Regexp, want string) {
 		switch {
 		case v == nil || *v == "":
 			errs = append(errs, fmt.Errorf("eventsink: %s is required: %s", field, want))
@@ -156,18 +157,26 @@ func (p *EventSinkProps) validate() error {
 			errs = append(errs, fmt.Errorf("eventsink: %s must be %s, got %q", field, want, *v))
 		}
 	}
-	check("OrganizationId", p.OrganizationId, orgIDRe, "an organization id matching o-[a-z0-9]{10,32}")
-	check("StreamName", p.StreamName, streamNameRe, "a Kinesis stream name (1-128 letters, digits, _ . -)")
-	check("BusName", p.BusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)")
+	match("OrganizationId", p.OrganizationId, orgIDRe, "an organization id matching o-[a-z0-9]{10,32}")
+	match("StreamName", p.StreamName, streamNameRe, "a Kinesis stream name (1-128 letters, digits, _ . -)")
+	match("BusName", p.BusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)")
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"StreamName", p.StreamName}, {"BusName", p.BusName}} {
+		if msg := check.Unprotected(f.name, f.v); msg != "" {
+			errs = append(errs, errors.New("eventsink: "+msg))
+		}
+	}
 	if p.BusName != nil && *p.BusName == "default" {
 		errs = append(errs, errors.New(`eventsink: BusName must name a custom bus, got "default": the default bus is not opened to the organization`))
 	}
-	check("KeyAlias", p.KeyAlias, aliasRe, "a KMS alias name such as alias/trailguard/security-events")
+	match("KeyAlias", p.KeyAlias, aliasRe, "a KMS alias name such as alias/trailguard/security-events")
 	if p.KeyAlias != nil && len(*p.KeyAlias) > 10 && (*p.KeyAlias)[:10] == "alias/aws/" {
 		errs = append(errs, fmt.Errorf("eventsink: KeyAlias must not start with alias/aws/ (reserved for AWS managed keys), got %q", *p.KeyAlias))
 	}
-	check("StreamProducerRoleName", p.StreamProducerRoleName, roleNameRe, "an IAM role name")
-	check("BusSenderRoleNamePattern", p.BusSenderRoleNamePattern, rolePatternRe, "an IAM role name pattern such as trailguard-forwarder-bus-*")
+	match("StreamProducerRoleName", p.StreamProducerRoleName, roleNameRe, "an IAM role name")
+	match("BusSenderRoleNamePattern", p.BusSenderRoleNamePattern, rolePatternRe, "an IAM role name pattern such as trailguard-forwarder-bus-*")
 	mode := ModeOnDemand
 	if p.Mode != nil {
 		mode = *p.Mode

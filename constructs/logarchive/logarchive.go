@@ -341,6 +341,8 @@ func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
 
 	problems.Match("BucketName", p.BucketName, check.BucketName, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
 	problems.Match("AccessLogBucketName", p.AccessLogBucketName, check.BucketName, "an S3 bucket name: 3-63 lowercase letters, digits and hyphens, no dots")
+	problems.Protected("BucketName", p.BucketName)
+	problems.Protected("AccessLogBucketName", p.AccessLogBucketName)
 	if check.Known(p.BucketName) && check.Known(p.AccessLogBucketName) && *p.BucketName == *p.AccessLogBucketName {
 		problems.Addf("AccessLogBucketName must differ from BucketName, got %q for both: S3 cannot deliver server access logs to an Object Lock bucket", *p.BucketName)
 	}

@@ -29,6 +29,29 @@ var (
 	PrincipalARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}|\*):(role|user)/[A-Za-z0-9+=,.@_/*?-]+$`)
 )
 
+// NamePrefix starts the name of every resource trailguard creates: the guardrails protect
+// named resources by it, and the alert rules and detection rules recognise tampering with
+// trailguard's own resources by it (guardrails.NamePrefix and eventsink.ResourcePrefix are the
+// same string).
+const NamePrefix = "trailguard-"
+
+// Unprotected returns the problem with a name that lacks NamePrefix, or "" if it has it or is
+// not known yet: a resource named otherwise is neither protected by the guardrails nor
+// recognised by the alerts, silently.
+func Unprotected(field string, v *string) string {
+	if v == nil || Unresolved(v) || strings.HasPrefix(*v, NamePrefix) {
+		return ""
+	}
+	return fmt.Sprintf("%s must start with %s: the guardrails protect trailguard's resources and the alerts recognise tampering with them by that prefix, so a resource named otherwise would be neither protected nor watched; got %q", field, NamePrefix, *v)
+}
+
+// Protected records a problem if the name v lacks NamePrefix (see Unprotected).
+func (p *Problems) Protected(field string, v *string) {
+	if msg := Unprotected(field, v); msg != "" {
+		p.Addf("%s", msg)
+	}
+}
+
 // LogGroupRetentionDays are the retention periods, in days, CloudWatch Logs accepts.
 var LogGroupRetentionDays = []float64{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
