@@ -9,6 +9,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/trailguard/trailguard/config"
 )
 
 // ErrInterrupted reports that the context was canceled before the export
@@ -72,8 +74,13 @@ func describe(err error, region, action string, attempts int) error {
 		return &CredentialsError{fmt.Sprintf("no usable AWS credentials: %v", errors.Unwrap(signing)), err}
 	}
 	var dns *net.DNSError
-	if errors.As(err, &dns) && dns.IsNotFound {
-		return fmt.Errorf("unknown region %q: its endpoint %s does not resolve", region, dns.Name)
+	if errors.As(err, &dns) {
+		// A region AWS has is always in DNS: when its endpoint does not resolve, the network
+		// or the resolver is what fails, not the region.
+		if dns.IsNotFound && region != "" && !config.IsRegion(region) {
+			return fmt.Errorf("unknown region %q: its endpoint %s does not resolve", region, dns.Name)
+		}
+		return fmt.Errorf("cannot reach AWS: the endpoint %s does not resolve (%s); check the network connection and DNS, then rerun to resume", dns.Name, dns.Err)
 	}
 	if IsCutOff(err) {
 		service := "AWS"

@@ -908,23 +908,38 @@ func accountClient(srv *cloudtrailtest.Server) *account.Client {
 
 func TestDescribe(t *testing.T) {
 	tests := []struct {
-		name string
-		err  error
-		want string
+		name   string
+		err    error
+		region string
+		want   string
 	}{
 		{
-			name: "unknown region",
-			err:  &net.DNSError{Err: "no such host", Name: "cloudtrail.xx-nowhere-1.amazonaws.com", IsNotFound: true},
-			want: `unknown region "xx-nowhere-1": its endpoint cloudtrail.xx-nowhere-1.amazonaws.com does not resolve`,
+			name:   "unknown region",
+			err:    &net.DNSError{Err: "no such host", Name: "cloudtrail.xx-nowhere-1.amazonaws.com", IsNotFound: true},
+			region: "xx-nowhere-1",
+			want:   `unknown region "xx-nowhere-1": its endpoint cloudtrail.xx-nowhere-1.amazonaws.com does not resolve`,
 		},
 		{
-			name: "other errors pass through",
-			err:  errors.New("disk full"),
-			want: "disk full",
+			// With no network every name fails to resolve, eu-west-1's too.
+			name:   "known region without DNS",
+			err:    &net.DNSError{Err: "no such host", Name: "cloudtrail.eu-west-1.amazonaws.com", IsNotFound: true},
+			region: "eu-west-1",
+			want:   "cannot reach AWS: the endpoint cloudtrail.eu-west-1.amazonaws.com does not resolve (no such host); check the network connection and DNS, then rerun to resume",
+		},
+		{
+			name: "listing the account's regions without DNS",
+			err:  &net.DNSError{Err: "server misbehaving", Name: "account.us-east-1.amazonaws.com", IsTemporary: true},
+			want: "cannot reach AWS: the endpoint account.us-east-1.amazonaws.com does not resolve (server misbehaving); check the network connection and DNS, then rerun to resume",
+		},
+		{
+			name:   "other errors pass through",
+			err:    errors.New("disk full"),
+			region: "xx-nowhere-1",
+			want:   "disk full",
 		},
 	}
 	for _, tt := range tests {
-		if got := describe(tt.err, "xx-nowhere-1", "cloudtrail:LookupEvents", 3).Error(); got != tt.want {
+		if got := describe(tt.err, tt.region, "cloudtrail:LookupEvents", 3).Error(); got != tt.want {
 			t.Errorf("%s: describe() = %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -25,7 +25,7 @@ func EnabledRegions(ctx context.Context, client account.ListRegionsAPIClient) ([
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, describe(err, "the account", "account:ListRegions", 0)
+			return nil, describe(err, "", "account:ListRegions", 0)
 		}
 		for _, r := range page.Regions {
 			regions = append(regions, aws.ToString(r.RegionName))

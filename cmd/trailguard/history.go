@@ -285,7 +285,11 @@ func accountClient(cfg aws.Config) *account.Client {
 // profile and region flags taking precedence. It fails early, with a clear
 // message, when there are no usable credentials.
 func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	var optFns []func(*config.LoadOptions) error
+	// The SDK would log warnings (such as falling back to IMDSv1 while looking for credentials,
+	// or connections dropped at Ctrl-C) into the output and the progress display; errors reach
+	// the user as errors. The logger must be set before loading: the credential providers keep
+	// the one they are built with.
+	optFns := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if profile != "" {
 		optFns = append(optFns, config.WithSharedConfigProfile(profile))
 	}
@@ -300,9 +304,6 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
 	}
-	// The SDK would log warnings (such as on connections dropped at Ctrl-C)
-	// into the progress display; errors reach the user as errors.
-	cfg.Logger = logging.Nop{}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // only the Account API uses it, and it is global
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -277,6 +279,8 @@ func TestCommandLine(t *testing.T) {
 		want     string
 	}{
 		{nil, exitOK, "Usage:"},
+		{[]string{"--help"}, exitOK, "Exit codes:\n  0    success (for detect: it ran, whether or not there were alerts)\n  1    the work failed"},
+		{[]string{"--version"}, exitOK, "trailguard version "},
 		{[]string{"history"}, exitOK, "export"},
 		{[]string{"bogus"}, exitUsage, `unknown command "bogus" for "trailguard"`},
 		{[]string{"history", "bogus"}, exitUsage, `unknown command "bogus" for "trailguard history"`},
@@ -548,5 +552,37 @@ func TestGroup(t *testing.T) {
 		if got := group(n); got != want {
 			t.Errorf("group(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestNoSDKWarnings runs the command as a process, as users do, where the SDK would write its
+// own warnings to stderr: looking for credentials on an EC2 instance metadata service that
+// refuses tokens, the SDK warns that it falls back to IMDSv1. The user must see one line from
+// trailguard and nothing from the SDK.
+func TestNoSDKWarnings(t *testing.T) {
+	newServer(t, cloudtrailtest.Options{Events: 10})
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			http.Error(w, "forbidden", http.StatusForbidden) // no IMDSv2 token
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer imds.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	cmd := exec.Command(os.Args[0], "history", "export", "--regions", "us-east-1", "--out", filepath.Join(t.TempDir(), "eh"))
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitFailed {
+		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitFailed, stderr.String())
+	}
+	if got := stderr.String(); strings.Contains(got, "SDK ") || strings.Contains(got, "WARN") || strings.Count(got, "\n") != 1 {
+		t.Errorf("stderr holds more than trailguard's one line:\n%s", got)
 	}
 }

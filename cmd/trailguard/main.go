@@ -96,8 +96,18 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "trailguard",
-		Short:         "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification, detection",
+		Use:   "trailguard",
+		Short: "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification, detection",
+		Long: `Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event
+History export, archive verification, detection.
+
+Exit codes:
+  0    success (for detect: it ran, whether or not there were alerts)
+  1    the work failed (an export keeps its progress: rerun to resume)
+  2    usage error: bad flags or arguments
+  3    detect --fail-on: an alert at or above the given severity
+  130  interrupted (Ctrl-C or SIGTERM); an export is resumable`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
