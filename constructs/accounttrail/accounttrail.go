@@ -5,6 +5,17 @@
 //
 // Names and policies are built from AWS::AccountId and AWS::Region, so the same template
 // serves every member account.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
+//	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", &accounttrail.AccountTrailProps{
+//		RetentionDays:         jsii.Number(365),
+//		CloudWatchLogs:        jsii.Bool(true),
+//		LogGroupRetentionDays: jsii.Number(90),
+//	})
+//	_ = trail.Bucket()
 package accounttrail
 
 import (

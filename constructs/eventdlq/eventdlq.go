@@ -2,6 +2,17 @@
 // KMS-encrypted SQS queue that keeps undelivered events for 14 days, accepts messages only from
 // the rules it serves, and raises a CloudWatch alarm as soon as it holds a message, so that no
 // event is lost silently.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
+//	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	dlq := eventdlq.NewDeadLetterQueue(stack, "DeadLetters", &eventdlq.DeadLetterQueueProps{
+//		EncryptionKey:  key,
+//		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
+//	})
+//	_ = dlq.Queue().QueueArn()
 package eventdlq
 
 import (

@@ -25,6 +25,16 @@
 // and the longest retry policy EventBridge allows; every rule has an alarm on its failed
 // deliveries. Alarm names are fixed (FailureAlarmName), so an account and region holds one
 // forwarder.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
+//	eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+//		StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events"),
+//		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
+//		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"),
+//	})
 package eventforwarder
 
 import (

@@ -16,6 +16,23 @@
 //   - The alert rules on the bus (one per pattern of AlertPatterns) match alert-worthy events
 //     from every account and region. Deploy a forwarder in the Security account too: the sink
 //     sees the Security account's own API calls only through it.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Security"), &awscdk.StackProps{
+//		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
+//	})
+//	sink := eventsink.NewEventSink(stack, "EventSink", &eventsink.EventSinkProps{
+//		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
+//		StreamName:               jsii.String("trailguard-security-events"),
+//		BusName:                  jsii.String("trailguard-security-events"),
+//		KeyAlias:                 jsii.String("alias/trailguard/security-events"),
+//		StreamProducerRoleName:   jsii.String("trailguard-forwarder-stream-eu-west-1"),
+//		BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+//		AlertEmails:              jsii.Strings("security-oncall@example.com"),
+//	})
+//	_ = sink.Stream() // e.g. grant a consumer: sink.Stream().GrantRead(role)
 package eventsink
 
 import (

@@ -15,6 +15,24 @@
 // SCPs never apply to the management account, nor to service-linked roles: the organization
 // trail in the management account is protected by who can sign in there, not by this policy.
 // The construct belongs in the management account's stack.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
+//		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+//	})
+//	g := guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+//		TargetIds: jsii.Strings("r-ab12"),
+//		ExemptPrincipalArns: jsii.Strings(
+//			"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
+//			"arn:aws:iam::*:role/BreakGlass",
+//		),
+//		SecurityAccount:    jsii.String("222222222222"),
+//		DeployerArns:       jsii.Strings("arn:aws:iam::*:role/OrganizationAccountAccessRole"),
+//		DeploymentRoleArns: jsii.Strings("arn:aws:iam::*:role/cdk-hnb659fds-deploy-role-*", "arn:aws:iam::*:role/cdk-hnb659fds-file-publishing-role-*", "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*"),
+//	})
+//	_ = g.Documents() // the policies as attached, each at most guardrails.MaxPolicySize characters
 package guardrails
 
 import (

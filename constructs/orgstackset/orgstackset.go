@@ -6,6 +6,19 @@
 // delegated administrator) and needs trusted access for StackSets
 // (`aws cloudformation activate-organizations-access`). Service-managed StackSets never deploy
 // to the management account itself.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
+//		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+//	})
+//	orgstackset.NewOrgStackSet(stack, "Baseline", &orgstackset.OrgStackSetProps{
+//		StackSetName:          jsii.String("baseline"),
+//		TemplateBody:          jsii.String(`{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`),
+//		OrganizationalUnitIds: jsii.Strings("ou-ab12-cdefgh34"),
+//		Regions:               jsii.Strings("eu-west-1", "us-east-1"),
+//	})
 package orgstackset
 
 import (

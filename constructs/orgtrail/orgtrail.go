@@ -22,6 +22,26 @@
 //     administrator account (the create fails with TrailNotFoundException).
 //   - Deploy the log archive first: CloudTrail checks the bucket and key policies when it
 //     creates the trail.
+//
+// Usage (as in the package example, which go test compiles):
+//
+//	app := awscdk.NewApp(nil)
+//	stack := awscdk.NewStack(app, jsii.String("OrganizationTrail"), &awscdk.StackProps{
+//		Env:                   &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+//		TerminationProtection: jsii.Bool(true),
+//	})
+//	trail := orgtrail.NewOrganizationTrail(stack, "OrganizationTrail", &orgtrail.OrganizationTrailProps{
+//		TrailName:      jsii.String("org-trail"),
+//		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+//		BucketName:     jsii.String("org-trail-archive-222222222222"),
+//		KmsKeyArn:      jsii.String("arn:aws:kms:eu-west-1:222222222222:alias/org-trail"),
+//		// Optional.
+//		DataEventResourceTypes: jsii.Strings(orgtrail.DataEventS3Object), // never the archive's own objects
+//		InsightTypes:           jsii.Strings(orgtrail.InsightAPICallRate),
+//		SendToCloudWatchLogs:   jsii.Bool(true),
+//		LogGroupRetentionDays:  jsii.Number(365),
+//	})
+//	awscdk.NewCfnOutput(stack, jsii.String("TrailArn"), &awscdk.CfnOutputProps{Value: trail.TrailArn()})
 package orgtrail
 
 import (
