@@ -65,6 +65,7 @@ type GuardrailsProps struct {
 	// PolicyName names the SCP. Default: "trailguard-protect-logging".
 	PolicyName *string
 	// TargetIds are the organization root ("r-...") or OUs ("ou-...") the SCP is attached to.
+	// Required.
 	TargetIds *[]*string
 	// Partition is the ARN partition. Default: the stack's partition.
 	Partition *string
@@ -74,7 +75,7 @@ type GuardrailsProps struct {
 	// names for that reason). Default: none.
 	ExtraNames *[]*string
 	// ExemptPrincipalArns are IAM role ARN patterns that may still change the logging: the
-	// roles that deploy it and break-glass roles. Wildcards are allowed.
+	// roles that deploy it and break-glass roles. Wildcards are allowed. Required.
 	ExemptPrincipalArns *[]*string
 	// SecurityAccount is the account of the event stream and the receiving bus. Actions
 	// IAM authorizes only on "*" that could silence them (see WildcardOnlyActions) are denied

@@ -39,19 +39,21 @@ const MaxTemplateBody = 51200
 
 // OrgStackSetProps configures an OrgStackSet.
 type OrgStackSetProps struct {
-	// StackSetName names the StackSet (and prefixes the stack instances' names).
+	// StackSetName names the StackSet (and prefixes the stack instances' names). Required.
 	StackSetName *string
 	// Description describes the StackSet. Default: none.
 	Description *string
-	// TemplateBody is the template, inline. Exactly one of TemplateBody and TemplateFile.
+	// TemplateBody is the template, inline. Exactly one of TemplateBody and TemplateFile is
+	// required.
 	TemplateBody *string
 	// TemplateFile is a template file that is published as a file asset and deployed by URL:
-	// for templates over MaxTemplateBody bytes. Exactly one of TemplateBody and TemplateFile.
+	// for templates over MaxTemplateBody bytes. Exactly one of TemplateBody and TemplateFile is
+	// required.
 	TemplateFile *string
-	// OrganizationalUnitIds are the OUs (or the root) whose accounts get the stack.
+	// OrganizationalUnitIds are the OUs (or the root) whose accounts get the stack. Required.
 	OrganizationalUnitIds *[]*string
 	// Regions are the regions each account gets the stack in. They are also the order of
-	// deployment: put the home region first.
+	// deployment: put the home region first. Required.
 	Regions *[]*string
 	// MaxConcurrentPercentage is the share of accounts deployed at once per region.
 	// Default: 25.
