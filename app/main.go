@@ -61,9 +61,12 @@ func run(stderr io.Writer) (code int) {
 	}
 	rulesDir := os.Getenv(envGuardRules)
 	if rulesDir == "" {
-		rulesDir = compliance.GuardRulesDir
+		rulesDir, err = compliance.FindGuardRulesDir(".")
 	}
-	rules, err := compliance.LoadGuardRules(os.DirFS(rulesDir), compliance.GuardServices)
+	var rules []*awscdk.ValidationRuleSource
+	if err == nil {
+		rules, err = compliance.LoadGuardRules(os.DirFS(rulesDir), compliance.GuardServices)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: %v\n", err)
 		assembly.Clear(os.Getenv(envOutdir))
