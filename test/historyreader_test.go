@@ -3,8 +3,11 @@ package test
 import (
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/historyreader"
 	"github.com/trailguard/trailguard/eventhistory/org"
 )
@@ -78,6 +81,55 @@ func TestHistoryReaderMisuse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newTestStack(t)
 			msg := mustPanic(t, func() { historyreader.NewHistoryReader(stack, "Reader", tc.props) })
+			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
+				t.Errorf("panic message %q lacks %q", msg, missing)
+			}
+		})
+	}
+}
+
+// TestConstructsWithFixedNamesOncePerStack: constructs whose resources have fixed names refuse
+// a second instance in the same stack, naming both paths, instead of failing at deploy.
+func TestConstructsWithFixedNamesOncePerStack(t *testing.T) {
+	fwd := func() *eventforwarder.EventForwarderProps {
+		return &eventforwarder.EventForwarderProps{
+			StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-s"),
+			StreamKeyAlias:  jsii.String("alias/trailguard/s"),
+			ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-b"),
+		}
+	}
+	reader := func(name string) *historyreader.HistoryReaderProps {
+		return &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir"), RoleName: jsii.String(name)}
+	}
+	for _, tc := range []struct {
+		name  string
+		build func(s awscdk.Stack)
+		want  []string // empty: no panic
+	}{
+		{"two local trails", func(s awscdk.Stack) {
+			accounttrail.NewAccountTrail(s, "A", nil)
+			accounttrail.NewAccountTrail(s, "B", &accounttrail.AccountTrailProps{TrailName: jsii.String("trailguard-other")})
+		}, []string{"accounttrail.AccountTrail: stack", "already holds one at", "/A, and a second at", "/B would not deploy"}},
+		{"two forwarders", func(s awscdk.Stack) {
+			eventforwarder.NewEventForwarder(s, "A", fwd())
+			eventforwarder.NewEventForwarder(s, "B", fwd())
+		}, []string{"eventforwarder.EventForwarder: stack", "fixed names"}},
+		{"two readers of one name", func(s awscdk.Stack) {
+			historyreader.NewHistoryReader(s, "A", reader("trailguard-r"))
+			historyreader.NewHistoryReader(s, "B", reader("trailguard-r"))
+		}, []string{"historyreader.HistoryReader: stack", "both named trailguard-r"}},
+		{"two readers of two names", func(s awscdk.Stack) {
+			historyreader.NewHistoryReader(s, "A", reader("trailguard-r"))
+			historyreader.NewHistoryReader(s, "B", reader("trailguard-q"))
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newTestStack(t)
+			if tc.want == nil {
+				tc.build(stack)
+				return
+			}
+			msg := mustPanic(t, func() { tc.build(stack) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic message %q lacks %q", msg, missing)
 			}

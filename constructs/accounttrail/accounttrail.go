@@ -142,6 +142,9 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 	}
 	cwl := props.CloudWatchLogs != nil && *props.CloudWatchLogs
 
+	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(AccountTrail); return ok }, "accounttrail.AccountTrail", *scope.Node().Path()+"/"+id, "its buckets are named trailguard-local-<account>-<region> and its trail by TrailName, fixed per account and region"); err != nil {
+		panic(err)
+	}
 	a := &accountTrail{}
 	constructs.NewConstruct_Override(a, scope, jsii.String(id))
 

@@ -53,6 +53,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/trailguard/trailguard/constructs/internal/check"
+
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
@@ -223,6 +225,9 @@ type eventForwarder struct {
 func NewEventForwarder(scope constructs.Construct, id string, props *EventForwarderProps) EventForwarder {
 	dst, err := props.validate()
 	if err != nil {
+		panic(err)
+	}
+	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(EventForwarder); return ok }, "eventforwarder.EventForwarder", *scope.Node().Path()+"/"+id, "its rules, roles, policies and alarms have fixed names per account and region, which the Security account's policies and alerts rely on"); err != nil {
 		panic(err)
 	}
 	f := &eventForwarder{

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trailguard/trailguard/constructs/internal/check"
 )
 
 // DefaultRoleName is the role's name unless RoleName says otherwise; the history export
@@ -76,6 +78,7 @@ type HistoryReader interface {
 
 type historyReader struct {
 	constructs.Construct
+	name string
 	role awsiam.Role
 }
 
@@ -85,12 +88,19 @@ func NewHistoryReader(scope constructs.Construct, id string, props *HistoryReade
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
-	r := &historyReader{}
-	constructs.NewConstruct_Override(r, scope, jsii.String(id))
 	name := DefaultRoleName
 	if props.RoleName != nil {
 		name = *props.RoleName
 	}
+	same := func(c constructs.IConstruct) bool {
+		r, ok := c.(*historyReader)
+		return ok && r.name == name
+	}
+	if err := check.OnePerStack(scope, same, "historyreader.HistoryReader", *scope.Node().Path()+"/"+id, "its role and policy are both named "+name+", and IAM names are unique per account"); err != nil {
+		panic(err)
+	}
+	r := &historyReader{name: name}
+	constructs.NewConstruct_Override(r, scope, jsii.String(id))
 
 	var investigators []awsiam.IPrincipal
 	var arns []string

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 )
 
 // Common patterns.
@@ -171,4 +172,18 @@ func ParseARN(s string) (a ARN, ok bool) {
 		return ARN{}, false
 	}
 	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, true
+}
+
+// OnePerStack returns an error if scope's stack already holds a construct for which same
+// reports true: constructs whose resources have fixed names (per account and region, or per
+// account for IAM) can exist once per stack, and a second would fail to deploy with a name
+// conflict. kind names the construct type and path the new one's path, for the message.
+func OnePerStack(scope constructs.IConstruct, same func(constructs.IConstruct) bool, kind, path, why string) error {
+	stack := awscdk.Stack_Of(scope)
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if same(c) {
+			return fmt.Errorf("%s: stack %s already holds one at %s, and a second at %s would not deploy: %s", kind, *stack.Node().Path(), *c.Node().Path(), path, why)
+		}
+	}
+	return nil
 }
