@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
@@ -27,7 +26,7 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 		props.LogGroupRetentionDays = jsii.Number(at.CloudWatchLogs.RetentionDays)
 	}
 	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", props)
-	setCondition(trail, fwd.HomeRegionCondition())
+	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
 	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
 }
 
@@ -40,7 +39,7 @@ func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCon
 	r := historyreader.NewHistoryReader(stack, "EventHistoryReader", &historyreader.HistoryReaderProps{
 		InvestigatorArns: jsii.Strings(cfg.EventHistory.Investigators...),
 	})
-	setCondition(r, cond)
+	eventforwarder.SetCondition(r, cond)
 }
 
 // addEventForwarder adds the forwarder of the stack's account and region to the Security
@@ -55,13 +54,4 @@ func addEventForwarder(stack awscdk.Stack, cfg *config.Config) eventforwarder.Ev
 		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
 		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
 	})
-}
-
-// setCondition makes every CloudFormation resource in c's subtree conditional on cond.
-func setCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
-	for _, child := range *c.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if r, ok := child.(awscdk.CfnResource); ok {
-			r.CfnOptions().SetCondition(cond)
-		}
-	}
 }

@@ -196,7 +196,7 @@ func (p *EventForwarderProps) validate() (target, error) {
 type EventForwarder interface {
 	constructs.Construct
 	// HomeRegionCondition is true when the stack is deployed in the stream's region. Use it
-	// for other home-region-only resources (e.g. the local trail).
+	// for other home-region-only resources (e.g. the local trail), with SetCondition.
 	HomeRegionCondition() awscdk.CfnCondition
 	// AlarmTopic is notified by the dead-letter queue alarms.
 	AlarmTopic() awssns.ITopic
@@ -362,7 +362,7 @@ func (f *eventForwarder) addStreamPath() {
 	streamRule.Node().AddDependency(streamPolicy)
 	streamAlarm := f.failureAlarm("StreamFailureAlarm", StreamRuleName, "the Security stream")
 	for _, c := range []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, streamAlarm} {
-		setCondition(c, f.isHome)
+		SetCondition(c, f.isHome)
 	}
 }
 
@@ -421,8 +421,8 @@ func (f *eventForwarder) addBusPaths() {
 		rule.Node().AddDependency(busPolicy)
 		alarm := f.failureAlarm(strings.TrimSuffix(id, "Rule")+"FailureAlarm", name, "the Security account's receiving bus")
 		if cond != nil {
-			setCondition(rule, cond)
-			setCondition(alarm, cond)
+			SetCondition(rule, cond)
+			SetCondition(alarm, cond)
 		}
 	}
 	for _, p := range alertPatterns {
@@ -464,8 +464,10 @@ func (f *eventForwarder) failureAlarm(id, rule, what string) awscloudwatch.Alarm
 	})
 }
 
-// setCondition makes every CloudFormation resource in c's subtree conditional on cond.
-func setCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
+// SetCondition makes every CloudFormation resource in c's subtree conditional on cond, e.g. a
+// local trail or an IAM role on HomeRegionCondition() so that a template deployed in every
+// region creates it once.
+func SetCondition(c constructs.IConstruct, cond awscdk.CfnCondition) {
 	for _, child := range *c.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if r, ok := child.(awscdk.CfnResource); ok {
 			r.CfnOptions().SetCondition(cond)
