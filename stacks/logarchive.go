@@ -4,7 +4,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 )
@@ -28,11 +27,6 @@ func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive
 		Readers:                jsii.Strings(la.Readers...),
 		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
 	})
-	compliance.Suppress(archive, "The archive is the organization's one authoritative copy by design: S3 stores it across availability zones, "+
-		"Object Lock ("+la.ObjectLock.Mode+") and versioning keep it from deletion and overwrite, and every member account keeps a second copy in its local trail. "+
-		"Cross-region replication would need a second Object Lock bucket and key in another region, and often conflicts with data residency; "+
-		"add it with the construct's buckets if your regulator requires it.",
-		"NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
 	output(stack, "LogArchiveBucketArn", archive.Bucket().BucketArn(), "The log archive bucket the organization trail delivers to")
 	output(stack, "LogArchiveAccessLogBucketArn", archive.AccessLogBucket().BucketArn(), "The bucket holding the log archive bucket's server access logs")
 	output(stack, "LogArchiveKeyArn", archive.Key().KeyArn(), "The KMS key encrypting the organization trail's log files (alias "+config.TrailKeyAlias+")")

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/orgtrail"
 )
@@ -36,14 +35,6 @@ func addOrganizationTrail(stack awscdk.Stack, cfg *config.Config) orgtrail.Organ
 		props.LogGroupRetentionDays = jsii.Number(ot.CloudWatchLogs.RetentionDays)
 	}
 	trail := orgtrail.NewOrganizationTrail(stack, "OrganizationTrail", props)
-	if !ot.CloudWatchLogs.Enabled {
-		const reason = "Real-time monitoring of the organization's API calls is trailguard's event stream: every member account forwards its CloudTrail events " +
-			"within seconds to the Kinesis stream in the Security account, where alert rules match high-risk events. " +
-			"A CloudWatch Logs copy in the management account would duplicate that, at ingestion cost, in the account that should hold the least. " +
-			"Set organizationTrail.cloudWatchLogs.enabled to deliver one anyway."
-		compliance.Suppress(trail, reason, "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled", "HIPAA.Security-CloudTrailCloudWatchLogsEnabled", "PCI.DSS.321-CloudTrailCloudWatchLogsEnabled")
-		compliance.Acknowledge(trail, "cloud_trail_cloud_watch_logs_enabled_check", reason)
-	}
 	output(stack, "OrganizationTrailArn", trail.TrailArn(), "The organization trail")
 	return trail
 }

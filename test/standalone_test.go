@@ -1,0 +1,67 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
+	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/historyreader"
+	"github.com/trailguard/trailguard/constructs/logarchive"
+	"github.com/trailguard/trailguard/constructs/orgtrail"
+)
+
+// TestEachConstructPassesTheGatesAlone builds each construct with its required props only, in
+// a stack of its own as a platform team would, and runs the compliance gates with the cdk.json
+// context: every deliberate exception travels with the construct, so none needs a suppression
+// from its user.
+func TestEachConstructPassesTheGatesAlone(t *testing.T) {
+	env := &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")}
+	for _, tc := range []struct {
+		name  string
+		build func(s awscdk.Stack)
+	}{
+		{"logarchive", func(s awscdk.Stack) {
+			logarchive.NewLogArchive(s, "Archive", &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+		}},
+		{"orgtrail", func(s awscdk.Stack) {
+			orgtrail.NewOrganizationTrail(s, "Trail", &orgtrail.OrganizationTrailProps{
+				TrailName: jsii.String("trailguard-org"), OrganizationId: jsii.String("o-a1b2c3d4e5"),
+				BucketName: jsii.String("trailguard-archive-222222222222"), KmsKeyArn: jsii.String("arn:aws:kms:eu-west-1:222222222222:alias/trailguard/org"),
+			})
+		}},
+		{"accounttrail", func(s awscdk.Stack) { accounttrail.NewAccountTrail(s, "Trail", nil) }},
+		{"eventsink", func(s awscdk.Stack) {
+			eventsink.NewEventSink(s, "Sink", &eventsink.EventSinkProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
+				KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
+				BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+			})
+		}},
+		{"eventforwarder", func(s awscdk.Stack) {
+			eventforwarder.NewEventForwarder(s, "Forwarder", &eventforwarder.EventForwarderProps{
+				StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-s"),
+				StreamKeyAlias:  jsii.String("alias/trailguard/s"),
+				ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-b"),
+			})
+		}},
+		{"historyreader", func(s awscdk.Stack) {
+			historyreader.NewHistoryReader(s, "Reader", &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, report := gatedSynth(t, func(scope constructs.Construct) awscdk.Stack {
+				s := awscdk.NewStack(scope, jsii.String("Alone"), &awscdk.StackProps{Env: env})
+				tc.build(s)
+				return s
+			})
+			for _, f := range report.Findings {
+				t.Errorf("%s alone: unsuppressed finding %s", tc.name, f)
+			}
+		})
+	}
+}
