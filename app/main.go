@@ -1,11 +1,11 @@
 // Command app is trailguard's CDK entry point (cdk.json: "go run ./app").
 //
 // It loads the organization config (the embedded examples/org.yaml, or the file named by
-// `-c config=<path>`), builds every stack, runs the compliance gates during synth, and exits
-// non-zero when the config is invalid or any gate reports an unsuppressed finding; on any
-// failure it leaves no deployable cloud assembly. It is the only package that reads
-// environment variables, context or input files (the config, the Guard rules); synth/ does the
-// rest.
+// `-c config=<path>`), builds every stack, runs the compliance gates during synth and the AWS
+// quota gate after it, and exits non-zero when the config is invalid or any gate reports an
+// unsuppressed finding; on any failure it leaves no deployable cloud assembly. It is the only
+// package that reads environment variables, context or input files (the config, the Guard
+// rules); synth/ does the rest.
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 
 	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
 	"github.com/trailguard/trailguard/synth"
@@ -86,10 +87,16 @@ func run(stderr io.Writer) (code int) {
 		for _, f := range report.Findings {
 			fmt.Fprintf(stderr, "  %s\n", f)
 		}
-		fmt.Fprintf(stderr, "trailguard: %d compliance finding(s): fix them, or suppress each next to its construct with a reason (see README, Compliance gates). Report: %s\n",
-			len(report.Findings), filepath.Join(outdir, compliance.ReportFile))
-		// Keep the report, drop the templates: a non-compliant assembly must not be deployable.
-		assembly.Clear(outdir, compliance.ReportFile)
+		if n := len(report.Findings) - report.Quota(); n > 0 {
+			fmt.Fprintf(stderr, "trailguard: %d compliance finding(s): fix them, or suppress each next to its construct with a reason (see README, Compliance gates). Report: %s\n",
+				n, filepath.Join(outdir, compliance.ReportFile))
+		}
+		if n := report.Quota(); n > 0 {
+			fmt.Fprintf(stderr, "trailguard: %d AWS quota finding(s): the deploy would fail; fix each as it says, or raise an adjustable quota (see README, AWS quotas). Report: %s\n",
+				n, filepath.Join(outdir, quota.ReportFile))
+		}
+		// Keep the reports, drop the templates: a non-compliant assembly must not be deployable.
+		assembly.Clear(outdir, compliance.ReportFile, quota.ReportFile)
 		return 1
 	}
 	return 0

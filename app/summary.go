@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 )
 
@@ -94,7 +95,7 @@ func (s *assemblySummary) String(cfg *config.Config, r *compliance.Report, guard
 	if replicas > 0 {
 		fmt.Fprintf(&b, "trailguard: %d forwarder and member stack(s) replicate the template of the first stack of their kind and region, which the gates checked\n", replicas)
 	}
-	fmt.Fprintf(&b, "trailguard: %d stack(s), %d resource(s); compliance: cdk-nag %s + %d Control Tower Guard rules: %d finding(s), %d suppressed with a reason\n",
-		len(s.stacks), total, strings.Join(compliance.NagPacks, ", "), guardRules, len(r.Findings), r.Suppressed)
+	fmt.Fprintf(&b, "trailguard: %d stack(s), %d resource(s); compliance: cdk-nag %s + %d Control Tower Guard rules: %d finding(s), %d suppressed with a reason; AWS quotas: %d checked on every template: %d finding(s)\n",
+		len(s.stacks), total, strings.Join(compliance.NagPacks, ", "), guardRules, len(r.Findings)-r.Quota(), r.Suppressed, len(quota.All), r.Quota())
 	return b.String()
 }

@@ -1,4 +1,5 @@
 // Package compliance adds trailguard's compliance gates to a CDK app and reads their verdict.
+// The AWS quota gate beside them is package quota; its findings join the same Report.
 //
 // Two engines run in-process during synth:
 //
@@ -35,6 +36,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/trailguard/trailguard/compliance/quota"
 )
 
 // GuardRulesDir is where the Control Tower Guard rules are, relative to the project root,
@@ -180,6 +183,34 @@ type Report struct {
 func (r *Report) Add(other *Report) {
 	r.Findings = append(r.Findings, other.Findings...)
 	r.Suppressed += other.Suppressed
+}
+
+// QuotaPlugin is the Plugin of the findings of the AWS quota gate (package quota).
+const QuotaPlugin = "AWS quotas"
+
+// AddQuota adds the AWS quota gate's findings to r. They cannot be suppressed: a template
+// over a quota does not deploy.
+func (r *Report) AddQuota(fs []quota.Finding) {
+	for _, f := range fs {
+		r.Findings = append(r.Findings, Finding{
+			Plugin:      QuotaPlugin,
+			Rule:        f.Quota.ID,
+			Severity:    "error",
+			Description: f.Message(),
+			Resources:   []string{f.Location()},
+		})
+	}
+}
+
+// Quota counts r's findings of the AWS quota gate.
+func (r *Report) Quota() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Plugin == QuotaPlugin {
+			n++
+		}
+	}
+	return n
 }
 
 // report mirrors the parts of aws-cdk-lib's validation-report.json that Check reads.

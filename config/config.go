@@ -36,6 +36,16 @@ type Config struct {
 	Deployment Deployment `yaml:"deployment"`
 	// Tags are applied to every taggable resource trailguard creates.
 	Tags map[string]string `yaml:"tags"`
+	// Quotas tell the AWS quota gate about quotas raised for the organization's accounts.
+	Quotas Quotas `yaml:"quotas"`
+}
+
+// Quotas configure the AWS quota gate that checks every synthesized template.
+type Quotas struct {
+	// Raised are adjustable quotas raised with Service Quotas in every account and region
+	// deployed to, by the gate's quota id (e.g. "events.event-pattern-size": 4096): the gate
+	// checks against these values instead of AWS's defaults. Default: none.
+	Raised map[string]int `yaml:"raised"`
 }
 
 // Organization identifies the AWS Organization and its management and Security accounts.

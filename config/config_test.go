@@ -211,6 +211,9 @@ func TestValidation(t *testing.T) {
 		{"qualifier", "mode: stacks", "mode: stacks\n  qualifier: Not-Valid", "deployment.qualifier", 32, "bootstrap qualifier", 0},
 		{"tag key reserved", "team: security", "'aws:team': security", "tags.aws:team", 33, "reserved", 0},
 		{"tag value long", "team: security", "team: " + strings.Repeat("x", 257), "tags.team", 33, "at most 256", 0},
+		{"quota unknown", "team: security\n", "team: security\nquotas:\n  raised:\n    events.no-such-quota: 1\n", "quotas.raised.events.no-such-quota", 36, "not a quota the gate checks; expected one of events.event-bus-policy-size, events.event-pattern-size, iam.role-trust-policy-length", 0},
+		{"quota not adjustable", "team: security\n", "team: security\nquotas:\n  raised:\n    organizations.scp-size: 10000\n", "quotas.raised.organizations.scp-size", 36, "AWS does not adjust it", 0},
+		{"quota below default", "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 1000\n", "quotas.raised.events.event-pattern-size", 36, "at least the default 2048", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -363,5 +366,13 @@ func TestAccessLogBucketNameFitsS3(t *testing.T) {
 		if !bucketNamePattern.MatchString(got) || strings.Contains(got, "--") || !strings.HasSuffix(got, "-access-logs") || got == archive {
 			t.Errorf("AccessLogBucketName() for archive %q = %q (%d characters), want a distinct valid bucket name ending in -access-logs", archive, got, len(got))
 		}
+	}
+}
+
+// TestRaisedQuotas: quotas raised with Service Quotas reach the config.
+func TestRaisedQuotas(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 4096\n"))
+	if got := cfg.Quotas.Raised; !cmp.Equal(got, map[string]int{"events.event-pattern-size": 4096}) {
+		t.Errorf("Quotas.Raised = %v, want the event pattern size raised to 4096", got)
 	}
 }

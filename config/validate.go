@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/trailguard/trailguard/compliance/quota"
 )
 
 var (
@@ -60,6 +62,7 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.guardrails(c)
 	v.deployment(c)
 	v.tags(c)
+	v.quotas(c)
 }
 
 // fail reports a problem at path, using the line of the nearest enclosing field that is in
@@ -394,6 +397,21 @@ func (v *checker) tags(c *Config) {
 		}
 		if len(val) > 256 {
 			v.fail(path, val, "value must be at most 256 characters")
+		}
+	}
+}
+
+func (v *checker) quotas(c *Config) {
+	for id, val := range c.Quotas.Raised {
+		path := "quotas.raised." + id
+		q, ok := quota.ByID(id)
+		switch {
+		case !ok:
+			v.fail(path, id, "is not a quota the gate checks; expected one of %s", strings.Join(quota.AdjustableIDs(), ", "))
+		case !q.Adjustable:
+			v.fail(path, id, "cannot be raised: AWS does not adjust it; expected one of %s", strings.Join(quota.AdjustableIDs(), ", "))
+		case val < q.Limit:
+			v.fail(path, fmt.Sprint(val), "must be at least the default %d (a raised quota)", q.Limit)
 		}
 	}
 }

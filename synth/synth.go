@@ -1,7 +1,8 @@
 // Package synth runs a complete trailguard synth of an organization config, as `cdk synth`
 // runs it through app/ and as the tests run it: it builds the stacks into a CDK app with the
-// compliance gates, synthesizes the app, reads the gates' verdict, and then emits the member
-// stacks that replicate each region's prototype into the same cloud assembly.
+// compliance gates, synthesizes the app, reads the gates' verdict, checks every template
+// against the AWS quotas a deploy would hit, and then emits the member stacks that replicate
+// each region's prototype into the same cloud assembly (and checks them too).
 package synth
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/stacks"
 )
@@ -56,15 +58,22 @@ type Result struct {
 	Stacks *stacks.Stacks
 	// Outdir is the cloud assembly directory.
 	Outdir string
-	// Report is the compliance gates' verdict over every built stack. When it has findings,
-	// no replicas were emitted; the caller must not leave the assembly deployable.
+	// Report is the compliance gates' verdict over every built stack, with the AWS quota
+	// gate's findings over every stack (replicas included). When it has findings the caller
+	// must not leave the assembly deployable; replicas are emitted only when the built stacks
+	// have none.
 	Report *compliance.Report
 }
 
 // Run builds cfg's stacks into app (made with NewApp), synthesizes it with the gates, checks
-// their report and, if it is clean, emits the replicated member stacks into the same cloud
-// assembly. CDK errors surface as panics, as everywhere in the CDK's Go binding.
+// their report and the AWS quotas and, if all is clean, emits the replicated member stacks
+// into the same cloud assembly and checks their quotas. CDK errors surface as panics, as
+// everywhere in the CDK's Go binding.
 func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
+	quotas, err := quota.NewGate(quota.Options{Raised: cfg.Quotas.Raised})
+	if err != nil {
+		return nil, err
+	}
 	// Templates synthesized on their own (the StackSet's member template) get an app of their
 	// own, with the same context and gates; their reports count like the main one.
 	var templateDirs []string
@@ -100,8 +109,14 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 		report.Add(r)
 	}
 	res.Report = report
+	// The quota gate reads the synthesized templates, StackSet templates included.
+	qf, err := quotas.Check(outdir)
+	if err != nil {
+		return nil, fmt.Errorf("checking the AWS quotas: %w", err)
+	}
+	report.AddQuota(qf)
 	if len(report.Findings) > 0 || len(built.Replicas) == 0 {
-		return res, nil
+		return res, quota.WriteReport(outdir, qf)
 	}
 
 	// The replicas' templates are their prototypes', which the gates have just passed: they
@@ -118,5 +133,12 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 	if err := assembly.Merge(outdir, dir); err != nil {
 		return nil, fmt.Errorf("adding the replicated member stacks to the cloud assembly: %w", err)
 	}
-	return res, nil
+	// A replica's template is its prototype's but for its name, which rendered names can
+	// contain: the gate checks each new stack (once per length of name).
+	replicas, err := quotas.Check(outdir)
+	if err != nil {
+		return nil, fmt.Errorf("checking the AWS quotas: %w", err)
+	}
+	report.AddQuota(replicas)
+	return res, quota.WriteReport(outdir, append(qf, replicas...))
 }

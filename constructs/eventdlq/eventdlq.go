@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -20,6 +19,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/delivery"
 )
 
 // RetentionDays is how long a dead-letter queue keeps undelivered events: the SQS maximum.
@@ -28,8 +28,10 @@ const RetentionDays = 14
 // DeadLetterQueueProps configures a DeadLetterQueue.
 type DeadLetterQueueProps struct {
 	// EncryptionKey encrypts the queue. Its key policy must let events.amazonaws.com call
-	// kms:GenerateDataKey and kms:Decrypt (EventBridge encrypts the messages it sends), and let
-	// cloudwatch.amazonaws.com use the alarm topic's key if that is the same key.
+	// kms:GenerateDataKey and kms:Decrypt (EventBridge encrypts the messages it sends) without
+	// aws:SourceAccount/aws:SourceArn conditions if the key also encrypts a topic EventBridge
+	// publishes to (unsupported there), and let cloudwatch.amazonaws.com use the alarm
+	// topic's key if that is the same key. Required.
 	EncryptionKey awskms.IKey
 	// SourceRuleArns are the ARNs of the EventBridge rules whose targets send failed events
 	// here; only they may send messages. Required.
@@ -119,23 +121,12 @@ func NewDeadLetterQueue(scope constructs.Construct, id string, props *DeadLetter
 	if props.Description != nil {
 		desc = *props.Description
 	}
-	d.alarm = awscloudwatch.NewAlarm(d, jsii.String("Alarm"), &awscloudwatch.AlarmProps{
-		AlarmName:        props.AlarmName,
-		AlarmDescription: jsii.String(fmt.Sprintf("trailguard: events could not be delivered to %s and wait in this dead-letter queue (kept %d days). Fix the cause, then redrive them.", desc, RetentionDays)),
-		Metric: d.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+	d.alarm = delivery.NewAlarmOnAny(d, "Alarm", props.AlarmName,
+		fmt.Sprintf("trailguard: events could not be delivered to %s and wait in this dead-letter queue (kept %d days). Fix the cause, then redrive them.", desc, RetentionDays),
+		d.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
-		}),
-		Threshold:          jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(1),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	if props.AlarmTopic != nil {
-		action := awscloudwatchactions.NewSnsAction(props.AlarmTopic)
-		d.alarm.AddAlarmAction(action)
-		d.alarm.AddOkAction(action)
-	}
+		}), props.AlarmTopic)
 	return d
 }
 

@@ -194,9 +194,18 @@ type EventForwarder interface {
 
 type eventForwarder struct {
 	constructs.Construct
+	props      *EventForwarderProps
+	dst        target
 	isHome     awscdk.CfnCondition
+	isOther    awscdk.CfnCondition
 	alarmTopic awssns.Topic
 	key        awskms.Key
+	// Pseudo parameters, not the stack's env, so the template is the same in every account
+	// and region.
+	partition, region, account *string
+	// detailTypes are the CloudTrail detail-types forwarded; state is the CloudTrail rules'.
+	detailTypes []any
+	state       string
 }
 
 // NewEventForwarder creates the forwarding rules; the home-region stream rule is the child
@@ -206,38 +215,41 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 	if err != nil {
 		panic(err)
 	}
-	f := &eventForwarder{}
-	constructs.NewConstruct_Override(f, scope, jsii.String(id))
-
-	// Pseudo parameters, not the stack's env, so the template is the same in every account
-	// and region.
-	partition, region, account := awscdk.Aws_PARTITION(), awscdk.Aws_REGION(), awscdk.Aws_ACCOUNT_ID()
-	join := func(parts ...*string) *string { return awscdk.Fn_Join(jsii.String(""), &parts) }
-	ruleArn := func(name string) *string {
-		return join(jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":rule/"+name))
+	f := &eventForwarder{
+		props: props, dst: dst,
+		partition: awscdk.Aws_PARTITION(), region: awscdk.Aws_REGION(), account: awscdk.Aws_ACCOUNT_ID(),
+		detailTypes: []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn},
+		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
 	}
-	streamRuleArn := ruleArn(StreamRuleName)
-	// Every rule with the bus as its target: the bus role trusts them, their dead letters
-	// share a queue.
-	var alertPatterns []eventsink.AlertPattern
-	busRuleArns := []*string{ruleArn(BusRuleName), ruleArn(AlarmsRuleName)}
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			alertPatterns = append(alertPatterns, p)
-			busRuleArns = append(busRuleArns, ruleArn(AlertRuleName(p.Name)))
+	constructs.NewConstruct_Override(f, scope, jsii.String(id))
+	if props.ExtraDetailTypes != nil {
+		for _, d := range *props.ExtraDetailTypes {
+			f.detailTypes = append(f.detailTypes, *d)
 		}
 	}
 
+	f.addRegionConditions()
+	f.addKeyAndAlarmTopic()
+	f.addStreamPath()
+	f.addBusPaths()
+	return f
+}
+
+// addRegionConditions adds the conditions that tell the home region from the others.
+func (f *eventForwarder) addRegionConditions() {
 	f.isHome = awscdk.NewCfnCondition(f, jsii.String("IsHomeRegion"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionEquals(region, jsii.String(dst.region)),
+		Expression: awscdk.Fn_ConditionEquals(f.region, jsii.String(f.dst.region)),
 	})
-	isOther := awscdk.NewCfnCondition(f, jsii.String("IsOtherRegion"), &awscdk.CfnConditionProps{
+	f.isOther = awscdk.NewCfnCondition(f, jsii.String("IsOtherRegion"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(f.isHome),
 	})
+}
 
-	// --- Key for the dead-letter queues and the alarm topic. Its policy names the account
-	// by pseudo parameter (the L2's default would write the stack's account id).
-	accountRoot := join(jsii.String("arn:"), partition, jsii.String(":iam::"), account, jsii.String(":root"))
+// addKeyAndAlarmTopic adds the key of the dead-letter queues and the alarm topic, and the
+// topic. The key policy names the account by pseudo parameter (the L2's default would write
+// the stack's account id).
+func (f *eventForwarder) addKeyAndAlarmTopic() {
+	accountRoot := f.join(jsii.String("arn:"), f.partition, jsii.String(":iam::"), f.account, jsii.String(":root"))
 	f.key = awskms.NewKey(f, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the event forwarder's dead-letter queues and alarm topic"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -250,48 +262,33 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 				Resources:  jsii.Strings("*"),
 			}),
 			keypolicy.AllowEventBridge(),
-			keypolicy.AllowCloudWatchAlarms(account),
+			keypolicy.AllowCloudWatchAlarms(f.account),
 			keypolicy.DenyGrantsExceptForAWSServices(),
 		}}),
 	})
-
 	f.alarmTopic = awssns.NewTopic(f, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard event forwarder alarms"),
 		MasterKey:   f.key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	topics.AllowCloudWatchAlarms(f.alarmTopic, account)
-	topics.SubscribeEmails(f.alarmTopic, props.AlarmEmails)
+	topics.AllowCloudWatchAlarms(f.alarmTopic, f.account)
+	topics.SubscribeEmails(f.alarmTopic, f.props.AlarmEmails)
+}
 
-	// --- What is forwarded: this account's and region's CloudTrail events only.
-	detailTypes := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn}
-	if props.ExtraDetailTypes != nil {
-		for _, d := range *props.ExtraDetailTypes {
-			detailTypes = append(detailTypes, *d)
-		}
-	}
-	own := func(pattern map[string]any) map[string]any {
-		pattern["account"] = []any{account}
-		pattern["region"] = []any{region}
-		return pattern
-	}
-	state := eventsink.RuleState(props.IncludeReadOnlyEvents)
-	partitionKey := eventsink.PartitionKeyEventID
-	if props.PartitionKeyPath != nil {
-		partitionKey = *props.PartitionKeyPath
-	}
-
-	// --- Home region: directly to the stream.
+// addStreamPath adds the home region's rule that puts every event directly on the stream,
+// with its role, dead-letter queue and failure alarm, all conditioned on the home region.
+func (f *eventForwarder) addStreamPath() {
+	props, dst := f.props, f.dst
 	streamRole := awsiam.NewRole(f, jsii.String("StreamRole"), &awsiam.RoleProps{
-		RoleName:    join(jsii.String(StreamRoleNamePrefix), region),
+		RoleName:    f.join(jsii.String(StreamRoleNamePrefix), f.region),
 		Description: jsii.String("trailguard: lets the forwarding rule put this account's events on the Security stream"),
-		AssumedBy:   eventsPrincipal(account, streamRuleArn),
+		AssumedBy:   eventsPrincipal(f.account, f.ruleArn(StreamRuleName)),
 	})
 	keysOfStreamAccount := fmt.Sprintf("arn:%s:kms:%s:%s:key/*", dst.partition, dst.region, dst.account)
 	// Managed policies rather than inline ones (NIST 800-53 AC-6 and friends ask for it).
 	// Named like the role, so the guardrails can protect it by ARN.
 	streamPolicy := awsiam.NewManagedPolicy(f, jsii.String("StreamRolePolicy"), &awsiam.ManagedPolicyProps{
-		ManagedPolicyName: join(jsii.String(StreamRoleNamePrefix), region),
+		ManagedPolicyName: f.join(jsii.String(StreamRoleNamePrefix), f.region),
 		Description:       jsii.String("trailguard: put this account's events on the Security stream"),
 		Roles:             &[]awsiam.IRole{streamRole},
 		Statements: &[]awsiam.PolicyStatement{
@@ -323,16 +320,20 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 	}}, jsii.Bool(true))
 	streamDLQ := eventdlq.NewDeadLetterQueue(f, "StreamDeadLetters", &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  f.key,
-		SourceRuleArns: &[]*string{streamRuleArn},
+		SourceRuleArns: &[]*string{f.ruleArn(StreamRuleName)},
 		AlarmTopic:     f.alarmTopic,
 		Description:    jsii.String("the Security stream " + *props.StreamArn),
 		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "stream-dead-letters"),
 	})
+	partitionKey := eventsink.PartitionKeyEventID
+	if props.PartitionKeyPath != nil {
+		partitionKey = *props.PartitionKeyPath
+	}
 	streamRule := awsevents.NewCfnRule(f, jsii.String("Resource"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(StreamRuleName),
 		Description:  jsii.String("trailguard: forwards this account's CloudTrail events to the Security stream"),
-		EventPattern: own(map[string]any{"detail-type": detailTypes}),
-		State:        jsii.String(state),
+		EventPattern: f.own(map[string]any{"detail-type": f.detailTypes}),
+		State:        jsii.String(f.state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
 			Id:                jsii.String("SecurityStream"),
 			Arn:               props.StreamArn,
@@ -342,86 +343,99 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 			RetryPolicy:       retryPolicy(),
 		}},
 	})
+	// The role's policy must exist before EventBridge first tries to use it.
 	streamRule.Node().AddDependency(streamPolicy)
 	streamAlarm := f.failureAlarm("StreamFailureAlarm", StreamRuleName, "the Security stream")
+	for _, c := range []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, streamAlarm} {
+		setCondition(c, f.isHome)
+	}
+}
 
-	// --- Every region: a role and dead-letter queue for the bus target. In the home region
-	// the high-risk rule uses them, elsewhere the full forwarding rule.
+// addBusPaths adds the rules that deliver to the Security account's receiving bus, sharing
+// one role and dead-letter queue: in the home region the alert-worthy events (for the alert
+// rules there; the bus does not put home-region events on the stream), elsewhere every event
+// (the bus puts them on the stream), and everywhere the forwarder's alarm state changes.
+func (f *eventForwarder) addBusPaths() {
+	var alertPatterns []eventsink.AlertPattern
+	var alarmsPattern map[string]any
+	busRuleArns := []*string{f.ruleArn(BusRuleName), f.ruleArn(AlarmsRuleName)}
+	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			alertPatterns = append(alertPatterns, p)
+			busRuleArns = append(busRuleArns, f.ruleArn(AlertRuleName(p.Name)))
+		} else {
+			alarmsPattern = p.Pattern
+		}
+	}
 	busRole := awsiam.NewRole(f, jsii.String("BusRole"), &awsiam.RoleProps{
-		RoleName:    join(jsii.String(BusRoleNamePrefix), region),
+		RoleName:    f.join(jsii.String(BusRoleNamePrefix), f.region),
 		Description: jsii.String("trailguard: lets the forwarding rule put this account's events on the Security account's receiving bus"),
-		AssumedBy:   eventsPrincipal(account, busRuleArns...),
+		AssumedBy:   eventsPrincipal(f.account, busRuleArns...),
 	})
 	busPolicy := awsiam.NewManagedPolicy(f, jsii.String("BusRolePolicy"), &awsiam.ManagedPolicyProps{
-		ManagedPolicyName: join(jsii.String(BusRoleNamePrefix), region),
+		ManagedPolicyName: f.join(jsii.String(BusRoleNamePrefix), f.region),
 		Description:       jsii.String("trailguard: put this account's events on the Security account's receiving bus"),
 		Roles:             &[]awsiam.IRole{busRole},
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PutEvents"),
 			Actions:   jsii.Strings("events:PutEvents"),
-			Resources: &[]*string{props.ReceivingBusArn},
+			Resources: &[]*string{f.props.ReceivingBusArn},
 		})},
 	})
 	busDLQ := eventdlq.NewDeadLetterQueue(f, "BusDeadLetters", &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  f.key,
 		SourceRuleArns: &busRuleArns,
 		AlarmTopic:     f.alarmTopic,
-		Description:    jsii.String("the Security account's receiving bus " + *props.ReceivingBusArn),
+		Description:    jsii.String("the Security account's receiving bus " + *f.props.ReceivingBusArn),
 		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "bus-dead-letters"),
 	})
-	busTarget := func() *awsevents.CfnRule_TargetProperty {
-		return &awsevents.CfnRule_TargetProperty{
-			Id:               jsii.String("SecurityBus"),
-			Arn:              props.ReceivingBusArn,
-			RoleArn:          busRole.RoleArn(),
-			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: busDLQ.Queue().QueueArn()},
-			RetryPolicy:      retryPolicy(),
-		}
-	}
-	busRuleProps := func(name, description string, pattern map[string]any, state string) *awsevents.CfnRuleProps {
-		return &awsevents.CfnRuleProps{
+	busRule := func(id, name, description string, pattern map[string]any, state string, cond awscdk.CfnCondition) {
+		rule := awsevents.NewCfnRule(f, jsii.String(id), &awsevents.CfnRuleProps{
 			Name:         jsii.String(name),
 			Description:  jsii.String(description),
-			EventPattern: own(pattern),
+			EventPattern: f.own(pattern),
 			State:        jsii.String(state),
-			Targets:      []any{busTarget()},
-		}
-	}
-	// Home region: the alert-worthy events to the bus too, only for the alert rules there
-	// (the bus does not put home-region events on the stream).
-	homeOnly := []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, streamAlarm}
-	for _, p := range alertPatterns {
-		name := AlertRuleName(p.Name)
-		id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
-		rule := awsevents.NewCfnRule(f, jsii.String(id), busRuleProps(name,
-			"trailguard: sends this account's "+p.Name+" events to the Security account's alert rules (they reach the stream directly)", p.Pattern, state))
+			Targets: []any{&awsevents.CfnRule_TargetProperty{
+				Id:               jsii.String("SecurityBus"),
+				Arn:              f.props.ReceivingBusArn,
+				RoleArn:          busRole.RoleArn(),
+				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: busDLQ.Queue().QueueArn()},
+				RetryPolicy:      retryPolicy(),
+			}},
+		})
 		rule.Node().AddDependency(busPolicy)
-		homeOnly = append(homeOnly, rule, f.failureAlarm(id+"FailureAlarm", name, "the Security account's receiving bus"))
-	}
-	// Other regions: every event to the bus, which puts it on the stream.
-	busRule := awsevents.NewCfnRule(f, jsii.String("BusRule"), busRuleProps(BusRuleName,
-		"trailguard: forwards this account's CloudTrail events to the Security account's receiving bus", map[string]any{"detail-type": detailTypes}, state))
-	busRule.Node().AddDependency(busPolicy)
-	busAlarm := f.failureAlarm("BusFailureAlarm", BusRuleName, "the Security account's receiving bus")
-	// Every region: the forwarder's own alarms, so that the Security account hears of failed
-	// deliveries without a subscription in every account and region.
-	var alarmsPattern map[string]any
-	for _, p := range eventsink.AlertPatterns() {
-		if !p.CloudTrail {
-			alarmsPattern = p.Pattern
+		alarm := f.failureAlarm(strings.TrimSuffix(id, "Rule")+"FailureAlarm", name, "the Security account's receiving bus")
+		if cond != nil {
+			setCondition(rule, cond)
+			setCondition(alarm, cond)
 		}
 	}
-	alarmsRule := awsevents.NewCfnRule(f, jsii.String("AlarmsRule"), busRuleProps(AlarmsRuleName,
-		"trailguard: sends this forwarder's alarms to the Security account's alert rules", alarmsPattern, eventsink.StateEnabled))
-	alarmsRule.Node().AddDependency(busPolicy)
-	f.failureAlarm("AlarmsFailureAlarm", AlarmsRuleName, "the Security account's receiving bus")
-
-	for _, c := range homeOnly {
-		setCondition(c, f.isHome)
+	for _, p := range alertPatterns {
+		busRule("AlertRule"+strings.ToUpper(p.Name[:1])+p.Name[1:], AlertRuleName(p.Name),
+			"trailguard: sends this account's "+p.Name+" events to the Security account's alert rules (they reach the stream directly)", p.Pattern, f.state, f.isHome)
 	}
-	setCondition(busRule, isOther)
-	setCondition(busAlarm, isOther)
-	return f
+	busRule("BusRule", BusRuleName, "trailguard: forwards this account's CloudTrail events to the Security account's receiving bus",
+		map[string]any{"detail-type": f.detailTypes}, f.state, f.isOther)
+	// So that the Security account hears of failed deliveries without a subscription in every
+	// account and region.
+	busRule("AlarmsRule", AlarmsRuleName, "trailguard: sends this forwarder's alarms to the Security account's alert rules", alarmsPattern, eventsink.StateEnabled, nil)
+}
+
+// own narrows pattern to this account's and region's events: events that other accounts or
+// regions forward to this default bus are never forwarded a second time.
+func (f *eventForwarder) own(pattern map[string]any) map[string]any {
+	pattern["account"] = []any{f.account}
+	pattern["region"] = []any{f.region}
+	return pattern
+}
+
+func (f *eventForwarder) join(parts ...*string) *string {
+	return awscdk.Fn_Join(jsii.String(""), &parts)
+}
+
+// ruleArn is the ARN of this account's and region's default-bus rule named name.
+func (f *eventForwarder) ruleArn(name string) *string {
+	return f.join(jsii.String("arn:"), f.partition, jsii.String(":events:"), f.region, jsii.String(":"), f.account, jsii.String(":rule/"+name))
 }
 
 // failureAlarm adds the alarm on the failed deliveries of the rule named rule, notifying the

@@ -217,10 +217,17 @@ type EventSink interface {
 
 type eventSink struct {
 	constructs.Construct
+	props      *EventSinkProps
 	stream     awskinesis.Stream
 	streamKey  awskms.Key
+	cfnBus     awsevents.CfnEventBus
 	bus        awsevents.IEventBus
+	alertKey   awskms.Key
 	alertTopic awssns.Topic
+	// The stack's partition, region and account.
+	partition, region, account *string
+	// state is the state of the rules over CloudTrail events.
+	state string
 }
 
 // NewEventSink creates the sink. The stream is the child "Resource". It panics with a
@@ -229,46 +236,57 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
-	s := &eventSink{}
+	s := &eventSink{props: props, state: RuleState(props.IncludeReadOnlyEvents)}
 	constructs.NewConstruct_Override(s, scope, jsii.String(id))
 	stack := awscdk.Stack_Of(s)
-	partition, region, account := stack.Partition(), stack.Region(), stack.Account()
+	s.partition, s.region, s.account = stack.Partition(), stack.Region(), stack.Account()
 
-	streamArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), partition, jsii.String(":kinesis:"), region, jsii.String(":"), account, jsii.String(":stream/"), props.StreamName,
-	})
-	ruleArn := func(bus, name string) *string {
-		path := "rule/" + name
-		if bus != "" {
-			path = "rule/" + bus + "/" + name
-		}
-		return awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":" + path),
-		})
-	}
-	busStreamRuleArn := ruleArn(*props.BusName, BusStreamRuleName)
+	s.addStream()
 	patterns := AlertPatterns()
 	alertRuleArns := make([]*string, len(patterns))
 	for i, p := range patterns {
-		alertRuleArns[i] = ruleArn(*props.BusName, AlertRuleName(p.Name))
+		alertRuleArns[i] = s.ruleArn(AlertRuleName(p.Name))
 	}
-	state := RuleState(props.IncludeReadOnlyEvents)
-	orgCondition := map[string]any{"aws:PrincipalOrgID": props.OrganizationId}
+	s.addAlertTopic(alertRuleArns)
+	s.addBus()
+	s.addBusToStream()
+	for i, p := range patterns {
+		s.addAlertRule(p, alertRuleArns[i])
+	}
+	return s
+}
 
-	// --- Stream key: the forwarders in member accounts encrypt through Kinesis with it.
+// ruleArn is the ARN of the rule named name on the receiving bus.
+func (s *eventSink) ruleArn(name string) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":rule/" + *s.props.BusName + "/" + name),
+	})
+}
+
+// orgCondition limits a grant to principals of the organization.
+func (s *eventSink) orgCondition() map[string]any {
+	return map[string]any{"aws:PrincipalOrgID": s.props.OrganizationId}
+}
+
+// addStream adds the stream, its key (the forwarders encrypt through Kinesis with it) and
+// its resource policy.
+func (s *eventSink) addStream() {
+	streamArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), s.partition, jsii.String(":kinesis:"), s.region, jsii.String(":"), s.account, jsii.String(":stream/"), s.props.StreamName,
+	})
 	s.streamKey = awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
-		Description:       jsii.String("trailguard: encrypts the Security event stream " + *props.StreamName),
+		Description:       jsii.String("trailguard: encrypts the Security event stream " + *s.props.StreamName),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	// Member accounts find the key by this alias: it stays with the key.
 	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
-		AliasName:     props.KeyAlias,
+		AliasName:     s.props.KeyAlias,
 		TargetKey:     s.streamKey,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	s.streamKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.StreamProducerRoleName})
+	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.StreamProducerRoleName})
 	s.streamKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
@@ -276,8 +294,8 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{
-				"aws:PrincipalOrgID":                    props.OrganizationId,
-				"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
+				"aws:PrincipalOrgID":                    s.props.OrganizationId,
+				"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), s.region, jsii.String(".amazonaws.com")}),
 				"kms:EncryptionContext:aws:kinesis:arn": streamArn,
 			},
 			"ArnLike": map[string]any{"aws:PrincipalArn": producerRoleArn},
@@ -287,19 +305,19 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	// --- Stream. The L2 renders an explicit StreamEncryption when a key is given.
 	mode := awskinesis.StreamMode_ON_DEMAND
 	var shards *float64
-	if props.Mode != nil && *props.Mode == ModeProvisioned {
+	if s.props.Mode != nil && *s.props.Mode == ModeProvisioned {
 		mode = awskinesis.StreamMode_PROVISIONED
 		shards = jsii.Number(1)
-		if props.ShardCount != nil {
-			shards = props.ShardCount
+		if s.props.ShardCount != nil {
+			shards = s.props.ShardCount
 		}
 	}
 	hours := 168.0
-	if props.RetentionHours != nil {
-		hours = *props.RetentionHours
+	if s.props.RetentionHours != nil {
+		hours = *s.props.RetentionHours
 	}
 	stream := awskinesis.NewStream(s, jsii.String("Resource"), &awskinesis.StreamProps{
-		StreamName:      props.StreamName,
+		StreamName:      s.props.StreamName,
 		StreamMode:      mode,
 		ShardCount:      shards,
 		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(hours)),
@@ -313,7 +331,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Reason: jsii.String("A customer managed key is required: producers in other accounts of the organization cannot use the AWS managed aws/kinesis key (its policy cannot be changed), " +
 			"and the CMK's policy limits them to this stream (encryption context, kms:ViaService, organization and role name) and is retained with the stream."),
 	}}, jsii.Bool(true))
-	// Cross-account writes: only PutRecord(s), only the home-region forwarder role, only
+	// Cross-s.account writes: only PutRecord(s), only the home-s.region forwarder role, only
 	// from the organization. Kinesis resource policies accept only stream actions.
 	policy := awskinesis.NewCfnResourcePolicy(s, jsii.String("StreamPolicy"), &awskinesis.CfnResourcePolicyProps{
 		ResourceArn: s.stream.StreamArn(),
@@ -326,7 +344,7 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 				"Action":    []any{"kinesis:PutRecord", "kinesis:PutRecords"},
 				"Resource":  s.stream.StreamArn(),
 				"Condition": map[string]any{
-					"StringEquals": orgCondition,
+					"StringEquals": s.orgCondition(),
 					"ArnLike":      map[string]any{"aws:PrincipalArn": producerRoleArn},
 				},
 			}},
@@ -334,18 +352,22 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	})
 	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 
-	// --- Alert topic, encrypted with its own key that EventBridge and CloudWatch may use.
-	alertKey := awskms.NewKey(s, jsii.String("AlertKey"), &awskms.KeyProps{
+}
+
+// addAlertTopic adds the alert topic, encrypted with its own key that EventBridge and
+// CloudWatch may use, publishable by the rules of ruleArns and this account's alarms.
+func (s *eventSink) addAlertTopic(ruleArns []*string) {
+	s.alertKey = awskms.NewKey(s, jsii.String("AlertKey"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the Security alert topic and the dead-letter queues"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
-	alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	alertKey.AddToResourcePolicy(keypolicy.AllowEventBridge(), jsii.Bool(true))
-	alertKey.AddToResourcePolicy(keypolicy.AllowCloudWatchAlarms(account), jsii.Bool(true))
+	s.alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
+	s.alertKey.AddToResourcePolicy(keypolicy.AllowEventBridge(), jsii.Bool(true))
+	s.alertKey.AddToResourcePolicy(keypolicy.AllowCloudWatchAlarms(s.account), jsii.Bool(true))
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
-		MasterKey:   alertKey,
+		MasterKey:   s.alertKey,
 		EnforceSSL:  jsii.Bool(true),
 	})
 	s.alertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -353,23 +375,25 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  &[]*string{s.alertTopic.TopicArn()},
-		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": &alertRuleArns}},
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": &ruleArns}},
 	}))
-	topics.AllowCloudWatchAlarms(s.alertTopic, account)
-	topics.SubscribeEmails(s.alertTopic, props.AlertEmails)
+	topics.AllowCloudWatchAlarms(s.alertTopic, s.account)
+	topics.SubscribeEmails(s.alertTopic, s.props.AlertEmails)
+}
 
-	// --- Receiving bus, open to the organization's forwarder roles only. The policy is the
-	// bus's own Policy property: one resource, retained with the bus (an
+// addBus adds the receiving bus, open to the organization's forwarder roles only.
+func (s *eventSink) addBus() {
+	// The policy is the bus's own Policy property: one resource, retained with the bus (an
 	// AWS::Events::EventBusPolicy would be a second resource with a deprecated schema).
-	cfnBus := awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
-		Name:        props.BusName,
+	s.cfnBus = awsevents.NewCfnEventBus(s, jsii.String("Bus"), &awsevents.CfnEventBusProps{
+		Name:        s.props.BusName,
 		Description: jsii.String("trailguard: receives CloudTrail events forwarded from the organization's accounts"),
 	})
-	cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	s.cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 	busArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), partition, jsii.String(":events:"), region, jsii.String(":"), account, jsii.String(":event-bus/"), props.BusName,
+		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":event-bus/"), s.props.BusName,
 	})
-	cfnBus.SetPolicy(map[string]any{
+	s.cfnBus.SetPolicy(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
 			"Sid":       "trailguard-organization-forwarders",
@@ -378,27 +402,30 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 			"Action":    "events:PutEvents",
 			"Resource":  busArn,
 			"Condition": map[string]any{
-				"StringEquals": orgCondition,
+				"StringEquals": s.orgCondition(),
 				"ArnLike": map[string]any{"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
-					jsii.String("arn:"), partition, jsii.String(":iam::*:role/"), props.BusSenderRoleNamePattern,
+					jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.BusSenderRoleNamePattern,
 				})},
 			},
 		}},
 	})
-	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), cfnBus.AttrArn())
+	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), s.cfnBus.AttrArn())
+}
 
-	// --- Bus -> stream, for events from regions other than this one. Home-region events
-	// arrive on the bus only as the high-risk copies for alerting; they are on the stream
-	// already (direct path), so this rule must not match them.
+// addBusToStream adds the rule that puts events from regions other than this one on the
+// stream. Home-region events arrive on the bus only as the copies for alerting; they are on
+// the stream already (direct path), so this rule must not match them.
+func (s *eventSink) addBusToStream() {
+	busStreamRuleArn := s.ruleArn(BusStreamRuleName)
 	partitionKey := PartitionKeyEventID
-	if props.PartitionKeyPath != nil {
-		partitionKey = *props.PartitionKeyPath
+	if s.props.PartitionKeyPath != nil {
+		partitionKey = *s.props.PartitionKeyPath
 	}
 	// Named (like its policy) so the guardrails can protect it by ARN.
 	busStreamRole := awsiam.NewRole(s, jsii.String("BusToStreamRole"), &awsiam.RoleProps{
 		RoleName:    jsii.String(ResourcePrefix + "bus-to-stream"),
 		Description: jsii.String("trailguard: lets the receiving bus's rule put events on the Security stream"),
-		AssumedBy:   eventsPrincipal(busStreamRuleArn, account),
+		AssumedBy:   eventsPrincipal(busStreamRuleArn, s.account),
 	})
 	// A managed policy rather than an inline one (NIST 800-53 AC-6 and friends ask for it).
 	busStreamPolicy := awsiam.NewManagedPolicy(s, jsii.String("BusToStreamPolicy"), &awsiam.ManagedPolicyProps{
@@ -416,14 +443,14 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 				Actions:   jsii.Strings("kms:GenerateDataKey"),
 				Resources: &[]*string{s.streamKey.KeyArn()},
 				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), region, jsii.String(".amazonaws.com")}),
+					"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), s.region, jsii.String(".amazonaws.com")}),
 					"kms:EncryptionContext:aws:kinesis:arn": s.stream.StreamArn(),
 				}},
 			}),
 		},
 	})
 	busStreamDLQ := eventdlq.NewDeadLetterQueue(s, "BusToStreamDeadLetters", &eventdlq.DeadLetterQueueProps{
-		EncryptionKey:  alertKey,
+		EncryptionKey:  s.alertKey,
 		SourceRuleArns: &[]*string{busStreamRuleArn},
 		AlarmTopic:     s.alertTopic,
 		Description:    jsii.String("the Security stream from the receiving bus"),
@@ -431,13 +458,13 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 	busStreamRule := awsevents.NewCfnRule(s, jsii.String("BusToStreamRule"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(BusStreamRuleName),
 		Description:  jsii.String("trailguard: puts events forwarded from other regions on the Security stream"),
-		EventBusName: cfnBus.Ref(),
+		EventBusName: s.cfnBus.Ref(),
 		// Only CloudTrail events: the forwarders' alarm state changes come for the alerts.
 		EventPattern: map[string]any{
-			"region":      []any{map[string]any{"anything-but": region}},
+			"region":      []any{map[string]any{"anything-but": s.region}},
 			"detail-type": []any{map[string]any{"anything-but": []any{DetailTypeAlarmStateChange}}},
 		},
-		State: jsii.String(state),
+		State: jsii.String(s.state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
 			Id:                jsii.String("SecurityStream"),
 			Arn:               s.stream.StreamArn(),
@@ -452,26 +479,20 @@ func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) 
 
 	delivery.NewFailureAlarm(s, "BusToStreamFailureAlarm", &delivery.AlarmProps{
 		RuleName: jsii.String(BusStreamRuleName),
-		BusName:  props.BusName,
+		BusName:  s.props.BusName,
 		Topic:    s.alertTopic,
 		What:     "the Security stream",
 	})
-
-	// --- Alerts: one rule per pattern on the receiving bus, where every account's forwarder
-	// sends what the patterns match. Each target has its own dead-letter queue and alarm.
-	for i, p := range patterns {
-		s.addAlertRule(cfnBus, p, alertRuleArns[i], alertKey, state)
-	}
-	return s
 }
 
 // addAlertRule adds the alert rule for pattern p on the receiving bus, publishing to the alert
 // topic, with its dead-letter queue and failure alarm.
-func (s *eventSink) addAlertRule(bus awsevents.CfnEventBus, p AlertPattern, ruleArn *string, key awskms.IKey, state string) {
+func (s *eventSink) addAlertRule(p AlertPattern, ruleArn *string) {
+	state := s.state
 	name := AlertRuleName(p.Name)
 	id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
 	dlq := eventdlq.NewDeadLetterQueue(s, id+"DeadLetters", &eventdlq.DeadLetterQueueProps{
-		EncryptionKey:  key,
+		EncryptionKey:  s.alertKey,
 		SourceRuleArns: &[]*string{ruleArn},
 		AlarmTopic:     s.alertTopic,
 		Description:    jsii.String("the alert topic from rule " + name),
@@ -482,7 +503,7 @@ func (s *eventSink) addAlertRule(bus awsevents.CfnEventBus, p AlertPattern, rule
 	awsevents.NewCfnRule(s, jsii.String(id), &awsevents.CfnRuleProps{
 		Name:         jsii.String(name),
 		Description:  jsii.String("trailguard: alerts on " + p.Name + " events forwarded from the organization's accounts"),
-		EventBusName: bus.Ref(),
+		EventBusName: s.cfnBus.Ref(),
 		EventPattern: p.Pattern,
 		State:        jsii.String(state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
@@ -494,7 +515,7 @@ func (s *eventSink) addAlertRule(bus awsevents.CfnEventBus, p AlertPattern, rule
 	})
 	delivery.NewFailureAlarm(s, id+"FailureAlarm", &delivery.AlarmProps{
 		RuleName: jsii.String(name),
-		BusName:  bus.Name(),
+		BusName:  s.props.BusName,
 		Topic:    s.alertTopic,
 		What:     "the alert topic",
 	})

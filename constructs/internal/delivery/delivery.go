@@ -58,18 +58,27 @@ func NewFailureAlarm(scope constructs.Construct, id string, props *AlarmProps) a
 		Label:  jsii.String("failed deliveries"),
 		Period: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
+	return NewAlarmOnAny(scope, id, props.AlarmName,
+		"trailguard: rule "+*props.RuleName+" failed to deliver events to "+props.What+
+			" (FailedInvocations + InvocationsFailedToBeSentToDlq). Undelivered events wait in its dead-letter queue unless the queue could not take them either.",
+		failures, props.Topic)
+}
+
+// NewAlarmOnAny creates an alarm that goes off when metric reaches 1 in one period (missing
+// data is not breaching) and notifies topic, if not nil, when it goes off and when it clears.
+// name may be nil for a name CloudFormation generates.
+func NewAlarmOnAny(scope constructs.Construct, id string, name *string, description string, metric awscloudwatch.IMetric, topic awssns.ITopic) awscloudwatch.Alarm {
 	alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
-		AlarmName: props.AlarmName,
-		AlarmDescription: jsii.String("trailguard: rule " + *props.RuleName + " failed to deliver events to " + props.What +
-			" (FailedInvocations + InvocationsFailedToBeSentToDlq). Undelivered events wait in its dead-letter queue unless the queue could not take them either."),
-		Metric:             failures,
+		AlarmName:          name,
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
 		Threshold:          jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	if props.Topic != nil {
-		action := awscloudwatchactions.NewSnsAction(props.Topic)
+	if topic != nil {
+		action := awscloudwatchactions.NewSnsAction(topic)
 		alarm.AddAlarmAction(action)
 		alarm.AddOkAction(action)
 	}
