@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -45,7 +46,8 @@ type Builder struct {
 	Go string
 	// Dir is the directory the go command runs in; its module decides the versions of the
 	// packages built.
-	// Default: the current directory.
+	// Default: the current directory, or, when that is in no module, the module this package
+	// was compiled from (when its sources are on disk).
 	Dir string
 	// CacheDir holds one directory per built package, each with its Binary.
 	// Default: trailguard/functions in the user's cache directory (os.UserCacheDir).
@@ -81,6 +83,17 @@ func (b *Builder) Build(importPath string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("building function %s: %w", importPath, err)
 	}
+	if gomod = strings.TrimSpace(gomod); (gomod == "" || gomod == os.DevNull) && b.Dir == "" {
+		// Not in a module (a built app binary run from elsewhere, as cdk.json may name
+		// one): build in the module this package was compiled from, if it is on disk.
+		if dir := sourceModuleDir(); dir != "" {
+			b.Dir = dir
+			if gomod, err = b.run(goPath, env, "env", "GOMOD"); err != nil {
+				return "", fmt.Errorf("building function %s: %w", importPath, err)
+			}
+			gomod = strings.TrimSpace(gomod)
+		}
+	}
 	cache := b.CacheDir
 	if cache == "" {
 		userCache, err := os.UserCacheDir()
@@ -91,7 +104,7 @@ func (b *Builder) Build(importPath string) (string, error) {
 	}
 	// One directory per module and package, so that two checkouts never overwrite each
 	// other's binary.
-	sum := sha256.Sum256([]byte(strings.TrimSpace(gomod) + "\x00" + importPath + "\x00" + GOOS + "/" + GOARCH))
+	sum := sha256.Sum256([]byte(gomod + "\x00" + importPath + "\x00" + GOOS + "/" + GOARCH))
 	out := filepath.Join(cache, filepath.Base(importPath)+"-"+hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", fmt.Errorf("building function %s: %w", importPath, err)
@@ -118,6 +131,23 @@ func (b *Builder) Build(importPath string) (string, error) {
 	}
 	b.built[importPath] = out
 	return out, nil
+}
+
+// sourceModuleDir returns the root of the module this file was compiled from, or "" when the
+// binary was built with -trimpath or the sources are gone.
+func sourceModuleDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
 }
 
 // buildEnv is environ with the target platform and the offline, read-only module settings.

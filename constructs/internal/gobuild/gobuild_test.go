@@ -132,3 +132,17 @@ func TestBuildEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildOutsideAModule: a built app binary run from a directory in no module (cdk.json may
+// name a binary) builds in the module it was compiled from.
+func TestBuildOutsideAModule(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	t.Chdir(t.TempDir())
+	dir, err := b.Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Binary)); err != nil {
+		t.Error(err)
+	}
+}
