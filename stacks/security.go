@@ -12,6 +12,7 @@ func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Sta
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID, nil)
 	addLogArchive(stack, cfg)
-	addEventSink(stack, cfg)
+	sink := addEventSink(stack, cfg)
+	addDetection(stack, sink)
 	return stack
 }
