@@ -6,6 +6,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 )
 
@@ -27,6 +28,9 @@ func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive
 		BreakGlassPrincipals:   jsii.Strings(la.BreakGlassPrincipals...),
 		Readers:                jsii.Strings(la.Readers...),
 		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
+		// The archive detection function (stacks/detection.go), by the names it will have.
+		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn(cfg.Partition(), cfg.HomeRegion, cfg.Organization.SecurityAccount)),
+		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn(cfg.Partition(), cfg.Organization.SecurityAccount)),
 	})
 	compliance.Suppress(archive, "The archive is the organization's one authoritative copy by design: S3 stores it across availability zones, "+
 		"Object Lock ("+la.ObjectLock.Mode+") and versioning keep it from deletion and overwrite, and every member account keeps a second copy in its local trail. "+

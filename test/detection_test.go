@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/detection"
 )
 
@@ -59,7 +60,7 @@ func TestDetectionStreamFunction(t *testing.T) {
 	wantEq(t, "log KmsKeyId", logs.props()["KmsKeyId"], getAtt(keyID.(string), "Arn"))
 	checkRetained(t, "the log group", logs)
 
-	_, m := tmpl.only(t, "AWS::Lambda::EventSourceMapping")
+	_, m := tmpl.resourceByProp(t, "AWS::Lambda::EventSourceMapping", "FunctionName", ref(fnID))
 	mp := m.props()
 	streamID, _ := tmpl.only(t, "AWS::Kinesis::Stream")
 	wantEq(t, "EventSourceArn", mp["EventSourceArn"], getAtt(streamID, "Arn"))
@@ -221,4 +222,105 @@ func TestDetectionPropsErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDetectionArchivePath: the archive bucket notifies the archive queue of new log files,
+// only the bucket may send to it, and the archive function may read and decrypt only that
+// bucket's log files.
+func TestDetectionArchivePath(t *testing.T) {
+	cfg := example.cfg
+	tmpl := example.template(t, cfg.SecurityStackName())
+	region, account := cfg.HomeRegion, cfg.Organization.SecurityAccount
+	bucketArn := "arn:aws:s3:::" + cfg.LogArchive.BucketName
+
+	queueID, queue := tmpl.resourceByProp(t, "AWS::SQS::Queue", "QueueName", detection.ArchiveFunctionName)
+	fnID, fn := tmpl.resourceByProp(t, "AWS::Lambda::Function", "FunctionName", detection.ArchiveFunctionName)
+	keyID, _ := get(fn.props(), "KmsKeyArn", "Fn::GetAtt", 0).(string)
+	failuresID, _ := get(fn.props(), "DeadLetterConfig", "TargetArn", "Fn::GetAtt", 0).(string)
+	wantEq(t, "archive queue key", queue.props()["KmsMasterKeyId"], getAtt(keyID, "Arn"))
+	wantEq(t, "archive queue redrive", queue.props()["RedrivePolicy"], map[string]any{
+		"deadLetterTargetArn": getAtt(failuresID, "Arn"), "maxReceiveCount": detection.ArchiveMaxReceives})
+	wantEq(t, "archive queue VisibilityTimeout", queue.props()["VisibilityTimeout"], 1800)
+	checkRetained(t, "the archive queue", queue)
+	if got := detection.ArchiveQueueArn("aws", region, account); !strings.HasSuffix(got, ":"+detection.ArchiveFunctionName) {
+		t.Errorf("ArchiveQueueArn = %s", got)
+	}
+
+	// The bucket notifies the queue, after the queue's policy exists.
+	bucketID, bucket := tmpl.resourceByProp(t, "AWS::S3::Bucket", "BucketName", cfg.LogArchive.BucketName)
+	wantEq(t, "QueueConfigurations", get(bucket.props(), "NotificationConfiguration", "QueueConfigurations"), []any{map[string]any{
+		"Event": "s3:ObjectCreated:*",
+		"Queue": detection.ArchiveQueueArn("aws", region, account),
+		"Filter": map[string]any{"S3Key": map[string]any{"Rules": []any{
+			map[string]any{"Name": "prefix", "Value": "AWSLogs/"},
+			map[string]any{"Name": "suffix", "Value": ".json.gz"},
+		}}},
+	}})
+	wantEq(t, "EventBridgeEnabled", get(bucket.props(), "NotificationConfiguration", "EventBridgeConfiguration", "EventBridgeEnabled"), true)
+	var queuePolicyID string
+	for id, qp := range tmpl.resourcesOfType("AWS::SQS::QueuePolicy") {
+		if jsonEq(t, qp.props()["Queues"], []any{ref(queueID)}) {
+			queuePolicyID = id
+			wantEq(t, "archive queue policy", statementBySid(t, qp.props()["PolicyDocument"], "AllowArchiveBucketNotifications"), map[string]any{
+				"Sid": "AllowArchiveBucketNotifications", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "s3.amazonaws.com"},
+				"Action":    "sqs:SendMessage",
+				"Resource":  getAtt(queueID, "Arn"),
+				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": bucketArn}, "StringEquals": map[string]any{"aws:SourceAccount": account}},
+			})
+		}
+	}
+	if !slices.Contains(strs(bucket["DependsOn"]), queuePolicyID) || queuePolicyID == "" {
+		t.Errorf("bucket %s must depend on the archive queue's policy %q, got DependsOn %v", bucketID, queuePolicyID, bucket["DependsOn"])
+	}
+
+	// The archive key lets the archive role decrypt this bucket's objects through S3 only.
+	archiveKeyID, _ := tmpl.keyWithAlias(t, config.TrailKeyAlias)
+	archiveKey := resource(tmpl["Resources"].(map[string]any)[archiveKeyID].(map[string]any))
+	wantEq(t, "archive key statement", statementBySid(t, archiveKey.props()["KeyPolicy"], "AllowLogFileReadersToDecryptThisBucketThroughS3"), map[string]any{
+		"Sid": "AllowLogFileReadersToDecryptThisBucketThroughS3", "Effect": "Allow",
+		"Principal": map[string]any{"AWS": "*"},
+		"Action":    "kms:Decrypt",
+		"Resource":  "*",
+		"Condition": map[string]any{
+			"ArnEquals":    map[string]any{"aws:PrincipalArn": []any{detection.ArchiveRoleArn("aws", account)}},
+			"StringEquals": map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucketArn},
+		},
+	})
+
+	roleID, _ := get(fn.props(), "Role", "Fn::GetAtt", 0).(string)
+	role := resource(tmpl["Resources"].(map[string]any)[roleID].(map[string]any))
+	wantEq(t, "archive RoleName", role.props()["RoleName"], detection.ArchiveFunctionName)
+	doc := policyOfRole(t, tmpl, roleID)
+	via := func(svc string) string { return svc + "." + region + ".amazonaws.com" }
+	for _, w := range []struct {
+		sid        string
+		actions    []string
+		resource   any
+		conditions any
+	}{
+		{"ReadLogFiles", []string{"s3:GetObject"}, bucketArn + "/AWSLogs/*", nil},
+		{"DecryptLogFiles", []string{"kms:Decrypt"}, getAtt(archiveKeyID, "Arn"), map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": via("s3"), "kms:EncryptionContext:aws:s3:arn": bucketArn}}},
+		{"ReceiveLogFileNotifications", []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}, getAtt(queueID, "Arn"), nil},
+		{"DecryptLogFileNotifications", []string{"kms:Decrypt"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
+		{"PublishAlerts", []string{"sns:Publish"}, nil, nil},
+		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, nil, nil},
+	} {
+		s := statementBySid(t, doc, w.sid)
+		wantEq(t, w.sid+" Action", strs(s["Action"]), w.actions)
+		if w.resource != nil {
+			wantEq(t, w.sid+" Resource", s["Resource"], w.resource)
+			wantEq(t, w.sid+" Condition", s["Condition"], w.conditions)
+		}
+	}
+	if n := len(statements(doc)); n != 13 {
+		t.Errorf("the archive role has %d statements, want 13 (the 9 both functions share and 4 of its own)", n)
+	}
+
+	_, m := tmpl.resourceByProp(t, "AWS::Lambda::EventSourceMapping", "FunctionName", ref(fnID))
+	wantEq(t, "archive mapping", m.props()["EventSourceArn"], getAtt(queueID, "Arn"))
+	wantEq(t, "archive FunctionResponseTypes", m.props()["FunctionResponseTypes"], []any{"ReportBatchItemFailures"})
+	wantEq(t, "archive ScalingConfig", m.props()["ScalingConfig"], map[string]any{"MaximumConcurrency": detection.ArchiveConcurrency})
 }

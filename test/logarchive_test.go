@@ -291,7 +291,9 @@ func TestLogArchiveBucketIsLockedEncryptedAndLogged(t *testing.T) {
 	wantEq(t, "LoggingConfiguration", p["LoggingConfiguration"], map[string]any{
 		"DestinationBucketName": ref(a.accessLogs), "LogFilePrefix": logarchive.AccessLogPrefix,
 	})
-	wantEq(t, "NotificationConfiguration", p["NotificationConfiguration"], map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}})
+	// Object events on EventBridge; new log files also to the archive detection function's
+	// queue (TestDetectionArchivePath).
+	wantEq(t, "EventBridgeConfiguration", get(p, "NotificationConfiguration", "EventBridgeConfiguration"), map[string]any{"EventBridgeEnabled": true})
 
 	// The access-log bucket: SSE-S3 and no Object Lock, the only way S3 delivers access logs.
 	alp := a.resource(a.accessLogs).props()

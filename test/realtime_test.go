@@ -380,9 +380,16 @@ func TestEveryTargetHasDeadLetterQueueAndRetryPolicy(t *testing.T) {
 		}
 		// The detection functions' failure queue: their event source mapping's on-failure
 		// destination and their own dead-letter queue.
+		// A queue a function reads (the archive queue) is no dead-letter queue: it has one.
 		for _, m := range tmpl.resourcesOfType("AWS::Lambda::EventSourceMapping") {
 			if qID, ok := get(m.props(), "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string); ok {
 				used[qID]++
+			}
+			if qID, ok := get(m.props(), "EventSourceArn", "Fn::GetAtt", 0).(string); ok && queues[qID] != nil {
+				if get(queues[qID].props(), "RedrivePolicy", "deadLetterTargetArn") == nil {
+					t.Errorf("%s %s: a queue a function reads needs a dead-letter queue", name, qID)
+				}
+				delete(queues, qID)
 			}
 		}
 		for qID, q := range queues {

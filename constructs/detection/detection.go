@@ -42,7 +42,8 @@ import (
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
 const (
-	StreamConsumerPackage = "github.com/trailguard/trailguard/cmd/streamconsumer"
+	StreamConsumerPackage  = "github.com/trailguard/trailguard/cmd/streamconsumer"
+	ArchiveConsumerPackage = "github.com/trailguard/trailguard/cmd/archiveconsumer"
 )
 
 // Names of the resources, fixed so that the guardrails can protect them by name.
@@ -51,6 +52,8 @@ const (
 	DefaultAlertBusName = "trailguard-alerts"
 	// StreamFunctionName names the stream function, its role and its policy.
 	StreamFunctionName = "trailguard-detect-stream"
+	// ArchiveFunctionName names the archive function, its role, its policy and its queue.
+	ArchiveFunctionName = "trailguard-detect-archive"
 	// DedupeTableName names the dedupe table.
 	DedupeTableName = "trailguard-detect-dedupe"
 )
@@ -64,6 +67,11 @@ const (
 	DefaultMemoryMiB         = 512
 	// FailureRetentionDays is how long the failure queue keeps what failed: the SQS maximum.
 	FailureRetentionDays = 14
+	// ArchiveMaxReceives is how many times the archive queue delivers a message before it
+	// moves to the failure queue.
+	ArchiveMaxReceives = 5
+	// ArchiveConcurrency bounds the archive function's concurrent invocations.
+	ArchiveConcurrency = 5
 	// LagAlarmMillis is the stream function's iterator age that raises an alarm.
 	LagAlarmMillis = 10 * 60 * 1000
 )
@@ -102,6 +110,18 @@ type DetectionProps struct {
 	// MemoryMiB is the functions' memory (and so CPU), 128 to 10,240.
 	// Default: 512.
 	MemoryMiB *float64
+	// ArchiveBucketName is the log archive bucket's name: when set, the archive function reads
+	// each new CloudTrail log file, notified through the archive queue (ArchiveQueue: the
+	// bucket must notify it, as logarchive's LogFileQueueArn does, and its key must let the
+	// archive role decrypt through S3, as logarchive's LogFileReaders do). A name, not the
+	// bucket, so that the bucket can depend on the queue without a cycle.
+	// Default: no archive function.
+	ArchiveBucketName *string
+	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName.
+	ArchiveKey awskms.IKey
+	// ArchiveCode is the archive function's code.
+	// Default: ArchiveConsumerPackage built like StreamCode.
+	ArchiveCode awslambda.Code
 	// StreamCode is the stream function's code.
 	// Default: StreamConsumerPackage built for provided.al2023 on arm64 at synth, which needs
 	// the go command and this module in the module cache (or as the main module).
@@ -150,6 +170,14 @@ func (p *DetectionProps) validate() error {
 			c.Addf("LogRetentionDays must be one of %v, got %v", check.LogGroupRetentionDays, *d)
 		}
 	}
+	if p.ArchiveBucketName != nil {
+		c.Match("ArchiveBucketName", p.ArchiveBucketName, check.BucketName, "an S3 bucket name")
+		if p.ArchiveKey == nil {
+			c.Addf("ArchiveKey is required with ArchiveBucketName: the key the log archive is encrypted with")
+		}
+	} else if p.ArchiveKey != nil || p.ArchiveCode != nil {
+		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucketName: the archive function reads that bucket")
+	}
 	return c.Err()
 }
 
@@ -162,6 +190,13 @@ type Detection interface {
 	AlertBus() awsevents.IEventBus
 	// FailureQueue holds the positions of the stream records that kept failing.
 	FailureQueue() awssqs.IQueue
+	// ArchiveFunction is the function reading the log archive, or nil without
+	// ArchiveBucketName.
+	ArchiveFunction() awslambda.IFunction
+	// ArchiveQueue receives the log archive's notifications of new log files, or nil without
+	// ArchiveBucketName. The bucket's notification configuration must depend on this
+	// construct (S3 checks the queue's policy when it is set).
+	ArchiveQueue() awssqs.IQueue
 	// DedupeTable remembers the alerts published.
 	DedupeTable() awsdynamodb.ITable
 	// Key encrypts the failure queue, the dedupe table, the log groups and the functions'
@@ -180,6 +215,8 @@ type detection struct {
 	table                      awsdynamodb.Table
 	failures                   awssqs.Queue
 	streamFn                   awslambda.Function
+	archiveFn                  awslambda.Function
+	archiveQueue               awssqs.Queue
 }
 
 // NewDetection creates the detection functions and what they need. The stream function is
@@ -202,6 +239,9 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	d.addDedupeTable()
 	d.addFailureQueue()
 	d.addStreamFunction()
+	if props.ArchiveBucketName != nil {
+		d.addArchiveFunction()
+	}
 	return d
 }
 
@@ -236,7 +276,10 @@ func (d *detection) addKey() {
 		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"ArnEquals": map[string]any{
-			"kms:EncryptionContext:aws:logs:arn": &[]*string{d.arn("logs", "log-group:"+logGroupName(StreamFunctionName))},
+			"kms:EncryptionContext:aws:logs:arn": &[]*string{
+				d.arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
+				d.arn("logs", "log-group:"+logGroupName(ArchiveFunctionName)),
+			},
 		}},
 	}), jsii.Bool(true))
 }
@@ -288,8 +331,9 @@ func (d *detection) addFailureQueue() {
 	compliance.Suppress(d.failures, reason, "AwsSolutions-SQS3")
 	compliance.Acknowledge(d.failures, "sqs_dlq_check", reason)
 	delivery.NewAlarmOnAny(d, "FailureQueueAlarm", nil,
-		fmt.Sprintf("trailguard: stream records failed detection after every retry; the queue (kept %d days) holds their shard and sequence numbers: "+
-			"read them from the stream within its retention, fix the cause and process them again.", FailureRetentionDays),
+		fmt.Sprintf("trailguard: records failed detection after every retry and wait in this queue (kept %d days). "+
+			"A stream failure holds the shard and sequence numbers: read the records from the stream within its retention. "+
+			"A log file notification names the file: after fixing the cause, send it to the archive queue again.", FailureRetentionDays),
 		d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
@@ -499,7 +543,112 @@ func (d *detection) env() map[string]*string {
 }
 
 func (d *detection) StreamFunction() awslambda.IFunction { return d.streamFn }
-func (d *detection) AlertBus() awsevents.IEventBus       { return d.busRef }
-func (d *detection) FailureQueue() awssqs.IQueue         { return d.failures }
-func (d *detection) DedupeTable() awsdynamodb.ITable     { return d.table }
-func (d *detection) Key() awskms.IKey                    { return d.key }
+func (d *detection) ArchiveFunction() awslambda.IFunction {
+	if d.archiveFn == nil {
+		return nil
+	}
+	return d.archiveFn
+}
+func (d *detection) ArchiveQueue() awssqs.IQueue {
+	if d.archiveQueue == nil {
+		return nil
+	}
+	return d.archiveQueue
+}
+func (d *detection) AlertBus() awsevents.IEventBus   { return d.busRef }
+func (d *detection) FailureQueue() awssqs.IQueue     { return d.failures }
+func (d *detection) DedupeTable() awsdynamodb.ITable { return d.table }
+func (d *detection) Key() awskms.IKey                { return d.key }
+
+// addArchiveFunction adds the archive queue, which the log archive bucket notifies, and the
+// archive function reading it.
+func (d *detection) addArchiveFunction() {
+	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.ArchiveBucketName})
+	// S3 encrypts its notifications with the queue's key. The SQS and S3 guides' key policy
+	// for this has no conditions; the queue policy admits only the archive bucket.
+	d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowS3ToEncryptLogFileNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(true))
+	d.archiveQueue = awssqs.NewQueue(d, jsii.String("ArchiveQueue"), &awssqs.QueueProps{
+		QueueName:           jsii.String(ArchiveFunctionName),
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: d.key,
+		DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+		// Six times the function's timeout, as Lambda advises for queue sources.
+		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: d.failures, MaxReceiveCount: jsii.Number(ArchiveMaxReceives)},
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	d.archiveQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowArchiveBucketNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{d.archiveQueue.QueueArn()},
+		Conditions: &map[string]any{
+			"ArnEquals":    map[string]any{"aws:SourceArn": bucketArn},
+			"StringEquals": map[string]any{"aws:SourceAccount": d.account},
+		},
+	}))
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadLogFiles"),
+			Actions:   jsii.Strings("s3:GetObject"),
+			Resources: &[]*string{awscdk.Fn_Join(jsii.String(""), &[]*string{bucketArn, jsii.String("/AWSLogs/*")})},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptLogFiles"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.props.ArchiveKey.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                   d.viaService("s3"),
+				"kms:EncryptionContext:aws:s3:arn": bucketArn,
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReceiveLogFileNotifications"),
+			Actions:   jsii.Strings("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"),
+			Resources: &[]*string{d.archiveQueue.QueueArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptLogFileNotifications"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.key.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                    d.viaService("sqs"),
+				"kms:EncryptionContext:aws:sqs:arn": d.archiveQueue.QueueArn(),
+			}},
+		}),
+	}
+	fn, policy := d.newFunction("Archive", ArchiveFunctionName,
+		"trailguard: detection rules over the log archive's new CloudTrail log files; alerts to the alert topic and bus "+d.busName,
+		functionCode(d.props.ArchiveCode, ArchiveConsumerPackage), d.env(), statements)
+	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
+		"CloudTrail names each log file by account, region, date and a random part: the function reads any of them, and only under AWSLogs/ of the archive bucket.",
+		`^Resource::arn:.+:s3:::.+/AWSLogs/\*$`)
+	d.archiveFn = fn
+	mapping := awslambda.NewEventSourceMapping(d, jsii.String("ArchiveMapping"), &awslambda.EventSourceMappingProps{
+		Target:                  fn,
+		EventSourceArn:          d.archiveQueue.QueueArn(),
+		BatchSize:               jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(ArchiveConcurrency),
+	})
+	mapping.Node().AddDependency(policy)
+}
+
+// ArchiveRoleArn is the archive function's role ARN in account, for the log archive's key
+// policy (logarchive's LogFileReaders).
+func ArchiveRoleArn(partition, account string) string {
+	return "arn:" + partition + ":iam::" + account + ":role/" + ArchiveFunctionName
+}
+
+// ArchiveQueueArn is the archive queue's ARN, for the log archive's notification
+// (logarchive's LogFileQueueArn).
+func ArchiveQueueArn(partition, region, account string) string {
+	return "arn:" + partition + ":sqs:" + region + ":" + account + ":" + ArchiveFunctionName
+}
