@@ -128,8 +128,6 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 			"kms:ViaService": via("kinesis"), "kms:EncryptionContext:aws:kinesis:arn": getAtt(streamID, "Arn")}}},
 		{"WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			"arn:aws:logs:" + region + ":" + account + ":log-group:/aws/lambda/" + detection.StreamFunctionName + ":log-stream:*", nil},
-		{"DecryptEnvironment", []string{"kms:Decrypt"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
-			"kms:ViaService": via("lambda"), "kms:EncryptionContext:aws:lambda:FunctionArn": "arn:aws:lambda:" + region + ":" + account + ":function:" + detection.StreamFunctionName}}},
 		{"SendFailures", []string{"sqs:SendMessage"}, getAtt(queueID, "Arn"), nil},
 		{"EncryptFailures", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
@@ -315,8 +313,8 @@ func TestDetectionArchivePath(t *testing.T) {
 			wantEq(t, w.sid+" Condition", s["Condition"], w.conditions)
 		}
 	}
-	if n := len(statements(doc)); n != 13 {
-		t.Errorf("the archive role has %d statements, want 13 (the 9 both functions share and 4 of its own)", n)
+	if n := len(statements(doc)); n != 12 {
+		t.Errorf("the archive role has %d statements, want 12 (the 8 both functions share and 4 of its own)", n)
 	}
 
 	_, m := tmpl.resourceByProp(t, "AWS::Lambda::EventSourceMapping", "FunctionName", ref(fnID))

@@ -491,6 +491,12 @@ func TestLogArchiveMisuse(t *testing.T) {
 		{name: "wildcard reader", props: with(func(p *logarchive.LogArchiveProps) {
 			p.Readers = jsii.Strings("arn:aws:iam::222222222222:role/reader-*")
 		}), want: []string{`Readers[0] must be an IAM role or user ARN without wildcards`}},
+		{name: "log file reader without the bucket's name", props: with(func(p *logarchive.LogArchiveProps) {
+			p.LogFileReaders = jsii.Strings("arn:aws:iam::222222222222:role/trailguard-detect-archive")
+		}), want: []string{"BucketName is required with LogFileReaders"}},
+		{name: "wildcard log file reader", props: with(func(p *logarchive.LogArchiveProps) {
+			p.BucketName, p.LogFileReaders = jsii.String("logs-x"), jsii.Strings("arn:aws:iam::222222222222:role/trailguard-*")
+		}), want: []string{`LogFileReaders[0] must be an IAM role ARN without wildcards`}},
 		{name: "duplicate break-glass", props: with(func(p *logarchive.LogArchiveProps) {
 			p.BreakGlassPrincipals = jsii.Strings("arn:aws:iam::222222222222:role/BreakGlass", "arn:aws:iam::222222222222:role/BreakGlass")
 		}), want: []string{`BreakGlassPrincipals[1] repeats BreakGlassPrincipals[0]`}},

@@ -375,21 +375,11 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		Description: jsii.String("trailguard: the execution role of " + name),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
-	functionArn := d.arn("lambda", "function:"+name)
 	statements = append(statements,
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteLogs"),
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 			Resources: &[]*string{d.arn("logs", "log-group:"+logGroupName(name)+":log-stream:*")},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("DecryptEnvironment"),
-			Actions:   jsii.Strings("kms:Decrypt"),
-			Resources: &[]*string{d.key.KeyArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService": d.viaService("lambda"),
-				"kms:EncryptionContext:aws:lambda:FunctionArn": functionArn,
-			}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("SendFailures"),
@@ -460,7 +450,10 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
 		Environment:  &env,
 		// Every grant is in the managed policy above: the L2s must not add inline policies.
-		Role:                  role.WithoutPolicyUpdates(nil),
+		Role: role.WithoutPolicyUpdates(nil),
+		// Lambda decrypts the environment with a grant it creates on the key when the
+		// function is deployed (the key's grant guard allows grants for AWS resources): the
+		// role needs no kms:Decrypt for it.
 		EnvironmentEncryption: d.key,
 		LogGroup:              logGroup,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
