@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,5 +145,44 @@ func TestBuildOutsideAModule(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, Binary)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBuildFromAnotherModule: a platform team's module whose app uses the detection construct
+// (its go.mod requires this module, its go.sum written by `go mod tidy`) builds both functions
+// by import path, offline, with the versions its go.mod selects.
+func TestBuildFromAnotherModule(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/platform\n\ngo 1.26.8\n\nrequire github.com/trailguard/trailguard v0.0.0-00010101000000-000000000000\n\n" +
+			"replace github.com/trailguard/trailguard => " + root + "\n",
+		"main.go": "package main\n\nimport _ \"github.com/trailguard/trailguard/constructs/detection\"\n\nfunc main() {}\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Offline: every module is in the module cache already (this module's own build needs
+	// them), and the checksum database is not reachable here.
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	tidy.Env = append(os.Environ(), "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	b := &Builder{Dir: dir, CacheDir: t.TempDir()}
+	for _, pkg := range []string{"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"} {
+		out, err := b.Build(pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(out, Binary)); err != nil {
+			t.Error(err)
+		}
 	}
 }
