@@ -234,6 +234,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	stack := awscdk.Stack_Of(d)
 	d.partition, d.region, d.account = stack.Partition(), stack.Region(), stack.Account()
 
+	d.buildCode()
 	d.addKey()
 	d.addAlertBus()
 	d.addDedupeTable()
@@ -338,6 +339,23 @@ func (d *detection) addFailureQueue() {
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
 		}), d.props.AlertTopic)
+}
+
+// buildCode builds the functions the props give no code for, in parallel (about a second
+// with a warm Go build cache).
+func (d *detection) buildCode() {
+	var pkgs []string
+	if d.props.StreamCode == nil {
+		pkgs = append(pkgs, StreamConsumerPackage)
+	}
+	if d.props.ArchiveBucketName != nil && d.props.ArchiveCode == nil {
+		pkgs = append(pkgs, ArchiveConsumerPackage)
+	}
+	if len(pkgs) > 0 {
+		if _, err := gobuild.Default.BuildAll(pkgs...); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // num returns *v, or def when v is nil.

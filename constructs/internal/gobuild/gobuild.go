@@ -65,23 +65,43 @@ var Default = &Builder{}
 // -mod=readonly and GOPROXY=off (never the network: the module cache must hold every
 // dependency, as after `go mod download`). Each import path is built once per Builder.
 func (b *Builder) Build(importPath string) (string, error) {
+	dirs, err := b.BuildAll(importPath)
+	if err != nil {
+		return "", err
+	}
+	return dirs[0], nil
+}
+
+// BuildAll is Build for several packages at once, built in parallel; it returns their
+// directories in order, or every error.
+func (b *Builder) BuildAll(importPaths ...string) ([]string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if dir, ok := b.built[importPath]; ok {
-		return dir, nil
+	dirs := make([]string, len(importPaths))
+	var todo []int
+	for i, p := range importPaths {
+		if dir, ok := b.built[p]; ok {
+			dirs[i] = dir
+		} else {
+			todo = append(todo, i)
+		}
 	}
+	if len(todo) == 0 {
+		return dirs, nil
+	}
+	what := strings.Join(importPaths, ", ")
 	goCmd := b.Go
 	if goCmd == "" {
 		goCmd = "go"
 	}
 	goPath, err := exec.LookPath(goCmd)
 	if err != nil {
-		return "", fmt.Errorf("building function %s needs the go command (https://go.dev/dl), and %q was not found: %v", importPath, goCmd, errors.Unwrap(err))
+		return nil, fmt.Errorf("building function %s needs the go command (https://go.dev/dl), and %q was not found: %v", what, goCmd, errors.Unwrap(err))
 	}
 	env := buildEnv(os.Environ())
 	gomod, err := b.run(goPath, env, "env", "GOMOD")
 	if err != nil {
-		return "", fmt.Errorf("building function %s: %w", importPath, err)
+		return nil, fmt.Errorf("building function %s: %w", what, err)
 	}
 	if gomod = strings.TrimSpace(gomod); (gomod == "" || gomod == os.DevNull) && b.Dir == "" {
 		// Not in a module (a built app binary run from elsewhere, as cdk.json may name
@@ -89,7 +109,7 @@ func (b *Builder) Build(importPath string) (string, error) {
 		if dir := sourceModuleDir(); dir != "" {
 			b.Dir = dir
 			if gomod, err = b.run(goPath, env, "env", "GOMOD"); err != nil {
-				return "", fmt.Errorf("building function %s: %w", importPath, err)
+				return nil, fmt.Errorf("building function %s: %w", what, err)
 			}
 			gomod = strings.TrimSpace(gomod)
 		}
@@ -98,10 +118,32 @@ func (b *Builder) Build(importPath string) (string, error) {
 	if cache == "" {
 		userCache, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("building function %s: no cache directory: %w", importPath, err)
+			return nil, fmt.Errorf("building function %s: no cache directory: %w", what, err)
 		}
 		cache = filepath.Join(userCache, "trailguard", "functions")
 	}
+	errs := make([]error, len(importPaths))
+	var wg sync.WaitGroup
+	for _, i := range todo {
+		wg.Go(func() {
+			dirs[i], errs[i] = b.buildOne(goPath, env, gomod, cache, importPaths[i])
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if b.built == nil {
+		b.built = map[string]string{}
+	}
+	for _, i := range todo {
+		b.built[importPaths[i]] = dirs[i]
+	}
+	return dirs, nil
+}
+
+// buildOne builds importPath into its directory under cache.
+func (b *Builder) buildOne(goPath string, env []string, gomod, cache, importPath string) (string, error) {
 	// One directory per module and package, so that two checkouts never overwrite each
 	// other's binary.
 	sum := sha256.Sum256([]byte(gomod + "\x00" + importPath + "\x00" + GOOS + "/" + GOARCH))
@@ -126,10 +168,6 @@ func (b *Builder) Build(importPath string) (string, error) {
 	if err := os.Rename(tmp.Name(), filepath.Join(out, Binary)); err != nil {
 		return "", fmt.Errorf("building function %s: %w", importPath, err)
 	}
-	if b.built == nil {
-		b.built = map[string]string{}
-	}
-	b.built[importPath] = out
 	return out, nil
 }
 

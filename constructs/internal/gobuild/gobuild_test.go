@@ -45,6 +45,25 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+func TestBuildAll(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	first, err := b.Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.BuildAll(hello, "github.com/trailguard/trailguard/cmd/no-such-function")
+	if err == nil || !strings.Contains(err.Error(), "no-such-function") {
+		t.Errorf("BuildAll error = %v, want the missing package named", err)
+	}
+	dirs, err := b.BuildAll("github.com/trailguard/trailguard/cmd/streamconsumer", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) != 2 || dirs[1] != first || !strings.Contains(filepath.Base(dirs[0]), "streamconsumer-") {
+		t.Errorf("BuildAll = %v, want the stream consumer's directory, then hello's %s", dirs, first)
+	}
+}
+
 // TestBuildReproducible builds the same package with two builders and compares the bytes: the
 // asset hash of a function must change only when its code does.
 func TestBuildReproducible(t *testing.T) {
