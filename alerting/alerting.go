@@ -230,6 +230,9 @@ func NewProcessor(engine *detect.Engine, publisher *Publisher, store Store, log 
 type Result struct {
 	// Alerts were published; Duplicates were published before (by either path).
 	Alerts, Duplicates int
+	// Ignored is 1 for an EventBridge event that carries no CloudTrail record (another
+	// detail-type forwarded with eventStream.extraDetailTypes): nothing to evaluate.
+	Ignored int
 }
 
 // ErrRecord marks a record that cannot be decoded: retrying it cannot help, but the caller
@@ -244,9 +247,31 @@ func (p *Processor) Process(ctx context.Context, data []byte) (Result, error) {
 	var res Result
 	rec, err := detect.ParseRecord(data)
 	if err != nil {
+		if otherEvent(data) {
+			res.Ignored = 1
+			return res, nil
+		}
 		return res, fmt.Errorf("%w: %v", ErrRecord, err)
 	}
 	return p.ProcessRecord(ctx, rec)
+}
+
+// otherEvent reports whether data is an EventBridge event whose detail is an object but not
+// a CloudTrail record.
+func otherEvent(data []byte) bool {
+	var ev struct {
+		DetailType *string         `json:"detail-type"`
+		Detail     json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(data, &ev) != nil || ev.DetailType == nil {
+		return false
+	}
+	var detail map[string]json.RawMessage
+	if json.Unmarshal(ev.Detail, &detail) != nil || detail == nil {
+		return false
+	}
+	_, hasName := detail["eventName"]
+	return !hasName
 }
 
 // ProcessRecord is Process for a decoded record.

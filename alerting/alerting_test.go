@@ -202,6 +202,8 @@ func TestProcessErrors(t *testing.T) {
 	}{
 		{name: "not JSON", data: "\x00garbage", store: MemoryStore{}, wantErr: "undecodable record", isRec: true},
 		{name: "JSON but not a record", data: `[1,2]`, store: MemoryStore{}, wantErr: "undecodable record", isRec: true},
+		{name: "an object without eventName", data: `{"eventSource":"x"}`, store: MemoryStore{}, wantErr: "undecodable record", isRec: true},
+		{name: "an event whose detail is not an object", data: `{"detail-type":"x","detail":"y"}`, store: MemoryStore{}, wantErr: "undecodable record", isRec: true},
 		{name: "dedupe table down", data: alertingtest.Record("StopLogging", "e1"),
 			store:   &DynamoStore{Client: &alertingtest.DynamoDB{Key: KeyAttribute, Err: errors.New("ProvisionedThroughputExceededException")}, Table: "dedupe"},
 			wantErr: "claim cloudtrail-logging-stopped/e1: dedupe table dedupe: ProvisionedThroughputExceededException"},
@@ -250,5 +252,20 @@ func TestDynamoStoreClaim(t *testing.T) {
 	}
 	if got, err := s.Claim(ctx, "r/e1"); err != nil || !got {
 		t.Errorf("claim after release = %v, %v; want true", got, err)
+	}
+}
+
+// TestProcessIgnoresOtherEvents: an EventBridge event of another detail-type (forwarded with
+// eventStream.extraDetailTypes) is no failure and raises nothing.
+func TestProcessIgnoresOtherEvents(t *testing.T) {
+	topic := &alertingtest.SNS{}
+	p := NewProcessor(engine(t), &Publisher{SNS: topic, TopicARN: "t"}, nil, nil)
+	ev := `{"version":"0","id":"1","detail-type":"GuardDuty Finding","source":"aws.guardduty","account":"111122223333","region":"eu-west-1","detail":{"type":"Recon:EC2/PortProbeUnprotectedPort"}}`
+	res, err := p.Process(context.Background(), []byte(ev))
+	if err != nil || res != (Result{Ignored: 1}) {
+		t.Errorf("Process() = %+v, %v; want the event ignored", res, err)
+	}
+	if len(topic.Messages) != 0 {
+		t.Errorf("%d messages published, want none", len(topic.Messages))
 	}
 }

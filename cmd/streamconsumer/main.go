@@ -60,10 +60,10 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 // after it not yet).
 func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	var resp events.KinesisEventResponse
-	var alerts, dups int
+	var alerts, dups, ignored int
 	for _, r := range ev.Records {
 		res, err := h.proc.Process(ctx, r.Kinesis.Data)
-		alerts, dups = alerts+res.Alerts, dups+res.Duplicates
+		alerts, dups, ignored = alerts+res.Alerts, dups+res.Duplicates, ignored+res.Ignored
 		if err != nil {
 			attrs := []any{"error", err, "eventSourceARN", r.EventSourceArn, "eventID", r.EventID,
 				"sequenceNumber", r.Kinesis.SequenceNumber, "partitionKey", r.Kinesis.PartitionKey}
@@ -77,7 +77,7 @@ func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 		}
 	}
 	stats := h.proc.Stats()
-	h.log.Info("batch", "records", len(ev.Records), "alerts", alerts, "duplicates", dups,
+	h.log.Info("batch", "records", len(ev.Records), "alerts", alerts, "duplicates", dups, "ignored", ignored,
 		"failed", len(resp.BatchItemFailures), "ruleFailures", stats.EvalErrors)
 	return resp, nil
 }

@@ -46,6 +46,7 @@ func TestHandle(t *testing.T) {
 		{name: "alerts", batch: batch(stop("e1"), quiet("q1"), stop("e2")), wantAlerts: []string{"e1", "e2"}},
 		{name: "the same event twice", batch: batch(stop("e1"), stop("e1")), wantAlerts: []string{"e1"}},
 		{name: "poison record in the middle", batch: batch(stop("e1"), "not json", stop("e2")), wantFailed: "2", wantAlerts: []string{"e1"}},
+		{name: "another detail-type is skipped", batch: batch(`{"detail-type":"GuardDuty Finding","detail":{"type":"x"}}`, stop("e1")), wantAlerts: []string{"e1"}},
 		{name: "poison record first", batch: batch(`{"detail":"x"}`, stop("e1")), wantFailed: "1"},
 		{name: "topic fails on a record", batch: batch(stop("e1"), stop("e2"), stop("e3")), snsFail: `"eventID":"e2"`, wantFailed: "2", wantAlerts: []string{"e1"}},
 	}
