@@ -48,6 +48,7 @@ const GuardRulesDir = "node_modules/@cdklabs/cdk-validator-cfnguard/rules/contro
 var GuardServices = []string{
 	"cloudtrail",
 	"cloudwatch",
+	"dynamodb",
 	"identityandaccessmanagement",
 	"keymanagementservice",
 	"kinesis",

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 )
 
@@ -26,6 +27,9 @@ func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive
 		BreakGlassPrincipals:   jsii.Strings(la.BreakGlassPrincipals...),
 		Readers:                jsii.Strings(la.Readers...),
 		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
+		// The archive detection function (stacks/detection.go), by the names it will have.
+		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn(cfg.Partition(), cfg.HomeRegion, cfg.Organization.SecurityAccount)),
+		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn(cfg.Partition(), cfg.Organization.SecurityAccount)),
 	})
 	output(stack, "LogArchiveBucketArn", archive.Bucket().BucketArn(), "The log archive bucket the organization trail delivers to")
 	output(stack, "LogArchiveAccessLogBucketArn", archive.AccessLogBucket().BucketArn(), "The bucket holding the log archive bucket's server access logs")

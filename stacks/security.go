@@ -11,7 +11,8 @@ import (
 func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID, nil)
-	addLogArchive(stack, cfg)
-	addEventSink(stack, cfg)
+	archive := addLogArchive(stack, cfg)
+	sink := addEventSink(stack, cfg)
+	addDetection(stack, cfg, sink, archive)
 	return stack
 }

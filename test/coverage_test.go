@@ -203,9 +203,22 @@ func TestEveryRuleAlarmsOnFailedDelivery(t *testing.T) {
 // encrypts a topic or queue that a rule or alarm delivers to lets both services use it.
 func TestEventBridgeCanUseEveryDeliveryKey(t *testing.T) {
 	for name, tmpl := range example.templates {
+		// The queues rules deliver to (dead-letter queues) and every topic (rules and alarms
+		// publish to them); not the queues only Lambda writes to.
+		delivered := map[string]bool{}
+		for _, rule := range tmpl.resourcesOfType("AWS::Events::Rule") {
+			for _, target := range asList(rule.props()["Targets"]) {
+				if qID, ok := get(target, "DeadLetterConfig", "Arn", "Fn::GetAtt", 0).(string); ok {
+					delivered[qID] = true
+				}
+			}
+		}
 		keys := map[string]bool{}
 		for _, typ := range []string{"AWS::SNS::Topic", "AWS::SQS::Queue"} {
-			for _, r := range tmpl.resourcesOfType(typ) {
+			for rID, r := range tmpl.resourcesOfType(typ) {
+				if typ == "AWS::SQS::Queue" && !delivered[rID] {
+					continue
+				}
 				for _, prop := range []string{"KmsMasterKeyId"} {
 					if id, ok := get(r.props(), prop, "Fn::GetAtt", 0).(string); ok {
 						keys[id] = true

@@ -291,7 +291,9 @@ func TestLogArchiveBucketIsLockedEncryptedAndLogged(t *testing.T) {
 	wantEq(t, "LoggingConfiguration", p["LoggingConfiguration"], map[string]any{
 		"DestinationBucketName": ref(a.accessLogs), "LogFilePrefix": logarchive.AccessLogPrefix,
 	})
-	wantEq(t, "NotificationConfiguration", p["NotificationConfiguration"], map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}})
+	// Object events on EventBridge; new log files also to the archive detection function's
+	// queue (TestDetectionArchivePath).
+	wantEq(t, "EventBridgeConfiguration", get(p, "NotificationConfiguration", "EventBridgeConfiguration"), map[string]any{"EventBridgeEnabled": true})
 
 	// The access-log bucket: SSE-S3 and no Object Lock, the only way S3 delivers access logs.
 	alp := a.resource(a.accessLogs).props()
@@ -492,6 +494,12 @@ func TestLogArchiveMisuse(t *testing.T) {
 		{name: "wildcard reader", props: with(func(p *logarchive.LogArchiveProps) {
 			p.Readers = jsii.Strings("arn:aws:iam::222222222222:role/reader-*")
 		}), want: []string{`Readers[0] must be an IAM role or user ARN without wildcards`}},
+		{name: "log file reader without the bucket's name", props: with(func(p *logarchive.LogArchiveProps) {
+			p.LogFileReaders = jsii.Strings("arn:aws:iam::222222222222:role/trailguard-detect-archive")
+		}), want: []string{"BucketName is required with LogFileReaders"}},
+		{name: "wildcard log file reader", props: with(func(p *logarchive.LogArchiveProps) {
+			p.BucketName, p.LogFileReaders = jsii.String("logs-x"), jsii.Strings("arn:aws:iam::222222222222:role/trailguard-*")
+		}), want: []string{`LogFileReaders[0] must be an IAM role ARN without wildcards`}},
 		{name: "duplicate break-glass", props: with(func(p *logarchive.LogArchiveProps) {
 			p.BreakGlassPrincipals = jsii.Strings("arn:aws:iam::222222222222:role/BreakGlass", "arn:aws:iam::222222222222:role/BreakGlass")
 		}), want: []string{`BreakGlassPrincipals[1] repeats BreakGlassPrincipals[0]`}},

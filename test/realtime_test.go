@@ -196,8 +196,7 @@ func checkDenyGrants(t *testing.T, what string, doc any) {
 func TestEventSinkBusPolicyAcceptsOnlyOrgForwarderRoles(t *testing.T) {
 	cfg := example.cfg
 	tmpl := example.template(t, cfg.SecurityStackName())
-	busID, bus := tmpl.only(t, "AWS::Events::EventBus")
-	wantEq(t, "bus Name", bus.props()["Name"], cfg.EventStream.BusName)
+	busID, bus := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", cfg.EventStream.BusName)
 	if bus["DeletionPolicy"] != "Retain" {
 		t.Errorf("bus must be retained")
 	}
@@ -225,7 +224,7 @@ func TestEventSinkBusFeedsStreamOnlyWithOtherRegions(t *testing.T) {
 	cfg := example.cfg
 	tmpl := example.template(t, cfg.SecurityStackName())
 	streamID, _ := tmpl.only(t, "AWS::Kinesis::Stream")
-	busID, _ := tmpl.only(t, "AWS::Events::EventBus")
+	busID, _ := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", cfg.EventStream.BusName)
 	_, rule := ruleByName(t, tmpl, eventsink.BusStreamRuleName)
 	p := rule.props()
 	wantEq(t, "EventBusName", p["EventBusName"], ref(busID))
@@ -377,6 +376,20 @@ func TestEveryTargetHasDeadLetterQueueAndRetryPolicy(t *testing.T) {
 						t.Errorf("%s: a stream or bus target needs its own role", where)
 					}
 				}
+			}
+		}
+		// The detection functions' failure queue: their event source mapping's on-failure
+		// destination and their own dead-letter queue.
+		// A queue a function reads (the archive queue) is no dead-letter queue: it has one.
+		for _, m := range tmpl.resourcesOfType("AWS::Lambda::EventSourceMapping") {
+			if qID, ok := get(m.props(), "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string); ok {
+				used[qID]++
+			}
+			if qID, ok := get(m.props(), "EventSourceArn", "Fn::GetAtt", 0).(string); ok && queues[qID] != nil {
+				if get(queues[qID].props(), "RedrivePolicy", "deadLetterTargetArn") == nil {
+					t.Errorf("%s %s: a queue a function reads needs a dead-letter queue", name, qID)
+				}
+				delete(queues, qID)
 			}
 		}
 		for qID, q := range queues {

@@ -58,6 +58,9 @@ func TestReplicasAreWhatBuildingGives(t *testing.T) {
 		t.Fatalf("cloud assembly files (-built +replicated):\n%s", diff)
 	}
 	for _, name := range want {
+		if strings.HasPrefix(name, "asset.") {
+			continue // named by the hash of its contents: the same name is the same asset
+		}
 		w, err := os.ReadFile(filepath.Join(built.outdir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -239,6 +239,9 @@ type EventSink interface {
 	Bus() awsevents.IEventBus
 	// AlertTopic receives high-risk events and the dead-letter queue alarms.
 	AlertTopic() awssns.ITopic
+	// AlertKey encrypts the alert topic (and the dead-letter queues); publishers need
+	// kms:GenerateDataKey and kms:Decrypt on it.
+	AlertKey() awskms.IKey
 }
 
 type eventSink struct {
@@ -567,3 +570,4 @@ func (s *eventSink) Stream() awskinesis.IStream { return s.stream }
 func (s *eventSink) StreamKey() awskms.IKey     { return s.streamKey }
 func (s *eventSink) Bus() awsevents.IEventBus   { return s.bus }
 func (s *eventSink) AlertTopic() awssns.ITopic  { return s.alertTopic }
+func (s *eventSink) AlertKey() awskms.IKey      { return s.alertKey }

@@ -136,6 +136,19 @@ type LogArchiveProps struct {
 	// them by aws:PrincipalArn, so a reader role need not exist when the archive is deployed.
 	// Default: none.
 	Readers *[]*string
+	// LogFileQueueArn is an SQS queue that S3 notifies of each new CloudTrail log file (an
+	// object created under AWSLogs/ whose key ends .json.gz), such as the detection
+	// functions' archive queue. Its queue policy must let s3.amazonaws.com send from this
+	// bucket and its key let S3 use it before the bucket is updated (S3 checks).
+	// Default: no queue notification.
+	LogFileQueueArn *string
+	// LogFileReaders are IAM role ARNs (no wildcards) that may decrypt this bucket's log
+	// files through S3 and nothing else (kms:ViaService s3, the bucket's ARN as encryption
+	// context, as S3 Bucket Keys use), such as the archive detection function's role. Unlike
+	// Readers they get no bucket policy grant: their own identity policy must allow
+	// s3:GetObject, so they must be in this account. Requires BucketName.
+	// Default: none.
+	LogFileReaders *[]*string
 	// DeploymentRoleArn is the role CloudFormation deploys the stack with. It is exempt from
 	// the denies on changing the buckets' configuration and policy, so the stack can still
 	// update them; it is not exempt from the denies on deleting logs. The exemption is only
@@ -184,6 +197,7 @@ type settings struct {
 	lockDays               float64
 	accessLogRetention     float64
 	breakGlass, readers    []string
+	logFileReaders         []string
 	deployer               *string
 	bucketName, accessName *string
 }
@@ -270,9 +284,22 @@ func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps
 	// Object events (deletions above all) on the default event bus, for alerting. Set on the
 	// L1: the L2 would add a custom resource and a Lambda function to do the same.
 	for _, b := range []awss3.Bucket{l.bucket, l.accessLogBucket} {
-		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
+		n := &awss3.CfnBucket_NotificationConfigurationProperty{
 			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
-		})
+		}
+		if b == l.bucket && props.LogFileQueueArn != nil {
+			// New log files for the archive detection function (digests share the
+			// prefix and suffix; the function skips them).
+			n.QueueConfigurations = []any{&awss3.CfnBucket_QueueConfigurationProperty{
+				Event: jsii.String("s3:ObjectCreated:*"),
+				Queue: props.LogFileQueueArn,
+				Filter: &awss3.CfnBucket_NotificationFilterProperty{S3Key: &awss3.CfnBucket_S3KeyFilterProperty{Rules: []any{
+					&awss3.CfnBucket_FilterRuleProperty{Name: jsii.String("prefix"), Value: jsii.String("AWSLogs/")},
+					&awss3.CfnBucket_FilterRuleProperty{Name: jsii.String("suffix"), Value: jsii.String(".json.gz")},
+				}}},
+			}}
+		}
+		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(n)
 	}
 
 	for _, st := range archivePolicy(l.bucket, s) {
@@ -327,6 +354,7 @@ func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
 		accessLogRetention: orDefault(p.AccessLogRetentionDays, DefaultAccessLogRetentionDays),
 		breakGlass:         check.Strings(p.BreakGlassPrincipals),
 		readers:            check.Strings(p.Readers),
+		logFileReaders:     check.Strings(p.LogFileReaders),
 		bucketName:         p.BucketName,
 		accessName:         p.AccessLogBucketName,
 	}
@@ -387,6 +415,12 @@ func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
 	problems.List("Readers", p.Readers, check.PrincipalARN,
 		"an IAM role or user ARN without wildcards, such as arn:aws:iam::123456789012:role/Investigator")
 
+	problems.List("LogFileReaders", p.LogFileReaders, check.PrincipalARN,
+		"an IAM role ARN without wildcards, such as arn:aws:iam::123456789012:role/trailguard-detect-archive")
+	if len(s.logFileReaders) > 0 && !check.Known(p.BucketName) {
+		problems.Addf("BucketName is required with LogFileReaders: the key policy names the bucket's ARN as the encryption context")
+	}
+
 	s.deployer = p.DeploymentRoleArn
 	if s.deployer == nil {
 		s.deployer = defaultDeploymentRole(stack)
@@ -443,6 +477,7 @@ const (
 	SidCloudTrailDecrypt     = "AllowCloudTrailToDecryptWithBucketKey"
 	SidCloudTrailDescribeKey = "AllowCloudTrailToDescribeKey"
 	SidReadersDecrypt        = "AllowReadersToDecryptThroughS3"
+	SidLogFileReadersDecrypt = "AllowLogFileReadersToDecryptThisBucketThroughS3"
 )
 
 // Service principals the policies name.
@@ -626,6 +661,15 @@ func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
 		statements = append(statements, statement(SidReadersDecrypt, awsiam.Effect_ALLOW, anyone(), []string{"kms:Decrypt"}, all, conditions{
 			"ArnLike":      conditions{"aws:PrincipalArn": s.readers},
 			"StringEquals": conditions{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"},
+		}))
+	}
+	if len(s.logFileReaders) > 0 {
+		statements = append(statements, statement(SidLogFileReadersDecrypt, awsiam.Effect_ALLOW, anyone(), []string{"kms:Decrypt"}, all, conditions{
+			"ArnEquals": conditions{"aws:PrincipalArn": s.logFileReaders},
+			"StringEquals": conditions{
+				"kms:ViaService":                   "s3." + *stack.Region() + ".amazonaws.com",
+				"kms:EncryptionContext:aws:s3:arn": "arn:" + *stack.Partition() + ":s3:::" + *s.bucketName,
+			},
 		}))
 	}
 	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})

@@ -1,0 +1,123 @@
+// Package alertingtest has fakes of the AWS clients package alerting uses, and CloudTrail
+// records for the detection functions' tests.
+package alertingtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+// SNS records the messages published; Fail, when set, is returned instead for messages
+// whose body contains it.
+type SNS struct {
+	mu       sync.Mutex
+	Messages []*sns.PublishInput
+	Fail     string
+}
+
+// Publish implements alerting.SNSAPI.
+func (f *SNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Fail != "" && strings.Contains(aws.ToString(in.Message), f.Fail) {
+		return nil, errors.New("fake sns: throttled")
+	}
+	f.Messages = append(f.Messages, in)
+	return &sns.PublishOutput{MessageId: aws.String(fmt.Sprint(len(f.Messages)))}, nil
+}
+
+// Events records the entries put; Fail, when set, fails entries whose detail contains it
+// (reported in the output, as EventBridge does).
+type Events struct {
+	mu      sync.Mutex
+	Entries []ebtypes.PutEventsRequestEntry
+	Fail    string
+}
+
+// PutEvents implements alerting.EventBridgeAPI.
+func (f *Events) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &eventbridge.PutEventsOutput{}
+	for _, e := range in.Entries {
+		if f.Fail != "" && strings.Contains(aws.ToString(e.Detail), f.Fail) {
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("fake")})
+			continue
+		}
+		f.Entries = append(f.Entries, e)
+		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(fmt.Sprint(len(f.Entries)))})
+	}
+	return out, nil
+}
+
+// DynamoDB is a table keyed by the string attribute Key that honours
+// attribute_not_exists conditions (and nothing else of condition expressions); Err, when
+// set, is returned by every call.
+type DynamoDB struct {
+	mu    sync.Mutex
+	Key   string
+	Items map[string]map[string]ddbtypes.AttributeValue
+	Puts  []*dynamodb.PutItemInput
+	Err   error
+}
+
+// PutItem implements alerting.DynamoDBAPI.
+func (f *DynamoDB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	f.Puts = append(f.Puts, in)
+	k := in.Item[f.Key].(*ddbtypes.AttributeValueMemberS).Value
+	if _, ok := f.Items[k]; ok && strings.Contains(aws.ToString(in.ConditionExpression), "attribute_not_exists") {
+		return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+	}
+	if f.Items == nil {
+		f.Items = map[string]map[string]ddbtypes.AttributeValue{}
+	}
+	f.Items[k] = in.Item
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// DeleteItem implements alerting.DynamoDBAPI.
+func (f *DynamoDB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	delete(f.Items, in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value)
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// Record returns a CloudTrail record of eventName by an IAM user in account 111122223333,
+// eu-west-1, with eventID id. StopLogging raises the critical cloudtrail-logging-stopped
+// alert; DescribeInstances raises none.
+func Record(eventName, id string) string {
+	source := "cloudtrail.amazonaws.com"
+	if eventName == "DescribeInstances" {
+		source = "ec2.amazonaws.com"
+	}
+	return fmt.Sprintf(`{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/build-bot","accountId":"111122223333","userName":"build-bot"},`+
+		`"eventTime":"2026-11-02T09:00:00Z","eventSource":%q,"eventName":%q,"awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.24","userAgent":"aws-cli/2.22.10",`+
+		`"requestParameters":{"name":"arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events"},"responseElements":null,"eventID":%q,`+
+		`"readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}`, source, eventName, id)
+}
+
+// Event wraps a CloudTrail record in the EventBridge event the stream carries.
+func Event(record string) string {
+	return `{"version":"0","id":"6f87d04b-9f74-4f04-a780-7acf4b0a9b38","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail",` +
+		`"account":"111122223333","time":"2026-11-02T09:00:00Z","region":"eu-west-1","resources":[],"detail":` + record + `}`
+}

@@ -1,0 +1,167 @@
+// Command archiveconsumer is the archive detection function: a Lambda function (runtime
+// provided.al2023, arm64) reading the queue the log archive bucket notifies of each new
+// CloudTrail log file (AWSLogs/..., .json.gz). It reads each file ({"Records": [...]},
+// gzipped), evaluates every record with the default rules of package detect, and publishes
+// each alert to the alert topic and the integrations bus once (package alerting), whichever
+// of this function and the stream function sees the event first. Read-only events, data
+// events and everything else EventBridge does not deliver are detected here.
+//
+// Failures are reported per message (ReportBatchItemFailures): a message whose file could not
+// be read or whose alerts could not be published is received again after the queue's
+// visibility timeout, its alerts already published skipped by the dedupe table, and after the
+// queue's maximum receives it moves to the dead-letter queue.
+//
+// Environment: see the Env* constants of package alerting.
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/detect"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx := context.Background()
+	h, err := newHandler(ctx, os.Getenv, log)
+	if err != nil {
+		log.Error("archiveconsumer: cannot start", "error", err)
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(h.handle, lambda.WithContext(ctx))
+}
+
+// S3API is the part of the S3 client the function uses.
+type S3API interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// handler adapts queue messages of S3 notifications to the processor.
+type handler struct {
+	s3   S3API
+	proc *alerting.Processor
+	log  *slog.Logger
+}
+
+func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
+	engine, err := detect.Load()
+	if err != nil {
+		return nil, err
+	}
+	pub, store, err := alerting.FromEnv(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewProcessor(engine, pub, store, log), log: log}, nil
+}
+
+// handle processes each message and reports those that failed.
+func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := h.message(ctx, m.Body); err != nil {
+			h.log.Warn("message failed: received again after the visibility timeout", "messageId", m.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// message processes the log files one S3 notification names.
+func (h *handler) message(ctx context.Context, body string) error {
+	var n events.S3Event
+	if err := json.Unmarshal([]byte(body), &n); err != nil {
+		return fmt.Errorf("not an S3 notification: %w", err)
+	}
+	var errs []error
+	for _, r := range n.Records {
+		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
+			continue
+		}
+		key, err := url.QueryUnescape(r.S3.Object.Key) // keys arrive URL-encoded, spaces as +
+		if err != nil {
+			errs = append(errs, fmt.Errorf("object key %q: %w", r.S3.Object.Key, err))
+			continue
+		}
+		if !IsLogFile(key) {
+			continue
+		}
+		if err := h.file(ctx, r.S3.Bucket.Name, key); err != nil {
+			errs = append(errs, fmt.Errorf("s3://%s/%s: %w", r.S3.Bucket.Name, key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsLogFile reports whether key is a CloudTrail log file: AWSLogs/.../CloudTrail/....json.gz,
+// not a digest (CloudTrail-Digest), an Insights file (CloudTrail-Insight) or anything else.
+func IsLogFile(key string) bool {
+	return strings.HasPrefix(key, "AWSLogs/") && strings.Contains(key, "/CloudTrail/") && strings.HasSuffix(key, ".json.gz")
+}
+
+// file reads one gzipped CloudTrail log file and processes its records. A record that cannot
+// be decoded is logged and skipped: the file is CloudTrail's, retrying cannot change it, and
+// the record stays in the archive.
+func (h *handler) file(ctx context.Context, bucket, key string) error {
+	out, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	// An unreadable file fails the message: a broken download looks the same as a broken
+	// file, and after the queue's retries the message waits in the dead-letter queue.
+	records, err := readLogFile(out.Body)
+	if err != nil {
+		return fmt.Errorf("read log file: %w", err)
+	}
+	var errs []error
+	alerts, dups := 0, 0
+	for i, raw := range records {
+		res, err := h.proc.Process(ctx, raw)
+		alerts, dups = alerts+res.Alerts, dups+res.Duplicates
+		switch {
+		case errors.Is(err, alerting.ErrRecord):
+			h.log.Error("undecodable record: skipped", "bucket", bucket, "key", key, "index", i, "error", err)
+		case err != nil:
+			errs = append(errs, err)
+		}
+	}
+	h.log.Info("log file", "bucket", bucket, "key", key, "records", len(records), "alerts", alerts, "duplicates", dups, "failed", len(errs))
+	return errors.Join(errs...)
+}
+
+// readLogFile decodes a gzipped CloudTrail log file into its records.
+func readLogFile(r io.Reader) ([]json.RawMessage, error) {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer gz.Close()
+	var f struct {
+		Records []json.RawMessage `json:"Records"`
+	}
+	if err := json.NewDecoder(gz).Decode(&f); err != nil {
+		return nil, err
+	}
+	return f.Records, nil
+}

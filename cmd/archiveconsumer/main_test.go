@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/detect"
+)
+
+// fakeS3 serves objects by key; a key of failing fails once per read.
+type fakeS3 struct {
+	objects map[string][]byte
+	failing map[string]bool
+	gets    []string
+}
+
+func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	key := aws.ToString(in.Key)
+	f.gets = append(f.gets, key)
+	if f.failing[key] {
+		return nil, errors.New("fake s3: connection reset")
+	}
+	b, ok := f.objects[key]
+	if !ok {
+		return nil, errors.New("fake s3: NoSuchKey")
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return b.Bytes()
+}
+
+func logFile(t *testing.T, records ...string) []byte {
+	return gz(t, `{"Records":[`+strings.Join(records, ",")+`]}`)
+}
+
+// notification is an SQS message body with S3's notification of keys (URL-encoded, as S3
+// sends them).
+func notification(event string, keys ...string) string {
+	var recs []string
+	for _, k := range keys {
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"eu-west-1","eventName":%q,"s3":{"bucket":{"name":"archive","arn":"arn:aws:s3:::archive"},"object":{"key":%q,"size":1}}}`,
+			event, url.QueryEscape(k)))
+	}
+	return `{"Records":[` + strings.Join(recs, ",") + `]}`
+}
+
+const (
+	file1  = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2026/11/02/111122223333_CloudTrail_eu-west-1_20261102T0905Z_a b.json.gz"
+	file2  = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/2026/11/02/111122223333_CloudTrail_us-east-1_20261102T0905Z_c.json.gz"
+	digest = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail-Digest/eu-west-1/2026/11/02/111122223333_CloudTrail-Digest_eu-west-1_x.json.gz"
+)
+
+func TestHandle(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := alertingtest.Record
+	objects := func(t *testing.T) map[string][]byte {
+		return map[string][]byte{
+			file1:   logFile(t, rec("StopLogging", "e1"), rec("DescribeInstances", "q1"), `"not a record"`, rec("StopLogging", "e2")),
+			file2:   logFile(t, rec("StopLogging", "e3")),
+			digest:  gz(t, `{"awsAccountId":"111122223333"}`),
+			"other": []byte("x"),
+			"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/broken.json.gz": []byte("not gzip"),
+		}
+	}
+	tests := []struct {
+		name       string
+		bodies     []string
+		failing    string // a key whose read fails
+		snsFail    string
+		wantFailed []string // message ids (m0, m1, ...)
+		wantAlerts []string
+		wantGets   []string
+	}{
+		{name: "one file", bodies: []string{notification("ObjectCreated:Put", file1)}, wantAlerts: []string{"e1", "e2"}, wantGets: []string{file1}},
+		{name: "two messages", bodies: []string{notification("ObjectCreated:Put", file1), notification("ObjectCreated:Put", file2)},
+			wantAlerts: []string{"e1", "e2", "e3"}, wantGets: []string{file1, file2}},
+		{name: "digest and other keys skipped", bodies: []string{notification("ObjectCreated:Put", digest, "other")}},
+		{name: "S3's test event", bodies: []string{`{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-02T09:00:00.000Z","Bucket":"archive"}`}},
+		{name: "not JSON", bodies: []string{"garbage"}, wantFailed: []string{"m0"}},
+		{name: "read fails", bodies: []string{notification("ObjectCreated:Put", file1), notification("ObjectCreated:Put", file2)}, failing: file1,
+			wantFailed: []string{"m0"}, wantAlerts: []string{"e3"}, wantGets: []string{file1, file2}},
+		{name: "not gzip", bodies: []string{notification("ObjectCreated:Put", "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/broken.json.gz")},
+			wantFailed: []string{"m0"}, wantGets: []string{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/broken.json.gz"}},
+		{name: "publish fails for one alert", bodies: []string{notification("ObjectCreated:Put", file1)}, snsFail: `"eventID":"e1"`,
+			wantFailed: []string{"m0"}, wantAlerts: []string{"e2"}, wantGets: []string{file1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &fakeS3{objects: objects(t), failing: map[string]bool{tt.failing: true}}
+			topic := &alertingtest.SNS{Fail: tt.snsFail}
+			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
+			h := &handler{s3: store, proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler)}
+			var ev events.SQSEvent
+			for i, b := range tt.bodies {
+				ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: b})
+			}
+			resp, err := h.handle(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed messages %v, want %v", failed, tt.wantFailed)
+			}
+			var alerts []string
+			for _, m := range topic.Messages {
+				r, err := detect.ParseRecord([]byte(aws.ToString(m.Message)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				alerts = append(alerts, r.EventID())
+			}
+			if !slices.Equal(alerts, tt.wantAlerts) {
+				t.Errorf("alerts for %v, want %v", alerts, tt.wantAlerts)
+			}
+			if !slices.Equal(store.gets, tt.wantGets) {
+				t.Errorf("read %v, want %v", store.gets, tt.wantGets)
+			}
+			if len(tt.wantFailed) == 0 {
+				return
+			}
+			// The failed messages come back: each alert is published once in all.
+			topic.Fail, store.failing = "", nil
+			if _, err := h.handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, m := range topic.Messages {
+				r, _ := detect.ParseRecord([]byte(aws.ToString(m.Message)))
+				seen[r.EventID()]++
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("event %s alerted %d times, want once", id, n)
+				}
+			}
+		})
+	}
+}
+
+func TestIsLogFile(t *testing.T) {
+	for key, want := range map[string]bool{
+		file1:  true,
+		digest: false,
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/02/x.json.gz":                      true,
+		"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail-Insight/eu-west-1/2026/11/02/x.json.gz": false,
+		"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2026/11/02/x.json":            false,
+		"other/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2026/11/02/x.json.gz":   false,
+	} {
+		if got := IsLogFile(key); got != want {
+			t.Errorf("IsLogFile(%q) = %v, want %v", key, got, want)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/detect"
+)
+
+// batch is a Kinesis event of the given record payloads, sequence numbers 1, 2, ...
+func batch(data ...string) events.KinesisEvent {
+	var ev events.KinesisEvent
+	for i, d := range data {
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			EventSourceArn: "arn:aws:kinesis:eu-west-1:999999999999:stream/trailguard-security-events",
+			Kinesis:        events.KinesisRecord{Data: []byte(d), SequenceNumber: fmt.Sprint(i + 1), PartitionKey: "k"},
+		})
+	}
+	return ev
+}
+
+func stop(id string) string  { return alertingtest.Event(alertingtest.Record("StopLogging", id)) }
+func quiet(id string) string { return alertingtest.Event(alertingtest.Record("DescribeInstances", id)) }
+
+func TestHandle(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		batch      events.KinesisEvent
+		snsFail    string
+		wantFailed string   // the sequence number reported, or ""
+		wantAlerts []string // event ids published, in order
+	}{
+		{name: "empty batch", batch: batch()},
+		{name: "no alerts", batch: batch(quiet("q1"), quiet("q2"))},
+		{name: "alerts", batch: batch(stop("e1"), quiet("q1"), stop("e2")), wantAlerts: []string{"e1", "e2"}},
+		{name: "the same event twice", batch: batch(stop("e1"), stop("e1")), wantAlerts: []string{"e1"}},
+		{name: "poison record in the middle", batch: batch(stop("e1"), "not json", stop("e2")), wantFailed: "2", wantAlerts: []string{"e1"}},
+		{name: "another detail-type is skipped", batch: batch(`{"detail-type":"GuardDuty Finding","detail":{"type":"x"}}`, stop("e1")), wantAlerts: []string{"e1"}},
+		{name: "poison record first", batch: batch(`{"detail":"x"}`, stop("e1")), wantFailed: "1"},
+		{name: "topic fails on a record", batch: batch(stop("e1"), stop("e2"), stop("e3")), snsFail: `"eventID":"e2"`, wantFailed: "2", wantAlerts: []string{"e1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			topic, bus := &alertingtest.SNS{Fail: tt.snsFail}, &alertingtest.Events{}
+			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts", Events: bus, BusName: "trailguard-alerts"}
+			h := &handler{proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler)}
+			resp, err := h.handle(context.Background(), tt.batch)
+			if err != nil {
+				t.Fatalf("handle() error = %v, want failures reported per record", err)
+			}
+			var failed string
+			if n := len(resp.BatchItemFailures); n > 1 {
+				t.Fatalf("%d failures reported, want at most 1 (the first)", n)
+			} else if n == 1 {
+				failed = resp.BatchItemFailures[0].ItemIdentifier
+			}
+			if failed != tt.wantFailed {
+				t.Errorf("failed record %q, want %q", failed, tt.wantFailed)
+			}
+			var got []string
+			for _, m := range topic.Messages {
+				got = append(got, eventID(t, aws.ToString(m.Message)))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantAlerts) {
+				t.Errorf("alerts published for %v, want %v", got, tt.wantAlerts)
+			}
+			if len(bus.Entries) != len(topic.Messages) {
+				t.Errorf("%d events on the bus, want one per alert (%d)", len(bus.Entries), len(topic.Messages))
+			}
+			if tt.wantFailed == "" {
+				return
+			}
+			// Lambda retries from the failed record; once it succeeds, nothing alerts twice.
+			topic.Fail = ""
+			var rest []events.KinesisEventRecord
+			for _, r := range tt.batch.Records {
+				if r.Kinesis.SequenceNumber >= failed && !(r.Kinesis.SequenceNumber == failed && tt.snsFail == "") {
+					rest = append(rest, r)
+				}
+			}
+			if _, err := h.handle(context.Background(), events.KinesisEvent{Records: rest}); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, m := range topic.Messages {
+				seen[eventID(t, aws.ToString(m.Message))]++
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("event %s alerted %d times after the retry, want once", id, n)
+				}
+			}
+		})
+	}
+}
+
+func eventID(t *testing.T, msg string) string {
+	t.Helper()
+	rec, err := detect.ParseRecord([]byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Fields["eventID"].(string)
+}
+
+func TestNewHandlerNeedsTopic(t *testing.T) {
+	_, err := newHandler(context.Background(), func(string) string { return "" }, slog.New(slog.DiscardHandler))
+	if err == nil || err.Error() != alerting.EnvTopicARN+" is required: the alert topic's ARN" {
+		t.Errorf("newHandler() error = %v, want the missing topic named", err)
+	}
+}

@@ -1,0 +1,665 @@
+// Package detection deploys trailguard's detection functions in the Security account: the
+// stream function (cmd/streamconsumer) reading the Kinesis stream of forwarded events, and,
+// when the log archive is given, the archive function (cmd/archiveconsumer) reading the
+// organization trail's log files as they arrive. Both run the detection engine (package
+// detect) with the default rules and publish each alert to the alert topic and to the
+// integrations bus (AlertBusName) once, whichever sees the event first, through one dedupe
+// table (package alerting).
+//
+// Nothing is lost silently: a record that keeps failing is retried, isolated by bisecting
+// the batch, and recorded in an encrypted failure queue (retained, with an alarm on the alert
+// topic); the shard moves on. Every role is least privilege: each KMS permission is scoped by
+// kms:ViaService and the encryption context of the one resource it serves.
+package detection
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/delivery"
+	"github.com/trailguard/trailguard/constructs/internal/gobuild"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+)
+
+// Import paths of the functions' main packages, built at synth (package gobuild).
+const (
+	StreamConsumerPackage  = "github.com/trailguard/trailguard/cmd/streamconsumer"
+	ArchiveConsumerPackage = "github.com/trailguard/trailguard/cmd/archiveconsumer"
+)
+
+// Names of the resources, fixed so that the guardrails can protect them by name.
+const (
+	// DefaultAlertBusName is the integrations bus's default name.
+	DefaultAlertBusName = "trailguard-alerts"
+	// StreamFunctionName names the stream function, its role and its policy.
+	StreamFunctionName = "trailguard-detect-stream"
+	// ArchiveFunctionName names the archive function, its role, its policy and its queue.
+	ArchiveFunctionName = "trailguard-detect-archive"
+	// DedupeTableName names the dedupe table.
+	DedupeTableName = "trailguard-detect-dedupe"
+)
+
+// Defaults of DetectionProps.
+const (
+	DefaultBatchSize         = 100
+	DefaultBatchWindowSecond = 5
+	DefaultRetryAttempts     = 10
+	DefaultLogRetentionDays  = 365
+	DefaultMemoryMiB         = 512
+	// FailureRetentionDays is how long the failure queue keeps what failed: the SQS maximum.
+	FailureRetentionDays = 14
+	// ArchiveMaxReceives is how many times the archive queue delivers a message before it
+	// moves to the failure queue.
+	ArchiveMaxReceives = 5
+	// ArchiveConcurrency bounds the archive function's concurrent invocations.
+	ArchiveConcurrency = 5
+	// LagAlarmMillis is the stream function's iterator age that raises an alarm.
+	LagAlarmMillis = 10 * 60 * 1000
+)
+
+// DetectionProps configures Detection.
+type DetectionProps struct {
+	// Stream is the Kinesis stream of forwarded events (eventsink's Stream). Required.
+	Stream awskinesis.IStream
+	// StreamKey encrypts the stream; the stream function decrypts with it, through Kinesis
+	// for this stream only. Required.
+	StreamKey awskms.IKey
+	// AlertTopic receives the alerts and the functions' alarms. Required.
+	AlertTopic awssns.ITopic
+	// AlertKey encrypts the alert topic; the functions publish through SNS with it, for this
+	// topic only. Required.
+	AlertKey awskms.IKey
+	// AlertBusName is the custom event bus alerts are put on for integrations (source
+	// alerting.EventSource, detail-type alerting.EventDetailType, the alert as detail). It is
+	// created and retained.
+	// Default: DefaultAlertBusName.
+	AlertBusName *string
+	// BatchSize is the most stream records the function receives at once, 1 to 10,000.
+	// Default: 100.
+	BatchSize *float64
+	// BatchWindowSeconds is how long Lambda gathers records before invoking, 0 to 300: the
+	// price of fewer invocations is that much more latency.
+	// Default: 5.
+	BatchWindowSeconds *float64
+	// RetryAttempts is how many times a failing batch is retried (bisected each time) before
+	// the failed records' positions go to the failure queue, 0 to 10,000.
+	// Default: 10.
+	RetryAttempts *float64
+	// LogRetentionDays is the functions' log retention, one of CloudWatch Logs' periods.
+	// Default: 365.
+	LogRetentionDays *float64
+	// MemoryMiB is the functions' memory (and so CPU), 128 to 10,240.
+	// Default: 512.
+	MemoryMiB *float64
+	// ArchiveBucketName is the log archive bucket's name: when set, the archive function reads
+	// each new CloudTrail log file, notified through the archive queue (ArchiveQueue: the
+	// bucket must notify it, as logarchive's LogFileQueueArn does, and its key must let the
+	// archive role decrypt through S3, as logarchive's LogFileReaders do). A name, not the
+	// bucket, so that the bucket can depend on the queue without a cycle.
+	// Default: no archive function.
+	ArchiveBucketName *string
+	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName.
+	ArchiveKey awskms.IKey
+	// ArchiveCode is the archive function's code.
+	// Default: ArchiveConsumerPackage built like StreamCode.
+	ArchiveCode awslambda.Code
+	// StreamCode is the stream function's code.
+	// Default: StreamConsumerPackage built for provided.al2023 on arm64 at synth, which needs
+	// the go command and this module in the module cache (or as the main module).
+	StreamCode awslambda.Code
+}
+
+var busNameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+
+func (p *DetectionProps) validate() error {
+	c := check.New("detection")
+	if p == nil {
+		c.Addf("props are required")
+		return c.Err()
+	}
+	if p.Stream == nil {
+		c.Addf("Stream is required: the Kinesis stream of forwarded events")
+	}
+	if p.StreamKey == nil {
+		c.Addf("StreamKey is required: the key the stream is encrypted with")
+	}
+	if p.AlertTopic == nil {
+		c.Addf("AlertTopic is required: the topic alerts are published to")
+	}
+	if p.AlertKey == nil {
+		c.Addf("AlertKey is required: the key the alert topic is encrypted with")
+	}
+	if c.Match("AlertBusName", p.AlertBusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)") &&
+		p.AlertBusName != nil && *p.AlertBusName == "default" {
+		c.Addf(`AlertBusName must name a custom bus, got "default"`)
+	}
+	whole := func(field string, v *float64, lo, hi float64) {
+		if v != nil && (*v != float64(int(*v)) || *v < lo || *v > hi) {
+			c.Addf("%s must be a whole number from %v to %v, got %v", field, lo, hi, *v)
+		}
+	}
+	whole("BatchSize", p.BatchSize, 1, 10000)
+	whole("BatchWindowSeconds", p.BatchWindowSeconds, 0, 300)
+	whole("RetryAttempts", p.RetryAttempts, 0, 10000)
+	whole("MemoryMiB", p.MemoryMiB, 128, 10240)
+	if d := p.LogRetentionDays; d != nil {
+		ok := false
+		for _, v := range check.LogGroupRetentionDays {
+			ok = ok || v == *d
+		}
+		if !ok {
+			c.Addf("LogRetentionDays must be one of %v, got %v", check.LogGroupRetentionDays, *d)
+		}
+	}
+	if p.ArchiveBucketName != nil {
+		c.Match("ArchiveBucketName", p.ArchiveBucketName, check.BucketName, "an S3 bucket name")
+		if p.ArchiveKey == nil {
+			c.Addf("ArchiveKey is required with ArchiveBucketName: the key the log archive is encrypted with")
+		}
+	} else if p.ArchiveKey != nil || p.ArchiveCode != nil {
+		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucketName: the archive function reads that bucket")
+	}
+	return c.Err()
+}
+
+// Detection is the Security account's detection functions.
+type Detection interface {
+	constructs.Construct
+	// StreamFunction is the function reading the stream.
+	StreamFunction() awslambda.IFunction
+	// AlertBus is the bus alerts are put on for integrations.
+	AlertBus() awsevents.IEventBus
+	// FailureQueue holds the positions of the stream records that kept failing.
+	FailureQueue() awssqs.IQueue
+	// ArchiveFunction is the function reading the log archive, or nil without
+	// ArchiveBucketName.
+	ArchiveFunction() awslambda.IFunction
+	// ArchiveQueue receives the log archive's notifications of new log files, or nil without
+	// ArchiveBucketName. The bucket's notification configuration must depend on this
+	// construct (S3 checks the queue's policy when it is set).
+	ArchiveQueue() awssqs.IQueue
+	// DedupeTable remembers the alerts published.
+	DedupeTable() awsdynamodb.ITable
+	// Key encrypts the failure queue, the dedupe table, the log groups and the functions'
+	// environment.
+	Key() awskms.IKey
+}
+
+type detection struct {
+	constructs.Construct
+	props                      *DetectionProps
+	partition, region, account *string
+	busName                    string
+	key                        awskms.Key
+	bus                        awsevents.CfnEventBus
+	busRef                     awsevents.IEventBus
+	table                      awsdynamodb.Table
+	failures                   awssqs.Queue
+	streamFn                   awslambda.Function
+	archiveFn                  awslambda.Function
+	archiveQueue               awssqs.Queue
+}
+
+// NewDetection creates the detection functions and what they need. The stream function is
+// the child "Resource". It panics with a descriptive error if props are invalid, and if the
+// function code cannot be built.
+func NewDetection(scope constructs.Construct, id *string, props *DetectionProps) Detection {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	d := &detection{props: props, busName: DefaultAlertBusName}
+	if props.AlertBusName != nil {
+		d.busName = *props.AlertBusName
+	}
+	constructs.NewConstruct_Override(d, scope, id)
+	stack := awscdk.Stack_Of(d)
+	d.partition, d.region, d.account = stack.Partition(), stack.Region(), stack.Account()
+
+	d.buildCode()
+	d.addKey()
+	d.addAlertBus()
+	d.addDedupeTable()
+	d.addFailureQueue()
+	d.addStreamFunction()
+	if props.ArchiveBucketName != nil {
+		d.addArchiveFunction()
+	}
+	return d
+}
+
+// arn builds an ARN of this stack's partition, region and account.
+func (d *detection) arn(service, resource string) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), d.partition, jsii.String(":" + service + ":"), d.region, jsii.String(":"), d.account, jsii.String(":" + resource),
+	})
+}
+
+// viaService is the kms:ViaService value of service in this region.
+func (d *detection) viaService(service string) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(service + "."), d.region, jsii.String(".amazonaws.com")})
+}
+
+func logGroupName(function string) string { return "/aws/lambda/" + function }
+
+// addKey adds the key of the functions' own data: failure queue, dedupe table, log groups,
+// environment.
+func (d *detection) addKey() {
+	d.key = awskms.NewKey(d, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the detection functions' failure queue, dedupe table, logs and environment"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	d.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
+	// CloudWatch Logs encrypts each log group with its ARN as encryption context
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+	d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchLogsForTheFunctionLogGroups"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), d.region, jsii.String(".amazonaws.com")}), nil)},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnEquals": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": &[]*string{
+				d.arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
+				d.arn("logs", "log-group:"+logGroupName(ArchiveFunctionName)),
+			},
+		}},
+	}), jsii.Bool(true))
+}
+
+// addAlertBus adds the integrations bus, retained.
+func (d *detection) addAlertBus() {
+	d.bus = awsevents.NewCfnEventBus(d, jsii.String("AlertBus"), &awsevents.CfnEventBusProps{
+		Name:        jsii.String(d.busName),
+		Description: jsii.String("trailguard: alerts of the detection functions, for integrations"),
+	})
+	d.bus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	d.busRef = awsevents.EventBus_FromEventBusArn(d, jsii.String("AlertBusRef"), d.bus.AttrArn())
+}
+
+// addDedupeTable adds the table both functions claim alerts in: encrypted, point-in-time
+// recovery, time to live, retained.
+func (d *detection) addDedupeTable() {
+	d.table = awsdynamodb.NewTable(d, jsii.String("DedupeTable"), &awsdynamodb.TableProps{
+		TableName:           jsii.String(DedupeTableName),
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(alerting.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:       d.key,
+		TimeToLiveAttribute: jsii.String(alerting.ExpiresAttribute),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(true),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+	})
+	compliance.Suppress(d.table, "The table holds only the dedupe keys of alerts already published, each expiring after "+
+		fmt.Sprint(alerting.DefaultTTL)+"; point-in-time recovery covers its loss, and a lost table costs at most a repeated alert, not evidence.",
+		"NIST.800.53.R5-DynamoDBInBackupPlan", "HIPAA.Security-DynamoDBInBackupPlan", "PCI.DSS.321-DynamoDBInBackupPlan")
+}
+
+// addFailureQueue adds the on-failure destination of the stream function's event source
+// mapping, with an alarm on the alert topic.
+func (d *detection) addFailureQueue() {
+	d.failures = awssqs.NewQueue(d, jsii.String("FailureQueue"), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: d.key,
+		DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+		EnforceSSL:          jsii.Bool(true),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+	})
+	const reason = "This queue is itself the on-failure destination of the detection functions (and their dead-letter queue): " +
+		"a dead-letter queue of it would only move the same messages; its alarm on the alert topic makes any message visible instead."
+	compliance.Suppress(d.failures, reason, "AwsSolutions-SQS3")
+	compliance.Acknowledge(d.failures, "sqs_dlq_check", reason)
+	delivery.NewAlarmOnAny(d, "FailureQueueAlarm", nil,
+		fmt.Sprintf("trailguard: records failed detection after every retry and wait in this queue (kept %d days). "+
+			"A stream failure holds the shard and sequence numbers: read the records from the stream within its retention. "+
+			"A log file notification names the file: after fixing the cause, send it to the archive queue again.", FailureRetentionDays),
+		d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+			Statistic: jsii.String("Maximum"),
+		}), d.props.AlertTopic)
+}
+
+// buildCode builds the functions the props give no code for, in parallel (about a second
+// with a warm Go build cache).
+func (d *detection) buildCode() {
+	var pkgs []string
+	if d.props.StreamCode == nil {
+		pkgs = append(pkgs, StreamConsumerPackage)
+	}
+	if d.props.ArchiveBucketName != nil && d.props.ArchiveCode == nil {
+		pkgs = append(pkgs, ArchiveConsumerPackage)
+	}
+	if len(pkgs) > 0 {
+		if _, err := gobuild.Default.BuildAll(pkgs...); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// num returns *v, or def when v is nil.
+func num(v *float64, def float64) *float64 {
+	if v != nil {
+		return v
+	}
+	return jsii.Number(def)
+}
+
+// functionCode returns code, or the package built for Lambda.
+func functionCode(code awslambda.Code, importPath string) awslambda.Code {
+	if code != nil {
+		return code
+	}
+	dir, err := gobuild.Default.Build(importPath)
+	if err != nil {
+		panic(err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
+
+// newFunction adds a function named name with its role, managed policy (statements) and log
+// group, all named after it, to scope under id ("Resource" for the primary one).
+func (d *detection) newFunction(id, name, description string, code awslambda.Code, env map[string]*string, statements []awsiam.PolicyStatement) (awslambda.Function, awsiam.ManagedPolicy) {
+	logGroup := awslogs.NewLogGroup(d, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(logGroupName(name)),
+		EncryptionKey: d.key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// The L2 takes an enum of names; the props take days.
+	logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(num(d.props.LogRetentionDays, DefaultLogRetentionDays))
+	role := awsiam.NewRole(d, jsii.String(id+"Role"), &awsiam.RoleProps{
+		RoleName:    jsii.String(name),
+		Description: jsii.String("trailguard: the execution role of " + name),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	statements = append(statements,
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: &[]*string{d.arn("logs", "log-group:"+logGroupName(name)+":log-stream:*")},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendFailures"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: &[]*string{d.failures.QueueArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptFailures"),
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: &[]*string{d.key.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                    d.viaService("sqs"),
+				"kms:EncryptionContext:aws:sqs:arn": d.failures.QueueArn(),
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ClaimAlerts"),
+			Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+			Resources: &[]*string{d.table.TableArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptClaims"),
+			Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
+			Resources: &[]*string{d.key.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService": d.viaService("dynamodb"),
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PublishAlerts"),
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: &[]*string{d.props.AlertTopic.TopicArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptAlerts"),
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: &[]*string{d.props.AlertKey.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                         d.viaService("sns"),
+				"kms:EncryptionContext:aws:sns:topicArn": d.props.AlertTopic.TopicArn(),
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PutAlertEvents"),
+			Actions:   jsii.Strings("events:PutEvents"),
+			Resources: &[]*string{d.bus.AttrArn()},
+		}),
+	)
+	// A managed policy rather than an inline one (NIST 800-53 AC-6), named like the role.
+	policy := awsiam.NewManagedPolicy(d, jsii.String(id+"Policy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(name),
+		Description:       jsii.String("trailguard: what " + name + " needs, and nothing else"),
+		Roles:             &[]awsiam.IRole{role},
+		Statements:        &statements,
+	})
+	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
+		"Lambda names the function's log streams by date and instance when it creates them: known only by prefix, in the function's own log group.",
+		`^Resource::arn:.+:logs:.+:log-group:/aws/lambda/`+name+`:log-stream:\*$`)
+
+	fn := awslambda.NewFunction(d, jsii.String(id), &awslambda.FunctionProps{
+		FunctionName: jsii.String(name),
+		Description:  jsii.String(description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String(gobuild.Binary),
+		Code:         code,
+		MemorySize:   num(d.props.MemoryMiB, DefaultMemoryMiB),
+		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
+		Environment:  &env,
+		// Every grant is in the managed policy above: the L2s must not add inline policies.
+		Role: role.WithoutPolicyUpdates(nil),
+		// Lambda decrypts the environment with a grant it creates on the key when the
+		// function is deployed (the key's grant guard allows grants for AWS resources): the
+		// role needs no kms:Decrypt for it.
+		EnvironmentEncryption: d.key,
+		LogGroup:              logGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		// For asynchronous invocations, which nothing makes: the mapping's failures go to
+		// the same queue through its on-failure destination.
+		DeadLetterQueueEnabled: jsii.Bool(true),
+		DeadLetterQueue:        d.failures,
+	})
+	// The role must hold its permissions before Lambda first uses it.
+	fn.Node().AddDependency(policy)
+	compliance.Suppress(fn, "The functions call only AWS APIs (Kinesis, SQS, SNS, EventBridge, DynamoDB, KMS) and serve no network: "+
+		"a VPC would add NAT or six interface endpoints and no control; their permissions are limited to the named resources instead.",
+		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
+	compliance.Acknowledge(fn, "lambda_inside_vpc_check", "The functions call only AWS APIs and serve no network; see the cdk-nag suppression's reason.")
+	compliance.Suppress(fn, "Concurrency is bounded by the event source: one concurrent batch per stream shard (ParallelizationFactor 1) and the archive queue's "+
+		"MaximumConcurrency. A reservation would fail the deploy in accounts whose concurrency quota is at the new-account default of 10.",
+		"NIST.800.53.R5-LambdaConcurrency", "HIPAA.Security-LambdaConcurrency", "PCI.DSS.321-LambdaConcurrency")
+	return fn, policy
+}
+
+// addStreamFunction adds the stream function and its event source mapping.
+func (d *detection) addStreamFunction() {
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadStream"),
+			Actions:   jsii.Strings("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"),
+			Resources: &[]*string{d.props.Stream.StreamArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptStream"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.props.StreamKey.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                        d.viaService("kinesis"),
+				"kms:EncryptionContext:aws:kinesis:arn": d.props.Stream.StreamArn(),
+			}},
+		}),
+	}
+	fn, policy := d.newFunction("Resource", StreamFunctionName,
+		"trailguard: detection rules over the Security stream; alerts to the alert topic and bus "+d.busName,
+		functionCode(d.props.StreamCode, StreamConsumerPackage), d.env(), statements)
+	d.streamFn = fn
+	mapping := awslambda.NewEventSourceMapping(d, jsii.String("StreamMapping"), &awslambda.EventSourceMappingProps{
+		Target:                  fn,
+		EventSourceArn:          d.props.Stream.StreamArn(),
+		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:               num(d.props.BatchSize, DefaultBatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(num(d.props.BatchWindowSeconds, DefaultBatchWindowSecond)),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           num(d.props.RetryAttempts, DefaultRetryAttempts),
+		ReportBatchItemFailures: jsii.Bool(true),
+		ParallelizationFactor:   jsii.Number(1),
+		// The role is immutable to the L2s: SqsDlq's grant adds nothing; SendFailures allows it.
+		OnFailure: awslambdaeventsources.NewSqsDlq(d.failures),
+	})
+	// Lambda checks the role's access to the stream when it creates the mapping.
+	mapping.Node().AddDependency(policy)
+	lag := awscloudwatch.NewAlarm(d, jsii.String("StreamLagAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("trailguard: the stream function is more than 10 minutes behind the stream (throttled, failing or overloaded): alerts are late."),
+		Metric: fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+			Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(LagAlarmMillis),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	lag.AddAlarmAction(awscloudwatchactions.NewSnsAction(d.props.AlertTopic))
+	lag.AddOkAction(awscloudwatchactions.NewSnsAction(d.props.AlertTopic))
+}
+
+// env is the functions' environment.
+func (d *detection) env() map[string]*string {
+	return map[string]*string{
+		alerting.EnvTopicARN:    d.props.AlertTopic.TopicArn(),
+		alerting.EnvBusName:     jsii.String(d.busName),
+		alerting.EnvDedupeTable: d.table.TableName(),
+	}
+}
+
+func (d *detection) StreamFunction() awslambda.IFunction { return d.streamFn }
+func (d *detection) ArchiveFunction() awslambda.IFunction {
+	if d.archiveFn == nil {
+		return nil
+	}
+	return d.archiveFn
+}
+func (d *detection) ArchiveQueue() awssqs.IQueue {
+	if d.archiveQueue == nil {
+		return nil
+	}
+	return d.archiveQueue
+}
+func (d *detection) AlertBus() awsevents.IEventBus   { return d.busRef }
+func (d *detection) FailureQueue() awssqs.IQueue     { return d.failures }
+func (d *detection) DedupeTable() awsdynamodb.ITable { return d.table }
+func (d *detection) Key() awskms.IKey                { return d.key }
+
+// addArchiveFunction adds the archive queue, which the log archive bucket notifies, and the
+// archive function reading it.
+func (d *detection) addArchiveFunction() {
+	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.ArchiveBucketName})
+	// S3 encrypts its notifications with the queue's key. The SQS and S3 guides' key policy
+	// for this has no conditions; the queue policy admits only the archive bucket.
+	d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowS3ToEncryptLogFileNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(true))
+	d.archiveQueue = awssqs.NewQueue(d, jsii.String("ArchiveQueue"), &awssqs.QueueProps{
+		QueueName:           jsii.String(ArchiveFunctionName),
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: d.key,
+		DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+		// Six times the function's timeout, as Lambda advises for queue sources.
+		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: d.failures, MaxReceiveCount: jsii.Number(ArchiveMaxReceives)},
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	d.archiveQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowArchiveBucketNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{d.archiveQueue.QueueArn()},
+		Conditions: &map[string]any{
+			"ArnEquals":    map[string]any{"aws:SourceArn": bucketArn},
+			"StringEquals": map[string]any{"aws:SourceAccount": d.account},
+		},
+	}))
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadLogFiles"),
+			Actions:   jsii.Strings("s3:GetObject"),
+			Resources: &[]*string{awscdk.Fn_Join(jsii.String(""), &[]*string{bucketArn, jsii.String("/AWSLogs/*")})},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptLogFiles"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.props.ArchiveKey.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                   d.viaService("s3"),
+				"kms:EncryptionContext:aws:s3:arn": bucketArn,
+			}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReceiveLogFileNotifications"),
+			Actions:   jsii.Strings("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"),
+			Resources: &[]*string{d.archiveQueue.QueueArn()},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptLogFileNotifications"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{d.key.KeyArn()},
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService":                    d.viaService("sqs"),
+				"kms:EncryptionContext:aws:sqs:arn": d.archiveQueue.QueueArn(),
+			}},
+		}),
+	}
+	fn, policy := d.newFunction("Archive", ArchiveFunctionName,
+		"trailguard: detection rules over the log archive's new CloudTrail log files; alerts to the alert topic and bus "+d.busName,
+		functionCode(d.props.ArchiveCode, ArchiveConsumerPackage), d.env(), statements)
+	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
+		"CloudTrail names each log file by account, region, date and a random part: the function reads any of them, and only under AWSLogs/ of the archive bucket.",
+		`^Resource::arn:.+:s3:::.+/AWSLogs/\*$`)
+	d.archiveFn = fn
+	mapping := awslambda.NewEventSourceMapping(d, jsii.String("ArchiveMapping"), &awslambda.EventSourceMappingProps{
+		Target:                  fn,
+		EventSourceArn:          d.archiveQueue.QueueArn(),
+		BatchSize:               jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(ArchiveConcurrency),
+	})
+	mapping.Node().AddDependency(policy)
+}
+
+// ArchiveRoleArn is the archive function's role ARN in account, for the log archive's key
+// policy (logarchive's LogFileReaders).
+func ArchiveRoleArn(partition, account string) string {
+	return "arn:" + partition + ":iam::" + account + ":role/" + ArchiveFunctionName
+}
+
+// ArchiveQueueArn is the archive queue's ARN, for the log archive's notification
+// (logarchive's LogFileQueueArn).
+func ArchiveQueueArn(partition, region, account string) string {
+	return "arn:" + partition + ":sqs:" + region + ":" + account + ":" + ArchiveFunctionName
+}

@@ -1,0 +1,235 @@
+// Package gobuild builds the Go Lambda functions of this module at synth: a `bootstrap` for
+// the provided.al2023 runtime on arm64, by import path, reproducibly, offline and cached.
+//
+// Why not github.com/aws/aws-cdk-go/awscdklambdagoalpha (GoFunction)? It is an alpha module
+// (its API may break in any release) and takes the entry as a file system path plus the
+// module directory, whose whole contents it hashes for the asset: a platform team using the
+// constructs from its own module would have to find this module in its module cache, and every
+// synth would hash a directory tree. It falls back to Docker when local bundling fails, which
+// hides a broken build behind a network pull. Building by import path with the go command
+// already on the machine needs none of that: `go build <import path>` resolves the package in
+// whichever module the synth runs in (this one, or one whose go.mod requires it), Go's build
+// cache makes a rebuild take about a second, and the flags below make the bytes reproducible
+// so the asset hash changes only when the code does.
+//
+// This is the one place a construct runs a program: the function code has to come from
+// somewhere at synth.
+package gobuild
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// Target platform of the functions: Lambda's provided.al2023 runtime on Graviton.
+const (
+	GOOS   = "linux"
+	GOARCH = "arm64"
+)
+
+// Binary is the file name the provided runtimes execute.
+const Binary = "bootstrap"
+
+// Builder builds function binaries.
+type Builder struct {
+	// Go is the go command.
+	// Default: "go", looked up on PATH.
+	Go string
+	// Dir is the directory the go command runs in; its module decides the versions of the
+	// packages built.
+	// Default: the current directory, or, when that is in no module, the module this package
+	// was compiled from (when its sources are on disk).
+	Dir string
+	// CacheDir holds one directory per built package, each with its Binary.
+	// Default: trailguard/functions in the user's cache directory (os.UserCacheDir).
+	CacheDir string
+
+	mu    sync.Mutex
+	built map[string]string // output directories by import path
+}
+
+// Default is the Builder the constructs use.
+var Default = &Builder{}
+
+// Build returns a directory holding only Binary, built from the main package importPath for
+// GOOS/GOARCH with cgo off, -trimpath, no VCS stamping and no build id (reproducible bytes),
+// -mod=readonly and GOPROXY=off (never the network: the module cache must hold every
+// dependency, as after `go mod download`). Each import path is built once per Builder.
+func (b *Builder) Build(importPath string) (string, error) {
+	dirs, err := b.BuildAll(importPath)
+	if err != nil {
+		return "", err
+	}
+	return dirs[0], nil
+}
+
+// BuildAll is Build for several packages at once, built in parallel; it returns their
+// directories in order, or every error.
+func (b *Builder) BuildAll(importPaths ...string) ([]string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	dirs := make([]string, len(importPaths))
+	var todo []int
+	for i, p := range importPaths {
+		if dir, ok := b.built[p]; ok {
+			dirs[i] = dir
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return dirs, nil
+	}
+	what := strings.Join(importPaths, ", ")
+	goCmd := b.Go
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	goPath, err := exec.LookPath(goCmd)
+	if err != nil {
+		return nil, fmt.Errorf("building function %s needs the go command (https://go.dev/dl), and %q was not found: %v", what, goCmd, errors.Unwrap(err))
+	}
+	env := buildEnv(os.Environ())
+	gomod, err := b.run(goPath, env, "env", "GOMOD")
+	if err != nil {
+		return nil, fmt.Errorf("building function %s: %w", what, err)
+	}
+	if gomod = strings.TrimSpace(gomod); (gomod == "" || gomod == os.DevNull) && b.Dir == "" {
+		// Not in a module (a built app binary run from elsewhere, as cdk.json may name
+		// one): build in the module this package was compiled from, if it is on disk.
+		if dir := sourceModuleDir(); dir != "" {
+			b.Dir = dir
+			if gomod, err = b.run(goPath, env, "env", "GOMOD"); err != nil {
+				return nil, fmt.Errorf("building function %s: %w", what, err)
+			}
+			gomod = strings.TrimSpace(gomod)
+		}
+	}
+	cache := b.CacheDir
+	if cache == "" {
+		userCache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("building function %s: no cache directory: %w", what, err)
+		}
+		cache = filepath.Join(userCache, "trailguard", "functions")
+	}
+	errs := make([]error, len(importPaths))
+	var wg sync.WaitGroup
+	for _, i := range todo {
+		wg.Go(func() {
+			dirs[i], errs[i] = b.buildOne(goPath, env, gomod, cache, importPaths[i])
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if b.built == nil {
+		b.built = map[string]string{}
+	}
+	for _, i := range todo {
+		b.built[importPaths[i]] = dirs[i]
+	}
+	return dirs, nil
+}
+
+// buildOne builds importPath into its directory under cache.
+func (b *Builder) buildOne(goPath string, env []string, gomod, cache, importPath string) (string, error) {
+	// One directory per module and package, so that two checkouts never overwrite each
+	// other's binary.
+	sum := sha256.Sum256([]byte(gomod + "\x00" + importPath + "\x00" + GOOS + "/" + GOARCH))
+	out := filepath.Join(cache, filepath.Base(importPath)+"-"+hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	}
+	// Build beside the binary and rename: a concurrent synth never sees half a file.
+	tmp, err := os.CreateTemp(out, ".bootstrap-*")
+	if err != nil {
+		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := b.run(goPath, env, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
+		"-tags=lambda.norpc", "-o", tmp.Name(), importPath); err != nil {
+		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(out, Binary)); err != nil {
+		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	}
+	return out, nil
+}
+
+// sourceModuleDir returns the root of the module this file was compiled from, or "" when the
+// binary was built with -trimpath or the sources are gone.
+func sourceModuleDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
+// buildEnv is environ with the target platform and the offline, read-only module settings.
+// GOFLAGS is replaced: flags meant for the developer's own builds must not change these bytes.
+func buildEnv(environ []string) []string {
+	set := map[string]string{
+		"GOOS":        GOOS,
+		"GOARCH":      GOARCH,
+		"CGO_ENABLED": "0",
+		"GOFLAGS":     "-mod=readonly",
+		"GOPROXY":     "off",
+		// Never download another toolchain either: build with the one installed.
+		"GOTOOLCHAIN": "local",
+	}
+	env := make([]string, 0, len(environ)+len(set))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// run runs the go command and returns its standard output; on failure the error carries what
+// it printed on standard error.
+func (b *Builder) run(goPath string, env []string, args ...string) (string, error) {
+	cmd := exec.Command(goPath, args...)
+	cmd.Dir = b.Dir
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "GOPROXY=off") {
+			msg += " (the build is offline: run `go mod download` first)"
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", fmt.Errorf("go %s: %s", args[0], msg)
+	}
+	return stdout.String(), nil
+}

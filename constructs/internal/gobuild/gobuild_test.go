@@ -1,0 +1,213 @@
+package gobuild
+
+import (
+	"bytes"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const hello = "github.com/trailguard/trailguard/constructs/internal/gobuild/testdata/hello"
+
+func TestBuild(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	dir, err := b.Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != Binary {
+		t.Fatalf("Build's directory holds %v, want only %s", entries, Binary)
+	}
+	f, err := elf.Open(filepath.Join(dir, Binary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 || f.OSABI != elf.ELFOSABI_NONE || f.Type != elf.ET_EXEC {
+		t.Errorf("got machine %v, type %v, want an arm64 Linux executable", f.Machine, f.Type)
+	}
+	if f.Section(".interp") != nil {
+		t.Error("the binary is dynamically linked, want static (CGO_ENABLED=0)")
+	}
+	if info, err := os.Stat(filepath.Join(dir, Binary)); err != nil || info.Mode()&0o111 == 0 {
+		t.Errorf("the binary is not executable: %v, %v", info.Mode(), err)
+	}
+	again, err := b.Build(hello)
+	if err != nil || again != dir {
+		t.Errorf("a second Build returned %q, %v, want the first one's %q", again, err, dir)
+	}
+}
+
+func TestBuildAll(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	first, err := b.Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.BuildAll(hello, "github.com/trailguard/trailguard/cmd/no-such-function")
+	if err == nil || !strings.Contains(err.Error(), "no-such-function") {
+		t.Errorf("BuildAll error = %v, want the missing package named", err)
+	}
+	dirs, err := b.BuildAll("github.com/trailguard/trailguard/cmd/streamconsumer", hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) != 2 || dirs[1] != first || !strings.Contains(filepath.Base(dirs[0]), "streamconsumer-") {
+		t.Errorf("BuildAll = %v, want the stream consumer's directory, then hello's %s", dirs, first)
+	}
+}
+
+// TestBuildReproducible builds the same package with two builders and compares the bytes: the
+// asset hash of a function must change only when its code does.
+func TestBuildReproducible(t *testing.T) {
+	var bins [][]byte
+	for range 2 {
+		dir, err := (&Builder{CacheDir: t.TempDir()}).Build(hello)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin, err := os.ReadFile(filepath.Join(dir, Binary))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins = append(bins, bin)
+	}
+	if !bytes.Equal(bins[0], bins[1]) {
+		t.Error("two builds of the same package differ")
+	}
+	for _, leak := range []string{os.Getenv("HOME"), "go.buildid"} {
+		if leak != "" && bytes.Contains(bins[0], []byte(leak)) {
+			t.Errorf("the binary contains %q, want a build independent of the machine", leak)
+		}
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		builder    *Builder
+		importPath string
+		want       []string
+	}{
+		{
+			name:       "no go command",
+			builder:    &Builder{Go: "go-not-installed-here"},
+			importPath: hello,
+			want:       []string{"building function " + hello + " needs the go command", `"go-not-installed-here" was not found`},
+		},
+		{
+			name:       "unknown package",
+			builder:    &Builder{},
+			importPath: "github.com/trailguard/trailguard/cmd/no-such-function",
+			want:       []string{"building function github.com/trailguard/trailguard/cmd/no-such-function: go build:", "no-such-function"},
+		},
+		{
+			name:       "module not in the module cache",
+			builder:    &Builder{},
+			importPath: "example.com/not/required",
+			want:       []string{"go build:", "example.com/not/required"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.builder.CacheDir = t.TempDir()
+			_, err := tt.builder.Build(tt.importPath)
+			if err == nil {
+				t.Fatal("Build succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "goroutine ") {
+				t.Errorf("error %q carries a stack trace", err)
+			}
+		})
+	}
+}
+
+func TestBuildEnv(t *testing.T) {
+	env := buildEnv([]string{"HOME=/h", "GOFLAGS=-mod=mod", "GOPROXY=https://proxy.golang.org", "GOARCH=amd64", "PATH=/bin"})
+	got := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := got[k]; dup {
+			t.Errorf("%s is set twice", k)
+		}
+		got[k] = v
+	}
+	want := map[string]string{"HOME": "/h", "PATH": "/bin", "GOOS": "linux", "GOARCH": "arm64", "CGO_ENABLED": "0",
+		"GOFLAGS": "-mod=readonly", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestBuildOutsideAModule: a built app binary run from a directory in no module (cdk.json may
+// name a binary) builds in the module it was compiled from.
+func TestBuildOutsideAModule(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	t.Chdir(t.TempDir())
+	dir, err := b.Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Binary)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBuildFromAnotherModule: a platform team's module whose app uses the detection construct
+// (its go.mod requires this module, its go.sum written by `go mod tidy`) builds both functions
+// by import path, offline, with the versions its go.mod selects.
+func TestBuildFromAnotherModule(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/platform\n\ngo 1.26.8\n\nrequire github.com/trailguard/trailguard v0.0.0-00010101000000-000000000000\n\n" +
+			"replace github.com/trailguard/trailguard => " + root + "\n",
+		"main.go": "package main\n\nimport _ \"github.com/trailguard/trailguard/constructs/detection\"\n\nfunc main() {}\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Offline: every module is in the module cache already (this module's own build needs
+	// them), and the checksum database is not reachable here.
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	tidy.Env = append(os.Environ(), "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	b := &Builder{Dir: dir, CacheDir: t.TempDir()}
+	for _, pkg := range []string{"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"} {
+		out, err := b.Build(pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(filepath.Join(out, Binary))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Lambda takes up to 250 MB unzipped and 50 MB zipped per deployment package: a
+		// binary under 50 MiB is within both whatever it compresses to.
+		if info.Size() > 50<<20 {
+			t.Errorf("%s is %d MiB, want under 50", pkg, info.Size()>>20)
+		}
+	}
+}

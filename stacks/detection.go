@@ -1,0 +1,30 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/logarchive"
+)
+
+// addDetection adds the detection functions to the Security stack: the stream function reading
+// the sink's stream and the archive function reading the log archive's new log files, both
+// publishing to the sink's alert topic and to the integrations bus.
+func addDetection(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSink, archive logarchive.LogArchive) detection.Detection {
+	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+		Stream:            sink.Stream(),
+		StreamKey:         sink.StreamKey(),
+		AlertTopic:        sink.AlertTopic(),
+		AlertKey:          sink.AlertKey(),
+		ArchiveBucketName: jsii.String(cfg.LogArchive.BucketName),
+		ArchiveKey:        archive.Key(),
+	})
+	// S3 checks the queue's policy when the notification is set: the queue comes first.
+	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
+	output(stack, "AlertBusArn", d.AlertBus().EventBusArn(), "The event bus the detection functions put alerts on, for integrations")
+	output(stack, "DetectionFailureQueueUrl", d.FailureQueue().QueueUrl(), "The queue holding the stream records that failed detection after every retry")
+	return d
+}
