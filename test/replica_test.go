@@ -157,6 +157,12 @@ func TestSynthIntoAReusedOutdir(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.IsDir() {
+			// Asset directories (the detection functions' code) are named by their content's
+			// hash: a reused one is the same asset.
+			want[e.Name()] = []byte("(a directory)")
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(example.outdir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
