@@ -4,7 +4,9 @@
 // rules and deleting their roles, policies and dead-letter queues; deleting the log buckets or
 // changing their policies; disabling or scheduling deletion of the logging KMS keys; changing
 // the Security account's stream and bus (including the actions IAM authorizes only on "*");
-// changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
+// deleting, replacing or throttling the detection functions, their mappings, log groups and
+// dedupe table, or writing its items and taking the archive queue's messages unless one is a
+// detection function; changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
 // deployment roles, unless they are a deployer; and leaving the organization.
 //
 // Resources with a name are protected by ARN (every trailguard name starts with
