@@ -244,9 +244,10 @@ func TestGuardrailsSizeAndMisuse(t *testing.T) {
 		want  []string
 	}{
 		{"nothing", &guardrails.GuardrailsProps{}, []string{"TargetIds must name the root", "ExemptPrincipalArns must name at least the role that deploys"}},
-		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b"), SecurityAccount: jsii.String("2222")},
+		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b"), SecurityAccount: jsii.String("2222"),
+			DetectionRoleArns: jsii.Strings("trailguard-detect-stream"), DetectionQueueNames: jsii.Strings("trailguard-*")},
 			[]string{`TargetIds[0] must be a root id (r-...) or an OU id (ou-...), got "o-a1b2c3d4e5"`, `ExemptPrincipalArns[0] must be an IAM role ARN pattern`, `ExtraNames[0] must be a resource name, got "a b"`,
-				`SecurityAccount must be a 12-digit account id, got "2222"`}},
+				`SecurityAccount must be a 12-digit account id, got "2222"`, `DetectionRoleArns[0] must be an IAM role ARN pattern`, `DetectionQueueNames[0] must be a queue name, got "trailguard-*"`}},
 		{"too big", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("r-ab12"), ExemptPrincipalArns: jsii.Strings(many...)}, []string{"over the 5120"}},
 	}
 	for _, tc := range tests {
