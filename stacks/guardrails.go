@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 )
 
@@ -33,6 +34,11 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		DeploymentRoleArns:  jsii.Strings(deploymentRoles(cfg)...),
 		// The cdk bootstrap staging buckets hold the templates cdk deploy deploys.
 		DeploymentBucketNames: jsii.Strings("cdk-" + cfg.Deployment.Qualifier + "-assets-*"),
+		// The detection functions claim dedupe keys and take the archive queue's messages.
+		DetectionRoleArns: jsii.Strings(
+			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+detection.StreamFunctionName,
+			detection.ArchiveRoleArn(p, cfg.Organization.SecurityAccount)),
+		DetectionQueueNames: jsii.Strings(detection.ArchiveFunctionName),
 	})
 }
 

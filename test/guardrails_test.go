@@ -88,25 +88,16 @@ var nameProperty = map[string]struct {
 	"AWS::IAM::ManagedPolicy": {"ManagedPolicyName", func(n string) string {
 		return "arn:aws:iam::333333333333:policy/" + n
 	}},
-	"AWS::Kinesis::Stream": {"Name", func(n string) string { return "arn:aws:kinesis:eu-west-1:333333333333:stream/" + n }},
+	"AWS::Kinesis::Stream":  {"Name", func(n string) string { return "arn:aws:kinesis:eu-west-1:333333333333:stream/" + n }},
+	"AWS::Lambda::Function": {"FunctionName", func(n string) string { return "arn:aws:lambda:eu-west-1:333333333333:function:" + n }},
+	"AWS::DynamoDB::Table":  {"TableName", func(n string) string { return "arn:aws:dynamodb:eu-west-1:333333333333:table/" + n }},
+	"AWS::Logs::LogGroup":   {"LogGroupName", func(n string) string { return "arn:aws:logs:eu-west-1:333333333333:log-group:" + n + ":*" }},
 }
 
 // arnMatches reports whether arn matches an IAM ARN pattern (with * wildcards).
 func arnMatches(pattern, arn string) bool {
 	ok, err := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(arn, "/", "\x00"))
 	return err == nil && ok
-}
-
-// awaitingGuardrails are the resource types of the detection functions (package detection)
-// that the SCP does not protect yet: the function and its event source mapping (by the names
-// trailguard-detect-*: lambda:DeleteFunction, UpdateFunctionCode, UpdateFunctionConfiguration,
-// PutFunctionConcurrency, DeleteEventSourceMapping, UpdateEventSourceMapping ...) and the
-// dedupe table (dynamodb:DeleteTable, UpdateTable, UpdateTimeToLive, DeleteItem by others).
-// Remove each from here when guardrails.Protected covers it.
-var awaitingGuardrails = map[string]bool{
-	"AWS::Lambda::Function":           true,
-	"AWS::Lambda::EventSourceMapping": true,
-	"AWS::DynamoDB::Table":            true,
 }
 
 // TestGuardrailsCoverEveryLoggingResource derives the logging resources from the stacks the
@@ -116,6 +107,7 @@ func TestGuardrailsCoverEveryLoggingResource(t *testing.T) {
 	doc := scp(t)
 	named := statementBySid(t, doc, "ProtectNamedLogging")
 	tagged := statementBySid(t, doc, "ProtectTaggedLogging")
+	mappings := statementBySid(t, doc, "ProtectDetectionMappings")
 	if got := get(tagged, "Condition", "StringEquals", "aws:ResourceTag/"+guardrails.TagKey); got != guardrails.TagValue {
 		t.Fatalf("tag condition = %v, want %s=%s", got, guardrails.TagKey, guardrails.TagValue)
 	}
@@ -128,10 +120,6 @@ func TestGuardrailsCoverEveryLoggingResource(t *testing.T) {
 			r := resource(r.(map[string]any))
 			typ := r["Type"].(string)
 			how, ok := guardrails.Protected[typ]
-			if !ok && awaitingGuardrails[typ] {
-				t.Logf("%s/%s: %s awaits protection by the guardrails", name, id, typ)
-				continue
-			}
 			if !ok {
 				t.Errorf("%s/%s: %s is not protected by the guardrails: add it to guardrails.Protected and the policy", name, id, typ)
 				continue
@@ -156,6 +144,19 @@ func TestGuardrailsCoverEveryLoggingResource(t *testing.T) {
 				}
 				if !covered {
 					t.Errorf("%s/%s: %s is not covered by the SCP's resources %v", name, id, arn, strs(named["Resource"]))
+				}
+			case "function":
+				// Protected by lambda:FunctionArn: the function it invokes must be trailguard's.
+				fnID, _ := get(r.props(), "FunctionName", "Ref").(string)
+				fn, _ := res[fnID].(map[string]any)
+				fnName := physicalName(get(fn, "Properties", "FunctionName"))
+				patterns := strs(get(mappings, "Condition", "ArnLike", "lambda:FunctionArn"))
+				covered := false
+				for _, p := range patterns {
+					covered = covered || arnMatches(p, nameProperty["AWS::Lambda::Function"].arn(fnName))
+				}
+				if fnName == "" || !covered {
+					t.Errorf("%s/%s: the function %q it invokes is not one the SCP's lambda:FunctionArn %v covers", name, id, fnName, patterns)
 				}
 			case "tag":
 				var tagged bool
@@ -188,9 +189,12 @@ func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
 		"ProtectTaggedLogging":        exempt,
 		"ProtectTheTag":               exempt,
 		"ProtectSecurityBusAndStream": exempt,
-		"ProtectExemptRoles":          sortedUnique(append([]string{deployer}, exempt...)),
-		"ProtectDeployment":           sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)),
-		"StayInOrganization":          nil,
+		"ProtectDetectionMappings":    exempt,
+		"ProtectDetectionState": sortedUnique(append([]string{
+			"arn:aws:iam::222222222222:role/trailguard-detect-stream", "arn:aws:iam::222222222222:role/trailguard-detect-archive"}, exempt...)),
+		"ProtectExemptRoles": sortedUnique(append([]string{deployer}, exempt...)),
+		"ProtectDeployment":  sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)),
+		"StayInOrganization": nil,
 	}
 	seen := map[string]bool{}
 	for _, st := range statements(scp(t)) {
@@ -240,9 +244,10 @@ func TestGuardrailsSizeAndMisuse(t *testing.T) {
 		want  []string
 	}{
 		{"nothing", &guardrails.GuardrailsProps{}, []string{"TargetIds must name the root", "ExemptPrincipalArns must name at least the role that deploys"}},
-		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b"), SecurityAccount: jsii.String("2222")},
+		{"bad values", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("o-a1b2c3d4e5"), ExemptPrincipalArns: jsii.Strings("*"), ExtraNames: jsii.Strings("a b"), SecurityAccount: jsii.String("2222"),
+			DetectionRoleArns: jsii.Strings("trailguard-detect-stream"), DetectionQueueNames: jsii.Strings("trailguard-*")},
 			[]string{`TargetIds[0] must be a root id (r-...) or an OU id (ou-...), got "o-a1b2c3d4e5"`, `ExemptPrincipalArns[0] must be an IAM role ARN pattern`, `ExtraNames[0] must be a resource name, got "a b"`,
-				`SecurityAccount must be a 12-digit account id, got "2222"`}},
+				`SecurityAccount must be a 12-digit account id, got "2222"`, `DetectionRoleArns[0] must be an IAM role ARN pattern`, `DetectionQueueNames[0] must be a queue name, got "trailguard-*"`}},
 		{"too big", &guardrails.GuardrailsProps{TargetIds: jsii.Strings("r-ab12"), ExemptPrincipalArns: jsii.Strings(many...)}, []string{"over the 5120"}},
 	}
 	for _, tc := range tests {

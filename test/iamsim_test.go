@@ -62,6 +62,8 @@ var nameProps = map[string]string{
 	"AWS::CloudWatch::Alarm":  "AlarmName",
 	"AWS::Logs::LogGroup":     "LogGroupName",
 	"AWS::KMS::Alias":         "AliasName",
+	"AWS::Lambda::Function":   "FunctionName",
+	"AWS::DynamoDB::Table":    "TableName",
 	// StackSets name their stack instances StackSet-<name>-<uuid>.
 	"AWS::CloudFormation::StackSet": "StackSetName",
 }
@@ -217,6 +219,15 @@ func (s *renderedStack) identify(id string) *renderedResource {
 		r.arn = arn("cloudwatch", "alarm:"+r.name)
 	case "AWS::Logs::LogGroup":
 		r.arn = arn("logs", "log-group:"+r.name+":*")
+	case "AWS::Lambda::Function":
+		r.arn = arn("lambda", "function:"+r.name)
+	case "AWS::Lambda::EventSourceMapping":
+		// Lambda names a mapping by a UUID (its Ref).
+		r.name = fmt.Sprintf("%08x-0000-4000-8000-%012x", len(id), hash(s.name+id))
+		r.ref = r.name
+		r.arn = arn("lambda", "event-source-mapping:"+r.name)
+	case "AWS::DynamoDB::Table":
+		r.arn = arn("dynamodb", "table/"+r.name)
 	case "AWS::Organizations::Policy":
 		r.arn = fmt.Sprintf("arn:%s:organizations::%s:policy/o-example/service_control_policy/p-%s", e.partition, e.account, strings.ToLower(id[:8]))
 		r.ref = "p-" + strings.ToLower(id[:8])

@@ -151,27 +151,11 @@ func TestCLIListsEveryStackOfTheMergedAssembly(t *testing.T) {
 // file (and no replicas directory).
 func TestSynthIntoAReusedOutdir(t *testing.T) {
 	dir := t.TempDir()
-	want := map[string][]byte{}
-	entries, err := os.ReadDir(example.outdir)
-	if err != nil {
+	// The whole tree: the functions' assets are directories (asset.<hash>/).
+	if err := os.CopyFS(dir, os.DirFS(example.outdir)); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		if e.IsDir() {
-			// Asset directories (the detection functions' code) are named by their content's
-			// hash: a reused one is the same asset.
-			want[e.Name()] = []byte("(a directory)")
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(example.outdir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[e.Name()] = data
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	want := readTree(t, example.outdir)
 	killed := filepath.Join(dir, ".replicas-1234")
 	if err := os.MkdirAll(killed, 0o755); err != nil {
 		t.Fatal(err)
@@ -183,19 +167,36 @@ func TestSynthIntoAReusedOutdir(t *testing.T) {
 	if _, err := synthesize(example.cfg, dir); err != nil {
 		t.Fatalf("synth into a reused directory: %v", err)
 	}
-	got := map[string][]byte{}
-	entries, err = os.ReadDir(dir)
+	if diffs := assemblyDiff(want, readTree(t, dir)); len(diffs) > 0 {
+		t.Errorf("synth into a reused directory, against one into an empty directory: %s", strings.Join(diffs, "; "))
+	}
+}
+
+// readTree returns the files under dir by slash-separated path relative to dir (an empty
+// directory as "<path>/", so a leftover one shows).
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if entries, err := os.ReadDir(p); err == nil && len(entries) == 0 {
+				out[filepath.ToSlash(rel)+"/"] = nil
+			}
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		out[filepath.ToSlash(rel)] = data
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			data = []byte("(a directory)")
-		}
-		got[e.Name()] = data
-	}
-	if diffs := assemblyDiff(want, got); len(diffs) > 0 {
-		t.Errorf("synth into a reused directory, against one into an empty directory: %s", strings.Join(diffs, "; "))
-	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 	"github.com/trailguard/trailguard/constructs/historyreader"
 )
@@ -361,7 +362,7 @@ var tamperPaths = map[string][]tamperPath{
 	"AWS::Events::Rule": paths("events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets", "untag:events:UntagResource"),
 	"AWS::Events::EventBus": paths("events:DeleteEventBus", "events:UpdateEventBus", "events:PutPermission", "events:RemovePermission",
 		"untag:events:UntagResource"),
-	"AWS::IAM::Role": paths("iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+	"AWS::IAM::Role": paths("iam:PassRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 		"iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "iam:UpdateRole", "untag:iam:UntagRole"),
 	"AWS::IAM::ManagedPolicy": paths("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"),
 	"AWS::Kinesis::Stream": paths("kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:UpdateStreamMode",
@@ -374,7 +375,21 @@ var tamperPaths = map[string][]tamperPath{
 	"AWS::SQS::Queue":        paths("sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes", "sqs:RemovePermission", "untag:sqs:UntagQueue"),
 	"AWS::SNS::Topic":        paths("sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "untag:sns:UntagResource"),
 	"AWS::CloudWatch::Alarm": paths("cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm", "untag:cloudwatch:UntagResource"),
-	"AWS::Logs::LogGroup":    paths("logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DisassociateKmsKey", "untag:logs:UntagResource"),
+	"AWS::Logs::LogGroup": paths("logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+		"logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter", "untag:logs:UntagResource"),
+	// A function deleted, replaced, throttled (reserved concurrency 0), re-configured, exposed
+	// or untagged.
+	"AWS::Lambda::Function": paths("lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency",
+		"lambda:DeleteFunctionConcurrency", "lambda:AddPermission", "lambda:RemovePermission", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig",
+		"lambda:PutFunctionEventInvokeConfig", "lambda:PutFunctionRecursionConfig", "lambda:PutRuntimeManagementConfig", "lambda:PutResourcePolicy", "untag:lambda:UntagResource"),
+	// A mapping disabled, re-pointed or deleted: tried with lambda:FunctionArn, the function it
+	// invokes (its ARN is a UUID).
+	"AWS::Lambda::EventSourceMapping": paths("lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"),
+	// A table deleted or its protection lifted; items written or deleted by anyone but the
+	// detection functions (a pre-claimed dedupe key silences its alert).
+	"AWS::DynamoDB::Table": paths("dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
+		"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+		"dynamodb:PartiQLInsert", "dynamodb:PartiQLDelete", "untag:dynamodb:UntagResource"),
 }
 
 // protectedByParent are types changed only through actions on another resource, tried above.
@@ -459,6 +474,9 @@ func (o *orgModel) tamperScenarios(t *testing.T) []scenario {
 				if tp.untag {
 					sc.context = map[string]any{"aws:TagKeys": []string{guardrails.TagKey}}
 				}
+				if r.typ == "AWS::Lambda::EventSourceMapping" {
+					sc.context = map[string]any{"lambda:FunctionArn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", s.env.partition, s.env.region, s.env.account, r.props["FunctionName"])}
+				}
 				if seen[sc.name] {
 					continue
 				}
@@ -534,8 +552,23 @@ func (o *orgModel) ordinaryWork() []scenario {
 			{"sqs:DeleteQueue", fmt.Sprintf("arn:%s:sqs:%s:%s:app-queue", p, r, a)},
 			{"cloudformation:DeleteStack", fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/app-stack/0a1b2c3d-0000-4000-8000-000000000000", p, r, a)},
 			{"cloudtrail:StopLogging", fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/app-trail", p, r, a)},
+			{"lambda:DeleteFunction", fmt.Sprintf("arn:%s:lambda:%s:%s:function:app-function", p, r, a)},
+			{"lambda:UpdateFunctionCode", fmt.Sprintf("arn:%s:lambda:%s:%s:function:app-function", p, r, a)},
+			{"lambda:PutFunctionConcurrency", fmt.Sprintf("arn:%s:lambda:%s:%s:function:app-function", p, r, a)},
+			{"lambda:UpdateEventSourceMapping", fmt.Sprintf("arn:%s:lambda:%s:%s:event-source-mapping:11111111-2222-3333-4444-555555555555", p, r, a)},
+			{"lambda:CreateEventSourceMapping", "*"},
+			{"dynamodb:DeleteTable", fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/app-table", p, r, a)},
+			{"dynamodb:PutItem", fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/app-table", p, r, a)},
+			{"dynamodb:DeleteItem", fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/app-table", p, r, a)},
+			{"sqs:ReceiveMessage", fmt.Sprintf("arn:%s:sqs:%s:%s:app-queue", p, r, a)},
+			{"logs:DeleteLogGroup", fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/app-function:*", p, r, a)},
+			{"logs:PutRetentionPolicy", fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/app-function:*", p, r, a)},
 		} {
 			sc := scenario{name: fmt.Sprintf("ordinary: admin of %s %s on %s", a, w.action, w.resource), who: admin, action: w.action, resource: w.resource, account: a, allowed: true}
+			if strings.HasSuffix(w.action, "EventSourceMapping") {
+				// Mappings of the account's own functions.
+				sc.context = map[string]any{"lambda:FunctionArn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:app-function", p, r, a)}
+			}
 			if strings.HasPrefix(w.action, "kms:") {
 				// A key's default key policy: the account decides through IAM.
 				sc.policy = policy{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", p, a)}, "Action": "kms:*", "Resource": "*"}}}
@@ -725,7 +758,9 @@ func (o *orgModel) forwarderScenarios(t *testing.T) []scenario {
 			continue
 		}
 		for _, r := range s.ofType("AWS::IAM::Role") {
-			if len(o.identity[r.arn]) == 0 {
+			// The bus-to-stream role: the one EventBridge assumes (the detection functions'
+			// roles are Lambda's, see detectionScenarios).
+			if len(o.identity[r.arn]) == 0 || !strings.Contains(compactJSON(t, o.trust[r.arn]), `"events.amazonaws.com"`) {
 				continue
 			}
 			out = append(out, scenario{name: fmt.Sprintf("forward: %s puts records on the stream", r.arn), who: o.role(r.arn), action: "kinesis:PutRecords", resource: stream, account: sec, allowed: true})
@@ -849,6 +884,7 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.forwarderScenarios(t)...)
 	all = append(all, o.deployerScenarios()...)
 	all = append(all, o.historyReaderScenarios(t)...)
+	all = append(all, o.detectionScenarios(t)...)
 	return all
 }
 
@@ -1105,7 +1141,8 @@ func TestSimulationNoticesWeakenedPolicies(t *testing.T) {
 	}{
 		{"SCP without its deny on named resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectNamedLogging")
-		}, []string{"cloudtrail:StopLogging on arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local", "kinesis:DeleteStream", "iam:DeleteRole on arn:aws:iam::333333333333:role/trailguard-forwarder-stream-eu-west-1"}},
+		}, []string{"cloudtrail:StopLogging on arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local", "kinesis:DeleteStream", "iam:DeleteRole on arn:aws:iam::333333333333:role/trailguard-forwarder-stream-eu-west-1",
+			"lambda:PutFunctionConcurrency on arn:aws:lambda:eu-west-1:222222222222:function:trailguard-detect-stream", "dynamodb:DeleteTable", "iam:PassRole on arn:aws:iam::222222222222:role/trailguard-detect-archive"}},
 		{"SCP without its deny on tagged resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectTaggedLogging")
 		}, []string{"kms:ScheduleKeyDeletion", "sqs:PurgeQueue"}},
@@ -1131,6 +1168,12 @@ func TestSimulationNoticesWeakenedPolicies(t *testing.T) {
 				}
 			}
 		}, []string{"deployer of 555555555555 creates the bootstrap execution role"}},
+		{"SCP without its deny on the detection functions' state", func(t *testing.T, o *orgModel) {
+			withoutSCPStatement(t, o, "ProtectDetectionState")
+		}, []string{"dynamodb:PutItem on arn:aws:dynamodb:eu-west-1:222222222222:table/trailguard-detect-dedupe", "detect: admin of 222222222222 cannot take the archive queue's messages"}},
+		{"SCP without its deny on the detection functions' mappings", func(t *testing.T, o *orgModel) {
+			withoutSCPStatement(t, o, "ProtectDetectionMappings")
+		}, []string{"lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"}},
 		{"archive policy without the organization trail's write", func(t *testing.T, o *orgModel) {
 			withoutStatement(t, o.resourcePolicies[cfg.LogArchiveBucketARN()], "AWSCloudTrailOrganizationWrite")
 		}, []string{"delivery: the organization trail writes the organization's logs"}},
@@ -1220,7 +1263,8 @@ func TestGuardrailsDenyNoWildcardOnlyActionByARN(t *testing.T) {
 
 // TestLoggingResourceNamesAreProtected: names decide protection. Every resource in the
 // accounts the SCPs cover that is named in its template carries the prefix the SCPs and the
-// tamper alerts recognise (KMS aliases their own alias/trailguard/ prefix), in both modes.
+// tamper alerts recognise (KMS aliases their own alias/trailguard/ prefix, function log groups
+// /aws/lambda/trailguard-), in both modes.
 func TestLoggingResourceNamesAreProtected(t *testing.T) {
 	for _, s := range []*synthesized{example, stacksetApp(t)} {
 		o := newOrgModel(t, s)
@@ -1232,8 +1276,12 @@ func TestLoggingResourceNamesAreProtected(t *testing.T) {
 					continue
 				}
 				prefix := guardrails.NamePrefix
-				if r.typ == "AWS::KMS::Alias" {
+				switch {
+				case r.typ == "AWS::KMS::Alias":
 					prefix = "alias/trailguard/"
+				case r.typ == "AWS::Logs::LogGroup" && strings.HasPrefix(r.name, "/aws/lambda/"):
+					// Lambda fixes a function's log group name; the SCPs protect this prefix too.
+					prefix = "/aws/lambda/" + guardrails.NamePrefix
 				}
 				if !strings.HasPrefix(r.name, prefix) {
 					t.Errorf("%s/%s (%s) is named %q: without the %s prefix neither the SCPs nor the alerts recognise it", st.name, id, r.typ, r.name, prefix)
@@ -1241,4 +1289,105 @@ func TestLoggingResourceNamesAreProtected(t *testing.T) {
 			}
 		}
 	}
+}
+
+// detectionScenarios: the detection functions read their sources and claim, publish and
+// decrypt what they need (their identity policies and the stream's, archive's, keys' and
+// topic's policies, both sides), and nobody else in the Security account claims dedupe keys,
+// takes the archive queue's messages or acts with their roles.
+func (o *orgModel) detectionScenarios(t *testing.T) []scenario {
+	t.Helper()
+	cfg := o.cfg
+	p, sec, r := cfg.Partition(), cfg.Organization.SecurityAccount, cfg.HomeRegion
+	var sstack *renderedStack
+	for _, s := range o.stacks {
+		if s.name == cfg.SecurityStackName() {
+			sstack = s
+		}
+	}
+	if sstack == nil {
+		t.Fatalf("no %s stack", cfg.SecurityStackName())
+	}
+	role := func(name string) principal { return o.role(fmt.Sprintf("arn:%s:iam::%s:role/%s", p, sec, name)) }
+	streamFn, archiveFn := role(detection.StreamFunctionName), role(detection.ArchiveFunctionName)
+	// The targets of the roles' grants, as their policies name them.
+	grant := func(who principal, sid string) string {
+		for _, doc := range who.identity {
+			for _, st := range statements(doc) {
+				if st["Sid"] == sid {
+					if res := strs(st["Resource"]); len(res) == 1 {
+						return res[0]
+					}
+				}
+			}
+		}
+		t.Fatalf("%s has no statement %s on one resource", who.arn, sid)
+		return ""
+	}
+	table := fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", p, r, sec, detection.DedupeTableName)
+	if grant(streamFn, "ClaimAlerts") != table {
+		t.Fatalf("the stream function claims in %s, want %s", grant(streamFn, "ClaimAlerts"), table)
+	}
+	detectionKey, topic, alertKey, alertBus := grant(streamFn, "EncryptClaims"), grant(streamFn, "PublishAlerts"), grant(streamFn, "EncryptAlerts"), grant(streamFn, "PutAlertEvents")
+	archiveQueue := detection.ArchiveQueueArn(p, r, sec)
+	stream, bucket := cfg.StreamARN(), cfg.LogArchiveBucketARN()
+	logFile := bucket + "/AWSLogs/" + cfg.Organization.ID + "/" + o.members[0] + "/CloudTrail/" + r + "/2026/11/30/log.json.gz"
+	via := func(svc string, ec map[string]any) map[string]any {
+		m := map[string]any{"kms:ViaService": svc + "." + r + ".amazonaws.com"}
+		for k, v := range ec {
+			m[k] = v
+		}
+		return m
+	}
+	name := func(format string, args ...any) string { return "detect: " + fmt.Sprintf(format, args...) }
+	var out []scenario
+	// The sources, each function its own.
+	for _, action := range []string{"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"} {
+		out = append(out, scenario{name: name("the stream function %s on the stream", action), who: streamFn, action: action, resource: stream, account: sec, allowed: true})
+	}
+	streamKey := o.keyByAlias(t, sec, config.StreamKeyAlias)
+	trailKey := o.keyByAlias(t, sec, config.TrailKeyAlias)
+	out = append(out,
+		scenario{name: name("the stream function decrypts with the stream key"), who: streamFn, action: "kms:Decrypt", resource: streamKey, account: sec, allowed: true,
+			context: via("kinesis", map[string]any{"kms:EncryptionContext:aws:kinesis:arn": stream})},
+		scenario{name: name("the stream function cannot decrypt the stream key for another stream"), who: streamFn, action: "kms:Decrypt", resource: streamKey, account: sec,
+			context: via("kinesis", map[string]any{"kms:EncryptionContext:aws:kinesis:arn": strings.Replace(stream, "stream/", "stream/other-", 1)})},
+		scenario{name: name("the stream function cannot read the archive"), who: streamFn, action: "s3:GetObject", resource: logFile, account: sec},
+		scenario{name: name("the archive function reads a log file"), who: archiveFn, action: "s3:GetObject", resource: logFile, account: sec, allowed: true},
+		scenario{name: name("the archive function decrypts a log file with the trail key through S3"), who: archiveFn, action: "kms:Decrypt", resource: trailKey, account: sec, allowed: true,
+			context: via("s3", map[string]any{"kms:EncryptionContext:aws:s3:arn": bucket})},
+		scenario{name: name("the archive function cannot decrypt with the trail key outside S3"), who: archiveFn, action: "kms:Decrypt", resource: trailKey, account: sec,
+			context: map[string]any{"kms:EncryptionContext:aws:s3:arn": bucket}},
+		scenario{name: name("the archive function cannot read outside AWSLogs/"), who: archiveFn, action: "s3:GetObject", resource: bucket + "/elsewhere/x.json", account: sec},
+		scenario{name: name("the archive function cannot delete a log file"), who: archiveFn, action: "s3:DeleteObject", resource: logFile, account: sec},
+		scenario{name: name("the archive function takes the archive queue's messages"), who: archiveFn, action: "sqs:ReceiveMessage", resource: archiveQueue, account: sec, allowed: true},
+		scenario{name: name("the archive function deletes the archive queue's messages"), who: archiveFn, action: "sqs:DeleteMessage", resource: archiveQueue, account: sec, allowed: true},
+		scenario{name: name("the archive function decrypts the archive queue's messages"), who: archiveFn, action: "kms:Decrypt", resource: detectionKey, account: sec, allowed: true,
+			context: via("sqs", map[string]any{"kms:EncryptionContext:aws:sqs:arn": archiveQueue})},
+		// Nobody else takes the archive queue's messages (the key policy delegates to the
+		// account, so the SCP decides), or acts with the functions' roles.
+		scenario{name: name("admin of %s cannot take the archive queue's messages", sec), who: o.admin(sec), action: "sqs:ReceiveMessage", resource: archiveQueue, account: sec},
+		scenario{name: name("admin of %s cannot delete the archive queue's messages", sec), who: o.admin(sec), action: "sqs:DeleteMessage", resource: archiveQueue, account: sec},
+		scenario{name: name("admin of %s reads the failure queue", sec), who: o.admin(sec), action: "sqs:ReceiveMessage", account: sec, allowed: true,
+			resource: grant(streamFn, "SendFailures")},
+		scenario{name: name("admin of %s cannot pass the archive function's role to a function of their own", sec), who: o.admin(sec), action: "iam:PassRole", resource: archiveFn.arn, account: sec,
+			context: map[string]any{"iam:PassedToService": "lambda.amazonaws.com"}},
+		scenario{name: name("admin of %s cannot map another source to a detection function", sec), who: o.admin(sec), action: "lambda:CreateEventSourceMapping", resource: "*", account: sec,
+			context: map[string]any{"lambda:FunctionArn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, r, sec, detection.StreamFunctionName)}},
+	)
+	// Both functions claim and release dedupe keys, and publish alerts.
+	for _, fn := range []principal{streamFn, archiveFn} {
+		out = append(out,
+			scenario{name: name("%s claims a dedupe key", fn.arn), who: fn, action: "dynamodb:PutItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s releases a dedupe key", fn.arn), who: fn, action: "dynamodb:DeleteItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s encrypts claims with the detection key through DynamoDB", fn.arn), who: fn, action: "kms:GenerateDataKey", resource: detectionKey, account: sec, allowed: true,
+				context: via("dynamodb", nil)},
+			scenario{name: name("%s cannot write another table", fn.arn), who: fn, action: "dynamodb:PutItem", resource: strings.Replace(table, detection.DedupeTableName, "app-table", 1), account: sec},
+			scenario{name: name("%s publishes to the alert topic", fn.arn), who: fn, action: "sns:Publish", resource: topic, account: sec, allowed: true},
+			scenario{name: name("%s encrypts alerts with the alert key through SNS", fn.arn), who: fn, action: "kms:GenerateDataKey", resource: alertKey, account: sec, allowed: true,
+				context: via("sns", map[string]any{"kms:EncryptionContext:aws:sns:topicArn": topic})},
+			scenario{name: name("%s puts alerts on the alert bus", fn.arn), who: fn, action: "events:PutEvents", resource: alertBus, account: sec, allowed: true},
+		)
+	}
+	return out
 }

@@ -4,7 +4,9 @@
 // rules and deleting their roles, policies and dead-letter queues; deleting the log buckets or
 // changing their policies; disabling or scheduling deletion of the logging KMS keys; changing
 // the Security account's stream and bus (including the actions IAM authorizes only on "*");
-// changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
+// deleting, replacing or throttling the detection functions, their mappings, log groups and
+// dedupe table, or writing its items and taking the archive queue's messages unless one is a
+// detection function; changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
 // deployment roles, unless they are a deployer; and leaving the organization.
 //
 // Resources with a name are protected by ARN (every trailguard name starts with
@@ -99,6 +101,16 @@ type GuardrailsProps struct {
 	// StackNames are the stack name patterns guarded. Default: NamePrefix+"*" and
 	// "StackSet-"+NamePrefix+"*" (the stack instances of a StackSet named with NamePrefix).
 	StackNames *[]*string
+	// DetectionRoleArns are the IAM role ARN patterns of the detection functions: only they
+	// (and the exempt principals) may write or delete items in the protected tables (a dedupe
+	// key claimed by anyone else silences its alert) or take messages from DetectionQueueNames
+	// (a message taken by anyone else is never checked). Default: none, and only the exempt
+	// principals may.
+	DetectionRoleArns *[]*string
+	// DetectionQueueNames are the names of the queues only DetectionRoleArns consume. Not a
+	// pattern: CloudFormation names a stack's unnamed queues (dead-letter and failure queues,
+	// which people read) after the stack, trailguard-*. Default: none.
+	DetectionQueueNames *[]*string
 }
 
 // WildcardOnlyActions are the actions that change the Security account's receiving bus or
@@ -148,6 +160,7 @@ var (
 	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	stackNamePattern = regexp.MustCompile(`^[A-Za-z*][A-Za-z0-9*-]{0,127}$`)
 	bucketPattern    = regexp.MustCompile(`^[a-z0-9*][a-z0-9*.-]{1,62}$`)
+	queuePattern     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}(\.fifo)?$`)
 )
 
 func (p *GuardrailsProps) validate() error {
@@ -174,7 +187,7 @@ func (p *GuardrailsProps) validate() error {
 	for _, list := range []struct {
 		name string
 		arns *[]*string
-	}{{"DeployerArns", p.DeployerArns}, {"DeploymentRoleArns", p.DeploymentRoleArns}} {
+	}{{"DeployerArns", p.DeployerArns}, {"DeploymentRoleArns", p.DeploymentRoleArns}, {"DetectionRoleArns", p.DetectionRoleArns}} {
 		if list.arns == nil {
 			continue
 		}
@@ -188,6 +201,13 @@ func (p *GuardrailsProps) validate() error {
 		for i, n := range *p.DeploymentBucketNames {
 			if n == nil || !bucketPattern.MatchString(*n) {
 				add("DeploymentBucketNames[%d] must be a bucket name pattern such as cdk-hnb659fds-assets-*, got %q", i, str(n))
+			}
+		}
+	}
+	if p.DetectionQueueNames != nil {
+		for i, n := range *p.DetectionQueueNames {
+			if n == nil || !queuePattern.MatchString(*n) {
+				add("DetectionQueueNames[%d] must be a queue name, got %q", i, str(n))
 			}
 		}
 	}
@@ -256,7 +276,8 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 	}
 	opts := DocumentOptions{Partition: partition, ExtraNames: extra, Exempt: exempt, SecurityAccount: str(props.SecurityAccount),
 		Deployers: values(props.DeployerArns), DeploymentRoles: values(props.DeploymentRoleArns), DeploymentBuckets: values(props.DeploymentBucketNames),
-		StackNames: values(props.StackNames)}
+		StackNames: values(props.StackNames), DetectionRoles: values(props.DetectionRoleArns),
+		DetectionQueues: values(props.DetectionQueueNames)}
 	docs, err := opts.Documents()
 	if err != nil {
 		panic(err)
@@ -292,10 +313,12 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 }
 
 // Protected lists, per CloudFormation resource type, how the policy protects resources of
-// that type: "name" (by ARN, the name starting with NamePrefix or listed in ExtraNames), "tag"
-// (by the trailguard:managed-by tag), or "parent" (a policy or alias changed only through
-// actions on its parent resource, which are denied). Tests derive from the stacks that every
-// resource they create is here.
+// that type: "name" (by ARN, the name starting with NamePrefix or listed in ExtraNames; a log
+// group's also after /aws/lambda/, the name Lambda gives a function's log group), "tag" (by
+// the trailguard:managed-by tag), "parent" (a policy or alias changed only through actions on
+// its parent resource, which are denied) or "function" (an event source mapping, by the name
+// of the function it invokes). Tests derive from the stacks that every resource they create
+// is here.
 var Protected = map[string]string{
 	"AWS::CloudTrail::Trail":       "name",
 	"AWS::S3::Bucket":              "name",
@@ -316,7 +339,12 @@ var Protected = map[string]string{
 	"AWS::SNS::TopicPolicy":        "parent",
 	"AWS::SNS::Subscription":       "parent",
 	"AWS::CloudWatch::Alarm":       "tag",
-	"AWS::Logs::LogGroup":          "tag",
+	"AWS::Logs::LogGroup":          "name",
+	"AWS::Lambda::Function":        "name",
+	"AWS::DynamoDB::Table":         "name",
+	// An event source mapping's ARN is a UUID: it is protected by the function it invokes
+	// (the condition key lambda:FunctionArn).
+	"AWS::Lambda::EventSourceMapping": "function",
 }
 
 // union returns the distinct values of lists, in order.
@@ -355,6 +383,8 @@ type DocumentOptions struct {
 	DeploymentRoles   []string
 	DeploymentBuckets []string
 	StackNames        []string
+	DetectionRoles    []string
+	DetectionQueues   []string
 }
 
 // Documents renders the policies: the logging resources' first, then (if it has statements)
@@ -383,6 +413,9 @@ func (o DocumentOptions) Documents() ([]string, error) {
 		"arn:%s:events:*:*:rule/%s", "arn:%s:events:*:*:rule/*/%s", "arn:%s:events:*:*:event-bus/%s",
 		"arn:%s:iam::*:role/%s", "arn:%s:iam::*:policy/%s",
 		"arn:%s:kinesis:*:*:stream/%s",
+		"arn:%s:lambda:*:*:function:%s", "arn:%s:dynamodb:*:*:table/%s",
+		// Lambda names a function's log group /aws/lambda/<function>.
+		"arn:%s:logs:*:*:log-group:%s", "arn:%s:logs:*:*:log-group:/aws/lambda/%s",
 	} {
 		named = append(named, arns(f)...)
 	}
@@ -402,6 +435,16 @@ func (o DocumentOptions) Documents() ([]string, error) {
 			// The Security account's stream.
 			"kinesis:DeleteStream", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StopStreamEncryption", "kinesis:MergeShards",
 			"kinesis:UpdateMaxRecordSize", "kinesis:DeleteResourcePolicy", "kinesis:PutResourcePolicy", "kinesis:RemoveTagsFromStream",
+			// The detection functions: deleted, replaced, throttled (reserved concurrency 0),
+			// re-configured, exposed; and whoever could pass their roles to a function of
+			// their own would act with them (claim dedupe keys, decrypt the archive).
+			"lambda:DeleteFunction*", "lambda:UpdateFunction*", "lambda:PutFunction*", "lambda:PutRuntimeManagementConfig", "lambda:CreateFunctionUrlConfig",
+			"lambda:AddPermission", "lambda:RemovePermission", "lambda:PutResourcePolicy", "lambda:DeleteResourcePolicy", "lambda:UntagResource", "iam:PassRole",
+			// The dedupe table (deletion protection, expiry, recovery, policy) and the
+			// functions' logs.
+			"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:PutResourcePolicy",
+			"dynamodb:DeleteResourcePolicy", "dynamodb:UntagResource",
+			"logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:*SubscriptionFilter",
 		}},
 		{Sid: "ProtectTaggedLogging", Resource: "*", Condition: withTag, Action: []string{
 			"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias",
@@ -450,6 +493,26 @@ func (o DocumentOptions) Documents() ([]string, error) {
 				"cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "sts:AssumeRole", "iam:PassRole",
 				"s3:PutObject", "s3:DeleteObject*", "s3:PutBucketPolicy", "s3:DeleteBucket*"}})
 	}
+	// The detection functions' state: only the functions claim dedupe keys (a key claimed by
+	// anyone else silences the alert it stands for) and take the archive queue's messages (a
+	// message taken by anyone else is never checked).
+	state := statement{Sid: "ProtectDetectionState", Resource: arns("arn:%s:dynamodb:*:*:table/%s"),
+		Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": union(exempt, o.DetectionRoles)}},
+		Action:    []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQL*"}}
+	if len(o.DetectionQueues) > 0 {
+		for _, q := range o.DetectionQueues {
+			state.Resource = append(state.Resource.([]string), fmt.Sprintf("arn:%s:sqs:*:*:%s", partition, q))
+		}
+		state.Action = append(state.Action, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
+	}
+	second = append(second, state)
+	// An event source mapping's ARN is a UUID: it is protected by the function it invokes.
+	// lambda:CreateEventSourceMapping has no resource-level permissions (Service
+	// Authorization Reference, "Actions defined by AWS Lambda",
+	// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html),
+	// hence "*" for all three.
+	second = append(second, statement{Sid: "ProtectDetectionMappings", Resource: "*", Action: []string{"lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"},
+		Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": exempt}, "ArnLike": map[string]any{"lambda:FunctionArn": arns("arn:%s:lambda:*:*:function:%s")}}})
 	if securityAccount != "" {
 		second = append(second, statement{Sid: "ProtectSecurityBusAndStream", Resource: "*", Action: WildcardOnlyActions, Condition: map[string]any{
 			"ArnNotLike":   map[string]any{"aws:PrincipalArn": exempt},
