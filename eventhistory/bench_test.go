@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+
+	"github.com/trailguard/trailguard/internal/peakrss"
 )
 
 // benchRegions are the 17 regions enabled by default in an AWS account: an
@@ -96,7 +98,7 @@ func BenchmarkExportMemory(b *testing.B) {
 				b.ReportMetric(float64(events), "events")
 				b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+				b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "maxrss-MiB")
 			}
 		})
 	}

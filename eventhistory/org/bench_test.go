@@ -12,6 +12,8 @@ import (
 
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+
+	"github.com/trailguard/trailguard/internal/peakrss"
 )
 
 // benchRegions are four of the regions enabled by default.
@@ -81,7 +83,7 @@ func BenchmarkOrgExport(b *testing.B) {
 				b.ReportMetric(float64(throttled), "throttled")
 				b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+				b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "maxrss-MiB")
 			}
 		})
 	}
