@@ -226,15 +226,16 @@ func procFields(path string, keys ...string) map[string]string {
 	return out
 }
 
-// generateConfig returns an organization with n member accounts in one region.
+// generateConfig returns an organization with n member accounts in one region: us-east-1, the
+// one region every config must include (EventBridge delivers global-service events there).
 func generateConfig(n int, mode string) string {
 	var b strings.Builder
 	b.WriteString(`organization:
   id: o-a1b2c3d4e5
   managementAccount: "111111111111"
   securityAccount: "222222222222"
-homeRegion: eu-west-1
-regions: [eu-west-1]
+homeRegion: us-east-1
+regions: [us-east-1]
 guardrails:
   targets: [r-ab12]
 deployment:
