@@ -106,13 +106,13 @@ func TestBuildErrors(t *testing.T) {
 			name:       "unknown package",
 			builder:    &Builder{},
 			importPath: "github.com/trailguard/trailguard/cmd/no-such-function",
-			want:       []string{"building function github.com/trailguard/trailguard/cmd/no-such-function: go build:", "no-such-function"},
+			want:       []string{"building function github.com/trailguard/trailguard/cmd/no-such-function: go list:", "no-such-function"},
 		},
 		{
 			name:       "module not in the module cache",
 			builder:    &Builder{},
 			importPath: "example.com/not/required",
-			want:       []string{"go build:", "example.com/not/required"},
+			want:       []string{"go list:", "example.com/not/required"},
 		},
 	}
 	for _, tt := range tests {
@@ -209,5 +209,37 @@ func TestBuildFromAnotherModule(t *testing.T) {
 		if info.Size() > 50<<20 {
 			t.Errorf("%s is %d MiB, want under 50", pkg, info.Size()>>20)
 		}
+	}
+}
+
+// TestBuildSkipsTheLinkWhenNothingChanged: a second Builder (a second synth) with the same
+// cache reuses the binary when its inputs are unchanged, and builds again when they change or
+// the binary is gone.
+func TestBuildSkipsTheLinkWhenNothingChanged(t *testing.T) {
+	cache := t.TempDir()
+	dir, err := (&Builder{CacheDir: cache}).Build(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, Binary)
+	first, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Builder{CacheDir: cache}).Build(hello); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := os.Stat(bin); err != nil || !os.SameFile(first, again) || !again.ModTime().Equal(first.ModTime()) {
+		t.Errorf("unchanged inputs: the binary was built again")
+	}
+	// Inputs recorded otherwise (as after a change to the code): built again.
+	if err := os.WriteFile(dir+".inputs", []byte("other"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Builder{CacheDir: cache}).Build(hello); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := os.Stat(bin); err != nil || os.SameFile(first, again) {
+		t.Errorf("changed inputs: the binary was not built again")
 	}
 }
