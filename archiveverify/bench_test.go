@@ -7,7 +7,7 @@ import (
 
 	"github.com/trailguard/trailguard/archiveverify/archivetest"
 
-	"github.com/trailguard/trailguard/internal/peakrss"
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 // BenchmarkVerify validates an archive of 4 accounts in 4 regions, 24 hourly
@@ -52,6 +52,6 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportMetric(float64(res.Files)/elapsed, "files/s")
 		b.ReportMetric(float64(res.Bytes)/1e6/elapsed, "MB/s")
 		b.ReportMetric(float64(hashed)/1e6/elapsed, "uncompressed-MB/s")
-		b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "maxrss-MiB")
+		b.ReportMetric(float64(gobench.PeakRSS())/(1<<20), "maxrss-MiB")
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/internal/peakrss"
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 // poolRecord is a record of the benchmarks' pool, with the eventID and
@@ -147,7 +147,7 @@ func BenchmarkMemory(b *testing.B) {
 				runtime.ReadMemStats(&ms)
 				peak = max(peak, ms.HeapInuse)
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "peak-rss-MiB")
+				b.ReportMetric(float64(gobench.PeakRSS())/(1<<20), "peak-rss-MiB")
 				b.ReportMetric(float64(d.Stats().Alerts), "alerts")
 			}
 		})

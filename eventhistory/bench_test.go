@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
 
-	"github.com/trailguard/trailguard/internal/peakrss"
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 // benchRegions are the 17 regions enabled by default in an AWS account: an
@@ -83,7 +81,7 @@ func BenchmarkExportMemory(b *testing.B) {
 				opts := fastOptions(srv, b.TempDir(), regions...)
 				opts.CheckpointInterval = 0 // the default
 				runtime.GC()
-				stop := sampleHeap()
+				stop := gobench.SampleHeap()
 				start := time.Now()
 				res, err := Export(context.Background(), opts)
 				elapsed := time.Since(start)
@@ -98,36 +96,8 @@ func BenchmarkExportMemory(b *testing.B) {
 				b.ReportMetric(float64(events), "events")
 				b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "maxrss-MiB")
+				b.ReportMetric(float64(gobench.PeakRSS())/(1<<20), "maxrss-MiB")
 			}
 		})
-	}
-}
-
-// sampleHeap samples the heap's size (live and not yet swept objects) every
-// 2ms until the returned function is called, which returns the peak.
-func sampleHeap() (stop func() uint64) {
-	const name = "/memory/classes/heap/objects:bytes"
-	sample := []metrics.Sample{{Name: name}}
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			peak = max(peak, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak
 	}
 }

@@ -14,9 +14,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 const pkg = "github.com/trailguard/trailguard/detect"
@@ -41,7 +40,7 @@ func main() {
 }
 
 // result is one benchmark line: its metrics by unit.
-type result map[string]float64
+type result = gobench.Result
 
 func run(stdout, stderr io.Writer) error {
 	dir, err := os.MkdirTemp("", "detectbench")
@@ -83,38 +82,7 @@ func run(stdout, stderr io.Writer) error {
 // bench runs one benchmark of the test binary on one core in its own
 // process and returns its metrics.
 func bench(bin, dir, pattern, benchtime string, stderr io.Writer) (result, error) {
-	fmt.Fprintf(stderr, "running %s\n", pattern)
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime, "-test.cpu", "1")
-	cmd.Dir = dir
-	cmd.Stdout = io.MultiWriter(&out, stderr)
-	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("benchmark %s: %w", pattern, err)
-	}
-	return parse(out.String())
-}
-
-// parse reads the first benchmark line of go test output: a name, the
-// iterations, then value-unit pairs.
-func parse(output string) (result, error) {
-	sc := bufio.NewScanner(strings.NewReader(output))
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
-			continue
-		}
-		r := result{}
-		for i := 2; i+1 < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				return nil, fmt.Errorf("benchmark line %q: %w", sc.Text(), err)
-			}
-			r[fields[i+1]] = v
-		}
-		return r, nil
-	}
-	return nil, errors.New("no benchmark line in the output")
+	return gobench.Run(bin, dir, pattern, stderr, "-test.benchtime", benchtime, "-test.cpu", "1")
 }
 
 func writeTables(w io.Writer, engine, match result, mem map[int]result) {

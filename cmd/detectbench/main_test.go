@@ -5,19 +5,6 @@ import (
 	"testing"
 )
 
-func TestParse(t *testing.T) {
-	got, err := parse("goos: linux\nBenchmarkEngine \t 100\t 52000 ns/op\t 19230 records/s\t 151 allocs/op\nPASS\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got["ns/op"] != 52000 || got["records/s"] != 19230 || got["allocs/op"] != 151 {
-		t.Errorf("parse = %v", got)
-	}
-	if _, err := parse("PASS\n"); err == nil {
-		t.Error("parse of no benchmark line succeeded")
-	}
-}
-
 func TestWriteTables(t *testing.T) {
 	var b strings.Builder
 	mem := map[int]result{}

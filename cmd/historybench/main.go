@@ -22,9 +22,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,8 +30,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 // The packages whose benchmarks run.
@@ -79,7 +77,7 @@ func main() {
 }
 
 // result is one benchmark line: its metrics by unit.
-type result map[string]float64
+type result = gobench.Result
 
 func run(stdout, stderr io.Writer) (goalsMet bool, err error) {
 	dir, err := os.MkdirTemp("", "historybench")
@@ -169,38 +167,7 @@ func writeVerifyTable(w io.Writer, r result) {
 // bench runs one benchmark of the test binary in its own process and
 // returns its metrics.
 func bench(bin, pattern string, stderr io.Writer) (result, error) {
-	fmt.Fprintf(stderr, "running %s\n", pattern)
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "1x")
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Stdout = io.MultiWriter(&out, stderr)
-	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("benchmark %s: %w", pattern, err)
-	}
-	return parse(out.String())
-}
-
-// parse reads the first benchmark line of go test output: a name, the
-// iterations, then value-unit pairs.
-func parse(output string) (result, error) {
-	sc := bufio.NewScanner(strings.NewReader(output))
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
-			continue
-		}
-		r := result{}
-		for i := 2; i+1 < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				return nil, fmt.Errorf("benchmark line %q: %w", sc.Text(), err)
-			}
-			r[fields[i+1]] = v
-		}
-		return r, nil
-	}
-	return nil, errors.New("no benchmark line in the output")
+	return gobench.Run(bin, filepath.Dir(bin), pattern, stderr, "-test.benchtime", "1x")
 }
 
 func writeTables(w io.Writer, rate result, mem map[int]result) (goalsMet bool) {

@@ -3,39 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
-
-func TestParse(t *testing.T) {
-	tests := []struct {
-		name    string
-		output  string
-		want    result
-		wantErr bool
-	}{
-		{
-			name: "benchmark line among others",
-			output: "goos: linux\npkg: x\n" +
-				"BenchmarkExportRate-2   \t       1\t3532685069 ns/op\t      1926 events/s\t       100.2 limit-%\n" +
-				"PASS\n",
-			want: result{"ns/op": 3532685069, "events/s": 1926, "limit-%": 100.2},
-		},
-		{name: "no benchmark", output: "PASS\nok x 0.1s\n", wantErr: true},
-		{name: "garbled value", output: "BenchmarkX-2 1 abc ns/op\n", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parse(tt.output)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("parse() error = %v, wantErr %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("parse() (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
 
 func TestWriteTablesMarksMissedGoals(t *testing.T) {
 	rate := result{"limit-%": 80, "min-limit-%": 70, "regions": 17, "events/region": 400, "ns/op": 4e9, "events/s": 1500}

@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
 
-	"github.com/trailguard/trailguard/internal/peakrss"
+	"github.com/trailguard/trailguard/internal/gobench"
 )
 
 // benchRegions are four of the regions enabled by default.
@@ -49,7 +47,7 @@ func BenchmarkOrgExport(b *testing.B) {
 				opts.MaxAttempts = 0
 				opts.Workers = 0 // the default
 				runtime.GC()
-				stop := sampleHeap()
+				stop := gobench.SampleHeap()
 				start := time.Now()
 				res, err := Export(context.Background(), opts)
 				elapsed := time.Since(start)
@@ -83,35 +81,8 @@ func BenchmarkOrgExport(b *testing.B) {
 				b.ReportMetric(float64(throttled), "throttled")
 				b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-				b.ReportMetric(float64(peakrss.Bytes())/(1<<20), "maxrss-MiB")
+				b.ReportMetric(float64(gobench.PeakRSS())/(1<<20), "maxrss-MiB")
 			}
 		})
-	}
-}
-
-// sampleHeap samples the heap's size every 2ms until the returned function
-// is called, which returns the peak.
-func sampleHeap() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			peak = max(peak, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak
 	}
 }
