@@ -91,7 +91,7 @@ func AlertRuleName(pattern string) string { return ResourcePrefix + "alerts-" + 
 
 // RuleStates: what EventBridge delivers to a rule. Read-only management events reach only rules
 // in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, on the default bus and on custom
-// buses alike (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+// buses alike (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
 const (
 	// StateEnabled delivers CloudTrail events other than read-only management events.
 	StateEnabled = "ENABLED"
