@@ -17,7 +17,7 @@ func addEventSink(stack awscdk.Stack, cfg *config.Config) eventsink.EventSink {
 	if es.Mode == eventsink.ModeProvisioned {
 		shards = jsii.Number(es.ShardCount)
 	}
-	return eventsink.NewEventSink(stack, "EventSink", &eventsink.EventSinkProps{
+	return eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 		OrganizationId:           jsii.String(cfg.Organization.ID),
 		StreamName:               jsii.String(es.StreamName),
 		BusName:                  jsii.String(es.BusName),

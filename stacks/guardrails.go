@@ -25,7 +25,7 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 
 	// Every name the config accepts starts with the guardrails' prefix (config refuses others),
 	// so no resource needs guardrails.GuardrailsProps.ExtraNames.
-	return guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+	return guardrails.NewGuardrails(stack, jsii.String("Guardrails"), &guardrails.GuardrailsProps{
 		TargetIds:           jsii.Strings(cfg.Guardrails.Targets...),
 		Partition:           jsii.String(p),
 		ExemptPrincipalArns: jsii.Strings(exempt...),

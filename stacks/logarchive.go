@@ -13,7 +13,7 @@ import (
 // outputs an operator needs: the archive and access-log buckets and the key.
 func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive {
 	la := cfg.LogArchive
-	archive := logarchive.NewLogArchive(stack, "LogArchive", &logarchive.LogArchiveProps{
+	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
 		OrganizationId:         jsii.String(cfg.Organization.ID),
 		TrailArn:               jsii.String(cfg.OrganizationTrailARN()),
 		BucketName:             jsii.String(la.BucketName),

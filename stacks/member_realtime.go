@@ -25,7 +25,7 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	if at.CloudWatchLogs.Enabled {
 		props.LogGroupRetentionDays = jsii.Number(at.CloudWatchLogs.RetentionDays)
 	}
-	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", props)
+	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), props)
 	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
 	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
 }
@@ -36,7 +36,7 @@ func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCon
 	if len(cfg.EventHistory.Investigators) == 0 {
 		return
 	}
-	r := historyreader.NewHistoryReader(stack, "EventHistoryReader", &historyreader.HistoryReaderProps{
+	r := historyreader.NewHistoryReader(stack, jsii.String("EventHistoryReader"), &historyreader.HistoryReaderProps{
 		InvestigatorArns: jsii.Strings(cfg.EventHistory.Investigators...),
 	})
 	eventforwarder.SetCondition(r, cond)
@@ -46,7 +46,7 @@ func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCon
 // account's stream and bus.
 func addEventForwarder(stack awscdk.Stack, cfg *config.Config) eventforwarder.EventForwarder {
 	es := cfg.EventStream
-	return eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+	return eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
 		StreamArn:             jsii.String(cfg.StreamARN()),
 		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
 		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),

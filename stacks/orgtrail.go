@@ -34,7 +34,7 @@ func addOrganizationTrail(stack awscdk.Stack, cfg *config.Config) orgtrail.Organ
 		props.SendToCloudWatchLogs = jsii.Bool(true)
 		props.LogGroupRetentionDays = jsii.Number(ot.CloudWatchLogs.RetentionDays)
 	}
-	trail := orgtrail.NewOrganizationTrail(stack, "OrganizationTrail", props)
+	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("OrganizationTrail"), props)
 	output(stack, "OrganizationTrailArn", trail.TrailArn(), "The organization trail")
 	return trail
 }

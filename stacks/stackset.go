@@ -44,7 +44,7 @@ func addMemberStackSet(stack awscdk.Stack, cfg *config.Config, templateApp awscd
 	} else {
 		props.TemplateFile = jsii.String(file)
 	}
-	orgstackset.NewOrgStackSet(stack, "MemberStackSet", props)
+	orgstackset.NewOrgStackSet(stack, jsii.String("MemberStackSet"), props)
 }
 
 // memberTemplate synthesizes the member template in app, an app of its own, and returns it

@@ -252,7 +252,7 @@ func TestGuardrailsSizeAndMisuse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := mustPanic(t, func() { guardrails.NewGuardrails(newTestStack(t), "G", tc.props) })
+			msg := mustPanic(t, func() { guardrails.NewGuardrails(newTestStack(t), jsii.String("G"), tc.props) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic %q lacks %q", msg, missing)
 			}

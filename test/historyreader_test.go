@@ -80,7 +80,7 @@ func TestHistoryReaderMisuse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newTestStack(t)
-			msg := mustPanic(t, func() { historyreader.NewHistoryReader(stack, "Reader", tc.props) })
+			msg := mustPanic(t, func() { historyreader.NewHistoryReader(stack, jsii.String("Reader"), tc.props) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic message %q lacks %q", msg, missing)
 			}
@@ -107,20 +107,20 @@ func TestConstructsWithFixedNamesOncePerStack(t *testing.T) {
 		want  []string // empty: no panic
 	}{
 		{"two local trails", func(s awscdk.Stack) {
-			accounttrail.NewAccountTrail(s, "A", nil)
-			accounttrail.NewAccountTrail(s, "B", &accounttrail.AccountTrailProps{TrailName: jsii.String("trailguard-other")})
+			accounttrail.NewAccountTrail(s, jsii.String("A"), nil)
+			accounttrail.NewAccountTrail(s, jsii.String("B"), &accounttrail.AccountTrailProps{TrailName: jsii.String("trailguard-other")})
 		}, []string{"accounttrail.AccountTrail: stack", "already holds one at", "/A, and a second at", "/B would not deploy"}},
 		{"two forwarders", func(s awscdk.Stack) {
-			eventforwarder.NewEventForwarder(s, "A", fwd())
-			eventforwarder.NewEventForwarder(s, "B", fwd())
+			eventforwarder.NewEventForwarder(s, jsii.String("A"), fwd())
+			eventforwarder.NewEventForwarder(s, jsii.String("B"), fwd())
 		}, []string{"eventforwarder.EventForwarder: stack", "fixed names"}},
 		{"two readers of one name", func(s awscdk.Stack) {
-			historyreader.NewHistoryReader(s, "A", reader("trailguard-r"))
-			historyreader.NewHistoryReader(s, "B", reader("trailguard-r"))
+			historyreader.NewHistoryReader(s, jsii.String("A"), reader("trailguard-r"))
+			historyreader.NewHistoryReader(s, jsii.String("B"), reader("trailguard-r"))
 		}, []string{"historyreader.HistoryReader: stack", "both named trailguard-r"}},
 		{"two readers of two names", func(s awscdk.Stack) {
-			historyreader.NewHistoryReader(s, "A", reader("trailguard-r"))
-			historyreader.NewHistoryReader(s, "B", reader("trailguard-q"))
+			historyreader.NewHistoryReader(s, jsii.String("A"), reader("trailguard-r"))
+			historyreader.NewHistoryReader(s, jsii.String("B"), reader("trailguard-q"))
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -366,7 +366,7 @@ const trailArn = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"
 // app without trailguard's context, as another CDK Go app would.
 func TestLogArchiveDefaultsInAFreshApp(t *testing.T) {
 	stack := newTestStack(t)
-	logarchive.NewLogArchive(stack, "Archive", &logarchive.LogArchiveProps{
+	logarchive.NewLogArchive(stack, jsii.String("Archive"), &logarchive.LogArchiveProps{
 		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 		TrailArn:       jsii.String(trailArn),
 	})
@@ -418,7 +418,7 @@ func TestLogArchiveDefaultsInAFreshApp(t *testing.T) {
 
 func TestLogArchiveGovernanceModeWithoutTransition(t *testing.T) {
 	stack := newTestStack(t)
-	logarchive.NewLogArchive(stack, "Archive", &logarchive.LogArchiveProps{
+	logarchive.NewLogArchive(stack, jsii.String("Archive"), &logarchive.LogArchiveProps{
 		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 		TrailArn:       jsii.String(trailArn),
 		ObjectLockMode: jsii.String(logarchive.ObjectLockGovernance),
@@ -522,7 +522,7 @@ func TestLogArchiveMisuse(t *testing.T) {
 				newStack = func(t *testing.T) awscdk.Stack { return newTestStack(t) }
 			}
 			stack := newStack(t)
-			msg := mustPanic(t, func() { logarchive.NewLogArchive(stack, "Archive", tc.props) })
+			msg := mustPanic(t, func() { logarchive.NewLogArchive(stack, jsii.String("Archive"), tc.props) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic message lacks %q:\n%s", missing, msg)
 			}

@@ -166,7 +166,7 @@ func TestOrganizationTrailWithEveryOption(t *testing.T) {
 // app without trailguard's context, as another CDK Go app would.
 func TestOrganizationTrailInAFreshApp(t *testing.T) {
 	stack := newTestStack(t)
-	trail := orgtrail.NewOrganizationTrail(stack, "Trail", &orgtrail.OrganizationTrailProps{
+	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("Trail"), &orgtrail.OrganizationTrailProps{
 		TrailName:      jsii.String("org-trail"),
 		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 		BucketName:     jsii.String("org-trail-archive"),
@@ -192,7 +192,7 @@ func TestOrganizationTrailInAFreshApp(t *testing.T) {
 // construct level, where the caller names no other bucket.
 func TestOrganizationTrailDataEventsAlwaysExcludeTheArchive(t *testing.T) {
 	stack := newTestStack(t)
-	orgtrail.NewOrganizationTrail(stack, "Trail", &orgtrail.OrganizationTrailProps{
+	orgtrail.NewOrganizationTrail(stack, jsii.String("Trail"), &orgtrail.OrganizationTrailProps{
 		TrailName:              jsii.String("org-trail"),
 		OrganizationId:         jsii.String("o-a1b2c3d4e5"),
 		BucketName:             jsii.String("org-trail-archive"),
@@ -269,7 +269,7 @@ func TestOrganizationTrailMisuse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newTestStack(t)
-			msg := mustPanic(t, func() { orgtrail.NewOrganizationTrail(stack, "Trail", tc.props) })
+			msg := mustPanic(t, func() { orgtrail.NewOrganizationTrail(stack, jsii.String("Trail"), tc.props) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic message lacks %q:\n%s", missing, msg)
 			}

@@ -674,40 +674,40 @@ func TestRealtimeConstructsRejectBadProps(t *testing.T) {
 		{"sink org id", func(s awscdk.Stack) {
 			p := validSink()
 			p.OrganizationId = jsii.String("o-123")
-			eventsink.NewEventSink(s, "Sink", p)
+			eventsink.NewEventSink(s, jsii.String("Sink"), p)
 		}, []string{`eventsink: OrganizationId must be an organization id matching o-[a-z0-9]{10,32}, got "o-123"`}},
 		{"sink several problems at once", func(s awscdk.Stack) {
 			p := validSink()
 			p.ShardCount = jsii.Number(2)
 			p.RetentionHours = jsii.Number(24)
 			p.BusName = jsii.String("default")
-			eventsink.NewEventSink(s, "Sink", p)
+			eventsink.NewEventSink(s, jsii.String("Sink"), p)
 		}, []string{"ShardCount only applies to Mode PROVISIONED", "RetentionHours must be a whole number from 168", `BusName must name a custom bus, got "default"`}},
-		{"sink missing props", func(s awscdk.Stack) { eventsink.NewEventSink(s, "Sink", nil) }, []string{"eventsink: props are required"}},
+		{"sink missing props", func(s awscdk.Stack) { eventsink.NewEventSink(s, jsii.String("Sink"), nil) }, []string{"eventsink: props are required"}},
 		{"sink names the guardrails and alerts would not recognise", func(s awscdk.Stack) {
 			p := validSink()
 			p.StreamName, p.BusName = jsii.String("security-events"), jsii.String("org-bus")
-			eventsink.NewEventSink(s, "Sink", p)
+			eventsink.NewEventSink(s, jsii.String("Sink"), p)
 		}, []string{`eventsink: StreamName must start with trailguard-: the guardrails protect`, `got "security-events"`, `eventsink: BusName must start with trailguard-`, `got "org-bus"`}},
 		{"trail name the guardrails and alerts would not recognise", func(s awscdk.Stack) {
-			accounttrail.NewAccountTrail(s, "Trail", &accounttrail.AccountTrailProps{TrailName: jsii.String("local")})
+			accounttrail.NewAccountTrail(s, jsii.String("Trail"), &accounttrail.AccountTrailProps{TrailName: jsii.String("local")})
 		}, []string{`accounttrail: TrailName must start with trailguard-`, `got "local"`}},
 		{"forwarder bad stream ARN", func(s awscdk.Stack) {
 			p := validFwd()
 			p.StreamArn = jsii.String("trailguard-security-events")
-			eventforwarder.NewEventForwarder(s, "Fwd", p)
+			eventforwarder.NewEventForwarder(s, jsii.String("Fwd"), p)
 		}, []string{`eventforwarder: StreamArn must be a Kinesis stream ARN`, `got "trailguard-security-events"`}},
 		{"forwarder bus elsewhere", func(s awscdk.Stack) {
 			p := validFwd()
 			p.ReceivingBusArn = jsii.String("arn:aws:events:us-east-1:222222222222:event-bus/b")
 			p.PartitionKeyPath = jsii.String("id")
-			eventforwarder.NewEventForwarder(s, "Fwd", p)
+			eventforwarder.NewEventForwarder(s, jsii.String("Fwd"), p)
 		}, []string{"ReceivingBusArn must be in the stream's account and region (222222222222, eu-west-1)", `PartitionKeyPath must be a JSONPath`}},
 		{"trail retention", func(s awscdk.Stack) {
-			accounttrail.NewAccountTrail(s, "Trail", &accounttrail.AccountTrailProps{RetentionDays: jsii.Number(0), LogGroupRetentionDays: jsii.Number(365)})
+			accounttrail.NewAccountTrail(s, jsii.String("Trail"), &accounttrail.AccountTrailProps{RetentionDays: jsii.Number(0), LogGroupRetentionDays: jsii.Number(365)})
 		}, []string{"accounttrail: RetentionDays must be a whole number of days from 1 to 36500, got 0", "LogGroupRetentionDays only applies with CloudWatchLogs true"}},
 		{"dlq without key", func(s awscdk.Stack) {
-			eventdlq.NewDeadLetterQueue(s, "DLQ", &eventdlq.DeadLetterQueueProps{})
+			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{})
 		}, []string{"eventdlq: EncryptionKey is required", "eventdlq: SourceRuleArns is required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -724,7 +724,7 @@ func TestRealtimeConstructsRejectBadProps(t *testing.T) {
 
 func TestAccountTrailCloudWatchLogsDelivery(t *testing.T) {
 	stack := newTestStack(t)
-	at := accounttrail.NewAccountTrail(stack, "Trail", &accounttrail.AccountTrailProps{
+	at := accounttrail.NewAccountTrail(stack, jsii.String("Trail"), &accounttrail.AccountTrailProps{
 		CloudWatchLogs: jsii.Bool(true), LogGroupRetentionDays: jsii.Number(731),
 	})
 	if at.LogGroup() == nil {
@@ -750,7 +750,7 @@ func TestAccountTrailCloudWatchLogsDelivery(t *testing.T) {
 
 func TestEventSinkProvisionedModeAndAccountPartitionKey(t *testing.T) {
 	stack := newTestStack(t)
-	sink := eventsink.NewEventSink(stack, "Sink", &eventsink.EventSinkProps{
+	sink := eventsink.NewEventSink(stack, jsii.String("Sink"), &eventsink.EventSinkProps{
 		OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
 		KeyAlias: jsii.String("alias/k"), StreamProducerRoleName: jsii.String("r"), BusSenderRoleNamePattern: jsii.String("r-*"),
 		Mode: jsii.String(eventsink.ModeProvisioned), ShardCount: jsii.Number(4), RetentionHours: jsii.Number(720),
@@ -768,7 +768,7 @@ func TestEventSinkProvisionedModeAndAccountPartitionKey(t *testing.T) {
 
 func TestEventForwarderReadOnlyEventsAndExtraDetailTypes(t *testing.T) {
 	stack := newTestStack(t)
-	eventforwarder.NewEventForwarder(stack, "Fwd", &eventforwarder.EventForwarderProps{
+	eventforwarder.NewEventForwarder(stack, jsii.String("Fwd"), &eventforwarder.EventForwarderProps{
 		StreamArn:             jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/s"),
 		StreamKeyAlias:        jsii.String("alias/k"),
 		ReceivingBusArn:       jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/b"),

@@ -105,7 +105,7 @@ func TestOrgStackSetMisuse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := mustPanic(t, func() { orgstackset.NewOrgStackSet(newTestStack(t), "S", tc.props) })
+			msg := mustPanic(t, func() { orgstackset.NewOrgStackSet(newTestStack(t), jsii.String("S"), tc.props) })
 			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
 				t.Errorf("panic %q lacks %q", msg, missing)
 			}

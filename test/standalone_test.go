@@ -26,31 +26,31 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 		build func(s awscdk.Stack)
 	}{
 		{"logarchive", func(s awscdk.Stack) {
-			logarchive.NewLogArchive(s, "Archive", &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+			logarchive.NewLogArchive(s, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
 		}},
 		{"orgtrail", func(s awscdk.Stack) {
-			orgtrail.NewOrganizationTrail(s, "Trail", &orgtrail.OrganizationTrailProps{
+			orgtrail.NewOrganizationTrail(s, jsii.String("Trail"), &orgtrail.OrganizationTrailProps{
 				TrailName: jsii.String("trailguard-org"), OrganizationId: jsii.String("o-a1b2c3d4e5"),
 				BucketName: jsii.String("trailguard-archive-222222222222"), KmsKeyArn: jsii.String("arn:aws:kms:eu-west-1:222222222222:alias/trailguard/org"),
 			})
 		}},
-		{"accounttrail", func(s awscdk.Stack) { accounttrail.NewAccountTrail(s, "Trail", nil) }},
+		{"accounttrail", func(s awscdk.Stack) { accounttrail.NewAccountTrail(s, jsii.String("Trail"), nil) }},
 		{"eventsink", func(s awscdk.Stack) {
-			eventsink.NewEventSink(s, "Sink", &eventsink.EventSinkProps{
+			eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
 				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
 				KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
 				BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
 			})
 		}},
 		{"eventforwarder", func(s awscdk.Stack) {
-			eventforwarder.NewEventForwarder(s, "Forwarder", &eventforwarder.EventForwarderProps{
+			eventforwarder.NewEventForwarder(s, jsii.String("Forwarder"), &eventforwarder.EventForwarderProps{
 				StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-s"),
 				StreamKeyAlias:  jsii.String("alias/trailguard/s"),
 				ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-b"),
 			})
 		}},
 		{"historyreader", func(s awscdk.Stack) {
-			historyreader.NewHistoryReader(s, "Reader", &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
+			historyreader.NewHistoryReader(s, jsii.String("Reader"), &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,7 @@
 //
 //	app := awscdk.NewApp(nil)
 //	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
-//	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", &accounttrail.AccountTrailProps{
+//	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), &accounttrail.AccountTrailProps{
 //		RetentionDays:         jsii.Number(365),
 //		CloudWatchLogs:        jsii.Bool(true),
 //		LogGroupRetentionDays: jsii.Number(90),
@@ -121,7 +121,7 @@ type accountTrail struct {
 
 // NewAccountTrail creates the trail (child "Resource"), its key, bucket and access-log bucket.
 // It panics with a descriptive error if props are invalid.
-func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailProps) AccountTrail {
+func NewAccountTrail(scope constructs.Construct, id *string, props *AccountTrailProps) AccountTrail {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
@@ -142,11 +142,11 @@ func NewAccountTrail(scope constructs.Construct, id string, props *AccountTrailP
 	}
 	cwl := props.CloudWatchLogs != nil && *props.CloudWatchLogs
 
-	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(AccountTrail); return ok }, "accounttrail.AccountTrail", *scope.Node().Path()+"/"+id, "its buckets are named trailguard-local-<account>-<region> and its trail by TrailName, fixed per account and region"); err != nil {
+	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(AccountTrail); return ok }, "accounttrail.AccountTrail", *scope.Node().Path()+"/"+*id, "its buckets are named trailguard-local-<account>-<region> and its trail by TrailName, fixed per account and region"); err != nil {
 		panic(err)
 	}
 	a := &accountTrail{}
-	constructs.NewConstruct_Override(a, scope, jsii.String(id))
+	constructs.NewConstruct_Override(a, scope, id)
 
 	partition, region, account := awscdk.Aws_PARTITION(), awscdk.Aws_REGION(), awscdk.Aws_ACCOUNT_ID()
 	join := func(parts ...*string) *string { return awscdk.Fn_Join(jsii.String(""), &parts) }

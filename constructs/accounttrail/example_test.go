@@ -11,7 +11,7 @@ import (
 func ExampleNewAccountTrail() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
-	trail := accounttrail.NewAccountTrail(stack, "AccountTrail", &accounttrail.AccountTrailProps{
+	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), &accounttrail.AccountTrailProps{
 		RetentionDays:         jsii.Number(365),
 		CloudWatchLogs:        jsii.Bool(true),
 		LogGroupRetentionDays: jsii.Number(90),

@@ -8,7 +8,7 @@
 //	app := awscdk.NewApp(nil)
 //	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
 //	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-//	dlq := eventdlq.NewDeadLetterQueue(stack, "DeadLetters", &eventdlq.DeadLetterQueueProps{
+//	dlq := eventdlq.NewDeadLetterQueue(stack, jsii.String("DeadLetters"), &eventdlq.DeadLetterQueueProps{
 //		EncryptionKey:  key,
 //		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
 //	})
@@ -95,12 +95,12 @@ type deadLetterQueue struct {
 
 // NewDeadLetterQueue creates the queue (child "Resource"), its policy and its alarm ("Alarm").
 // It panics with a descriptive error if props are invalid.
-func NewDeadLetterQueue(scope constructs.Construct, id string, props *DeadLetterQueueProps) DeadLetterQueue {
+func NewDeadLetterQueue(scope constructs.Construct, id *string, props *DeadLetterQueueProps) DeadLetterQueue {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
 	d := &deadLetterQueue{}
-	constructs.NewConstruct_Override(d, scope, jsii.String(id))
+	constructs.NewConstruct_Override(d, scope, id)
 
 	// Retained: an undelivered security event is evidence, and a deleted stack must not take
 	// the only copy with it.

@@ -14,7 +14,7 @@ func ExampleNewDeadLetterQueue() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
 	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
-	dlq := eventdlq.NewDeadLetterQueue(stack, "DeadLetters", &eventdlq.DeadLetterQueueProps{
+	dlq := eventdlq.NewDeadLetterQueue(stack, jsii.String("DeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  key,
 		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
 	})

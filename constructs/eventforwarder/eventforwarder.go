@@ -30,7 +30,7 @@
 //
 //	app := awscdk.NewApp(nil)
 //	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
-//	eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+//	eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
 //		StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events"),
 //		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
 //		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"),
@@ -222,12 +222,12 @@ type eventForwarder struct {
 
 // NewEventForwarder creates the forwarding rules; the home-region stream rule is the child
 // "Resource". It panics with a descriptive error if props are invalid.
-func NewEventForwarder(scope constructs.Construct, id string, props *EventForwarderProps) EventForwarder {
+func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwarderProps) EventForwarder {
 	dst, err := props.validate()
 	if err != nil {
 		panic(err)
 	}
-	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(EventForwarder); return ok }, "eventforwarder.EventForwarder", *scope.Node().Path()+"/"+id, "its rules, roles, policies and alarms have fixed names per account and region, which the Security account's policies and alerts rely on"); err != nil {
+	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(EventForwarder); return ok }, "eventforwarder.EventForwarder", *scope.Node().Path()+"/"+*id, "its rules, roles, policies and alarms have fixed names per account and region, which the Security account's policies and alerts rely on"); err != nil {
 		panic(err)
 	}
 	f := &eventForwarder{
@@ -236,7 +236,7 @@ func NewEventForwarder(scope constructs.Construct, id string, props *EventForwar
 		detailTypes: []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn},
 		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
 	}
-	constructs.NewConstruct_Override(f, scope, jsii.String(id))
+	constructs.NewConstruct_Override(f, scope, id)
 	if props.ExtraDetailTypes != nil {
 		for _, d := range *props.ExtraDetailTypes {
 			f.detailTypes = append(f.detailTypes, *d)
@@ -333,7 +333,7 @@ func (f *eventForwarder) addStreamPath() {
 		Reason: jsii.String("The stream key's id is not known in member accounts (it is created in the Security account); the statement is narrowed to the one key by " +
 			"kms:ResourceAliases (its alias), kms:ViaService (Kinesis in the home region) and the stream's encryption context, and the key policy allows only this role name from the organization."),
 	}}, jsii.Bool(true))
-	streamDLQ := eventdlq.NewDeadLetterQueue(f, "StreamDeadLetters", &eventdlq.DeadLetterQueueProps{
+	streamDLQ := eventdlq.NewDeadLetterQueue(f, jsii.String("StreamDeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  f.key,
 		SourceRuleArns: &[]*string{f.ruleArn(StreamRuleName)},
 		AlarmTopic:     f.alarmTopic,
@@ -397,7 +397,7 @@ func (f *eventForwarder) addBusPaths() {
 			Resources: &[]*string{f.props.ReceivingBusArn},
 		})},
 	})
-	busDLQ := eventdlq.NewDeadLetterQueue(f, "BusDeadLetters", &eventdlq.DeadLetterQueueProps{
+	busDLQ := eventdlq.NewDeadLetterQueue(f, jsii.String("BusDeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  f.key,
 		SourceRuleArns: &busRuleArns,
 		AlarmTopic:     f.alarmTopic,

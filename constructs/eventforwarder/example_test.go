@@ -12,7 +12,7 @@ import (
 func ExampleNewEventForwarder() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Member"), nil)
-	eventforwarder.NewEventForwarder(stack, "EventForwarder", &eventforwarder.EventForwarderProps{
+	eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
 		StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events"),
 		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
 		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"),

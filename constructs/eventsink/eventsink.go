@@ -23,7 +23,7 @@
 //	stack := awscdk.NewStack(app, jsii.String("Security"), &awscdk.StackProps{
 //		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
 //	})
-//	sink := eventsink.NewEventSink(stack, "EventSink", &eventsink.EventSinkProps{
+//	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 //		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
 //		StreamName:               jsii.String("trailguard-security-events"),
 //		BusName:                  jsii.String("trailguard-security-events"),
@@ -261,12 +261,12 @@ type eventSink struct {
 
 // NewEventSink creates the sink. The stream is the child "Resource". It panics with a
 // descriptive error if props are invalid.
-func NewEventSink(scope constructs.Construct, id string, props *EventSinkProps) EventSink {
+func NewEventSink(scope constructs.Construct, id *string, props *EventSinkProps) EventSink {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
 	s := &eventSink{props: props, state: RuleState(props.IncludeReadOnlyEvents)}
-	constructs.NewConstruct_Override(s, scope, jsii.String(id))
+	constructs.NewConstruct_Override(s, scope, id)
 	stack := awscdk.Stack_Of(s)
 	s.partition, s.region, s.account = stack.Partition(), stack.Region(), stack.Account()
 
@@ -478,7 +478,7 @@ func (s *eventSink) addBusToStream() {
 			}),
 		},
 	})
-	busStreamDLQ := eventdlq.NewDeadLetterQueue(s, "BusToStreamDeadLetters", &eventdlq.DeadLetterQueueProps{
+	busStreamDLQ := eventdlq.NewDeadLetterQueue(s, jsii.String("BusToStreamDeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  s.alertKey,
 		SourceRuleArns: &[]*string{busStreamRuleArn},
 		AlarmTopic:     s.alertTopic,
@@ -520,7 +520,7 @@ func (s *eventSink) addAlertRule(p AlertPattern, ruleArn *string) {
 	state := s.state
 	name := AlertRuleName(p.Name)
 	id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
-	dlq := eventdlq.NewDeadLetterQueue(s, id+"DeadLetters", &eventdlq.DeadLetterQueueProps{
+	dlq := eventdlq.NewDeadLetterQueue(s, jsii.String(id+"DeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  s.alertKey,
 		SourceRuleArns: &[]*string{ruleArn},
 		AlarmTopic:     s.alertTopic,

@@ -13,7 +13,7 @@ func ExampleNewEventSink() {
 	stack := awscdk.NewStack(app, jsii.String("Security"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
 	})
-	sink := eventsink.NewEventSink(stack, "EventSink", &eventsink.EventSinkProps{
+	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
 		StreamName:               jsii.String("trailguard-security-events"),
 		BusName:                  jsii.String("trailguard-security-events"),

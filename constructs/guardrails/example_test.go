@@ -15,7 +15,7 @@ func ExampleNewGuardrails() {
 	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 	})
-	g := guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+	g := guardrails.NewGuardrails(stack, jsii.String("Guardrails"), &guardrails.GuardrailsProps{
 		TargetIds: jsii.Strings("r-ab12"),
 		ExemptPrincipalArns: jsii.Strings(
 			"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",

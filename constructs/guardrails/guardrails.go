@@ -24,7 +24,7 @@
 //	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
 //		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 //	})
-//	g := guardrails.NewGuardrails(stack, "Guardrails", &guardrails.GuardrailsProps{
+//	g := guardrails.NewGuardrails(stack, jsii.String("Guardrails"), &guardrails.GuardrailsProps{
 //		TargetIds: jsii.Strings("r-ab12"),
 //		ExemptPrincipalArns: jsii.Strings(
 //			"arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
@@ -252,7 +252,7 @@ func str(s *string) string {
 
 // NewGuardrails creates the SCP and attaches it to the targets. It panics with every problem
 // in props at once, and when the policy would exceed MaxPolicySize.
-func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps) Guardrails {
+func NewGuardrails(scope constructs.Construct, id *string, props *GuardrailsProps) Guardrails {
 	if props == nil {
 		props = &GuardrailsProps{}
 	}
@@ -260,7 +260,7 @@ func NewGuardrails(scope constructs.Construct, id string, props *GuardrailsProps
 		panic(err)
 	}
 	g := &guardrails{}
-	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	constructs.NewConstruct_Override(g, scope, id)
 	partition := str(props.Partition)
 	if partition == "" {
 		partition = *awscdk.Stack_Of(g).Partition()

@@ -5,7 +5,7 @@
 //
 // Usage, in every account's stack (IAM is global: create it in one region only):
 //
-//	historyreader.NewHistoryReader(stack, "EventHistoryReader", &historyreader.HistoryReaderProps{
+//	historyreader.NewHistoryReader(stack, jsii.String("EventHistoryReader"), &historyreader.HistoryReaderProps{
 //		InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"),
 //	})
 package historyreader
@@ -84,7 +84,7 @@ type historyReader struct {
 
 // NewHistoryReader creates the role (child "Resource") and its managed policy. It panics with
 // a descriptive error if props are invalid.
-func NewHistoryReader(scope constructs.Construct, id string, props *HistoryReaderProps) HistoryReader {
+func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryReaderProps) HistoryReader {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
@@ -96,11 +96,11 @@ func NewHistoryReader(scope constructs.Construct, id string, props *HistoryReade
 		r, ok := c.(*historyReader)
 		return ok && r.name == name
 	}
-	if err := check.OnePerStack(scope, same, "historyreader.HistoryReader", *scope.Node().Path()+"/"+id, "its role and policy are both named "+name+", and IAM names are unique per account"); err != nil {
+	if err := check.OnePerStack(scope, same, "historyreader.HistoryReader", *scope.Node().Path()+"/"+*id, "its role and policy are both named "+name+", and IAM names are unique per account"); err != nil {
 		panic(err)
 	}
 	r := &historyReader{name: name}
-	constructs.NewConstruct_Override(r, scope, jsii.String(id))
+	constructs.NewConstruct_Override(r, scope, id)
 
 	var investigators []awsiam.IPrincipal
 	var arns []string

@@ -15,7 +15,7 @@ func ExampleNewLogArchive() {
 		Env:                   &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
 		TerminationProtection: jsii.Bool(true),
 	})
-	archive := logarchive.NewLogArchive(stack, "LogArchive", &logarchive.LogArchiveProps{
+	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
 		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
 		BucketName:     jsii.String("org-trail-archive-222222222222"),

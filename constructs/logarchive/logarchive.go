@@ -205,14 +205,14 @@ type settings struct {
 // NewLogArchive creates the archive in scope's stack: the Security account, in the region
 // the trail is to deliver to (the key and the bucket must share it). The archive bucket is
 // the child "Resource". It panics with an error naming every invalid prop.
-func NewLogArchive(scope constructs.Construct, id string, props *LogArchiveProps) LogArchive {
+func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProps) LogArchive {
 	stack := awscdk.Stack_Of(scope)
 	s, err := props.settings(stack)
 	if err != nil {
 		panic(err)
 	}
 	l := &logArchive{}
-	constructs.NewConstruct_Override(l, scope, jsii.String(id))
+	constructs.NewConstruct_Override(l, scope, id)
 
 	l.key = awskms.NewKey(l, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the organization trail's log files in the log archive"),

@@ -14,7 +14,7 @@ func ExampleNewOrgStackSet() {
 	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 	})
-	orgstackset.NewOrgStackSet(stack, "Baseline", &orgstackset.OrgStackSetProps{
+	orgstackset.NewOrgStackSet(stack, jsii.String("Baseline"), &orgstackset.OrgStackSetProps{
 		StackSetName:          jsii.String("baseline"),
 		TemplateBody:          jsii.String(`{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`),
 		OrganizationalUnitIds: jsii.Strings("ou-ab12-cdefgh34"),

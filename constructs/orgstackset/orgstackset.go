@@ -13,7 +13,7 @@
 //	stack := awscdk.NewStack(app, jsii.String("Management"), &awscdk.StackProps{
 //		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 //	})
-//	orgstackset.NewOrgStackSet(stack, "Baseline", &orgstackset.OrgStackSetProps{
+//	orgstackset.NewOrgStackSet(stack, jsii.String("Baseline"), &orgstackset.OrgStackSetProps{
 //		StackSetName:          jsii.String("baseline"),
 //		TemplateBody:          jsii.String(`{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`),
 //		OrganizationalUnitIds: jsii.Strings("ou-ab12-cdefgh34"),
@@ -134,7 +134,7 @@ func orDefault(v *float64, def float64) *float64 {
 }
 
 // NewOrgStackSet creates the StackSet. It panics with every problem in props at once.
-func NewOrgStackSet(scope constructs.Construct, id string, props *OrgStackSetProps) OrgStackSet {
+func NewOrgStackSet(scope constructs.Construct, id *string, props *OrgStackSetProps) OrgStackSet {
 	if props == nil {
 		props = &OrgStackSetProps{}
 	}
@@ -142,7 +142,7 @@ func NewOrgStackSet(scope constructs.Construct, id string, props *OrgStackSetPro
 		panic(err)
 	}
 	o := &orgStackSet{}
-	constructs.NewConstruct_Override(o, scope, jsii.String(id))
+	constructs.NewConstruct_Override(o, scope, id)
 
 	var templateURL *string
 	if props.TemplateFile != nil {

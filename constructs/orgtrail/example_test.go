@@ -16,7 +16,7 @@ func ExampleNewOrganizationTrail() {
 		Env:                   &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 		TerminationProtection: jsii.Bool(true),
 	})
-	trail := orgtrail.NewOrganizationTrail(stack, "OrganizationTrail", &orgtrail.OrganizationTrailProps{
+	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("OrganizationTrail"), &orgtrail.OrganizationTrailProps{
 		TrailName:      jsii.String("org-trail"),
 		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 		BucketName:     jsii.String("org-trail-archive-222222222222"),

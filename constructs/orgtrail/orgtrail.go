@@ -30,7 +30,7 @@
 //		Env:                   &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 //		TerminationProtection: jsii.Bool(true),
 //	})
-//	trail := orgtrail.NewOrganizationTrail(stack, "OrganizationTrail", &orgtrail.OrganizationTrailProps{
+//	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("OrganizationTrail"), &orgtrail.OrganizationTrailProps{
 //		TrailName:      jsii.String("org-trail"),
 //		OrganizationId: jsii.String("o-a1b2c3d4e5"),
 //		BucketName:     jsii.String("org-trail-archive-222222222222"),
@@ -161,13 +161,13 @@ var (
 // NewOrganizationTrail creates the trail in scope's stack, which must be deployed in the
 // organization's management account. The trail is the child "Resource". It panics with an
 // error naming every invalid prop.
-func NewOrganizationTrail(scope constructs.Construct, id string, props *OrganizationTrailProps) OrganizationTrail {
+func NewOrganizationTrail(scope constructs.Construct, id *string, props *OrganizationTrailProps) OrganizationTrail {
 	stack := awscdk.Stack_Of(scope)
 	if err := props.validate(stack); err != nil {
 		panic(err)
 	}
 	o := &organizationTrail{}
-	constructs.NewConstruct_Override(o, scope, jsii.String(id))
+	constructs.NewConstruct_Override(o, scope, id)
 
 	trailProps := &awscloudtrail.CfnTrailProps{
 		TrailName:                  props.TrailName,
