@@ -49,6 +49,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 )
 
@@ -158,6 +159,61 @@ type LogArchiveProps struct {
 	// Default: the CloudFormation execution role of the stack's DefaultStackSynthesizer
 	// (the role `cdk bootstrap` creates); required with any other synthesizer.
 	DeploymentRoleArn *string
+
+	// ExistingBucket is an archive bucket to use instead of creating one. The construct adds
+	// its bucket policy (the CloudTrail, reader and protection statements above) and changes
+	// nothing else on the bucket; it creates no access-log bucket (AccessLogBucket() is nil):
+	// server access logging, object events to EventBridge and the lifecycle are the bucket's
+	// owner's. Exclusive with the props that shape a new bucket: BucketName, RetentionDays,
+	// TransitionDays, NoncurrentVersionExpirationDays, ObjectLockMode, ObjectLockDays,
+	// LogFileQueueArn, AccessLogBucketName, AccessLogRetentionDays and ExistingAccessLogBucket.
+	//
+	// An awss3.Bucket built in the app (same account and region) is checked: it must be
+	// versioned, have Object Lock with a default retention, be encrypted by default with
+	// SSE-KMS and the archive's key (so ExistingKey is required with it), block all public
+	// access and be retained (RemovalPolicy RETAIN). The statements are added to its own
+	// bucket policy, which is retained.
+	//
+	// An imported bucket (awss3.Bucket_FromBucketName or _FromBucketArn) cannot be checked:
+	// you must guarantee all of the above. Its bucket policy is a new AWS::S3::BucketPolicy
+	// that REPLACES THE BUCKET'S WHOLE EXISTING POLICY when deployed (an S3 bucket has one
+	// policy, and CloudFormation writes it whole): copy any statement you need to keep into it
+	// first (through the stack's template or an escape hatch), or the statements are lost.
+	//
+	// The policy denies changing the bucket's configuration to all but BreakGlassPrincipals and
+	// DeploymentRoleArn, which must then be the role that deploys the bucket's own stack too;
+	// anything else that configures the bucket (such as the custom resource behind an L2's
+	// EventBridgeEnabled or AddEventNotification) is refused. The guardrails and the alerts
+	// recognise trailguard's buckets by the trailguard- prefix: a bucket named otherwise is
+	// neither protected nor watched by them.
+	// Default: a new bucket.
+	ExistingBucket awss3.IBucket
+	// ExistingAccessLogBucket is a bucket to receive the new archive bucket's server access
+	// logs (under AccessLogPrefix) instead of creating one. The construct adds only the
+	// statement that lets the S3 logging service deliver from the archive bucket; protecting
+	// the bucket is its owner's. An awss3.Bucket built in the app must be versioned, block all
+	// public access, be retained, use SSE-S3 and have no Object Lock default retention (S3
+	// delivers access logs to no other); the statement merges into its policy. For an
+	// imported bucket you must guarantee the same, and the construct's new bucket policy
+	// REPLACES ITS WHOLE EXISTING POLICY when deployed. Exclusive with AccessLogBucketName and
+	// AccessLogRetentionDays.
+	// Default: a new access-log bucket.
+	ExistingAccessLogBucket awss3.IBucket
+	// ExistingKey is a symmetric KMS key, in the stack's region, to encrypt the log files with
+	// instead of creating one. Exclusive with KeyAlias.
+	//
+	// For an awskms.Key built in the app (it must rotate and be retained) the construct adds
+	// KeyPolicyStatements to its policy, next to the key's own statements: then it is that
+	// policy, not the construct's, that decides who else may use the key. The construct's own
+	// key lets the account administer but never use it; a key with CDK's default policy lets
+	// any IAM principal of the account with kms:Decrypt in an identity policy read the logs.
+	//
+	// An imported key's policy cannot be changed by CDK: add the statements that
+	// KeyPolicyStatements returns for the same props to the key's policy yourself before the
+	// trail is created, or CloudTrail cannot encrypt and the readers cannot decrypt. The
+	// construct records an info annotation saying so.
+	// Default: a new key.
+	ExistingKey awskms.IKey
 }
 
 // LogArchive is the archive bucket, its access-log bucket and its KMS key.
@@ -165,7 +221,8 @@ type LogArchive interface {
 	constructs.Construct
 	// Bucket is the archive bucket the organization trail delivers to.
 	Bucket() awss3.IBucket
-	// AccessLogBucket receives the archive bucket's server access logs.
+	// AccessLogBucket receives the archive bucket's server access logs: the construct's, or
+	// ExistingAccessLogBucket; nil with ExistingBucket.
 	AccessLogBucket() awss3.IBucket
 	// Key encrypts the log files (digest files are SSE-S3, as CloudTrail writes them).
 	Key() awskms.IKey
@@ -173,9 +230,9 @@ type LogArchive interface {
 
 type logArchive struct {
 	constructs.Construct
-	bucket          awss3.Bucket
-	accessLogBucket awss3.Bucket
-	key             awskms.Key
+	bucket          awss3.IBucket
+	accessLogBucket awss3.IBucket
+	key             awskms.IKey
 }
 
 func (l *logArchive) Bucket() awss3.IBucket          { return l.bucket }
@@ -214,7 +271,36 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 	l := &logArchive{}
 	constructs.NewConstruct_Override(l, scope, id)
 
-	l.key = awskms.NewKey(l, jsii.String("Key"), &awskms.KeyProps{
+	l.key = l.addKey(stack, props, s)
+	if props.ExistingBucket != nil {
+		l.bucket = props.ExistingBucket
+		existing.AddToBucketPolicy(l, "BucketPolicy", l.bucket, archivePolicy(l.bucket, s))
+	} else {
+		l.addBuckets(stack, props, s)
+	}
+	// A deliberate exception, carried by the construct so that it passes the gates wherever it
+	// is used.
+	compliance.Suppress(l, "The archive is the organization's one authoritative copy by design: S3 stores it across availability zones, "+
+		"Object Lock ("+s.lockMode+") and versioning keep it from deletion and overwrite, and every member account keeps a second copy in its local trail. "+
+		"Cross-region replication would need a second Object Lock bucket and key in another region, and often conflicts with data residency; "+
+		"add it with the construct's buckets if your regulator requires it.",
+		"NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
+	return l
+}
+
+// addKey creates the key, or adds the construct's statements to ExistingKey's policy, and
+// returns the key.
+func (l *logArchive) addKey(stack awscdk.Stack, props *LogArchiveProps, s *settings) awskms.IKey {
+	if k := props.ExistingKey; k != nil {
+		if !existing.AddToKeyPolicy(k, keyStatements(stack, s)) {
+			// Not silently: CDK cannot edit an imported key's policy.
+			awscdk.Annotations_Of(l).AddInfo(jsii.String(fmt.Sprintf("logarchive: ExistingKey %s is imported, so its key policy cannot be changed here: "+
+				"add the statements logarchive.KeyPolicyStatements returns (Sids %s) to it before the organization trail is created",
+				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(s), ", "))))
+		}
+		return k
+	}
+	key := awskms.NewKey(l, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the organization trail's log files in the log archive"),
 		EnableKeyRotation: jsii.Bool(true),
 		Policy:            keyPolicy(stack, s),
@@ -222,27 +308,38 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 	})
 	if props.KeyAlias != nil {
 		// Retained with the key: the trail in the management account finds the key by it.
-		awskms.NewAlias(l.key, jsii.String("Alias"), &awskms.AliasProps{
+		awskms.NewAlias(key, jsii.String("Alias"), &awskms.AliasProps{
 			AliasName:     props.KeyAlias,
-			TargetKey:     l.key,
+			TargetKey:     key,
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		})
 	}
+	return key
+}
 
-	l.accessLogBucket = awss3.NewBucket(l, jsii.String("AccessLogs"), &awss3.BucketProps{
-		BucketName:        s.accessName,
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Versioned:         jsii.Bool(true),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-access-logs"),
-			Expiration:                          awscdk.Duration_Days(&s.accessLogRetention),
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(&s.noncurrent),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortIncompleteUploadDays)),
-		}},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+// addBuckets creates the archive bucket (child "Resource") and, unless
+// ExistingAccessLogBucket is set, its access-log bucket, with their policies.
+func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *settings) {
+	var accessLogs awss3.Bucket
+	if props.ExistingAccessLogBucket != nil {
+		l.accessLogBucket = props.ExistingAccessLogBucket
+	} else {
+		accessLogs = awss3.NewBucket(l, jsii.String("AccessLogs"), &awss3.BucketProps{
+			BucketName:        s.accessName,
+			Encryption:        awss3.BucketEncryption_S3_MANAGED,
+			BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+			Versioned:         jsii.Bool(true),
+			LifecycleRules: &[]*awss3.LifecycleRule{{
+				Id:                                  jsii.String("expire-access-logs"),
+				Expiration:                          awscdk.Duration_Days(&s.accessLogRetention),
+				NoncurrentVersionExpiration:         awscdk.Duration_Days(&s.noncurrent),
+				AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortIncompleteUploadDays)),
+			}},
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+		l.accessLogBucket = accessLogs
+	}
 
 	lock := awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(&s.lockDays))
 	if s.lockMode == ObjectLockGovernance {
@@ -260,7 +357,7 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 			TransitionAfter: awscdk.Duration_Days(&s.transition),
 		}}
 	}
-	l.bucket = awss3.NewBucket(l, jsii.String("Resource"), &awss3.BucketProps{
+	bucket := awss3.NewBucket(l, jsii.String("Resource"), &awss3.BucketProps{
 		BucketName:                 s.bucketName,
 		Encryption:                 awss3.BucketEncryption_KMS,
 		EncryptionKey:              l.key,
@@ -273,21 +370,25 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 		LifecycleRules:             &[]*awss3.LifecycleRule{archiveRule},
 		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
 	})
+	l.bucket = bucket
 	// Server access logging is set on the L1: the L2's serverAccessLogsBucket behaves
 	// differently with and without a feature flag (bucket policy or ACL), and an ACL cannot
 	// work with bucket-owner-enforced ownership. The access-log bucket's policy below grants
 	// the logging service explicitly instead.
-	l.bucket.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
+	bucket.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
 		DestinationBucketName: l.accessLogBucket.BucketName(),
 		LogFilePrefix:         jsii.String(AccessLogPrefix),
 	})
 	// Object events (deletions above all) on the default event bus, for alerting. Set on the
 	// L1: the L2 would add a custom resource and a Lambda function to do the same.
-	for _, b := range []awss3.Bucket{l.bucket, l.accessLogBucket} {
+	for _, b := range []awss3.Bucket{bucket, accessLogs} {
+		if b == nil {
+			continue // an existing access-log bucket is its owner's
+		}
 		n := &awss3.CfnBucket_NotificationConfigurationProperty{
 			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
 		}
-		if b == l.bucket && props.LogFileQueueArn != nil {
+		if b == bucket && props.LogFileQueueArn != nil {
 			// New log files for the archive detection function (digests share the
 			// prefix and suffix; the function skips them).
 			n.QueueConfigurations = []any{&awss3.CfnBucket_QueueConfigurationProperty{
@@ -302,25 +403,21 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 		b.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(n)
 	}
 
-	for _, st := range archivePolicy(l.bucket, s) {
-		l.bucket.AddToResourcePolicy(st)
+	for _, st := range archivePolicy(bucket, s) {
+		bucket.AddToResourcePolicy(st)
 	}
-	for _, st := range accessLogPolicy(stack, l.accessLogBucket, l.bucket, s) {
-		l.accessLogBucket.AddToResourcePolicy(st)
-	}
-	acknowledgeAccessLogBucketLimits(l.accessLogBucket)
 	// RemovalPolicy RETAIN on a bucket does not reach its bucket policy, which CloudFormation
 	// would otherwise delete with the stack, leaving the retained buckets open to change.
-	l.bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-	l.accessLogBucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-	// A deliberate exception, carried by the construct so that it passes the gates wherever it
-	// is used.
-	compliance.Suppress(l, "The archive is the organization's one authoritative copy by design: S3 stores it across availability zones, "+
-		"Object Lock ("+s.lockMode+") and versioning keep it from deletion and overwrite, and every member account keeps a second copy in its local trail. "+
-		"Cross-region replication would need a second Object Lock bucket and key in another region, and often conflicts with data residency; "+
-		"add it with the construct's buckets if your regulator requires it.",
-		"NIST.800.53.R5-S3BucketReplicationEnabled", "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled")
-	return l
+	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	if accessLogs == nil {
+		existing.AddToBucketPolicy(l, "AccessLogBucketPolicy", l.accessLogBucket, []awsiam.PolicyStatement{accessLogDelivery(stack, l.accessLogBucket, bucket)})
+		return
+	}
+	for _, st := range accessLogPolicy(stack, accessLogs, bucket, s) {
+		accessLogs.AddToResourcePolicy(st)
+	}
+	acknowledgeAccessLogBucketLimits(accessLogs)
+	accessLogs.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 }
 
 // acknowledgeAccessLogBucketLimits records, with their reasons, the compliance rules an
@@ -417,8 +514,13 @@ func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
 
 	problems.List("LogFileReaders", p.LogFileReaders, check.PrincipalARN,
 		"an IAM role ARN without wildcards, such as arn:aws:iam::123456789012:role/trailguard-detect-archive")
-	if len(s.logFileReaders) > 0 && !check.Known(p.BucketName) {
-		problems.Addf("BucketName is required with LogFileReaders: the key policy names the bucket's ARN as the encryption context")
+	p.checkExisting(problems, stack, s)
+	if len(s.logFileReaders) > 0 && !check.Known(s.bucketName) {
+		if p.ExistingBucket != nil {
+			problems.Addf("LogFileReaders needs ExistingBucket's name at synth, got bucket %s whose name is a token: the key policy names the bucket's ARN as the encryption context (give the bucket a literal BucketName)", *p.ExistingBucket.Node().Path())
+		} else {
+			problems.Addf("BucketName is required with LogFileReaders: the key policy names the bucket's ARN as the encryption context")
+		}
 	}
 
 	s.deployer = p.DeploymentRoleArn
@@ -434,6 +536,57 @@ func (p *LogArchiveProps) settings(stack awscdk.Stack) (*settings, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkExisting records the problems with the Existing* props: props that shape a resource
+// the construct does not create, and existing resources that break the archive's guarantees.
+// It sets s.bucketName to ExistingBucket's name when known.
+func (p *LogArchiveProps) checkExisting(problems *check.Problems, stack awscdk.Stack, s *settings) {
+	if b := p.ExistingBucket; b != nil {
+		existing.Exclusive(problems, "ExistingBucket", existing.Describe(b, b.BucketName()),
+			[]string{"BucketName", "RetentionDays", "TransitionDays", "NoncurrentVersionExpirationDays", "ObjectLockMode", "ObjectLockDays",
+				"LogFileQueueArn", "AccessLogBucketName", "AccessLogRetentionDays", "ExistingAccessLogBucket"},
+			map[string]bool{
+				"BucketName": p.BucketName != nil, "RetentionDays": p.RetentionDays != nil, "TransitionDays": p.TransitionDays != nil,
+				"NoncurrentVersionExpirationDays": p.NoncurrentVersionExpirationDays != nil, "ObjectLockMode": p.ObjectLockMode != nil,
+				"ObjectLockDays": p.ObjectLockDays != nil, "LogFileQueueArn": p.LogFileQueueArn != nil, "AccessLogBucketName": p.AccessLogBucketName != nil,
+				"AccessLogRetentionDays": p.AccessLogRetentionDays != nil, "ExistingAccessLogBucket": p.ExistingAccessLogBucket != nil,
+			})
+		existing.SameEnvironment(problems, "ExistingBucket", "bucket", b, stack)
+		if cfn := existing.CfnBucket(b); cfn == nil {
+			existing.ImportedBucket(problems, "ExistingBucket", b)
+			s.bucketName = b.BucketName()
+		} else {
+			s.bucketName = cfn.BucketName()
+			if p.ExistingKey == nil {
+				problems.Addf("ExistingKey is required with ExistingBucket %s, a bucket built in the app: it must be encrypted with the archive's key, and cannot be with the key the construct would create; pass the bucket's key as ExistingKey", *b.Node().Path())
+			}
+			existing.CheckBucket(problems, "ExistingBucket", stack, b, existing.BucketWant{
+				Versioned: true, ObjectLock: true, Key: p.ExistingKey, BlockAll: true, Retain: true,
+			})
+		}
+	}
+	if b := p.ExistingAccessLogBucket; b != nil {
+		existing.Exclusive(problems, "ExistingAccessLogBucket", existing.Describe(b, b.BucketName()),
+			[]string{"AccessLogBucketName", "AccessLogRetentionDays"},
+			map[string]bool{"AccessLogBucketName": p.AccessLogBucketName != nil, "AccessLogRetentionDays": p.AccessLogRetentionDays != nil})
+		existing.SameEnvironment(problems, "ExistingAccessLogBucket", "bucket", b, stack)
+		if existing.CfnBucket(b) == nil {
+			existing.ImportedBucket(problems, "ExistingAccessLogBucket", b)
+		}
+		existing.CheckBucket(problems, "ExistingAccessLogBucket", stack, b, existing.BucketWant{
+			Versioned: true, BlockAll: true, Retain: true, AccessLogTarget: true,
+		})
+	}
+	if k := p.ExistingKey; k != nil {
+		existing.Exclusive(problems, "ExistingKey", existing.Describe(k, k.KeyArn()),
+			[]string{"KeyAlias"}, map[string]bool{"KeyAlias": p.KeyAlias != nil})
+		existing.SameEnvironment(problems, "ExistingKey", "key", k, stack)
+		if existing.CfnKey(k) == nil {
+			existing.ImportedKey(problems, "ExistingKey", k, stack.Region())
+		}
+		existing.CheckKey(problems, "ExistingKey", stack, k)
+	}
 }
 
 func orDefault(v *float64, def float64) float64 {
@@ -574,7 +727,7 @@ func service(name string) awsiam.IPrincipal {
 
 // protection returns the denies both buckets share: TLS only, organization only, and no
 // deletion or reconfiguration except by the exempt principals.
-func protection(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
+func protection(bucket awss3.IBucket, s *settings) []awsiam.PolicyStatement {
 	both := []*string{bucket.BucketArn(), bucket.ArnForObjects(jsii.String("*"))}
 	// Without break-glass principals, no one may delete: lifecycle expiry is not a request
 	// and is not subject to the bucket policy.
@@ -600,7 +753,7 @@ func protection(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
 
 // archivePolicy is the archive bucket's policy: the shared protection plus CloudTrail's
 // organization trail statements and the readers.
-func archivePolicy(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
+func archivePolicy(bucket awss3.IBucket, s *settings) []awsiam.PolicyStatement {
 	fromTrail := conditions{"aws:SourceArn": s.trail.arn}
 	write := conditions{"StringEquals": conditions{
 		"aws:SourceArn": s.trail.arn,
@@ -626,25 +779,64 @@ func archivePolicy(bucket awss3.Bucket, s *settings) []awsiam.PolicyStatement {
 
 // accessLogPolicy is the access-log bucket's policy: the shared protection plus delivery of
 // the archive bucket's server access logs, and nothing else.
-func accessLogPolicy(stack awscdk.Stack, accessLogs, archive awss3.Bucket, s *settings) []awsiam.PolicyStatement {
-	return append(protection(accessLogs, s),
-		statement(SidAllowServerAccessLogDelivery, awsiam.Effect_ALLOW, service(s3LoggingService), []string{"s3:PutObject"},
-			[]*string{accessLogs.ArnForObjects(jsii.String(AccessLogPrefix + "*"))}, conditions{
-				"ArnLike":      conditions{"aws:SourceArn": archive.BucketArn()},
-				"StringEquals": conditions{"aws:SourceAccount": *stack.Account()},
-			}))
+func accessLogPolicy(stack awscdk.Stack, accessLogs, archive awss3.IBucket, s *settings) []awsiam.PolicyStatement {
+	return append(protection(accessLogs, s), accessLogDelivery(stack, accessLogs, archive))
+}
+
+// accessLogDelivery lets the S3 logging service deliver the archive bucket's server access
+// logs, and only those.
+func accessLogDelivery(stack awscdk.Stack, accessLogs, archive awss3.IBucket) awsiam.PolicyStatement {
+	return statement(SidAllowServerAccessLogDelivery, awsiam.Effect_ALLOW, service(s3LoggingService), []string{"s3:PutObject"},
+		[]*string{accessLogs.ArnForObjects(jsii.String(AccessLogPrefix + "*"))}, conditions{
+			"ArnLike":      conditions{"aws:SourceArn": archive.BucketArn()},
+			"StringEquals": conditions{"aws:SourceAccount": *stack.Account()},
+		})
 }
 
 // keyPolicy is the KMS key's complete policy (CDK adds no default statement when a policy
 // is given).
 func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
 	all := []*string{jsii.String("*")}
-	fromTrail := conditions{"aws:SourceArn": s.trail.arn}
-	statements := []awsiam.PolicyStatement{
+	statements := append([]awsiam.PolicyStatement{
 		// Keeps the key manageable through IAM in its own account (KMS refuses a policy that
 		// would lock the key out), without letting identity policies use it.
 		statement(SidKeyAdministration, awsiam.Effect_ALLOW, awsiam.NewAccountRootPrincipal(), keyAdminActions, all, nil),
 		keypolicy.DenyGrantsExceptForAWSServices(),
+	}, keyStatements(stack, s)...)
+	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
+}
+
+// KeyPolicyStatements returns the key policy statements a LogArchive built with props in
+// scope's stack needs on its key: CloudTrail's, for the organization trail only, and the
+// readers'. Add them to the policy of an imported ExistingKey (the construct cannot), e.g.
+// rendered with awscdk.Stack_Of(scope).ToJsonString(statement.ToStatementJson(), nil). It
+// panics like NewLogArchive if props are invalid.
+func KeyPolicyStatements(scope constructs.Construct, props *LogArchiveProps) []awsiam.PolicyStatement {
+	stack := awscdk.Stack_Of(scope)
+	s, err := props.settings(stack)
+	if err != nil {
+		panic(err)
+	}
+	return keyStatements(stack, s)
+}
+
+// keyStatementSids names the statements keyStatements returns.
+func keyStatementSids(s *settings) []string {
+	sids := []string{SidCloudTrailEncrypt, SidCloudTrailDecrypt, SidCloudTrailDescribeKey}
+	if len(s.readers) > 0 {
+		sids = append(sids, SidReadersDecrypt)
+	}
+	if len(s.logFileReaders) > 0 {
+		sids = append(sids, SidLogFileReadersDecrypt)
+	}
+	return sids
+}
+
+// keyStatements are the statements that let the trail and the readers use the key.
+func keyStatements(stack awscdk.Stack, s *settings) []awsiam.PolicyStatement {
+	all := []*string{jsii.String("*")}
+	fromTrail := conditions{"aws:SourceArn": s.trail.arn}
+	statements := []awsiam.PolicyStatement{
 		statement(SidCloudTrailEncrypt, awsiam.Effect_ALLOW, service(cloudTrailService), []string{"kms:GenerateDataKey*"}, all, conditions{
 			"StringEquals": fromTrail,
 			"StringLike": conditions{
@@ -672,5 +864,5 @@ func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
 			},
 		}))
 	}
-	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
+	return statements
 }
