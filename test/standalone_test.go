@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -35,6 +38,34 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 			})
 		}},
 		{"accounttrail", func(s awscdk.Stack) { accounttrail.NewAccountTrail(s, jsii.String("Trail"), nil) }},
+		// Bring your own: imported resources (nothing of the user's in the stack, so every
+		// finding would be the construct's), and a key of the user's in the stack.
+		{"logarchive on an imported bucket and key", func(s awscdk.Stack) {
+			logarchive.NewLogArchive(s, jsii.String("Archive"), &logarchive.LogArchiveProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn),
+				ExistingBucket: awss3.Bucket_FromBucketName(s, jsii.String("Bucket"), jsii.String(importedBucketName)),
+				ExistingKey:    awskms.Key_FromKeyArn(s, jsii.String("Key"), jsii.String(importedKeyArn)),
+			})
+		}},
+		{"logarchive with a key of the stack and an imported access-log bucket", func(s awscdk.Stack) {
+			logarchive.NewLogArchive(s, jsii.String("Archive"), &logarchive.LogArchiveProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn),
+				ExistingKey:             compliantUserKey(s),
+				ExistingAccessLogBucket: awss3.Bucket_FromBucketName(s, jsii.String("AccessLogs"), jsii.String("org-access-logs-222222222222")),
+			})
+		}},
+		{"accounttrail on an imported bucket and key", func(s awscdk.Stack) {
+			accounttrail.NewAccountTrail(s, jsii.String("Trail"), &accounttrail.AccountTrailProps{
+				ExistingBucket: awss3.Bucket_FromBucketName(s, jsii.String("Bucket"), jsii.String(importedBucketName)),
+				ExistingKey:    awskms.Key_FromKeyArn(s, jsii.String("Key"), jsii.String(importedKeyArn)),
+			})
+		}},
+		{"accounttrail with a key of the stack and an imported access-log bucket", func(s awscdk.Stack) {
+			accounttrail.NewAccountTrail(s, jsii.String("Trail"), &accounttrail.AccountTrailProps{
+				ExistingKey:             compliantUserKey(s),
+				ExistingAccessLogBucket: awss3.Bucket_FromBucketName(s, jsii.String("AccessLogs"), jsii.String("org-access-logs-222222222222")),
+			})
+		}},
 		{"eventsink", func(s awscdk.Stack) {
 			eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
 				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
@@ -64,4 +95,16 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compliantUserKey is a key of the user's that passes the gates by itself: rotating,
+// retained, and grants only for AWS services (Control Tower CT.KMS.PR.3).
+func compliantUserKey(s awscdk.Stack) awskms.Key {
+	k := userKey(s, "UserKey")
+	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("DenyGrantsExceptForAWSServices"), Effect: awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}, Actions: jsii.Strings("kms:CreateGrant"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+	}), nil)
+	return k
 }

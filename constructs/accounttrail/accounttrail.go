@@ -88,8 +88,9 @@ type AccountTrailProps struct {
 	// Default: a new bucket, trailguard-local-<account>-<region>.
 	ExistingBucket awss3.IBucket
 	// ExistingAccessLogBucket is a bucket to receive the new log bucket's server access logs
-	// (under trail-bucket/) instead of creating one. The construct adds only the statement
-	// that lets the S3 logging service deliver from the log bucket. An awss3.Bucket built in
+	// (under trail-bucket/) instead of creating one. The construct adds only a deny of
+	// requests without TLS and the statement that lets the S3 logging service deliver from
+	// the log bucket. An awss3.Bucket built in
 	// the app must be versioned, block all public access, be retained, use SSE-S3 and have no
 	// Object Lock default retention (S3 delivers access logs to no other); the statement
 	// merges into its policy. For an imported bucket you must guarantee the same, and the new
@@ -398,7 +399,8 @@ func (a *accountTrail) addBuckets(props *AccountTrailProps, name string, retenti
 		accessLog.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 		suppressAccessLogBucketFindings(accessLog)
 	} else {
-		existing.AddToBucketPolicy(a, "AccessLogBucketPolicy", a.accessLog, []awsiam.PolicyStatement{delivery})
+		// The TLS deny too: for an imported bucket this policy is the bucket's whole policy.
+		existing.AddToBucketPolicy(a, "AccessLogBucketPolicy", a.accessLog, []awsiam.PolicyStatement{denyInsecureTransport(a.accessLog), delivery})
 	}
 	suppressBucketFindings(bucket)
 	return bucket.Policy()

@@ -189,9 +189,9 @@ type LogArchiveProps struct {
 	// Default: a new bucket.
 	ExistingBucket awss3.IBucket
 	// ExistingAccessLogBucket is a bucket to receive the new archive bucket's server access
-	// logs (under AccessLogPrefix) instead of creating one. The construct adds only the
-	// statement that lets the S3 logging service deliver from the archive bucket; protecting
-	// the bucket is its owner's. An awss3.Bucket built in the app must be versioned, block all
+	// logs (under AccessLogPrefix) instead of creating one. The construct adds only a deny of
+	// requests without TLS and the statement that lets the S3 logging service deliver from
+	// the archive bucket; protecting the bucket otherwise is its owner's. An awss3.Bucket built in the app must be versioned, block all
 	// public access, be retained, use SSE-S3 and have no Object Lock default retention (S3
 	// delivers access logs to no other); the statement merges into its policy. For an
 	// imported bucket you must guarantee the same, and the construct's new bucket policy
@@ -410,7 +410,10 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 	// would otherwise delete with the stack, leaving the retained buckets open to change.
 	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 	if accessLogs == nil {
-		existing.AddToBucketPolicy(l, "AccessLogBucketPolicy", l.accessLogBucket, []awsiam.PolicyStatement{accessLogDelivery(stack, l.accessLogBucket, bucket)})
+		// The TLS deny too: for an imported bucket this policy is the bucket's whole policy.
+		existing.AddToBucketPolicy(l, "AccessLogBucketPolicy", l.accessLogBucket, []awsiam.PolicyStatement{
+			denyInsecureTransport(l.accessLogBucket), accessLogDelivery(stack, l.accessLogBucket, bucket),
+		})
 		return
 	}
 	for _, st := range accessLogPolicy(stack, accessLogs, bucket, s) {
@@ -737,8 +740,7 @@ func protection(bucket awss3.IBucket, s *settings) []awsiam.PolicyStatement {
 	}
 	exempt := append(append([]string{}, s.breakGlass...), *s.deployer)
 	return []awsiam.PolicyStatement{
-		statement(SidDenyInsecureTransport, awsiam.Effect_DENY, anyone(), []string{"s3:*"}, both,
-			conditions{"Bool": conditions{"aws:SecureTransport": "false"}}),
+		denyInsecureTransport(bucket),
 		// AWS services have no organization; they reach the bucket only where an Allow names
 		// them, and every such Allow here is scoped with aws:SourceArn.
 		statement(SidDenyOutsideOrganization, awsiam.Effect_DENY, anyone(), []string{"s3:*"}, both, conditions{
@@ -749,6 +751,13 @@ func protection(bucket awss3.IBucket, s *settings) []awsiam.PolicyStatement {
 		statement(SidDenyChangingProtection, awsiam.Effect_DENY, anyone(), protectiveConfigActions, []*string{bucket.BucketArn()},
 			conditions{"ArnNotLike": conditions{"aws:PrincipalArn": exempt}}),
 	}
+}
+
+// denyInsecureTransport denies every request to bucket without TLS.
+func denyInsecureTransport(bucket awss3.IBucket) awsiam.PolicyStatement {
+	return statement(SidDenyInsecureTransport, awsiam.Effect_DENY, anyone(), []string{"s3:*"},
+		[]*string{bucket.BucketArn(), bucket.ArnForObjects(jsii.String("*"))},
+		conditions{"Bool": conditions{"aws:SecureTransport": "false"}})
 }
 
 // archivePolicy is the archive bucket's policy: the shared protection plus CloudTrail's
