@@ -16,6 +16,25 @@
 //		LogGroupRetentionDays: jsii.Number(90),
 //	})
 //	_ = trail.Bucket()
+//
+// Bring your own bucket and key (ExistingBucket, ExistingAccessLogBucket, ExistingKey): the
+// construct then creates none of them, points the trail at them and adds its policy
+// statements to theirs. A bucket and key built in the same app are checked (versioning,
+// SSE-KMS with the key, Block Public Access, RETAIN; key rotation) and their policies merge:
+//
+//	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	bucket := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{
+//		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key, Versioned: jsii.Bool(true),
+//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//	})
+//	accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), &accounttrail.AccountTrailProps{
+//		ExistingBucket: bucket,
+//		ExistingKey:    key,
+//	})
+//
+// Imported ones (awss3.Bucket_FromBucketName, awskms.Key_FromKeyArn) cannot be checked or
+// edited: the construct's bucket policy replaces an imported bucket's whole policy, and an
+// imported key's policy must be given KeyPolicyStatements by its owner. See the props.
 package accounttrail
 
 import (

@@ -1,7 +1,11 @@
 package logarchive_test
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/logarchive"
@@ -29,4 +33,51 @@ func ExampleNewLogArchive() {
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("ArchiveBucketArn"), &awscdk.CfnOutputProps{Value: archive.Bucket().BucketArn()})
 	app.Synth(nil)
+}
+
+// The archive on a bucket and key of your own, built in the same stack: the construct checks
+// them (versioning, Object Lock, SSE-KMS with the key, Block Public Access, RETAIN, rotation)
+// and adds its statements to their policies. It creates no bucket or key.
+func ExampleNewLogArchive_existingBucketAndKey() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("LogArchive"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
+	})
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	bucket := awss3.NewBucket(stack, jsii.String("Archive"), &awss3.BucketProps{
+		Encryption:                 awss3.BucketEncryption_KMS,
+		EncryptionKey:              key,
+		Versioned:                  jsii.Bool(true),
+		ObjectLockEnabled:          jsii.Bool(true),
+		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365))),
+		BlockPublicAccess:          awss3.BlockPublicAccess_BLOCK_ALL(),
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+	})
+	logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
+		ExistingBucket: bucket,
+		ExistingKey:    key,
+	})
+	app.Synth(nil)
+}
+
+// An imported key's policy cannot be changed by CDK: print the statements its owner must add.
+func ExampleKeyPolicyStatements() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("LogArchive"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
+	})
+	props := &logarchive.LogArchiveProps{
+		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
+		ExistingKey:    awskms.Key_FromKeyArn(stack, jsii.String("Key"), jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab")),
+	}
+	for _, s := range logarchive.KeyPolicyStatements(stack, props) {
+		fmt.Println(*s.Sid())
+	}
+	// Output:
+	// AllowCloudTrailToEncryptLogs
+	// AllowCloudTrailToDecryptWithBucketKey
+	// AllowCloudTrailToDescribeKey
 }

@@ -34,6 +34,39 @@
 // The construct never empties or deletes a bucket: nothing uses autoDeleteObjects, and
 // Object Lock in COMPLIANCE mode cannot be shortened or removed by anyone, including the
 // account root user, until each object version's retention has passed.
+//
+// Usage (as in the package examples, which go test compiles):
+//
+//	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+//		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+//		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
+//		BucketName:     jsii.String("trailguard-archive-222222222222"),
+//		KeyAlias:       jsii.String("alias/org-trail"),
+//	})
+//	_ = archive.Bucket()
+//
+// Bring your own bucket and key (ExistingBucket, ExistingAccessLogBucket, ExistingKey): the
+// construct then creates none of them and adds its policy statements to yours. A bucket and
+// key built in the same app are checked (versioning, Object Lock with a default retention,
+// SSE-KMS with the key, Block Public Access, RETAIN; key rotation) and their policies merge:
+//
+//	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	bucket := awss3.NewBucket(stack, jsii.String("Archive"), &awss3.BucketProps{
+//		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key,
+//		Versioned: jsii.Bool(true), ObjectLockEnabled: jsii.Bool(true),
+//		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365))),
+//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//	})
+//	logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+//		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+//		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
+//		ExistingBucket: bucket,
+//		ExistingKey:    key,
+//	})
+//
+// Imported ones (awss3.Bucket_FromBucketName, awskms.Key_FromKeyArn) cannot be checked or
+// edited: the construct's bucket policy replaces an imported bucket's whole policy, and an
+// imported key's policy must be given KeyPolicyStatements by its owner. See the props.
 package logarchive
 
 import (
