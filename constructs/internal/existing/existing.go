@@ -98,7 +98,8 @@ func ImportedBucket(p *check.Problems, field string, b awss3.IBucket) {
 }
 
 // ImportedKey records a problem if the imported key's ARN is known and is not a KMS key or
-// alias ARN in region (when known): S3 and CloudTrail use a key only in the bucket's region.
+// alias ARN in region (when known): S3 and CloudTrail use a key only in the bucket's region
+// (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html).
 func ImportedKey(p *check.Problems, field string, k awskms.IKey, region *string) {
 	a := k.KeyArn()
 	if !check.Known(a) {
@@ -122,7 +123,8 @@ type BucketWant struct {
 	BlockAll   bool        // all four Block Public Access settings
 	Retain     bool        // DeletionPolicy and UpdateReplacePolicy Retain
 	// AccessLogTarget: S3 server access logging delivers only to a bucket with SSE-S3 default
-	// encryption and no Object Lock default retention.
+	// encryption and no Object Lock default retention
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
 	AccessLogTarget bool
 }
 
@@ -207,7 +209,8 @@ func retained(p *check.Problems, field, kind, who string, cfn awscdk.CfnResource
 // For an L2 bucket they merge into its own policy (created if it has none). An imported
 // bucket has no policy CDK knows of, and its AddToResourcePolicy drops statements silently: a
 // new AWS::S3::BucketPolicy is created in scope under id instead, which REPLACES the bucket's
-// whole policy when deployed (CloudFormation writes the policy with PutBucketPolicy,
+// whole policy when deployed: CloudFormation writes it with PutBucketPolicy, which "completely
+// replaces" a bucket's policy (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html,
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucketpolicy.html).
 // Retained: RETAIN on a bucket does not reach its policy.
 func AddToBucketPolicy(scope constructs.Construct, id string, b awss3.IBucket, statements []awsiam.PolicyStatement) awss3.BucketPolicy {
