@@ -255,37 +255,7 @@ func NewAccountTrail(scope constructs.Construct, id *string, props *AccountTrail
 	partition, region, account := awscdk.Aws_PARTITION(), awscdk.Aws_REGION(), awscdk.Aws_ACCOUNT_ID()
 	cloudtrail := awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)
 
-	// --- Key. SSE-KMS with a customer managed key rather than SSE-S3: reading the logs
-	// then needs kms:Decrypt as well as s3:GetObject (a second, auditable gate), CloudTrail
-	// encrypts each log file under the trail's own encryption context, and Security Hub
-	// CloudTrail.2 asks for it. The policy names the account by pseudo parameter so the
-	// template is the same in every account.
-	if k := props.ExistingKey; k != nil {
-		a.key = k
-		if !existing.AddToKeyPolicy(k, keyStatements(name, cwl)) {
-			// Not silently: CDK cannot edit an imported key's policy.
-			awscdk.Annotations_Of(a).AddInfo(jsii.String(fmt.Sprintf("accounttrail: ExistingKey %s is imported, so its key policy cannot be changed here: "+
-				"add the statements accounttrail.KeyPolicyStatements returns (Sids %s) to it before the trail is created",
-				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(cwl), ", "))))
-		}
-	} else {
-		a.key = awskms.NewKey(a, jsii.String("Key"), &awskms.KeyProps{
-			Description:       jsii.String("trailguard: encrypts the local trail " + name),
-			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-			Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:        jsii.String("AllowAccountAdministration"),
-					Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(join(jsii.String("arn:"), partition, jsii.String(":iam::"), account, jsii.String(":root")))},
-					Actions:    jsii.Strings("kms:*"),
-					Resources:  jsii.Strings("*"),
-				}),
-				trailEncrypt(name),
-				trailBucketKeys(name),
-				keypolicy.DenyGrantsExceptForAWSServices(),
-			}}),
-		})
-	}
+	a.key = a.addKey(props.ExistingKey, name, cwl)
 
 	// --- Buckets and their policies.
 	var policy awss3.BucketPolicy
@@ -351,6 +321,42 @@ func NewAccountTrail(scope constructs.Construct, id *string, props *AccountTrail
 		compliance.Acknowledge(a.trail, "cloud_trail_cloud_watch_logs_enabled_check", reason)
 	}
 	return a
+}
+
+// addKey creates the key, or adds the trail's statements to existingKey's policy, and
+// returns the key.
+func (a *accountTrail) addKey(existingKey awskms.IKey, name string, cwl bool) awskms.IKey {
+	// SSE-KMS with a customer managed key rather than SSE-S3: reading the logs
+	// then needs kms:Decrypt as well as s3:GetObject (a second, auditable gate), CloudTrail
+	// encrypts each log file under the trail's own encryption context, and Security Hub
+	// CloudTrail.2 asks for it. The policy names the account by pseudo parameter so the
+	// template is the same in every account.
+	if k := existingKey; k != nil {
+		if !existing.AddToKeyPolicy(k, keyStatements(name, cwl)) {
+			// Not silently: CDK cannot edit an imported key's policy.
+			awscdk.Annotations_Of(a).AddInfo(jsii.String(fmt.Sprintf("accounttrail: ExistingKey %s is imported, so its key policy cannot be changed here: "+
+				"add the statements accounttrail.KeyPolicyStatements returns (Sids %s) to it before the trail is created",
+				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(cwl), ", "))))
+		}
+		return k
+	}
+	partition, account := awscdk.Aws_PARTITION(), awscdk.Aws_ACCOUNT_ID()
+	return awskms.NewKey(a, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the local trail " + name),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("AllowAccountAdministration"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(join(jsii.String("arn:"), partition, jsii.String(":iam::"), account, jsii.String(":root")))},
+				Actions:    jsii.Strings("kms:*"),
+				Resources:  jsii.Strings("*"),
+			}),
+			trailEncrypt(name),
+			trailBucketKeys(name),
+			keypolicy.DenyGrantsExceptForAWSServices(),
+		}}),
+	})
 }
 
 // addBuckets creates the log bucket and, unless ExistingAccessLogBucket is set, its

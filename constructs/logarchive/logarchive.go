@@ -233,7 +233,8 @@ type LogArchiveProps struct {
 	// Default: a new access-log bucket.
 	ExistingAccessLogBucket awss3.IBucket
 	// ExistingKey is a symmetric KMS key, in the stack's region, to encrypt the log files with
-	// instead of creating one. Exclusive with KeyAlias.
+	// instead of creating one. Exclusive with KeyAlias: name the key to the organization trail
+	// by its ARN or its own alias.
 	//
 	// For an awskms.Key built in the app (it must rotate and be retained) the construct adds
 	// KeyPolicyStatements to its policy, next to the key's own statements: then it is that
