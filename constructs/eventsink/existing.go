@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -116,11 +115,16 @@ func checkStream(add func(string, ...any), stack awscdk.Stack, st awskinesis.ISt
 		return
 	}
 	where := *st.Node().Path()
-	enc, _ := awscdk.Stack_Of(st).Resolve(cfn.StreamEncryption()).(map[string]any)
+	// Resolved, the L1 property is {encryptionType, keyId} or, with the L2's default, an
+	// Fn::If.
+	var enc map[string]any
+	if e := cfn.StreamEncryption(); e != nil {
+		enc, _ = awscdk.Stack_Of(st).Resolve(e).(map[string]any)
+	}
 	switch {
-	case enc == nil || enc["EncryptionType"] != "KMS":
+	case enc == nil || enc["encryptionType"] != "KMS":
 		add("ExistingStream %s must be encrypted with a customer managed KMS key (Encryption: StreamEncryption_KMS with EncryptionKey), got StreamEncryption %v", where, enc)
-	case enc["KeyId"] == "alias/aws/kinesis":
+	case enc["keyId"] == "alias/aws/kinesis":
 		add("ExistingStream %s must be encrypted with a customer managed KMS key, got the AWS managed alias/aws/kinesis (StreamEncryption_MANAGED): producers in other accounts cannot use it", where)
 	}
 	if h := cfn.RetentionPeriodHours(); h == nil || *h < 168 {
@@ -213,10 +217,15 @@ func (s *eventSink) useExistingStream() {
 func (s *eventSink) useExistingBus() {
 	b := s.props.ExistingBus
 	s.bus, s.busRef = b, b.EventBusName()
-	policy := awsevents.NewCfnEventBusPolicy(s, jsii.String("BusPolicy"), &awsevents.CfnEventBusPolicyProps{
-		EventBusName: b.EventBusName(),
-		StatementId:  jsii.String(BusStatementId),
-		Statement:    s.busStatement(b.EventBusArn()),
+	// A plain CfnResource: the CfnEventBusPolicy L1 makes jsii warn on every synth about its
+	// deprecated Principal property even when unset.
+	policy := awscdk.NewCfnResource(s, jsii.String("BusPolicy"), &awscdk.CfnResourceProps{
+		Type: jsii.String("AWS::Events::EventBusPolicy"),
+		Properties: &map[string]any{
+			"EventBusName": b.EventBusName(),
+			"StatementId":  BusStatementId,
+			"Statement":    s.busStatement(b.EventBusArn()),
+		},
 	})
 	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
 }
