@@ -35,6 +35,18 @@
 //		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
 //		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"),
 //	})
+//
+// In the sink's own stack (the Security account's home region), from the sink's stream and
+// bus: their ARNs are tokens, from which nothing can read the home region and the Security
+// account before deploy, so give them:
+//
+//	eventforwarder.NewEventForwarder(securityStack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
+//		StreamArn:       sink.Stream().StreamArn(),
+//		ReceivingBusArn: sink.Bus().EventBusArn(),
+//		StreamRegion:    securityStack.Region(),
+//		StreamAccount:   securityStack.Account(),
+//		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
+//	})
 package eventforwarder
 
 import (

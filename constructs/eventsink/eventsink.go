@@ -33,6 +33,38 @@
 //		AlertEmails:              jsii.Strings("security-oncall@example.com"),
 //	})
 //	_ = sink.Stream() // e.g. grant a consumer: sink.Stream().GrantRead(role)
+//
+// Bring your own resources (as in the package's bringYourOwn example): give ExistingStream,
+// ExistingStreamKey, ExistingBus or ExistingAlertTopic instead of the props that shape a new
+// one (StreamName, Mode, ShardCount, RetentionHours; KeyAlias; BusName). A resource this app
+// defines is checked for what the design depends on (the stream: a customer managed KMS key,
+// at least 168 hours, RETAIN, a name; the topic: a customer managed key) and gets the grants
+// in its own policies. For an imported one CloudFormation adds what it can to an existing
+// resource (the stream's AWS::Kinesis::ResourcePolicy, which replaces any policy the stream
+// had; an AWS::Events::EventBusPolicy statement beside the bus's others); what it cannot (an
+// imported key's policy, an imported topic's policy) is a synth warning with the statements
+// to add by hand, to acknowledge once they are in:
+//
+//	key := awskms.NewKey(stack, jsii.String("StreamKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{
+//		StreamName: jsii.String("trailguard-security-events"), StreamMode: awskinesis.StreamMode_ON_DEMAND,
+//		Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: key,
+//		RetentionPeriod: awscdk.Duration_Days(jsii.Number(7)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//	})
+//	eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+//		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
+//		StreamProducerRoleName:   jsii.String("trailguard-forwarder-stream-eu-west-1"),
+//		BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+//		ExistingStream:           stream, // its key comes with it
+//		ExistingBus: awsevents.EventBus_FromEventBusArn(stack, jsii.String("Bus"),
+//			jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events")),
+//		ExistingAlertTopic: awssns.Topic_FromTopicArn(stack, jsii.String("Alerts"),
+//			jsii.String("arn:aws:sns:eu-west-1:222222222222:security-alerts")),
+//	})
+//	// After adding the statements the warning lists to the topic's (and its key's) policy:
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(eventsink.WarningAlertTopicPolicy), jsii.String("statements added"))
+//
+// The forwarders need an alias of a brought key (EventForwarderProps.StreamKeyAlias).
 package eventsink
 
 import (
@@ -147,8 +179,8 @@ type EventSinkProps struct {
 	// AlertEmails are subscribed to the alert topic; each must confirm the subscription.
 	// Default: none.
 	AlertEmails *[]*string
-	// ExistingStream is a stream to use instead of creating one (see existing.go and the
-	// package doc); StreamName, Mode, ShardCount and RetentionHours must then be unset. One
+	// ExistingStream is a stream to use instead of creating one (see the package doc);
+	// StreamName, Mode, ShardCount and RetentionHours must then be unset. One
 	// defined in this app must be KMS-encrypted with a customer managed key, keep records at
 	// least 168 hours (Security Hub Kinesis.3), be retained and have a concrete StreamName.
 	// An imported one is trusted to be, must carry its key (Stream_FromStreamAttributes with
