@@ -151,8 +151,9 @@ type deadLetterQueue struct {
 	alarm awscloudwatch.Alarm
 }
 
-// NewDeadLetterQueue creates the queue (child "Resource"), its policy and its alarm ("Alarm").
-// It panics with a descriptive error if props are invalid.
+// NewDeadLetterQueue creates the queue (child "Resource"; none with ExistingQueue), its policy
+// and its alarm ("Alarm"). It panics with a descriptive error listing every problem if props
+// are invalid.
 func NewDeadLetterQueue(scope constructs.Construct, id *string, props *DeadLetterQueueProps) DeadLetterQueue {
 	if err := props.validate(); err != nil {
 		panic(err)

@@ -163,20 +163,21 @@ type EventSinkProps struct {
 	// BusSenderRoleNamePattern is the name pattern (IAM wildcards) of the roles member
 	// accounts' forwarders use to put events on the receiving bus. Required.
 	BusSenderRoleNamePattern *string
-	// Mode is ModeOnDemand or ModeProvisioned.
+	// Mode is ModeOnDemand or ModeProvisioned (new stream only).
 	// Default: ModeOnDemand.
 	Mode *string
-	// ShardCount is the number of shards in ModeProvisioned.
+	// ShardCount is the number of shards in ModeProvisioned (new stream only).
 	// Default: 1.
 	ShardCount *float64
-	// RetentionHours is the stream retention, 168 (7 days) to 8760 (365 days).
+	// RetentionHours is the new stream's retention, 168 (7 days) to 8760 (365 days).
 	// Default: 168.
 	RetentionHours *float64
 	// PartitionKeyPath is the JSONPath of the record partition key for events the bus puts
 	// on the stream; use the same as the forwarders.
 	// Default: PartitionKeyEventID.
 	PartitionKeyPath *string
-	// AlertEmails are subscribed to the alert topic; each must confirm the subscription.
+	// AlertEmails are subscribed to the alert topic (a brought one too); each must confirm
+	// the subscription.
 	// Default: none.
 	AlertEmails *[]*string
 	// ExistingStream is a stream to use instead of creating one (see the package doc);
