@@ -4,13 +4,18 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/historyreader"
@@ -80,6 +85,50 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 				ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-b"),
 			})
 		}},
+		// Bring your own: the same constructs with the resources a platform team already has,
+		// defined in the stack or imported. An imported key's or topic's grants are synth
+		// warnings until the user adds them and acknowledges them, as here.
+		{"eventsink with same-stack resources", func(s awscdk.Stack) {
+			r := newSameStackResources(s)
+			p := byoSinkProps()
+			p.ExistingStream, p.ExistingBus, p.ExistingAlertTopic = r.stream, r.bus, r.topic
+			eventsink.NewEventSink(s, jsii.String("Sink"), p)
+		}},
+		{"eventsink with imported resources", func(s awscdk.Stack) {
+			p := byoSinkProps()
+			p.ExistingStream = awskinesis.Stream_FromStreamArn(s, jsii.String("MyStream"), jsii.String(byoStreamArn))
+			p.ExistingStreamKey = awskms.Key_FromKeyArn(s, jsii.String("MyKey"), jsii.String(byoKeyArn))
+			p.ExistingBus = awsevents.EventBus_FromEventBusArn(s, jsii.String("MyBus"), jsii.String(byoBusArn))
+			p.ExistingAlertTopic = awssns.Topic_FromTopicArn(s, jsii.String("MyTopic"), jsii.String(byoTopicArn))
+			eventsink.NewEventSink(s, jsii.String("Sink"), p)
+			for _, id := range []string{eventsink.WarningStreamKeyPolicy, eventsink.WarningAlertTopicPolicy} {
+				awscdk.Annotations_Of(s).AcknowledgeWarning(jsii.String(id), jsii.String("added to the policy by hand"))
+			}
+		}},
+		{"eventforwarder in the sink's stack", func(s awscdk.Stack) {
+			sink := eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
+				KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
+				BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+			})
+			eventforwarder.NewEventForwarder(s, jsii.String("Forwarder"), &eventforwarder.EventForwarderProps{
+				StreamArn: sink.Stream().StreamArn(), ReceivingBusArn: sink.Bus().EventBusArn(),
+				StreamRegion: s.Region(), StreamAccount: s.Account(), StreamKeyAlias: jsii.String("alias/trailguard/s"),
+			})
+		}},
+		{"eventdlq with a same-stack queue", func(s awscdk.Stack) {
+			key := hardenedKey(s, "MyKey")
+			q := awssqs.NewQueue(s, jsii.String("MyQueue"), &awssqs.QueueProps{
+				Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key, EnforceSSL: jsii.Bool(true),
+				RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			})
+			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:222222222222:rule/trailguard-r"), AlarmTopic: alarmTopic(s)})
+		}},
+		{"eventdlq with an imported queue", func(s awscdk.Stack) {
+			q := awssqs.Queue_FromQueueArn(s, jsii.String("MyQueue"), jsii.String(byoQueueArn))
+			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:222222222222:rule/trailguard-r"), AlarmTopic: alarmTopic(s)})
+			awscdk.Annotations_Of(s).AcknowledgeWarning(jsii.String(eventdlq.WarningQueuePolicy), jsii.String("added to the queue policy by hand"))
+		}},
 		{"historyreader", func(s awscdk.Stack) {
 			historyreader.NewHistoryReader(s, jsii.String("Reader"), &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
 		}},
@@ -98,13 +147,29 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 }
 
 // compliantUserKey is a key of the user's that passes the gates by itself: rotating,
-// retained, and grants only for AWS services (Control Tower CT.KMS.PR.3).
+// retained, and grants only for AWS services.
 func compliantUserKey(s awscdk.Stack) awskms.Key {
-	k := userKey(s, "UserKey")
+	return denyGrantsExceptForAWSServices(userKey(s, "UserKey"))
+}
+
+// hardenedKey is a customer managed key as the gates want it: rotated, grants only for AWS
+// services.
+func hardenedKey(s awscdk.Stack, id string) awskms.Key {
+	return denyGrantsExceptForAWSServices(awskms.NewKey(s, jsii.String(id), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)}))
+}
+
+// denyGrantsExceptForAWSServices adds the statement Control Tower's CT.KMS.PR.3 asks of a key
+// policy: only AWS services may create grants.
+func denyGrantsExceptForAWSServices(k awskms.Key) awskms.Key {
 	k.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("DenyGrantsExceptForAWSServices"), Effect: awsiam.Effect_DENY,
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()}, Actions: jsii.Strings("kms:CreateGrant"), Resources: jsii.Strings("*"),
 		Conditions: &map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
-	}), nil)
+	}), jsii.Bool(false))
 	return k
+}
+
+// alarmTopic is an encrypted topic for a construct's alarms.
+func alarmTopic(s awscdk.Stack) awssns.ITopic {
+	return awssns.NewTopic(s, jsii.String("Alarms"), &awssns.TopicProps{MasterKey: hardenedKey(s, "AlarmsKey"), EnforceSSL: jsii.Bool(true)})
 }

@@ -35,6 +35,18 @@
 //		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
 //		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events"),
 //	})
+//
+// In the sink's own stack (the Security account's home region), from the sink's stream and
+// bus: their ARNs are tokens, from which nothing can read the home region and the Security
+// account before deploy, so give them:
+//
+//	eventforwarder.NewEventForwarder(securityStack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
+//		StreamArn:       sink.Stream().StreamArn(),
+//		ReceivingBusArn: sink.Bus().EventBusArn(),
+//		StreamRegion:    securityStack.Region(),
+//		StreamAccount:   securityStack.Account(),
+//		StreamKeyAlias:  jsii.String("alias/trailguard/security-events"),
+//	})
 package eventforwarder
 
 import (
@@ -103,14 +115,29 @@ func FailureAlarmName(rule string) string {
 // EventForwarderProps configures an EventForwarder.
 type EventForwarderProps struct {
 	// StreamArn is the ARN of the Security account's Kinesis stream. Its region is the home
-	// region. Required.
+	// region. It may be a token, e.g. sink.Stream().StreamArn() for a forwarder in the sink's
+	// own stack (the Security account's home region); then give StreamRegion and
+	// StreamAccount. Required.
 	StreamArn *string
+	// StreamRegion is the stream's region, the home region. A token cannot tell it before
+	// deploy, and the home-region condition and the key grant's kms:ViaService need it.
+	// Required when StreamArn is a token; otherwise unset or equal to the ARN's region.
+	StreamRegion *string
+	// StreamAccount is the stream's account, the Security account, whose keys the stream role
+	// may encrypt with. Required when StreamArn is a token; otherwise unset or equal to the
+	// ARN's account.
+	StreamAccount *string
 	// StreamKeyAlias is the alias of the stream's KMS key in the Security account, e.g.
 	// "alias/trailguard/security-events": the key's id is unknown to member accounts.
 	// Required.
 	StreamKeyAlias *string
-	// ReceivingBusArn is the ARN of the Security account's receiving event bus, in the
-	// stream's account and region. Required.
+	// ReceivingBusArn is the ARN of the Security account's receiving custom event bus, in the
+	// stream's account and region; it may be a token. Not the default bus: EventBridge allows
+	// a cross-account rule to target another account's default bus (with that bus's policy,
+	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account.html),
+	// but a forwarder runs in the Security account's home region too, with its rules on that
+	// default bus: its alert-copy and alarm rules would target the bus they are on and match
+	// their own copies again, a loop. Required.
 	ReceivingBusArn *string
 	// PartitionKeyPath is the JSONPath of the Kinesis partition key in the event.
 	// Default: eventsink.PartitionKeyEventID ("$.id").
@@ -132,12 +159,16 @@ var (
 	streamArnRe = regexp.MustCompile(`^arn:(aws[a-z-]*):kinesis:([a-z0-9-]+):([0-9]{12}):stream/([A-Za-z0-9_.-]{1,128})$`)
 	busArnRe    = regexp.MustCompile(`^arn:(aws[a-z-]*):events:([a-z0-9-]+):([0-9]{12}):event-bus/([A-Za-z0-9._-]{1,256})$`)
 	aliasRe     = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
+	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
 	emailRe     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
-// target is the parsed location of the stream and the bus.
+// target is the location of the stream and the bus: parsed from StreamArn, or with a token
+// the AWS::Partition pseudo parameter and StreamRegion and StreamAccount.
 type target struct {
-	partition, region, account string
+	partition, region, account *string
+	// concrete is true when all three are known at synth.
+	concrete bool
 }
 
 func (p *EventForwarderProps) validate() (target, error) {
@@ -148,21 +179,52 @@ func (p *EventForwarderProps) validate() (target, error) {
 	var errs []error
 	// The ARNs must be concrete: the home region and the Security account are derived
 	// from them at synth time.
+	// From a concrete ARN; a token (a stream of this app) needs StreamRegion and
+	// StreamAccount, which nothing can read from it before deploy.
+	streamGiven := func(field string, v *string, fromArn string) {
+		if v != nil && check.Known(v) && *v != fromArn {
+			errs = append(errs, fmt.Errorf("eventforwarder: %s must be unset or the StreamArn's (%s), got %q", field, fromArn, *v))
+		}
+	}
 	if p.StreamArn == nil || *p.StreamArn == "" {
 		errs = append(errs, errors.New("eventforwarder: StreamArn is required: the ARN of the Security account's stream"))
+	} else if check.Unresolved(p.StreamArn) {
+		t = target{partition: awscdk.Aws_PARTITION(), region: p.StreamRegion, account: p.StreamAccount}
+		for _, f := range []struct {
+			name string
+			v    *string
+			why  string
+		}{
+			{"StreamRegion", p.StreamRegion, "the home region"},
+			{"StreamAccount", p.StreamAccount, "the Security account"},
+		} {
+			if f.v == nil || *f.v == "" {
+				errs = append(errs, fmt.Errorf("eventforwarder: %s is required when StreamArn is a token (%s): %s cannot be read from a token before deploy", f.name, *p.StreamArn, f.why))
+			}
+		}
+		if r := p.StreamRegion; check.Known(r) && !check.Region.MatchString(*r) {
+			errs = append(errs, fmt.Errorf("eventforwarder: StreamRegion must be an AWS region such as eu-west-1, got %q", *r))
+		}
+		if a := p.StreamAccount; check.Known(a) && !accountRe.MatchString(*a) {
+			errs = append(errs, fmt.Errorf("eventforwarder: StreamAccount must be a 12-digit account id, got %q", *a))
+		}
 	} else if m := streamArnRe.FindStringSubmatch(*p.StreamArn); m == nil {
 		errs = append(errs, fmt.Errorf("eventforwarder: StreamArn must be a Kinesis stream ARN such as arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events, got %q", *p.StreamArn))
 	} else {
-		t = target{partition: m[1], region: m[2], account: m[3]}
+		t = target{partition: jsii.String(m[1]), region: jsii.String(m[2]), account: jsii.String(m[3]), concrete: true}
+		streamGiven("StreamRegion", p.StreamRegion, m[2])
+		streamGiven("StreamAccount", p.StreamAccount, m[3])
 	}
 	if p.ReceivingBusArn == nil || *p.ReceivingBusArn == "" {
 		errs = append(errs, errors.New("eventforwarder: ReceivingBusArn is required: the ARN of the Security account's receiving event bus"))
+	} else if check.Unresolved(p.ReceivingBusArn) {
+		// Known at deploy: a bus of this app, e.g. sink.Bus().EventBusArn().
 	} else if m := busArnRe.FindStringSubmatch(*p.ReceivingBusArn); m == nil {
 		errs = append(errs, fmt.Errorf("eventforwarder: ReceivingBusArn must be an event bus ARN such as arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events, got %q", *p.ReceivingBusArn))
 	} else if m[4] == "default" {
-		errs = append(errs, fmt.Errorf("eventforwarder: ReceivingBusArn must name a custom bus, got %q", *p.ReceivingBusArn))
-	} else if t.region != "" && (m[1] != t.partition || m[2] != t.region || m[3] != t.account) {
-		errs = append(errs, fmt.Errorf("eventforwarder: ReceivingBusArn must be in the stream's account and region (%s, %s), got %q", t.account, t.region, *p.ReceivingBusArn))
+		errs = append(errs, fmt.Errorf("eventforwarder: ReceivingBusArn must name a custom bus, got %q: the Security account's own forwarder has its rules on that default bus, and its alert-copy and alarm rules would send their copies back to it in a loop", *p.ReceivingBusArn))
+	} else if diff := func(want *string, got string) bool { return check.Known(want) && *want != got }; diff(t.partition, m[1]) || diff(t.region, m[2]) || diff(t.account, m[3]) {
+		errs = append(errs, fmt.Errorf("eventforwarder: ReceivingBusArn must be in the stream's account and region (%s, %s), got %q", str(t.account), str(t.region), *p.ReceivingBusArn))
 	}
 	if p.StreamKeyAlias == nil || *p.StreamKeyAlias == "" {
 		errs = append(errs, errors.New("eventforwarder: StreamKeyAlias is required: the alias of the stream's KMS key, e.g. alias/trailguard/security-events"))
@@ -253,7 +315,7 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 // addRegionConditions adds the conditions that tell the home region from the others.
 func (f *eventForwarder) addRegionConditions() {
 	f.isHome = awscdk.NewCfnCondition(f, jsii.String("IsHomeRegion"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionEquals(f.region, jsii.String(f.dst.region)),
+		Expression: awscdk.Fn_ConditionEquals(f.region, f.dst.region),
 	})
 	f.isOther = awscdk.NewCfnCondition(f, jsii.String("IsOtherRegion"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(f.isHome),
@@ -299,7 +361,7 @@ func (f *eventForwarder) addStreamPath() {
 		Description: jsii.String("trailguard: lets the forwarding rule put this account's events on the Security stream"),
 		AssumedBy:   eventsPrincipal(f.account, f.ruleArn(StreamRuleName)),
 	})
-	keysOfStreamAccount := fmt.Sprintf("arn:%s:kms:%s:%s:key/*", dst.partition, dst.region, dst.account)
+	keysOfStreamAccount := fmt.Sprintf("arn:%s:kms:%s:%s:key/*", *dst.partition, *dst.region, *dst.account)
 	// Managed policies rather than inline ones (NIST 800-53 AC-6 and friends ask for it).
 	// Named like the role, so the guardrails can protect it by ARN.
 	streamPolicy := awsiam.NewManagedPolicy(f, jsii.String("StreamRolePolicy"), &awsiam.ManagedPolicyProps{
@@ -320,16 +382,21 @@ func (f *eventForwarder) addStreamPath() {
 				Conditions: &map[string]any{
 					"ForAnyValue:StringEquals": map[string]any{"kms:ResourceAliases": props.StreamKeyAlias},
 					"StringEquals": map[string]any{
-						"kms:ViaService":                        "kinesis." + dst.region + ".amazonaws.com",
+						"kms:ViaService":                        "kinesis." + *dst.region + ".amazonaws.com",
 						"kms:EncryptionContext:aws:kinesis:arn": props.StreamArn,
 					},
 				},
 			}),
 		},
 	})
+	// cdk-nag names the resource as rendered; with tokens in it, match the shape instead.
+	var keysFinding any = "Resource::" + keysOfStreamAccount
+	if !dst.concrete {
+		keysFinding = &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:.+:kms:.+:key\/\*$/`)}
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(streamPolicy, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
-		AppliesTo: &[]any{"Resource::" + keysOfStreamAccount},
+		AppliesTo: &[]any{keysFinding},
 		Reason: jsii.String("The stream key's id is not known in member accounts (it is created in the Security account); the statement is narrowed to the one key by " +
 			"kms:ResourceAliases (its alias), kms:ViaService (Kinesis in the home region) and the stream's encryption context, and the key policy allows only this role name from the organization."),
 	}}, jsii.Bool(true))
@@ -482,6 +549,14 @@ func eventsPrincipal(account *string, ruleArns ...*string) awsiam.IPrincipal {
 		"StringEquals": map[string]any{"aws:SourceAccount": account},
 		"ArnEquals":    map[string]any{"aws:SourceArn": ruleArns},
 	})
+}
+
+// str is *v, or "" if v is nil.
+func str(v *string) string {
+	if v == nil {
+		return ""
+	}
+	return *v
 }
 
 func retryPolicy() *awsevents.CfnRule_RetryPolicyProperty {

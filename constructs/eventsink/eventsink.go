@@ -33,6 +33,38 @@
 //		AlertEmails:              jsii.Strings("security-oncall@example.com"),
 //	})
 //	_ = sink.Stream() // e.g. grant a consumer: sink.Stream().GrantRead(role)
+//
+// Bring your own resources (as in the package's bringYourOwn example): give ExistingStream,
+// ExistingStreamKey, ExistingBus or ExistingAlertTopic instead of the props that shape a new
+// one (StreamName, Mode, ShardCount, RetentionHours; KeyAlias; BusName). A resource this app
+// defines is checked for what the design depends on (the stream: a customer managed KMS key,
+// at least 168 hours, RETAIN, a name; the topic: a customer managed key) and gets the grants
+// in its own policies. For an imported one CloudFormation adds what it can to an existing
+// resource (the stream's AWS::Kinesis::ResourcePolicy, which replaces any policy the stream
+// had; an AWS::Events::EventBusPolicy statement beside the bus's others); what it cannot (an
+// imported key's policy, an imported topic's policy) is a synth warning with the statements
+// to add by hand, to acknowledge once they are in:
+//
+//	key := awskms.NewKey(stack, jsii.String("StreamKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{
+//		StreamName: jsii.String("trailguard-security-events"), StreamMode: awskinesis.StreamMode_ON_DEMAND,
+//		Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: key,
+//		RetentionPeriod: awscdk.Duration_Days(jsii.Number(7)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//	})
+//	eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+//		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
+//		StreamProducerRoleName:   jsii.String("trailguard-forwarder-stream-eu-west-1"),
+//		BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+//		ExistingStream:           stream, // its key comes with it
+//		ExistingBus: awsevents.EventBus_FromEventBusArn(stack, jsii.String("Bus"),
+//			jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-security-events")),
+//		ExistingAlertTopic: awssns.Topic_FromTopicArn(stack, jsii.String("Alerts"),
+//			jsii.String("arn:aws:sns:eu-west-1:222222222222:security-alerts")),
+//	})
+//	// After adding the statements the warning lists to the topic's (and its key's) policy:
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(eventsink.WarningAlertTopicPolicy), jsii.String("statements added"))
+//
+// The forwarders need an alias of a brought key (EventForwarderProps.StreamKeyAlias).
 package eventsink
 
 import (
@@ -113,12 +145,16 @@ type EventSinkProps struct {
 	// OrganizationId is the organization whose forwarders may write, e.g. "o-a1b2c3d4e5".
 	// Required.
 	OrganizationId *string
-	// StreamName is the Kinesis stream's name. Required.
+	// StreamName is the new Kinesis stream's name. Required unless ExistingStream is given
+	// (then unset).
 	StreamName *string
-	// BusName is the receiving custom event bus's name. Required.
+	// BusName is the new receiving custom event bus's name. Required unless ExistingBus is
+	// given (then unset).
 	BusName *string
-	// KeyAlias is the stream key's alias, by which member accounts refer to the key.
-	// Required, e.g. "alias/trailguard/security-events".
+	// KeyAlias is the new stream key's alias, by which member accounts refer to the key.
+	// Required, e.g. "alias/trailguard/security-events", unless the key is brought
+	// (ExistingStreamKey, or ExistingStream's key): then unset, and give the forwarders an
+	// alias the brought key already has.
 	KeyAlias *string
 	// StreamProducerRoleName is the name of the role that member accounts' home-region
 	// forwarders use to put records on the stream. The stream and key policies allow it in
@@ -127,22 +163,55 @@ type EventSinkProps struct {
 	// BusSenderRoleNamePattern is the name pattern (IAM wildcards) of the roles member
 	// accounts' forwarders use to put events on the receiving bus. Required.
 	BusSenderRoleNamePattern *string
-	// Mode is ModeOnDemand or ModeProvisioned.
+	// Mode is ModeOnDemand or ModeProvisioned (new stream only).
 	// Default: ModeOnDemand.
 	Mode *string
-	// ShardCount is the number of shards in ModeProvisioned.
+	// ShardCount is the number of shards in ModeProvisioned (new stream only).
 	// Default: 1.
 	ShardCount *float64
-	// RetentionHours is the stream retention, 168 (7 days) to 8760 (365 days).
+	// RetentionHours is the new stream's retention, 168 (7 days) to 8760 (365 days).
 	// Default: 168.
 	RetentionHours *float64
 	// PartitionKeyPath is the JSONPath of the record partition key for events the bus puts
 	// on the stream; use the same as the forwarders.
 	// Default: PartitionKeyEventID.
 	PartitionKeyPath *string
-	// AlertEmails are subscribed to the alert topic; each must confirm the subscription.
+	// AlertEmails are subscribed to the alert topic (a brought one too); each must confirm
+	// the subscription.
 	// Default: none.
 	AlertEmails *[]*string
+	// ExistingStream is a stream to use instead of creating one (see the package doc);
+	// StreamName, Mode, ShardCount and RetentionHours must then be unset. One
+	// defined in this app must be KMS-encrypted with a customer managed key, keep records at
+	// least 168 hours (Security Hub Kinesis.3), be retained and have a concrete StreamName.
+	// An imported one is trusted to be, must carry its key (Stream_FromStreamAttributes with
+	// EncryptionKey) or come with ExistingStreamKey, and gets an AWS::Kinesis::ResourcePolicy,
+	// which becomes its whole resource policy.
+	// Default: a new stream.
+	ExistingStream awskinesis.IStream
+	// ExistingStreamKey is the customer managed key that encrypts ExistingStream (when the
+	// stream does not carry it) or the new stream. Its key policy gets the forwarders' grant
+	// if this app defines the key; for an imported key the grant is a synth warning
+	// (WarningStreamKeyPolicy) to add by hand and acknowledge.
+	// Default: the stream's own key, or a new key.
+	ExistingStreamKey awskms.IKey
+	// ExistingBus is a custom event bus, in this stack's account and region, to receive the
+	// other regions' events instead of a new one; BusName must then be unset. The
+	// organization's grant is added as an AWS::Events::EventBusPolicy statement, which
+	// CloudFormation adds to an existing bus's policy beside the others. The default bus is
+	// refused (see validateExisting).
+	// Default: a new bus.
+	ExistingBus awsevents.IEventBus
+	// ExistingAlertTopic is an SNS topic to receive the alerts instead of a new one. One this
+	// app defines must be encrypted with a customer managed key; its topic and key policies
+	// get the grants. For an imported topic or key the grants are synth warnings
+	// (WarningAlertTopicPolicy, WarningAlertKeyPolicy) to add by hand and acknowledge. The
+	// key's statement for events.amazonaws.com must carry no aws:SourceAccount or
+	// aws:SourceArn condition: EventBridge cannot publish to an encrypted topic with them
+	// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+	// A new AlertKey still encrypts the dead-letter queues.
+	// Default: a new topic encrypted with AlertKey.
+	ExistingAlertTopic awssns.ITopic
 	// IncludeReadOnlyEvents makes the bus's stream rule and alert rules receive read-only
 	// management events too; set it when the forwarders forward them (their
 	// IncludeReadOnlyEvents), or read-only events of other regions never reach the stream.
@@ -160,13 +229,19 @@ var (
 	emailRe       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
-func (p *EventSinkProps) validate() error {
+func (p *EventSinkProps) validate(stack awscdk.Stack) error {
 	if p == nil {
 		return errors.New("eventsink: props are required")
 	}
-	var errs []error
+	errs := p.validateExisting(stack)
+	brought := map[string]bool{
+		"StreamName": p.ExistingStream != nil, "BusName": p.ExistingBus != nil,
+		"KeyAlias": p.ExistingStream != nil || p.ExistingStreamKey != nil,
+	}
 	match := func(field string, v *string, re *regexp.Regexp, want string) {
 		switch {
+		case brought[field]:
+			// validateExisting reports a value given with the existing resource.
 		case v == nil || *v == "":
 			errs = append(errs, fmt.Errorf("eventsink: %s is required: %s", field, want))
 		case *awscdk.Token_IsUnresolved(v):
@@ -195,7 +270,9 @@ func (p *EventSinkProps) validate() error {
 	match("StreamProducerRoleName", p.StreamProducerRoleName, roleNameRe, "an IAM role name")
 	match("BusSenderRoleNamePattern", p.BusSenderRoleNamePattern, rolePatternRe, "an IAM role name pattern such as trailguard-forwarder-bus-*")
 	mode := ModeOnDemand
-	if p.Mode != nil {
+	if p.ExistingStream != nil {
+		mode = "" // validateExisting reports stream shape props given with ExistingStream.
+	} else if p.Mode != nil {
 		mode = *p.Mode
 	}
 	switch mode {
@@ -207,10 +284,11 @@ func (p *EventSinkProps) validate() error {
 		if p.ShardCount != nil && (*p.ShardCount < 1 || *p.ShardCount != float64(int(*p.ShardCount))) {
 			errs = append(errs, fmt.Errorf("eventsink: ShardCount must be a whole number of at least 1, got %v", *p.ShardCount))
 		}
+	case "":
 	default:
 		errs = append(errs, fmt.Errorf("eventsink: Mode must be %s or %s, got %q", ModeOnDemand, ModeProvisioned, mode))
 	}
-	if h := p.RetentionHours; h != nil && (*h < 168 || *h > 8760 || *h != float64(int(*h))) {
+	if h := p.RetentionHours; h != nil && p.ExistingStream == nil && (*h < 168 || *h > 8760 || *h != float64(int(*h))) {
 		errs = append(errs, fmt.Errorf("eventsink: RetentionHours must be a whole number from 168 (Security Hub Kinesis.3) to 8760, got %v", *h))
 	}
 	if k := p.PartitionKeyPath; k != nil && (len(*k) < 3 || (*k)[:2] != "$.") {
@@ -247,37 +325,54 @@ type EventSink interface {
 type eventSink struct {
 	constructs.Construct
 	props      *EventSinkProps
-	stream     awskinesis.Stream
-	streamKey  awskms.Key
-	cfnBus     awsevents.CfnEventBus
+	stream     awskinesis.IStream
+	streamKey  awskms.IKey
+	cfnBus     awsevents.CfnEventBus // nil with ExistingBus
 	bus        awsevents.IEventBus
 	alertKey   awskms.Key
-	alertTopic awssns.Topic
+	alertTopic awssns.ITopic
+	// busName is the receiving bus's name (a token with ExistingBus); busRef is its name as
+	// the rules refer to it.
+	busName string
+	busRef  *string
 	// The stack's partition, region and account.
 	partition, region, account *string
 	// state is the state of the rules over CloudTrail events.
 	state string
 }
 
-// NewEventSink creates the sink. The stream is the child "Resource". It panics with a
-// descriptive error if props are invalid.
+// NewEventSink creates the sink. The stream is the child "Resource" (unless ExistingStream is
+// given). It panics with a descriptive error if props are invalid.
 func NewEventSink(scope constructs.Construct, id *string, props *EventSinkProps) EventSink {
-	if err := props.validate(); err != nil {
+	if err := props.validate(awscdk.Stack_Of(scope)); err != nil {
 		panic(err)
 	}
 	s := &eventSink{props: props, state: RuleState(props.IncludeReadOnlyEvents)}
 	constructs.NewConstruct_Override(s, scope, id)
 	stack := awscdk.Stack_Of(s)
 	s.partition, s.region, s.account = stack.Partition(), stack.Region(), stack.Account()
+	if props.ExistingBus != nil {
+		s.busName = *props.ExistingBus.EventBusName()
+	} else {
+		s.busName = *props.BusName
+	}
 
-	s.addStream()
+	if props.ExistingStream != nil {
+		s.useExistingStream()
+	} else {
+		s.addStream()
+	}
 	patterns := AlertPatterns()
 	alertRuleArns := make([]*string, len(patterns))
 	for i, p := range patterns {
 		alertRuleArns[i] = s.ruleArn(AlertRuleName(p.Name))
 	}
 	s.addAlertTopic(alertRuleArns)
-	s.addBus()
+	if props.ExistingBus != nil {
+		s.useExistingBus()
+	} else {
+		s.addBus()
+	}
 	s.addBusToStream()
 	for i, p := range patterns {
 		s.addAlertRule(p, alertRuleArns[i])
@@ -288,7 +383,7 @@ func NewEventSink(scope constructs.Construct, id *string, props *EventSinkProps)
 // ruleArn is the ARN of the rule named name on the receiving bus.
 func (s *eventSink) ruleArn(name string) *string {
 	return awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":rule/" + *s.props.BusName + "/" + name),
+		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":rule/" + s.busName + "/" + name),
 	})
 }
 
@@ -303,33 +398,12 @@ func (s *eventSink) addStream() {
 	streamArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("arn:"), s.partition, jsii.String(":kinesis:"), s.region, jsii.String(":"), s.account, jsii.String(":stream/"), s.props.StreamName,
 	})
-	s.streamKey = awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
-		Description:       jsii.String("trailguard: encrypts the Security event stream " + *s.props.StreamName),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
-	// Member accounts find the key by this alias: it stays with the key.
-	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
-		AliasName:     s.props.KeyAlias,
-		TargetKey:     s.streamKey,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	s.streamKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	producerRoleArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.StreamProducerRoleName})
-	s.streamKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:GenerateDataKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{
-				"aws:PrincipalOrgID":                    s.props.OrganizationId,
-				"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), s.region, jsii.String(".amazonaws.com")}),
-				"kms:EncryptionContext:aws:kinesis:arn": streamArn,
-			},
-			"ArnLike": map[string]any{"aws:PrincipalArn": producerRoleArn},
-		},
-	}), jsii.Bool(true))
+	if s.props.ExistingStreamKey != nil {
+		s.streamKey = s.props.ExistingStreamKey
+	} else {
+		s.addStreamKey()
+	}
+	s.grantProducersTheKey(streamArn)
 
 	// --- Stream. The L2 renders an explicit StreamEncryption when a key is given.
 	mode := awskinesis.StreamMode_ON_DEMAND
@@ -360,8 +434,55 @@ func (s *eventSink) addStream() {
 		Reason: jsii.String("A customer managed key is required: producers in other accounts of the organization cannot use the AWS managed aws/kinesis key (its policy cannot be changed), " +
 			"and the CMK's policy limits them to this stream (encryption context, kms:ViaService, organization and role name) and is retained with the stream."),
 	}}, jsii.Bool(true))
-	// Cross-s.account writes: only PutRecord(s), only the home-s.region forwarder role, only
-	// from the organization. Kinesis resource policies accept only stream actions.
+	s.addStreamPolicy()
+}
+
+// producerRoleArn matches the forwarders' stream role in every account.
+func (s *eventSink) producerRoleArn() *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.StreamProducerRoleName})
+}
+
+// addStreamKey adds the stream's key, with the alias member accounts know it by.
+func (s *eventSink) addStreamKey() {
+	key := awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
+		Description:       jsii.String("trailguard: encrypts the Security event stream " + *s.props.StreamName),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	s.streamKey = key
+	// Member accounts find the key by this alias: it stays with the key.
+	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
+		AliasName:     s.props.KeyAlias,
+		TargetKey:     key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
+}
+
+// grantProducersTheKey lets the forwarders' stream role encrypt records of the stream named by
+// streamArn (computed, not the stream's attribute: the stream depends on the key) with the
+// stream key.
+func (s *eventSink) grantProducersTheKey(streamArn *string) {
+	s.grant(s.streamKey, WarningStreamKeyPolicy, "the stream key's key policy", awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowOrganizationForwardersToEncryptStreamRecords"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:GenerateDataKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{
+				"aws:PrincipalOrgID":                    s.props.OrganizationId,
+				"kms:ViaService":                        awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("kinesis."), s.region, jsii.String(".amazonaws.com")}),
+				"kms:EncryptionContext:aws:kinesis:arn": streamArn,
+			},
+			"ArnLike": map[string]any{"aws:PrincipalArn": s.producerRoleArn()},
+		},
+	}))
+}
+
+// addStreamPolicy adds the stream's resource policy: cross-account writes, only
+// PutRecord(s), only the home-region forwarder role, only from the organization. Kinesis
+// resource policies accept only stream actions.
+func (s *eventSink) addStreamPolicy() {
 	policy := awskinesis.NewCfnResourcePolicy(s, jsii.String("StreamPolicy"), &awskinesis.CfnResourcePolicyProps{
 		ResourceArn: s.stream.StreamArn(),
 		ResourcePolicy: map[string]any{
@@ -374,13 +495,12 @@ func (s *eventSink) addStream() {
 				"Resource":  s.stream.StreamArn(),
 				"Condition": map[string]any{
 					"StringEquals": s.orgCondition(),
-					"ArnLike":      map[string]any{"aws:PrincipalArn": producerRoleArn},
+					"ArnLike":      map[string]any{"aws:PrincipalArn": s.producerRoleArn()},
 				},
 			}},
 		},
 	})
 	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-
 }
 
 // addAlertTopic adds the alert topic, encrypted with its own key that EventBridge and
@@ -394,20 +514,30 @@ func (s *eventSink) addAlertTopic(ruleArns []*string) {
 	s.alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	s.alertKey.AddToResourcePolicy(keypolicy.AllowEventBridge(), jsii.Bool(true))
 	s.alertKey.AddToResourcePolicy(keypolicy.AllowCloudWatchAlarms(s.account), jsii.Bool(true))
+	if s.props.ExistingAlertTopic != nil {
+		s.useExistingAlertTopic(ruleArns)
+		topics.SubscribeEmails(s.alertTopic, s.props.AlertEmails)
+		return
+	}
 	s.alertTopic = awssns.NewTopic(s, jsii.String("AlertTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("trailguard security alerts"),
 		MasterKey:   s.alertKey,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	s.alertTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	s.alertTopic.AddToResourcePolicy(alertRulesStatement(s.alertTopic, ruleArns))
+	topics.AllowCloudWatchAlarms(s.alertTopic, s.account)
+	topics.SubscribeEmails(s.alertTopic, s.props.AlertEmails)
+}
+
+// alertRulesStatement lets the alert rules of ruleArns, and no other rule, publish to topic.
+func alertRulesStatement(topic awssns.ITopic, ruleArns []*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowAlertRules"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  &[]*string{s.alertTopic.TopicArn()},
+		Resources:  &[]*string{topic.TopicArn()},
 		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": &ruleArns}},
-	}))
-	topics.AllowCloudWatchAlarms(s.alertTopic, s.account)
-	topics.SubscribeEmails(s.alertTopic, s.props.AlertEmails)
+	})
 }
 
 // addBus adds the receiving bus, open to the organization's forwarder roles only.
@@ -423,22 +553,29 @@ func (s *eventSink) addBus() {
 		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":event-bus/"), s.props.BusName,
 	})
 	s.cfnBus.SetPolicy(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Sid":       "trailguard-organization-forwarders",
-			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": "*"},
-			"Action":    "events:PutEvents",
-			"Resource":  busArn,
-			"Condition": map[string]any{
-				"StringEquals": s.orgCondition(),
-				"ArnLike": map[string]any{"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
-					jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.BusSenderRoleNamePattern,
-				})},
-			},
-		}},
+		"Version":   "2012-10-17",
+		"Statement": []any{s.busStatement(busArn)},
 	})
 	s.bus = awsevents.EventBus_FromEventBusArn(s, jsii.String("BusRef"), s.cfnBus.AttrArn())
+	s.busRef = s.cfnBus.Ref()
+}
+
+// busStatement is the receiving bus's policy statement: PutEvents by the organization's
+// forwarder bus roles only.
+func (s *eventSink) busStatement(busArn *string) map[string]any {
+	return map[string]any{
+		"Sid":       BusStatementId,
+		"Effect":    "Allow",
+		"Principal": map[string]any{"AWS": "*"},
+		"Action":    "events:PutEvents",
+		"Resource":  busArn,
+		"Condition": map[string]any{
+			"StringEquals": s.orgCondition(),
+			"ArnLike": map[string]any{"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String("arn:"), s.partition, jsii.String(":iam::*:role/"), s.props.BusSenderRoleNamePattern,
+			})},
+		},
+	}
 }
 
 // addBusToStream adds the rule that puts events from regions other than this one on the
@@ -487,7 +624,7 @@ func (s *eventSink) addBusToStream() {
 	busStreamRule := awsevents.NewCfnRule(s, jsii.String("BusToStreamRule"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(BusStreamRuleName),
 		Description:  jsii.String("trailguard: puts events forwarded from other regions on the Security stream"),
-		EventBusName: s.cfnBus.Ref(),
+		EventBusName: s.busRef,
 		// Only CloudTrail events: the forwarders' alarm state changes come for the alerts.
 		EventPattern: map[string]any{
 			"region":      []any{map[string]any{"anything-but": s.region}},
@@ -508,7 +645,7 @@ func (s *eventSink) addBusToStream() {
 
 	delivery.NewFailureAlarm(s, "BusToStreamFailureAlarm", &delivery.AlarmProps{
 		RuleName: jsii.String(BusStreamRuleName),
-		BusName:  s.props.BusName,
+		BusName:  jsii.String(s.busName),
 		Topic:    s.alertTopic,
 		What:     "the Security stream",
 	})
@@ -532,7 +669,7 @@ func (s *eventSink) addAlertRule(p AlertPattern, ruleArn *string) {
 	awsevents.NewCfnRule(s, jsii.String(id), &awsevents.CfnRuleProps{
 		Name:         jsii.String(name),
 		Description:  jsii.String("trailguard: alerts on " + p.Name + " events forwarded from the organization's accounts"),
-		EventBusName: s.cfnBus.Ref(),
+		EventBusName: s.busRef,
 		EventPattern: p.Pattern,
 		State:        jsii.String(state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
@@ -544,7 +681,7 @@ func (s *eventSink) addAlertRule(p AlertPattern, ruleArn *string) {
 	})
 	delivery.NewFailureAlarm(s, id+"FailureAlarm", &delivery.AlarmProps{
 		RuleName: jsii.String(name),
-		BusName:  s.props.BusName,
+		BusName:  jsii.String(s.busName),
 		Topic:    s.alertTopic,
 		What:     "the alert topic",
 	})

@@ -5,12 +5,14 @@
 package check
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 )
 
@@ -186,4 +188,15 @@ func OnePerStack(scope constructs.IConstruct, same func(constructs.IConstruct) b
 		}
 	}
 	return nil
+}
+
+// Statement renders statement as the JSON a user adds to a policy that CDK cannot edit (an
+// imported resource's), with CDK tokens shown as their CloudFormation intrinsics, for the
+// synth warning that asks for it.
+func Statement(scope constructs.IConstruct, statement awsiam.PolicyStatement) string {
+	out, err := json.Marshal(awscdk.Stack_Of(scope).Resolve(statement.ToStatementJson()))
+	if err != nil {
+		return fmt.Sprint(statement.ToStatementJson())
+	}
+	return string(out)
 }
