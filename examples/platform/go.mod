@@ -62,6 +62,13 @@ require (
 	google.golang.org/protobuf v1.36.10 // indirect
 )
 
+// The detection functions (constructs/detection) are built from these packages at synth,
+// offline: naming them as tools keeps their dependencies in go.sum and `go mod download`.
+tool (
+	github.com/trailguard/trailguard/cmd/archiveconsumer
+	github.com/trailguard/trailguard/cmd/streamconsumer
+)
+
 // This example builds against the repository it sits in; your app requires a released
 // version instead and drops the replace.
 replace github.com/trailguard/trailguard => ../..
