@@ -59,6 +59,7 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
 
 	addSIEMReader(stack, sink)
+	addSIEMAlertForwarding(stack, d, sink)
 	awscdk.NewCfnOutput(stack, jsii.String("StreamArn"), &awscdk.CfnOutputProps{Value: sink.Stream().StreamArn()})
 	awscdk.NewCfnOutput(stack, jsii.String("ArchiveBucketName"), &awscdk.CfnOutputProps{Value: archive.Bucket().BucketName()})
 	return stack
