@@ -29,17 +29,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# examples/platform is a module of its own (./... leaves it out): its modules, lint and vet too.
+PLATFORM := examples/platform
+
 deps: node_modules/.installed ## install the pinned toolchain and Go modules
 	go mod download
+	cd $(PLATFORM) && go mod download
 
 synth: deps ## synthesize every stack into cdk.out with the compliance gates (CONFIG=path.yaml for your own org)
 	rm -rf cdk.out
 	cdk synth --quiet $(CDK_CONFIG)
 
 lint: ## gofmt, go vet and actionlint
-	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); \
+	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...) $(PLATFORM)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	cd $(PLATFORM) && go vet ./...
 	go run $(ACTIONLINT) .github/workflows/*.yml
 
 # -timeout: test/ runs the cdk CLI 14 times on top of its in-process synths (minutes on 2 busy

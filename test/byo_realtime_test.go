@@ -184,7 +184,7 @@ func TestDeadLetterQueueBringYourOwn(t *testing.T) {
 			Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key, EnforceSSL: jsii.Bool(true),
 			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		})
-		dlq := eventdlq.NewDeadLetterQueue(stack, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings(rule)})
+		dlq := eventdlq.NewDeadLetterQueue(stack, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings(rule), AlarmTopic: alarmTopic(stack)})
 		if dlq.Queue() != q {
 			t.Errorf("Queue() must be the brought queue")
 		}
@@ -202,7 +202,7 @@ func TestDeadLetterQueueBringYourOwn(t *testing.T) {
 	t.Run("imported", func(t *testing.T) {
 		stack := newTestStack(t)
 		q := awssqs.Queue_FromQueueArn(stack, jsii.String("MyQueue"), jsii.String(byoQueueArn))
-		eventdlq.NewDeadLetterQueue(stack, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings(rule)})
+		eventdlq.NewDeadLetterQueue(stack, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings(rule), AlarmTopic: alarmTopic(stack)})
 		tmpl := synthStack(t, stack)
 		for _, typ := range []string{"AWS::SQS::Queue", "AWS::SQS::QueuePolicy"} {
 			if n := len(tmpl.resourcesOfType(typ)); n != 0 {

@@ -708,7 +708,7 @@ func TestRealtimeConstructsRejectBadProps(t *testing.T) {
 		}, []string{"accounttrail: RetentionDays must be a whole number of days from 1 to 36500, got 0", "LogGroupRetentionDays only applies with CloudWatchLogs true"}},
 		{"dlq without key", func(s awscdk.Stack) {
 			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{})
-		}, []string{"eventdlq: EncryptionKey is required", "eventdlq: SourceRuleArns is required"}},
+		}, []string{"eventdlq: EncryptionKey is required", "eventdlq: AlarmTopic is required", "eventdlq: SourceRuleArns is required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newTestStack(t)

@@ -8,9 +8,11 @@
 //	app := awscdk.NewApp(nil)
 //	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
 //	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+//	topic := awssns.NewTopic(stack, jsii.String("OnCall"), &awssns.TopicProps{MasterKey: key, EnforceSSL: jsii.Bool(true)})
 //	dlq := eventdlq.NewDeadLetterQueue(stack, jsii.String("DeadLetters"), &eventdlq.DeadLetterQueueProps{
 //		EncryptionKey:  key,
 //		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
+//		AlarmTopic:     topic,
 //	})
 //	_ = dlq.Queue().QueueArn()
 //
@@ -24,6 +26,7 @@
 //	eventdlq.NewDeadLetterQueue(stack, jsii.String("Imported"), &eventdlq.DeadLetterQueueProps{
 //		ExistingQueue:  queue,
 //		SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:111111111111:rule/my-rule"),
+//		AlarmTopic:     topic,
 //	})
 //	// after adding the statement to the queue's policy:
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(eventdlq.WarningQueuePolicy), jsii.String("added by hand"))
@@ -74,8 +77,10 @@ type DeadLetterQueueProps struct {
 	// SourceRuleArns are the ARNs of the EventBridge rules whose targets send failed events
 	// here; only they may send messages. Required.
 	SourceRuleArns *[]*string
-	// AlarmTopic is notified when the queue holds a message.
-	// Default: the alarm has no action.
+	// AlarmTopic is notified when the queue holds a message. Its key, if any, must let
+	// cloudwatch.amazonaws.com use it. Required: an alarm without an action would leave the
+	// undelivered events unnoticed (and fails the CloudWatchAlarmAction rules of NIST 800-53,
+	// HIPAA and PCI DSS).
 	AlarmTopic awssns.ITopic
 	// Description says which target the queue serves, in the alarm description.
 	// Default: "an EventBridge target".
@@ -98,6 +103,9 @@ func (p *DeadLetterQueueProps) validate() error {
 		probs.Addf("EncryptionKey is required without ExistingQueue: dead-letter queues hold event data and must be encrypted with a customer managed key")
 	case p.ExistingQueue != nil:
 		checkQueue(probs, p.ExistingQueue)
+	}
+	if p.AlarmTopic == nil {
+		probs.Addf("AlarmTopic is required: the queue's alarm must notify someone, or undelivered events wait unnoticed; pass the topic your on-call subscribes to")
 	}
 	if p.SourceRuleArns == nil || len(*p.SourceRuleArns) == 0 {
 		probs.Addf("SourceRuleArns is required: the queue policy allows only the rules it serves")

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
+	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/logarchive"
+)
+
+// newSecurityLoggingStack is the Security account's stack in the home region: the log archive
+// the organization trail delivers to, the event stream every account forwards to, the
+// detection functions reading both, and the SIEM's reader role. Deploy it first.
+func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
+	stack := newStack(scope, "platform-security-logging", securityAccount, homeRegion,
+		"Platform: organization log archive, security event stream and detection")
+
+	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+		OrganizationId:       jsii.String(organizationID),
+		TrailArn:             jsii.String(trailArn()),
+		BucketName:           jsii.String(archiveBucket),
+		AccessLogBucketName:  jsii.String(accessLogs),
+		KeyAlias:             jsii.String(trailKeyAlias),
+		BreakGlassPrincipals: jsii.Strings(breakGlassRole),
+		Readers:              jsii.Strings(siemReaderRole),
+		// The archive detection function, by the names it will have.
+		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", homeRegion, securityAccount)),
+		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", securityAccount)),
+	})
+	// TODO(byo-archive): once logarchive accepts an existing bucket and key, this is where a
+	// platform with an archive bucket of its own would pass it instead of creating one.
+
+	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+		OrganizationId:           jsii.String(organizationID),
+		StreamName:               jsii.String(streamName),
+		BusName:                  jsii.String(busName),
+		KeyAlias:                 jsii.String(streamKeyAlias),
+		StreamProducerRoleName:   jsii.String(streamProducerRole()),
+		BusSenderRoleNamePattern: jsii.String(eventforwarder.BusRoleNamePattern),
+		RetentionHours:           jsii.Number(24 * 14),
+		AlertEmails:              jsii.Strings("security-oncall@platform.example.com"),
+	})
+	// TODO(byo-realtime): once eventsink accepts an existing stream and key, pass the
+	// platform's own stream here.
+
+	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+		Stream:            sink.Stream(),
+		StreamKey:         sink.StreamKey(),
+		AlertTopic:        sink.AlertTopic(),
+		AlertKey:          sink.AlertKey(),
+		ArchiveBucketName: jsii.String(archiveBucket),
+		ArchiveKey:        archive.Key(),
+	})
+	// S3 checks the queue's policy when the bucket's notification is set (DetectionProps).
+	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
+
+	addSIEMReader(stack, sink)
+	addSIEMAlertForwarding(stack, d, sink)
+	awscdk.NewCfnOutput(stack, jsii.String("StreamArn"), &awscdk.CfnOutputProps{Value: sink.Stream().StreamArn()})
+	awscdk.NewCfnOutput(stack, jsii.String("ArchiveBucketName"), &awscdk.CfnOutputProps{Value: archive.Bucket().BucketName()})
+	return stack
+}
+
+// addSIEMReader adds the platform's own role that the SIEM (in a tooling account) assumes to
+// read the event stream; the archive lets it read through LogArchiveProps.Readers. Its
+// permissions are a managed policy, not the inline policy Grant* methods write (NIST, HIPAA
+// and PCI want managed policies).
+func addSIEMReader(stack awscdk.Stack, sink eventsink.EventSink) {
+	role := awsiam.NewRole(stack, jsii.String("SIEMReader"), &awsiam.RoleProps{
+		RoleName:    jsii.String("trailguard-platform-siem-reader"),
+		Description: jsii.String("The SIEM reads the security event stream and the log archive"),
+		AssumedBy:   awsiam.NewArnPrincipal(jsii.String("arn:aws:iam::390000000004:role/siem-collector")),
+	})
+	awsiam.NewManagedPolicy(stack, jsii.String("SIEMReaderPolicy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String("trailguard-platform-siem-reader"),
+		Roles:             &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+					"kinesis:GetShardIterator", "kinesis:ListShards"),
+				Resources: jsii.Strings(*sink.Stream().StreamArn()),
+			}),
+			// Decrypt the stream's records, through Kinesis only.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:    jsii.Strings("kms:Decrypt"),
+				Resources:  jsii.Strings(*sink.StreamKey().KeyArn()),
+				Conditions: &map[string]any{"StringEquals": map[string]any{"kms:ViaService": "kinesis." + homeRegion + ".amazonaws.com"}},
+			}),
+		},
+	})
+}

@@ -1,0 +1,85 @@
+package test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// platformDir is the outside-module example, relative to the repository root.
+const platformDir = "examples/platform"
+
+// platformSummary matches the example app's verdict line (examples/platform/main.go).
+var platformSummary = regexp.MustCompile(`platform: (\d+) stack\(s\); gates: (\d+) finding\(s\)`)
+
+// platformStacks are the stacks the example lays out.
+var platformStacks = []string{
+	"platform-security-logging", "platform-org-trail",
+	"platform-workload-eu-central-1", "platform-management-eu-central-1", "platform-security-eu-central-1",
+	"platform-workload-us-east-1", "platform-management-us-east-1", "platform-security-us-east-1",
+}
+
+// TestPlatformExample builds the outside-module example (its own go.mod, a replace to this
+// repository) and synthesizes it with the real cdk CLI as its README says, on a clean copy of
+// the repository: it must vet, and pass the compliance and quota gates with zero findings,
+// every stack's template written.
+func TestPlatformExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example module and runs cdk synth, a complete synth with the gates (-short)")
+	}
+	w := newWorkspace(t, "eu-central-1")
+	start := time.Now()
+	r := w.run(t, "cd "+platformDir+" && go vet ./... && cdk synth --quiet")
+	t.Logf("example build and synth: %.1fs", time.Since(start).Seconds())
+	m := platformSummary.FindStringSubmatch(r.output)
+	switch {
+	case r.code != 0:
+		t.Fatalf("example: exit %d; output:\n%s", r.code, r.output)
+	case m == nil || m[2] != "0":
+		t.Fatalf("example: no verdict of zero findings; output:\n%s", r.output)
+	case m[1] != strconv.Itoa(len(platformStacks)):
+		t.Errorf("example: %s stacks, want %d; output:\n%s", m[1], len(platformStacks), r.output)
+	}
+	for _, s := range platformStacks {
+		if _, err := os.Stat(filepath.Join(w.dir, platformDir, "cdk.out", s+".template.json")); err != nil {
+			t.Errorf("example: stack %s not synthesized: %v", s, err)
+		}
+	}
+}
+
+// TestPlatformExampleHasNoSuppressions requires that the example excepts nothing itself: every
+// deliberate exception must travel with the construct it concerns, so that a platform team's
+// app passes the gates as written.
+func TestPlatformExampleHasNoSuppressions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, platformDir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in %s: %v", platformDir, err)
+	}
+	forbidden := []string{"Suppress", "SuppressMatching", "Acknowledge", "NagSuppressions_AddResourceSuppressions", "NagSuppressions_AddStackSuppressions"}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); strings.Contains(p, "cdk-nag") {
+				t.Errorf("%s imports %s: the example must not suppress findings", fset.Position(imp.Pos()), p)
+			}
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && slices.Contains(forbidden, sel.Sel.Name) {
+				t.Errorf("%s: %s: the example must not suppress or acknowledge findings; fix the construct instead", fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}
