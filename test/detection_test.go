@@ -132,6 +132,7 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 		{"EncryptFailures", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
 		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, getAtt(tableID, "Arn"), nil},
+		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, getAtt(tableID, "Arn"), nil},
 		{"EncryptClaims", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("dynamodb")}}},
 		{"PublishAlerts", []string{"sns:Publish"}, ref(topicID), nil},
@@ -305,6 +306,7 @@ func TestDetectionArchivePath(t *testing.T) {
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
 		{"PublishAlerts", []string{"sns:Publish"}, nil, nil},
 		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, nil, nil},
+		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, nil, nil},
 	} {
 		s := statementBySid(t, doc, w.sid)
 		wantEq(t, w.sid+" Action", strs(s["Action"]), w.actions)

@@ -64,7 +64,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	pub, store, err := alerting.FromEnv(ctx, getenv)
+	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewProcessor(engine, pub, store, log), log: log}, nil
+	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
 }
 
 // handle processes each message and reports those that failed.

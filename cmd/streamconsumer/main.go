@@ -48,11 +48,11 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	pub, store, err := alerting.FromEnv(ctx, getenv)
+	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return &handler{proc: alerting.NewProcessor(engine, pub, store, log), log: log}, nil
+	return &handler{proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
 }
 
 // handle processes the batch in order and stops at the first record that fails, reporting

@@ -418,6 +418,13 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 			Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
 			Resources: &[]*string{d.table.TableArn()},
 		}),
+		// Threshold rules count in the same table, shared by both functions (alerting's
+		// DynamoThresholds): an UpdateItem adds to a bucket, a BatchGetItem reads a window.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("CountThresholds"),
+			Actions:   jsii.Strings("dynamodb:UpdateItem", "dynamodb:BatchGetItem"),
+			Resources: &[]*string{d.table.TableArn()},
+		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("EncryptClaims"),
 			Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
