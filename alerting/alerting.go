@@ -37,7 +37,14 @@ const (
 	// EnvDedupeTable is the dedupe table's name; without it each function instance
 	// deduplicates only in memory.
 	EnvDedupeTable = "TRAILGUARD_DEDUPE_TABLE"
+	// EnvDisabledRules is a comma-separated list of the ids of rules turned off
+	// (the config's detection.disabledRules). Default: none.
+	EnvDisabledRules = "TRAILGUARD_DISABLED_RULES"
 )
+
+// RulesDir is the directory beside the function's binary (in its asset) holding the users'
+// rule files, loaded after the default rules.
+const RulesDir = "rules"
 
 // Event fields of the alerts put on the bus.
 const (

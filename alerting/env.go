@@ -3,6 +3,9 @@ package alerting
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -37,4 +40,36 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Publisher, Store
 		thresholds = &DynamoThresholds{Client: client, Table: table, Context: ctx}
 	}
 	return p, store, thresholds, nil
+}
+
+// LoadEngine returns the engine of the functions: the default rules, the rule files under
+// RulesDir in the function's directory ($LAMBDA_TASK_ROOT, where Lambda unpacks the asset;
+// else the executable's directory), and EnvDisabledRules turned off, loaded as
+// `trailguard detect --rules` loads a directory (detect.LoadWith). getenv is os.Getenv outside
+// tests.
+func LoadEngine(getenv func(string) string) (*detect.Engine, error) {
+	root := getenv("LAMBDA_TASK_ROOT")
+	if root == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding the rules: %w", err)
+		}
+		root = filepath.Dir(exe)
+	}
+	var o detect.LoadOptions
+	if dir := filepath.Join(root, RulesDir); isDir(dir) {
+		o.Dirs = []string{dir}
+	}
+	for _, id := range strings.Split(getenv(EnvDisabledRules), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			o.Disabled = append(o.Disabled, id)
+		}
+	}
+	o.DisabledName = EnvDisabledRules
+	return detect.LoadWith(o)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

@@ -1,9 +1,10 @@
 // Command archiveconsumer is the archive detection function: a Lambda function (runtime
 // provided.al2023, arm64) reading the queue the log archive bucket notifies of each new
 // CloudTrail log file (AWSLogs/..., .json.gz). It reads each file ({"Records": [...]},
-// gzipped), evaluates every record with the default rules of package detect, and publishes
-// each alert to the alert topic and the integrations bus once (package alerting), whichever
-// of this function and the stream function sees the event first. Read-only events, data
+// gzipped), evaluates every record with the rules (the defaults of package detect and the
+// users' rules bundled in the asset: alerting.LoadEngine), and publishes each alert to the
+// alert topic and the integrations bus once (package alerting), whichever of this function
+// and the stream function sees the event first. Read-only events, data
 // events and everything else EventBridge does not deliver are detected here.
 //
 // Failures are reported per message (ReportBatchItemFailures): a message whose file could not
@@ -33,7 +34,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trailguard/trailguard/alerting"
-	"github.com/trailguard/trailguard/detect"
 )
 
 func main() {
@@ -60,7 +60,7 @@ type handler struct {
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	engine, err := detect.Load()
+	engine, err := alerting.LoadEngine(getenv)
 	if err != nil {
 		return nil, err
 	}
