@@ -85,15 +85,24 @@ func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, 
 	}
 	sec := int64(size / time.Second)
 	cur := obs.EventTime.Unix() / sec // the record's bucket number
-	members := obs.Values
+	values := obs.Values
 	if !obs.Distinct {
-		members = []string{obs.EventID}
+		values = []string{obs.EventID}
 	}
-	for i, m := range members {
+	// A string set holds each value once and no empty one: DynamoDB refuses the update
+	// otherwise.
+	var members []string
+	for _, m := range values {
 		if len(m) > maxMember {
 			sum := sha256.Sum256([]byte(m))
-			members[i] = "sha256:" + hex.EncodeToString(sum[:])
+			m = "sha256:" + hex.EncodeToString(sum[:])
 		}
+		if m != "" && !slices.Contains(members, m) {
+			members = append(members, m)
+		}
+	}
+	if len(members) == 0 {
+		return nil, nil
 	}
 	sum := sha256.Sum256([]byte(obs.Group))
 	prefix := "threshold/" + obs.Rule + "/" + hex.EncodeToString(sum[:12]) + "/"

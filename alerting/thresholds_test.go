@@ -28,7 +28,10 @@ id: secrets
 title: Secrets
 severity: high
 match: eventName == "GetSecretValue"
-threshold: {count: 3, window: 10m, distinct: requestParameters.secretId}
+threshold:
+  count: 3
+  window: 10m
+  distinct: 'requestParameters.secretId.split(",")'
 `)}}, ".", "test")
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +78,7 @@ func TestSharedThresholds(t *testing.T) {
 			want: []string{"logins/arn:aws:iam::111122223333:user/mallory/2026-11-02T09:00:00Z"}, count: 3},
 		{name: "spread over more than the window and a bucket", recs: []obs{login(false, "e1", 0), login(true, "e2", 7), login(false, "e3", 14)}},
 		{name: "one secret read again and again", recs: []obs{read(false, "e1", 0, "a"), read(true, "e2", 1, "a"), read(false, "e3", 3, "a"), read(true, "e4", 5, "a")}},
+		{name: "one record naming a secret twice", recs: []obs{read(false, "e1", 0, "a"), read(true, "e2", 1, "b"), read(false, "e3", 2, "b,b")}},
 		{name: "three secrets over two paths and buckets", recs: []obs{read(false, "e1", 0, "a"), read(true, "e2", 3, "a"), read(true, "e3", 5, "b"), read(false, "e4", 8, "c")},
 			want: []string{"secrets/arn:aws:iam::111122223333:user/mallory/2026-11-02T09:00:00Z"}, count: 3},
 	}

@@ -135,7 +135,14 @@ func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 			return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
 		}
 	}
-	for _, v := range in.ExpressionAttributeValues[":m"].(*ddbtypes.AttributeValueMemberSS).Value {
+	add := in.ExpressionAttributeValues[":m"].(*ddbtypes.AttributeValueMemberSS).Value
+	for i, v := range add {
+		// DynamoDB refuses a set with a value twice, or an empty one.
+		if v == "" || slices.Contains(add[:i], v) {
+			return nil, errors.New("fake dynamodb: ValidationException: One or more parameter values were invalid: Input collection contains duplicates or empty strings")
+		}
+	}
+	for _, v := range add {
 		if !slices.Contains(set, v) {
 			set = append(set, v)
 		}
