@@ -128,7 +128,8 @@ func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 			set = cur.Value
 		}
 	}
-	if c, ok := in.ExpressionAttributeValues[":cap"].(*ddbtypes.AttributeValueMemberN); ok && len(set) > 0 {
+	if c, ok := in.ExpressionAttributeValues[":cap"].(*ddbtypes.AttributeValueMemberN); ok && len(set) > 0 &&
+		strings.Contains(aws.ToString(in.ConditionExpression), "size(#m) < :cap") {
 		var limit int
 		fmt.Sscan(c.Value, &limit)
 		if len(set) >= limit {
