@@ -37,7 +37,14 @@ const (
 	// EnvDedupeTable is the dedupe table's name; without it each function instance
 	// deduplicates only in memory.
 	EnvDedupeTable = "TRAILGUARD_DEDUPE_TABLE"
+	// EnvDisabledRules is a comma-separated list of the ids of rules turned off
+	// (the config's detection.disabledRules). Default: none.
+	EnvDisabledRules = "TRAILGUARD_DISABLED_RULES"
 )
+
+// RulesDir is the directory beside the function's binary (in its asset) holding the users'
+// rule files, loaded after the default rules.
+const RulesDir = "rules"
 
 // Event fields of the alerts put on the bus.
 const (
@@ -215,15 +222,22 @@ type Processor struct {
 }
 
 // NewProcessor returns a Processor running engine, publishing with publisher and
-// deduplicating in store (a MemoryStore when nil). log may be nil.
+// deduplicating in store (a MemoryStore when nil), counting thresholds in memory. log may be
+// nil.
 func NewProcessor(engine *detect.Engine, publisher *Publisher, store Store, log *slog.Logger) *Processor {
+	return NewSharedProcessor(engine, publisher, store, nil, log)
+}
+
+// NewSharedProcessor is NewProcessor counting thresholds in thresholds (such as a
+// DynamoThresholds that every function instance shares; in memory when nil).
+func NewSharedProcessor(engine *detect.Engine, publisher *Publisher, store Store, thresholds detect.ThresholdStore, log *slog.Logger) *Processor {
 	if store == nil {
 		store = MemoryStore{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Processor{detector: detect.NewDetector(engine, everyAlert{}), publisher: publisher, store: store, log: log}
+	return &Processor{detector: detect.NewDetectorWith(engine, everyAlert{}, thresholds), publisher: publisher, store: store, log: log}
 }
 
 // Result counts what Process did with one record.
@@ -241,7 +255,8 @@ var ErrRecord = errors.New("undecodable record")
 
 // Process evaluates one CloudTrail record (or an EventBridge event whose detail is one) and
 // publishes its alerts. It returns an error, after publishing what it could, when the record
-// must be retried: it is undecodable (wrapping ErrRecord), the dedupe store failed, or an
+// must be retried: it is undecodable (wrapping ErrRecord), the dedupe or threshold store
+// failed (both count a retried record once), or an
 // alert could not be published (its claim released, so the retry publishes it).
 func (p *Processor) Process(ctx context.Context, data []byte) (Result, error) {
 	var res Result

@@ -3,32 +3,73 @@ package alerting
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/trailguard/trailguard/detect"
 )
 
-// FromEnv returns the publisher and store the functions' environment describes (EnvTopicARN,
-// required; EnvBusName and EnvDedupeTable, optional), with clients from the AWS SDK's default
-// configuration. getenv is os.Getenv outside tests.
-func FromEnv(ctx context.Context, getenv func(string) string) (*Publisher, Store, error) {
+// FromEnv returns the publisher, the dedupe store and the threshold store the functions'
+// environment describes (EnvTopicARN, required; EnvBusName and EnvDedupeTable, optional:
+// without a table both stores are in memory, the thresholds nil), with clients from the AWS
+// SDK's default configuration. getenv is os.Getenv outside tests.
+func FromEnv(ctx context.Context, getenv func(string) string) (*Publisher, Store, detect.ThresholdStore, error) {
 	topic := getenv(EnvTopicARN)
 	if topic == "" {
-		return nil, nil, fmt.Errorf("%s is required: the alert topic's ARN", EnvTopicARN)
+		return nil, nil, nil, fmt.Errorf("%s is required: the alert topic's ARN", EnvTopicARN)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, nil, nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	p := &Publisher{SNS: sns.NewFromConfig(cfg), TopicARN: topic}
 	if bus := getenv(EnvBusName); bus != "" {
 		p.Events, p.BusName = eventbridge.NewFromConfig(cfg), bus
 	}
 	var store Store = MemoryStore{}
+	var thresholds detect.ThresholdStore
 	if table := getenv(EnvDedupeTable); table != "" {
-		store = &DynamoStore{Client: dynamodb.NewFromConfig(cfg), Table: table}
+		client := dynamodb.NewFromConfig(cfg)
+		store = &DynamoStore{Client: client, Table: table}
+		thresholds = &DynamoThresholds{Client: client, Table: table, Context: ctx}
 	}
-	return p, store, nil
+	return p, store, thresholds, nil
+}
+
+// LoadEngine returns the engine of the functions: the default rules, the rule files under
+// RulesDir in the function's directory ($LAMBDA_TASK_ROOT, where Lambda unpacks the asset;
+// else the executable's directory), and EnvDisabledRules turned off, loaded as
+// `trailguard detect --rules` loads a directory (detect.LoadWith). getenv is os.Getenv outside
+// tests.
+func LoadEngine(getenv func(string) string) (*detect.Engine, error) {
+	root := getenv("LAMBDA_TASK_ROOT")
+	if root == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding the rules: %w", err)
+		}
+		root = filepath.Dir(exe)
+	}
+	var o detect.LoadOptions
+	if dir := filepath.Join(root, RulesDir); isDir(dir) {
+		o.Dirs = []string{dir}
+	}
+	for _, id := range strings.Split(getenv(EnvDisabledRules), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			o.Disabled = append(o.Disabled, id)
+		}
+	}
+	o.DisabledName = EnvDisabledRules
+	return detect.LoadWith(o)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

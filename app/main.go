@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/examples"
 	"github.com/trailguard/trailguard/synth"
 )
@@ -119,7 +121,52 @@ func loadConfig(app awscdk.App) (*config.Config, error) {
 		}
 		name, data = path, b
 	}
-	return config.Load(name, data)
+	cfg, err := config.Load(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadRules(cfg, name); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadRules reads the rule files of detection.rulesDir (relative to the config file) into the
+// config and checks them, and detection.disabledRules, with the detection engine as the
+// functions will load them: an invalid rule fails the synth before anything is built, naming
+// its file, rule and problem.
+func loadRules(cfg *config.Config, configPath string) error {
+	d := &cfg.Detection
+	if d.RulesDir != "" {
+		dir := d.RulesDir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(configPath), dir)
+		}
+		files := map[string]string{}
+		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			files[filepath.ToSlash(rel)] = string(b)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("detection.rulesDir %q (relative to the config file %s): cannot read the rules: %w", d.RulesDir, configPath, unwrapPathError(err))
+		}
+		if len(files) == 0 {
+			return fmt.Errorf("detection.rulesDir %q (relative to the config file %s) holds no rule files (*.yaml, *.yml): add some, or remove the setting", d.RulesDir, configPath)
+		}
+		d.RuleFiles = files
+	}
+	if err := detection.CheckRules(d.RuleFiles, d.RulesDir, d.DisabledRules, "detection.disabledRules"); err != nil {
+		return fmt.Errorf("detection %v", err)
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {

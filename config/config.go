@@ -30,6 +30,8 @@ type Config struct {
 	EventStream EventStream `yaml:"eventStream"`
 	// Alerts configures the high-risk event alerts in the Security account.
 	Alerts Alerts `yaml:"alerts"`
+	// Detection configures the rules of the detection functions in the Security account.
+	Detection Detection `yaml:"detection"`
 	// Guardrails configures the service control policy that protects the logging.
 	Guardrails Guardrails `yaml:"guardrails"`
 	// Deployment configures how the stacks reach the accounts.
@@ -175,6 +177,21 @@ type EventStream struct {
 type Alerts struct {
 	// Emails are subscribed to the alert topic (each must confirm). Default: none.
 	Emails []string `yaml:"emails"`
+}
+
+// Detection configures the rules the detection functions (the stream's and the archive's) run
+// besides the default rules.
+type Detection struct {
+	// RulesDir is a directory of rule files (*.yaml, *.yml, read recursively), relative to
+	// the config file, loaded after the default rules as `trailguard detect --rules` loads
+	// it: a rule with a default rule's id replaces it. The synth checks the rules and bundles
+	// them into both functions. Default: none (the default rules only).
+	RulesDir string `yaml:"rulesDir"`
+	// DisabledRules are the ids of default or user rules turned off. Default: none.
+	DisabledRules []string `yaml:"disabledRules"`
+	// RuleFiles are the files of RulesDir by path relative to it, read by the app (package
+	// config reads no files); not part of the YAML.
+	RuleFiles map[string]string `yaml:"-"`
 }
 
 // Guardrails configures the service control policy that stops member accounts from

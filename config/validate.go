@@ -59,6 +59,7 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.trails(c)
 	v.eventStream(c)
 	v.alerts(c)
+	v.detection(c)
 	v.guardrails(c)
 	v.deployment(c)
 	v.tags(c)
@@ -373,6 +374,22 @@ func (v *checker) alerts(c *Config) {
 		v.match(fmt.Sprintf("alerts.emails[%d]", i), e, emailPattern, "an email address")
 	}
 	v.unique("alerts.emails", c.Alerts.Emails)
+}
+
+// ruleIDPattern is the form of a detection rule's id (package detect's).
+var ruleIDPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// detection checks the form of the detection settings; the app loads the rules and checks
+// them (and that each disabled id names one) with the engine.
+func (v *checker) detection(c *Config) {
+	d := c.Detection
+	if _, set := v.lines["detection.rulesDir"]; set && strings.TrimSpace(d.RulesDir) == "" {
+		v.fail("detection.rulesDir", d.RulesDir, "must be a directory of rule files, relative to the config file (e.g. rules); leave it out for the default rules only")
+	}
+	for i, id := range d.DisabledRules {
+		v.match(fmt.Sprintf("detection.disabledRules[%d]", i), id, ruleIDPattern, "a rule id: lowercase letters and digits in words joined by hyphens, as trailguard detect prints it (e.g. ses-enumeration)")
+	}
+	v.unique("detection.disabledRules", d.DisabledRules)
 }
 
 func (v *checker) guardrails(c *Config) {

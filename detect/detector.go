@@ -1,10 +1,9 @@
 package detect
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
-	"slices"
-	"sort"
-	"time"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -31,15 +30,14 @@ func (m MemoryDedupe) FirstSeen(key string) (bool, error) {
 	return true, nil
 }
 
-// Detector runs an engine over a sequence of records, keeping the state of
-// threshold rules and of dedupe. It is not safe for concurrent use.
+// Detector runs an engine over a sequence of records, with the state of
+// threshold rules in a ThresholdStore and of dedupe in a DedupeStore. It is
+// not safe for concurrent use.
 type Detector struct {
-	engine *Engine
-	dedupe DedupeStore
-	groups map[string]*group // by rule id and group key
-	stats  Stats
-	seen   int       // records since the last pruning
-	newest time.Time // the newest event time counted by a threshold
+	engine     *Engine
+	dedupe     DedupeStore
+	thresholds ThresholdStore
+	stats      Stats
 }
 
 // Stats counts what a Detector did.
@@ -57,17 +55,28 @@ type Stats struct {
 	FirstEvalError map[string]*EvalError
 }
 
-// NewDetector returns a Detector for engine. A nil dedupe uses a
-// MemoryDedupe.
+// NewDetector returns a Detector for engine counting thresholds in memory
+// (NewMemoryThresholds). A nil dedupe uses a MemoryDedupe.
 func NewDetector(engine *Engine, dedupe DedupeStore) *Detector {
+	return NewDetectorWith(engine, dedupe, nil)
+}
+
+// NewDetectorWith returns a Detector for engine with the given stores: a nil
+// dedupe uses a MemoryDedupe, nil thresholds NewMemoryThresholds. Detectors
+// that share the stores (such as the stream and archive functions sharing a
+// table) share the dedupe and the threshold counts.
+func NewDetectorWith(engine *Engine, dedupe DedupeStore, thresholds ThresholdStore) *Detector {
 	if dedupe == nil {
 		dedupe = MemoryDedupe{}
 	}
+	if thresholds == nil {
+		thresholds = NewMemoryThresholds()
+	}
 	return &Detector{
-		engine: engine,
-		dedupe: dedupe,
-		groups: map[string]*group{},
-		stats:  Stats{EvalErrors: map[string]int{}, FirstEvalError: map[string]*EvalError{}},
+		engine:     engine,
+		dedupe:     dedupe,
+		thresholds: thresholds,
+		stats:      Stats{EvalErrors: map[string]int{}, FirstEvalError: map[string]*EvalError{}},
 	}
 }
 
@@ -76,7 +85,8 @@ func (d *Detector) Stats() Stats { return d.stats }
 
 // Process evaluates one record and returns its alerts, in rule order, each
 // dedupe key once. A rule that fails on the record is counted in Stats and
-// does not stop the others; only a DedupeStore failure is returned.
+// does not stop the others; only a DedupeStore or ThresholdStore failure is
+// returned (the caller retries the record: both stores count it once).
 func (d *Detector) Process(rec *Record) ([]*Alert, error) {
 	d.stats.Records++
 	matches, errs := d.engine.Match(rec)
@@ -89,10 +99,14 @@ func (d *Detector) Process(rec *Record) ([]*Alert, error) {
 		if m.Rule.Threshold == nil {
 			a = newAlert(m.Rule, rec)
 		} else {
-			var err *EvalError
-			a, err = d.threshold(m.c, rec)
+			var evalErr *EvalError
+			var err error
+			a, evalErr, err = d.threshold(m.c, rec)
+			if evalErr != nil {
+				d.evalError(evalErr)
+			}
 			if err != nil {
-				d.evalError(err)
+				return alerts, fmt.Errorf("threshold of rule %s: %w", m.Rule.ID, err)
 			}
 			if a == nil {
 				continue
@@ -109,9 +123,6 @@ func (d *Detector) Process(rec *Record) ([]*Alert, error) {
 		d.stats.Alerts++
 		alerts = append(alerts, a)
 	}
-	if d.seen++; d.seen >= pruneEvery {
-		d.prune()
-	}
 	return alerts, nil
 }
 
@@ -122,103 +133,40 @@ func (d *Detector) evalError(e *EvalError) {
 	d.stats.EvalErrors[e.Rule]++
 }
 
-// group is the records a threshold rule counted under one key, sorted by
-// event time.
-type group struct {
-	window  time.Duration
-	entries []entry
-}
-
-type entry struct {
-	t      time.Time
-	id     string
-	values []string
-}
-
-const pruneEvery = 10000
-
-// threshold counts rec for a threshold rule and returns an alert when the
-// count reaches the threshold within a window that holds rec.
-func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError) {
+// threshold evaluates the group and the values of a threshold rule for rec,
+// counts them in the ThresholdStore, and returns an alert when the count
+// reaches the threshold.
+func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, error) {
 	act := activation{rec: rec}
 	v, _, err := c.groupBy.Eval(act)
 	if err != nil {
-		return nil, &EvalError{Rule: c.ID, Field: "threshold.groupBy", Err: err}
+		return nil, &EvalError{Rule: c.ID, Field: "threshold.groupBy", Err: err}, nil
 	}
-	key := fmt.Sprint(native(v))
-	e := entry{t: rec.EventTime(), id: rec.EventID()}
+	obs := Observation{Rule: c.ID, Group: fmt.Sprint(native(v)), Threshold: *c.Threshold,
+		EventTime: rec.EventTime(), EventID: rec.EventID(), Distinct: c.distinct != nil}
+	if obs.EventID == "" {
+		// Copies of one record count once all the same.
+		sum := sha256.Sum256(rec.Raw)
+		obs.EventID = "sha256:" + hex.EncodeToString(sum[:])
+	}
 	if c.distinct != nil {
 		v, _, err := c.distinct.Eval(act)
 		if err != nil {
-			return nil, &EvalError{Rule: c.ID, Field: "threshold.distinct", Err: err}
+			return nil, &EvalError{Rule: c.ID, Field: "threshold.distinct", Err: err}, nil
 		}
-		e.values = stringValues(v)
-		if len(e.values) == 0 {
-			return nil, nil
-		}
-	}
-	t := c.Threshold
-	g := d.groups[c.ID+"\x00"+key]
-	if g == nil {
-		g = &group{window: t.Window}
-		d.groups[c.ID+"\x00"+key] = g
-	}
-	insert := func(e entry) {
-		i := sort.Search(len(g.entries), func(i int) bool { return g.entries[i].t.After(e.t) })
-		g.entries = slices.Insert(g.entries, i, e)
-	}
-	if c.distinct == nil {
-		// A record counts once however many copies of it arrive (an
-		// organization trail's and a local trail's, overlapping files).
-		if e.id != "" && slices.ContainsFunc(g.entries, func(x entry) bool { return x.id == e.id }) {
-			return nil, nil
-		}
-		insert(e)
-	} else {
-		// One entry per value, the newest: the count of a window is then
-		// the number of its entries.
-		for _, v := range e.values {
-			if i := slices.IndexFunc(g.entries, func(x entry) bool { return x.values[0] == v }); i >= 0 {
-				if !g.entries[i].t.Before(e.t) {
-					continue
-				}
-				g.entries = slices.Delete(g.entries, i, i+1)
-			}
-			insert(entry{t: e.t, id: e.id, values: []string{v}})
+		obs.Values = stringValues(v)
+		if len(obs.Values) == 0 {
+			return nil, nil, nil
 		}
 	}
-	if e.t.After(d.newest) {
-		d.newest = e.t
+	hit, err := d.thresholds.Count(obs)
+	if err != nil || hit == nil {
+		return nil, nil, err
 	}
-	// Try every window [start, start+W] that holds rec, start being the
-	// time of a counted record no older than W before rec.
-	lo := sort.Search(len(g.entries), func(i int) bool { return !g.entries[i].t.Before(e.t.Add(-t.Window)) })
-	for s := lo; s < len(g.entries) && !g.entries[s].t.After(e.t); s++ {
-		end := g.entries[s].t.Add(t.Window)
-		in := g.entries[s:]
-		n := sort.Search(len(in), func(i int) bool { return in[i].t.After(end) })
-		if n < t.Count {
-			continue
-		}
-		in = in[:n]
-		a := newAlert(c.Rule, rec)
-		hit := &ThresholdHit{Group: key, Count: n, Window: t.Window.String(),
-			First: in[0].t.UTC().Format(time.RFC3339), Last: in[n-1].t.UTC().Format(time.RFC3339)}
-		for _, x := range in {
-			if len(hit.EventIDs) == 0 || hit.EventIDs[len(hit.EventIDs)-1] != x.id {
-				hit.EventIDs = append(hit.EventIDs, x.id)
-			}
-			if c.distinct != nil {
-				hit.Values = append(hit.Values, x.values[0])
-			}
-		}
-		a.Threshold = hit
-		a.DedupeKey = ThresholdDedupeKey(c.ID, key, e.t, t.Window)
-		// Start counting afresh: the records of this window alerted.
-		g.entries = slices.Delete(g.entries, s, s+n)
-		return a, nil
-	}
-	return nil, nil
+	a := newAlert(c.Rule, rec)
+	a.Threshold = hit
+	a.DedupeKey = ThresholdDedupeKey(c.ID, obs.Group, obs.EventTime, c.Threshold.Window)
+	return a, nil, nil
 }
 
 // stringValues returns a string, or the strings in a list.
@@ -242,19 +190,4 @@ func stringValues(v ref.Val) []string {
 		return nil
 	}
 	return []string{fmt.Sprint(native(v))}
-}
-
-// prune forgets records that can no longer share a window with a new one:
-// older than twice the window before the newest record counted. Records
-// arriving more than a window out of order may thus be missed.
-func (d *Detector) prune() {
-	d.seen = 0
-	for k, g := range d.groups {
-		cut := d.newest.Add(-2 * g.window)
-		i := sort.Search(len(g.entries), func(i int) bool { return !g.entries[i].t.Before(cut) })
-		g.entries = g.entries[i:]
-		if len(g.entries) == 0 {
-			delete(d.groups, k)
-		}
-	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/examples"
 )
 
 // TestDocs checks docs/detection.md against the code: it lists every
@@ -37,6 +40,19 @@ func TestDocs(t *testing.T) {
 	n := 0
 	for _, m := range blocks {
 		src := m[1]
+		if strings.HasPrefix(src, "detection:") {
+			// The config's detection section: it loads in the example config, and
+			// the rules it disables exist.
+			cfg, err := config.Load("org.yaml", append(append([]byte{}, examples.Default...), "\n"+src...))
+			if err != nil {
+				t.Errorf("config example does not load: %v\n%s", err, src)
+				continue
+			}
+			if _, err := LoadWith(LoadOptions{Disabled: cfg.Detection.DisabledRules, DisabledName: "detection.disabledRules"}); err != nil {
+				t.Errorf("config example: %v", err)
+			}
+			continue
+		}
 		if !strings.Contains(src, "match:") {
 			// A fragment: wrap it in a rule.
 			src = "id: fragment\ntitle: T\nseverity: low\nmatch: eventName == \"RunInstances\"\n" + src

@@ -330,3 +330,37 @@ func TestSubject(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadWith(t *testing.T) {
+	files := map[string][]byte{
+		"team/gpu.yaml": []byte("id: gpu-instances\ntitle: GPU\nseverity: medium\nmatch: eventName == \"RunInstances\"\n"),
+		"README.md":     []byte("not a rule"),
+	}
+	e, err := LoadWith(LoadOptions{Files: files, FilesName: "rules", Disabled: []string{"root-activity"}, DisabledName: "detection.disabledRules"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user, root *Rule
+	for _, r := range e.Rules() {
+		switch r.ID {
+		case "gpu-instances":
+			user = r
+		case "root-activity":
+			root = r
+		}
+	}
+	if user == nil || user.File != "rules/team/gpu.yaml" {
+		t.Errorf("user rule %+v, want gpu-instances from rules/team/gpu.yaml", user)
+	}
+	if root == nil || !root.Disabled {
+		t.Errorf("root-activity %+v, want it disabled", root)
+	}
+
+	files["bad.yaml"] = []byte("id: bad\ntitle: B\nseverity: urgent\nmatch: eventName.size() > \"x\"\n")
+	_, err = LoadWith(LoadOptions{Files: files, FilesName: "rules", Disabled: []string{"no-such-rule"}, DisabledName: "detection.disabledRules"})
+	for _, want := range []string{"rules/bad.yaml: rule bad: severity", "rules/bad.yaml: rule bad: match", "detection.disabledRules: rule no-such-rule: no rule has this id"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to contain %q", err, want)
+		}
+	}
+}

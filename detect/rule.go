@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -216,8 +217,35 @@ func ParseFS(fsys fs.FS, dir, name string) ([]*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading rules in %s: %w", name, err)
 	}
-	// The same id twice in one set is a mistake; across sets it is an
-	// override (see Merge).
+	return uniqueIDs(rules, errs)
+}
+
+// ParseFiles is ParseFS for rule files held in memory, by name (a path
+// relative to a rules directory, such as "team/iam.yaml"): files not named
+// *.yaml or *.yml are ignored; the others are read in lexical order of their
+// names. name is how their directory is shown in errors.
+func ParseFiles(files map[string][]byte, name string) ([]*Rule, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var rules []*Rule
+	var errs LoadErrors
+	for _, n := range names {
+		rs, es := parseFile(bytes.NewReader(files[n]), path.Join(name, n))
+		rules = append(rules, rs...)
+		errs = append(errs, es...)
+	}
+	return uniqueIDs(rules, errs)
+}
+
+// uniqueIDs drops the rules whose id an earlier rule has, adding a problem
+// for each to errs: the same id twice in one set is a mistake; across sets
+// it is an override (see Merge).
+func uniqueIDs(rules []*Rule, errs LoadErrors) ([]*Rule, error) {
 	seen := map[string]*Rule{}
 	kept := rules[:0]
 	for _, r := range rules {

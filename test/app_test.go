@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trailguard/trailguard/examples"
 )
 
 var (
@@ -60,6 +62,7 @@ func TestConfigErrorsThroughTheCLI(t *testing.T) {
 	tests := []struct {
 		name    string
 		content string // written to bad.yaml; "-" means the file does not exist
+		files   map[string]string
 		want    []string
 	}{
 		{
@@ -77,10 +80,29 @@ func TestConfigErrorsThroughTheCLI(t *testing.T) {
 		{name: "empty file", content: "", want: []string{"config bad.yaml has 1 problem:", "the file is empty"}},
 		{name: "not YAML", content: "organization: {id: [\n", want: []string{"line 1: the file is not valid YAML"}},
 		{name: "missing file", content: "-", want: []string{"cannot read config file (from -c config=bad.yaml): no such file or directory"}},
+		{
+			name:    "invalid detection rule",
+			content: string(examples.Default) + "\ndetection:\n  rulesDir: our-rules\n  disabledRules: [no-such-rule]\n",
+			files:   map[string]string{"our-rules/team/gpu.yaml": "id: gpu\ntitle: GPU\nseverity: urgent\nmatch: eventName == \"RunInstances\"\n"},
+			want: []string{
+				"trailguard: detection rules have 2 problems:",
+				`our-rules/team/gpu.yaml: rule gpu: severity: unknown severity "urgent"`,
+				"detection.disabledRules: rule no-such-rule: no rule has this id",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			for name, content := range tc.files {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if tc.content != "-" {
 				if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(tc.content), 0o644); err != nil {
 					t.Fatal(err)

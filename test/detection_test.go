@@ -1,10 +1,18 @@
 package test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/alerting"
@@ -132,6 +140,7 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 		{"EncryptFailures", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
 		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, getAtt(tableID, "Arn"), nil},
+		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, getAtt(tableID, "Arn"), nil},
 		{"EncryptClaims", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("dynamodb")}}},
 		{"PublishAlerts", []string{"sns:Publish"}, ref(topicID), nil},
@@ -210,6 +219,20 @@ func TestDetectionPropsErrors(t *testing.T) {
 		}},
 		{name: "bad bus name", props: &detection.DetectionProps{AlertBusName: jsii.String("a/b")}, want: []string{
 			`detection: AlertBusName must be an event bus name (1-256 letters, digits, . _ -), got "a/b"`}},
+		{name: "invalid user rules", props: &detection.DetectionProps{
+			RuleFiles: &map[string]*string{
+				"team/gpu.yaml":   jsii.String("id: gpu\ntitle: GPU\nseverity: urgent\nmatch: eventName.size() > \"x\"\n"),
+				"../outside.yaml": jsii.String("id: outside\ntitle: O\nseverity: low\nmatch: \"true\"\n"),
+			},
+			DisabledRules: jsii.Strings("root-activity", "no-such-rule"),
+			StreamCode:    awslambda.Code_FromInline(jsii.String("x")),
+		}, want: []string{
+			"RuleFiles/team/gpu.yaml: rule gpu: severity: unknown severity \"urgent\"",
+			"RuleFiles/team/gpu.yaml: rule gpu: match: ERROR",
+			`RuleFiles names must be clean relative paths, got "../outside.yaml"`,
+			"DisabledRules: rule no-such-rule: no rule has this id",
+			"RuleFiles cannot be bundled into StreamCode or ArchiveCode",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,6 +328,7 @@ func TestDetectionArchivePath(t *testing.T) {
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
 		{"PublishAlerts", []string{"sns:Publish"}, nil, nil},
 		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, nil, nil},
+		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, nil, nil},
 	} {
 		s := statementBySid(t, doc, w.sid)
 		wantEq(t, w.sid+" Action", strs(s["Action"]), w.actions)
@@ -313,12 +337,53 @@ func TestDetectionArchivePath(t *testing.T) {
 			wantEq(t, w.sid+" Condition", s["Condition"], w.conditions)
 		}
 	}
-	if n := len(statements(doc)); n != 12 {
-		t.Errorf("the archive role has %d statements, want 12 (the 8 both functions share and 4 of its own)", n)
+	if n := len(statements(doc)); n != 13 {
+		t.Errorf("the archive role has %d statements, want 13 (the 9 both functions share and 4 of its own)", n)
 	}
 
 	_, m := tmpl.resourceByProp(t, "AWS::Lambda::EventSourceMapping", "FunctionName", ref(fnID))
 	wantEq(t, "archive mapping", m.props()["EventSourceArn"], getAtt(queueID, "Arn"))
 	wantEq(t, "archive FunctionResponseTypes", m.props()["FunctionResponseTypes"], []any{"ReportBatchItemFailures"})
 	wantEq(t, "archive ScalingConfig", m.props()["ScalingConfig"], map[string]any{"MaximumConcurrency": detection.ArchiveConcurrency})
+}
+
+// TestDetectionBundlesUserRules: the users' rule files reach both functions' assets, beside
+// the binary under alerting.RulesDir (where alerting.LoadEngine reads them, as the functions'
+// TestUserRules checks), and the disabled rules their environment.
+func TestDetectionBundlesUserRules(t *testing.T) {
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{StackTraces: jsii.Bool(false), Outdir: jsii.String(outdir)})
+	stack := awscdk.NewStack(app, jsii.String("TestStack"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
+	})
+	streamKey, alertKey := awskms.NewKey(stack, jsii.String("StreamKey"), nil), awskms.NewKey(stack, jsii.String("AlertKey"), nil)
+	rule := "id: gpu-instances\ntitle: GPU instances\nseverity: medium\nmatch: eventName == \"RunInstances\"\n"
+	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+		Stream:            awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: streamKey}),
+		StreamKey:         streamKey,
+		AlertTopic:        awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{MasterKey: alertKey}),
+		AlertKey:          alertKey,
+		ArchiveBucketName: jsii.String("trailguard-archive-222222222222-eu-west-1"),
+		ArchiveKey:        awskms.NewKey(stack, jsii.String("ArchiveKey"), nil),
+		RuleFiles:         &map[string]*string{"team/compute.yaml": jsii.String(rule)},
+		DisabledRules:     jsii.Strings("ses-enumeration"),
+	})
+	app.Synth(nil)
+	var tmpl template
+	if err := readJSON(filepath.Join(outdir, "TestStack.template.json"), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{detection.StreamFunctionName, detection.ArchiveFunctionName} {
+		_, fn := tmpl.resourceByProp(t, "AWS::Lambda::Function", "FunctionName", name)
+		hash := strings.TrimSuffix(fmt.Sprint(get(fn.props(), "Code", "S3Key")), ".zip")
+		asset := filepath.Join(outdir, "asset."+hash)
+		got, err := os.ReadFile(filepath.Join(asset, alerting.RulesDir, "team", "compute.yaml"))
+		if err != nil || string(got) != rule {
+			t.Errorf("%s: the user rule in the asset: %q, %v; want the file as given", name, got, err)
+		}
+		if _, err := os.Stat(filepath.Join(asset, "bootstrap")); err != nil {
+			t.Errorf("%s: the asset lost its binary: %v", name, err)
+		}
+		wantEq(t, name+" disabled rules", get(fn.props(), "Environment", "Variables", alerting.EnvDisabledRules), "ses-enumeration")
+	}
 }

@@ -329,19 +329,44 @@ func checkDeliveryKeyPolicy(t *testing.T, what string, keyDoc any, account any) 
 	wantEq(t, what+" CloudWatch condition", cw["Condition"], map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}})
 }
 
-func TestAlertPatternsCoverWhatTheREADMEPromises(t *testing.T) {
+// TestNoEventAlertsTwice: the detection engine alerts on CloudTrail events (on the stream and
+// the archive, once each); an EventBridge rule to the alert topic is kept only for what the
+// engine cannot see, the forwarders' alarms. detect's TestRetiredAlertPatternsCovered proves
+// the engine alerts on every event the retired tampering and exposure rules matched.
+func TestNoEventAlertsTwice(t *testing.T) {
+	cfg := example.cfg
+	tmpl := example.template(t, cfg.SecurityStackName())
+	topicID, _ := tmpl.only(t, "AWS::SNS::Topic")
+	var toTopic []string
+	for _, r := range tmpl.resourcesOfType("AWS::Events::Rule") {
+		targets, _ := r.props()["Targets"].([]any)
+		for _, tg := range targets {
+			if !jsonEq(t, get(tg, "Arn"), ref(topicID)) {
+				continue
+			}
+			name := fmt.Sprint(r.props()["Name"])
+			toTopic = append(toTopic, name)
+			b, _ := json.Marshal(r.props()["EventPattern"])
+			for _, dt := range []string{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, "userIdentity", "eventName"} {
+				if strings.Contains(string(b), dt) {
+					t.Errorf("rule %s sends CloudTrail events (%q) to the alert topic: the detection functions alert on them already", name, dt)
+				}
+			}
+		}
+	}
+	wantEq(t, "rules to the alert topic", toTopic, []string{eventsink.AlertRuleName("delivery")})
 	var all strings.Builder
 	for _, p := range eventsink.AlertPatterns() {
+		if p.CloudTrail {
+			t.Errorf("alert pattern %s is over CloudTrail events: the detection engine alerts on those", p.Name)
+		}
 		b, err := json.Marshal(p.Pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
 		all.Write(b)
 	}
-	for _, want := range []string{"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "DisableRule", "DeleteRule", "RemoveTargets", "PutTargets",
-		"PutPermission", "RemovePermission", "DeleteRole", "DeleteStream", "DecreaseStreamRetentionPeriod", "StopStreamEncryption",
-		"Root", "MFAUsed", "DeleteBucketPublicAccessBlock", "PutBucketPolicy", "PutBucketAcl", "DisableKey", "ScheduleKeyDeletion",
-		"LeaveOrganization", "DetachPolicy", eventsink.ResourcePrefix, eventsink.DetailTypeAlarmStateChange, eventsink.ForwarderAlarmPrefix} {
+	for _, want := range []string{eventsink.DetailTypeAlarmStateChange, eventsink.ForwarderAlarmPrefix} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("no alert pattern mentions %q", want)
 		}

@@ -1380,6 +1380,8 @@ func (o *orgModel) detectionScenarios(t *testing.T) []scenario {
 		out = append(out,
 			scenario{name: name("%s claims a dedupe key", fn.arn), who: fn, action: "dynamodb:PutItem", resource: table, account: sec, allowed: true},
 			scenario{name: name("%s releases a dedupe key", fn.arn), who: fn, action: "dynamodb:DeleteItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s counts a threshold", fn.arn), who: fn, action: "dynamodb:UpdateItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s reads threshold counts", fn.arn), who: fn, action: "dynamodb:BatchGetItem", resource: table, account: sec, allowed: true},
 			scenario{name: name("%s encrypts claims with the detection key through DynamoDB", fn.arn), who: fn, action: "kms:GenerateDataKey", resource: detectionKey, account: sec, allowed: true,
 				context: via("dynamodb", nil)},
 			scenario{name: name("%s cannot write another table", fn.arn), who: fn, action: "dynamodb:PutItem", resource: strings.Replace(table, detection.DedupeTableName, "app-table", 1), account: sec},

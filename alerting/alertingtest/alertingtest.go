@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -62,14 +63,18 @@ func (f *Events) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ 
 }
 
 // DynamoDB is a table keyed by the string attribute Key that honours
-// attribute_not_exists conditions (and nothing else of condition expressions); Err, when
-// set, is returned by every call.
+// attribute_not_exists conditions on puts (and nothing else of condition expressions), and
+// the threshold counters' updates; Err, when set, is returned by every call.
 type DynamoDB struct {
 	mu    sync.Mutex
 	Key   string
 	Items map[string]map[string]ddbtypes.AttributeValue
 	Puts  []*dynamodb.PutItemInput
 	Err   error
+	// Updates counts the UpdateItem calls that succeeded.
+	Updates int
+	// UnprocessFirst makes BatchGetItem leave a key unprocessed each call.
+	UnprocessFirst bool
 }
 
 // PutItem implements alerting.DynamoDBAPI.
@@ -100,6 +105,83 @@ func (f *DynamoDB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _
 	}
 	delete(f.Items, in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value)
 	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// UpdateItem implements alerting.ThresholdAPI for the update DynamoThresholds makes, and
+// nothing else: "ADD #m :m SET #e = :e", a string set added to, with the condition
+// "attribute_not_exists(#m) OR size(#m) < :cap".
+func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	if aws.ToString(in.UpdateExpression) != "ADD #m :m SET #e = :e" {
+		return nil, fmt.Errorf("fake dynamodb: unsupported update %q", aws.ToString(in.UpdateExpression))
+	}
+	k := in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value
+	m, e := in.ExpressionAttributeNames["#m"], in.ExpressionAttributeNames["#e"]
+	item := f.Items[k]
+	var set []string
+	if item != nil {
+		if cur, ok := item[m].(*ddbtypes.AttributeValueMemberSS); ok {
+			set = cur.Value
+		}
+	}
+	if c, ok := in.ExpressionAttributeValues[":cap"].(*ddbtypes.AttributeValueMemberN); ok && len(set) > 0 &&
+		strings.Contains(aws.ToString(in.ConditionExpression), "size(#m) < :cap") {
+		var limit int
+		fmt.Sscan(c.Value, &limit)
+		if len(set) >= limit {
+			return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+		}
+	}
+	add := in.ExpressionAttributeValues[":m"].(*ddbtypes.AttributeValueMemberSS).Value
+	for i, v := range add {
+		// DynamoDB refuses a set with a value twice, or an empty one.
+		if v == "" || slices.Contains(add[:i], v) {
+			return nil, errors.New("fake dynamodb: ValidationException: One or more parameter values were invalid: Input collection contains duplicates or empty strings")
+		}
+	}
+	for _, v := range add {
+		if !slices.Contains(set, v) {
+			set = append(set, v)
+		}
+	}
+	if f.Items == nil {
+		f.Items = map[string]map[string]ddbtypes.AttributeValue{}
+	}
+	f.Items[k] = map[string]ddbtypes.AttributeValue{
+		f.Key: &ddbtypes.AttributeValueMemberS{Value: k},
+		m:     &ddbtypes.AttributeValueMemberSS{Value: set},
+		e:     in.ExpressionAttributeValues[":e"],
+	}
+	f.Updates++
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// BatchGetItem implements alerting.ThresholdAPI: the items of the keys that exist, the first
+// key of each call left unprocessed when UnprocessFirst is set (as DynamoDB may).
+func (f *DynamoDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]ddbtypes.AttributeValue{}}
+	for table, ka := range in.RequestItems {
+		keys := ka.Keys
+		if f.UnprocessFirst && len(keys) > 1 {
+			out.UnprocessedKeys = map[string]ddbtypes.KeysAndAttributes{table: {Keys: keys[:1], ConsistentRead: ka.ConsistentRead}}
+			keys = keys[1:]
+		}
+		for _, key := range keys {
+			if item, ok := f.Items[key[f.Key].(*ddbtypes.AttributeValueMemberS).Value]; ok {
+				out.Responses[table] = append(out.Responses[table], item)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Record returns a CloudTrail record of eventName by an IAM user in account 111122223333,

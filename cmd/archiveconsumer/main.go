@@ -1,9 +1,10 @@
 // Command archiveconsumer is the archive detection function: a Lambda function (runtime
 // provided.al2023, arm64) reading the queue the log archive bucket notifies of each new
 // CloudTrail log file (AWSLogs/..., .json.gz). It reads each file ({"Records": [...]},
-// gzipped), evaluates every record with the default rules of package detect, and publishes
-// each alert to the alert topic and the integrations bus once (package alerting), whichever
-// of this function and the stream function sees the event first. Read-only events, data
+// gzipped), evaluates every record with the rules (the defaults of package detect and the
+// users' rules bundled in the asset: alerting.LoadEngine), and publishes each alert to the
+// alert topic and the integrations bus once (package alerting), whichever of this function
+// and the stream function sees the event first. Read-only events, data
 // events and everything else EventBridge does not deliver are detected here.
 //
 // Failures are reported per message (ReportBatchItemFailures): a message whose file could not
@@ -33,7 +34,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trailguard/trailguard/alerting"
-	"github.com/trailguard/trailguard/detect"
 )
 
 func main() {
@@ -60,11 +60,11 @@ type handler struct {
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	engine, err := detect.Load()
+	engine, err := alerting.LoadEngine(getenv)
 	if err != nil {
 		return nil, err
 	}
-	pub, store, err := alerting.FromEnv(ctx, getenv)
+	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewProcessor(engine, pub, store, log), log: log}, nil
+	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
 }
 
 // handle processes each message and reports those that failed.

@@ -1,8 +1,9 @@
 // Command streamconsumer is the real-time detection function: a Lambda function (runtime
 // provided.al2023, arm64) reading the Security account's Kinesis stream through an event
 // source mapping. Each record is an EventBridge event whose detail is a CloudTrail record;
-// the default rules of package detect evaluate it, and each alert goes to the alert topic and
-// the integrations bus once (package alerting), whichever of this function and the archive
+// the rules (the defaults of package detect and the users' rules bundled in the asset:
+// alerting.LoadEngine) evaluate it, and each alert goes to the alert topic and the
+// integrations bus once (package alerting), whichever of this function and the archive
 // function sees the event first.
 //
 // Failures are reported per record (ReportBatchItemFailures): the first record that failed
@@ -39,20 +40,21 @@ func main() {
 
 // handler adapts Kinesis batches to the processor.
 type handler struct {
-	proc *alerting.Processor
-	log  *slog.Logger
+	engine *detect.Engine
+	proc   *alerting.Processor
+	log    *slog.Logger
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	engine, err := detect.Load()
+	engine, err := alerting.LoadEngine(getenv)
 	if err != nil {
 		return nil, err
 	}
-	pub, store, err := alerting.FromEnv(ctx, getenv)
+	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return &handler{proc: alerting.NewProcessor(engine, pub, store, log), log: log}, nil
+	return &handler{engine: engine, proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
 }
 
 // handle processes the batch in order and stops at the first record that fails, reporting

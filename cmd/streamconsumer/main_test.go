@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -118,5 +122,53 @@ func TestNewHandlerNeedsTopic(t *testing.T) {
 	_, err := newHandler(context.Background(), func(string) string { return "" }, slog.New(slog.DiscardHandler))
 	if err == nil || err.Error() != alerting.EnvTopicARN+" is required: the alert topic's ARN" {
 		t.Errorf("newHandler() error = %v, want the missing topic named", err)
+	}
+}
+
+// TestUserRules starts the function as Lambda does, from an asset holding the users' rules
+// beside the binary (as the detection construct bundles them): a user rule fires, a disabled
+// default rule does not, and a broken rule file stops the cold start with its file and rule.
+func TestUserRules(t *testing.T) {
+	root := t.TempDir()
+	rule := "id: instances-described\ntitle: Instances described\nseverity: low\nmatch: eventName == \"DescribeInstances\"\n"
+	writeFile(t, filepath.Join(root, alerting.RulesDir, "team", "discovery.yaml"), rule)
+	env := map[string]string{
+		"LAMBDA_TASK_ROOT":        root,
+		alerting.EnvTopicARN:      "arn:aws:sns:eu-west-1:999999999999:alerts",
+		alerting.EnvDisabledRules: "cloudtrail-logging-stopped",
+		"AWS_REGION":              "eu-west-1",
+	}
+	getenv := func(k string) string { return env[k] }
+	h, err := newHandler(context.Background(), getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := &alertingtest.SNS{}
+	h.proc = alerting.NewProcessor(h.engine, &alerting.Publisher{SNS: topic, TopicARN: env[alerting.EnvTopicARN]}, nil, nil)
+	if _, err := h.handle(context.Background(), batch(quiet("q1"), stop("e1"))); err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, m := range topic.Messages {
+		rules = append(rules, aws.ToString(m.MessageAttributes["rule"].StringValue))
+	}
+	if want := []string{"instances-described"}; !slices.Equal(rules, want) {
+		t.Errorf("alerts of rules %v, want %v (the user rule, and not the disabled default)", rules, want)
+	}
+
+	writeFile(t, filepath.Join(root, alerting.RulesDir, "broken.yaml"), "id: broken\ntitle: B\nseverity: low\nmatch: eventName ==\n")
+	_, err = newHandler(context.Background(), getenv, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "broken.yaml: rule broken: match") {
+		t.Errorf("cold start with a broken rule: error %v, want the file and the rule named", err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

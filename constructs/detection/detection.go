@@ -2,7 +2,7 @@
 // stream function (cmd/streamconsumer) reading the Kinesis stream of forwarded events, and,
 // when the log archive is given, the archive function (cmd/archiveconsumer) reading the
 // organization trail's log files as they arrive. Both run the detection engine (package
-// detect) with the default rules and publish each alert to the alert topic and to the
+// detect) with the default rules (and the users', RuleFiles) and publish each alert to the alert topic and to the
 // integrations bus (AlertBusName) once, whichever sees the event first, through one dedupe
 // table (package alerting).
 //
@@ -14,7 +14,9 @@ package detection
 
 import (
 	"fmt"
+	"path"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -38,6 +40,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/detect"
 )
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
@@ -126,6 +129,64 @@ type DetectionProps struct {
 	// Default: StreamConsumerPackage built for provided.al2023 on arm64 at synth, which needs
 	// the go command and this module in the module cache (or as the main module).
 	StreamCode awslambda.Code
+	// RuleFiles are the users' rule files (detect's YAML), by path relative to their rules
+	// directory (e.g. "team/iam.yaml"), loaded after the default rules by both functions: a
+	// rule with a default rule's id replaces it. They are checked at synth with the engine
+	// (an invalid rule panics naming its file, rule and problem) and bundled in the
+	// functions' built code, under alerting.RulesDir beside the binary. Not with StreamCode
+	// or ArchiveCode (bundle them in your code yourself).
+	// Default: the default rules only.
+	RuleFiles *map[string]*string
+	// DisabledRules are the ids of rules turned off in both functions (alerting's
+	// EnvDisabledRules); each must name a default or user rule.
+	// Default: none.
+	DisabledRules *[]*string
+}
+
+// CheckRules loads the default rules with the users' rule files and disabled rule ids as the
+// functions will (detect.LoadWith), and returns every problem at once, each naming its file,
+// rule and field. filesName and disabledName say where the files and ids come from.
+func CheckRules(files map[string]string, filesName string, disabled []string, disabledName string) error {
+	if len(files) == 0 && len(disabled) == 0 {
+		return nil
+	}
+	_, err := detect.LoadWith(detect.LoadOptions{Files: byteFiles(files), FilesName: filesName, Disabled: disabled, DisabledName: disabledName})
+	return err
+}
+
+func byteFiles(files map[string]string) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for n, c := range files {
+		out[n] = []byte(c)
+	}
+	return out
+}
+
+// ruleFiles returns RuleFiles as a plain map.
+func (p *DetectionProps) ruleFiles() map[string]string {
+	if p.RuleFiles == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for n, c := range *p.RuleFiles {
+		if c != nil {
+			out[n] = *c
+		}
+	}
+	return out
+}
+
+// disabledRules returns DisabledRules as a plain slice.
+func (p *DetectionProps) disabledRules() []string {
+	var out []string
+	if p.DisabledRules != nil {
+		for _, id := range *p.DisabledRules {
+			if id != nil {
+				out = append(out, *id)
+			}
+		}
+	}
+	return out
 }
 
 var busNameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
@@ -177,6 +238,17 @@ func (p *DetectionProps) validate() error {
 		}
 	} else if p.ArchiveKey != nil || p.ArchiveCode != nil {
 		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucketName: the archive function reads that bucket")
+	}
+	if p.RuleFiles != nil && len(*p.RuleFiles) > 0 && (p.StreamCode != nil || p.ArchiveCode != nil) {
+		c.Addf("RuleFiles cannot be bundled into StreamCode or ArchiveCode: bundle them under %s/ beside your bootstrap, or leave the code to the construct", alerting.RulesDir)
+	}
+	for n := range p.ruleFiles() {
+		if clean := path.Clean(n); clean != n || n == "" || strings.HasPrefix(n, "../") || path.IsAbs(n) {
+			c.Addf("RuleFiles names must be clean relative paths, got %q", n)
+		}
+	}
+	if err := CheckRules(p.ruleFiles(), "RuleFiles", p.disabledRules(), "DisabledRules"); err != nil {
+		c.Addf("%v", err)
 	}
 	return c.Err()
 }
@@ -358,16 +430,9 @@ func (d *detection) buildCode() {
 	}
 }
 
-// num returns *v, or def when v is nil.
-func num(v *float64, def float64) *float64 {
-	if v != nil {
-		return v
-	}
-	return jsii.Number(def)
-}
-
-// functionCode returns code, or the package built for Lambda.
-func functionCode(code awslambda.Code, importPath string) awslambda.Code {
+// functionCode returns code, or the package built for Lambda with the users' rule files
+// under alerting.RulesDir beside the binary.
+func (d *detection) functionCode(code awslambda.Code, importPath string) awslambda.Code {
 	if code != nil {
 		return code
 	}
@@ -375,7 +440,24 @@ func functionCode(code awslambda.Code, importPath string) awslambda.Code {
 	if err != nil {
 		panic(err)
 	}
+	if files := d.props.ruleFiles(); len(files) > 0 {
+		bundled := map[string][]byte{}
+		for n, c := range files {
+			bundled[alerting.RulesDir+"/"+n] = []byte(c)
+		}
+		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
+			panic(err)
+		}
+	}
 	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
+
+// num returns *v, or def when v is nil.
+func num(v *float64, def float64) *float64 {
+	if v != nil {
+		return v
+	}
+	return jsii.Number(def)
 }
 
 // newFunction adds a function named name with its role, managed policy (statements) and log
@@ -416,6 +498,13 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ClaimAlerts"),
 			Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+			Resources: &[]*string{d.table.TableArn()},
+		}),
+		// Threshold rules count in the same table, shared by both functions (alerting's
+		// DynamoThresholds): an UpdateItem adds to a bucket, a BatchGetItem reads a window.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("CountThresholds"),
+			Actions:   jsii.Strings("dynamodb:UpdateItem", "dynamodb:BatchGetItem"),
 			Resources: &[]*string{d.table.TableArn()},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -512,7 +601,7 @@ func (d *detection) addStreamFunction() {
 	}
 	fn, policy := d.newFunction("Resource", StreamFunctionName,
 		"trailguard: detection rules over the Security stream; alerts to the alert topic and bus "+d.busName,
-		functionCode(d.props.StreamCode, StreamConsumerPackage), d.env(), statements)
+		d.functionCode(d.props.StreamCode, StreamConsumerPackage), d.env(), statements)
 	d.streamFn = fn
 	mapping := awslambda.NewEventSourceMapping(d, jsii.String("StreamMapping"), &awslambda.EventSourceMappingProps{
 		Target:                  fn,
@@ -546,11 +635,15 @@ func (d *detection) addStreamFunction() {
 
 // env is the functions' environment.
 func (d *detection) env() map[string]*string {
-	return map[string]*string{
+	env := map[string]*string{
 		alerting.EnvTopicARN:    d.props.AlertTopic.TopicArn(),
 		alerting.EnvBusName:     jsii.String(d.busName),
 		alerting.EnvDedupeTable: d.table.TableName(),
 	}
+	if ids := d.props.disabledRules(); len(ids) > 0 {
+		env[alerting.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
+	}
+	return env
 }
 
 func (d *detection) StreamFunction() awslambda.IFunction { return d.streamFn }
@@ -637,7 +730,7 @@ func (d *detection) addArchiveFunction() {
 	}
 	fn, policy := d.newFunction("Archive", ArchiveFunctionName,
 		"trailguard: detection rules over the log archive's new CloudTrail log files; alerts to the alert topic and bus "+d.busName,
-		functionCode(d.props.ArchiveCode, ArchiveConsumerPackage), d.env(), statements)
+		d.functionCode(d.props.ArchiveCode, ArchiveConsumerPackage), d.env(), statements)
 	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
 		"CloudTrail names each log file by account, region, date and a random part: the function reads any of them, and only under AWSLogs/ of the archive bucket.",
 		`^Resource::arn:.+:s3:::.+/AWSLogs/\*$`)

@@ -1,21 +1,23 @@
 // Package eventsink provides the Security account's end of trailguard's real-time leg: the
 // CMK-encrypted Kinesis stream that receives every CloudTrail API-call and console sign-in
 // event of the organization, the receiving event bus for the regions that cannot deliver to
-// the stream directly, and the alert rules that send high-risk events to an encrypted SNS
-// topic.
+// the stream directly, the encrypted SNS alert topic (the detection functions of package
+// detection publish their alerts to it) and the delivery alert rule that tells it of the
+// forwarders' alarms.
 //
 // Event flow and the exactly-once argument (see docs/realtime-leg.md):
 //
 //   - Forwarders (package eventforwarder) in the home region put every event on the stream
-//     directly (a same-region Kinesis target, cross-account except in the Security account).
-//     They also send the alert-worthy subset to the receiving bus, only so that the alert
-//     rules see it, and their alarms' state changes.
+//     directly (a same-region Kinesis target, cross-account except in the Security account),
+//     and their alarms' state changes to the receiving bus.
 //   - Forwarders in other regions send every event to the receiving bus.
 //   - The bus's stream rule matches CloudTrail events whose region is not the home region, so
-//     the alert copies of home-region events never reach the stream a second time.
-//   - The alert rules on the bus (one per pattern of AlertPatterns) match alert-worthy events
-//     from every account and region. Deploy a forwarder in the Security account too: the sink
-//     sees the Security account's own API calls only through it.
+//     a home-region event never reaches the stream a second time.
+//   - The alert rule on the bus (AlertPatterns: "delivery") matches the forwarders' alarms
+//     from every account and region. CloudTrail events alert through the detection engine,
+//     which reads the stream (package detection), once each. Deploy a forwarder in the
+//     Security account too: the sink sees the Security account's own API calls only through
+//     it.
 //
 // Usage (as in the package example, which go test compiles):
 //
@@ -118,7 +120,7 @@ const (
 const BusStreamRuleName = ResourcePrefix + "bus-to-stream"
 
 // AlertRuleName is the name of the alert rule on the receiving bus for the AlertPattern named
-// pattern, e.g. "trailguard-alerts-tampering".
+// pattern, e.g. "trailguard-alerts-delivery".
 func AlertRuleName(pattern string) string { return ResourcePrefix + "alerts-" + pattern }
 
 // RuleStates: what EventBridge delivers to a rule. Read-only management events reach only rules
@@ -315,7 +317,7 @@ type EventSink interface {
 	StreamKey() awskms.IKey
 	// Bus is the receiving event bus.
 	Bus() awsevents.IEventBus
-	// AlertTopic receives high-risk events and the dead-letter queue alarms.
+	// AlertTopic receives the detection alerts, the delivery alerts and the dead-letter queue alarms.
 	AlertTopic() awssns.ITopic
 	// AlertKey encrypts the alert topic (and the dead-letter queues); publishers need
 	// kms:GenerateDataKey and kms:Decrypt on it.
