@@ -1,7 +1,6 @@
 package eventforwarder
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -54,14 +53,9 @@ func (f *eventForwarder) addHeartbeat() {
 			Resources: &[]*string{defaultBus},
 		})},
 	})
-	detail, err := json.Marshal(map[string]any{
-		"intervalMinutes": int(coverage.HeartbeatInterval.Minutes()),
-		// Filled in by Scheduler at each invocation.
-		"scheduledTime": "<aws.scheduler.scheduled-time>",
-	})
-	if err != nil {
-		panic(err)
-	}
+	// Scheduler replaces the context attribute <aws.scheduler.scheduled-time> in Input at each
+	// invocation; written out literally (json.Marshal would escape its angle brackets).
+	detail := fmt.Sprintf(`{"intervalMinutes":%d,"scheduledTime":"<aws.scheduler.scheduled-time>"}`, int(coverage.HeartbeatInterval.Minutes()))
 	schedule := awsscheduler.NewCfnSchedule(f, jsii.String("Heartbeat"), &awsscheduler.CfnScheduleProps{
 		Name:               jsii.String(HeartbeatScheduleName),
 		Description:        jsii.String("trailguard: a heartbeat through this forwarder to the Security stream; the coverage monitor alerts when it stops"),
@@ -71,7 +65,7 @@ func (f *eventForwarder) addHeartbeat() {
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
 			Arn:     defaultBus,
 			RoleArn: role.RoleArn(),
-			Input:   jsii.String(string(detail)),
+			Input:   jsii.String(detail),
 			EventBridgeParameters: &awsscheduler.CfnSchedule_EventBridgeParametersProperty{
 				DetailType: jsii.String(coverage.DetailType),
 				Source:     jsii.String(coverage.Source),
