@@ -32,6 +32,13 @@ const (
 	NeverSeenGrace = 2 * time.Hour
 )
 
+// The monitor's metric, which it puts at the end of every successful run (in CloudWatch's
+// embedded metric format, no dimensions): the number of pairs silent after the run.
+const (
+	MetricNamespace   = "trailguard/coverage"
+	MetricSilentPairs = "SilentPairs"
+)
+
 // WorstCaseLatency is the longest time from a forwarder breaking to the silent alert.
 const WorstCaseLatency = SilentAfter + MonitorInterval + DeliveryAllowance
 

@@ -29,15 +29,6 @@ import (
 	"github.com/trailguard/trailguard/detect"
 )
 
-// The monitor's metric.
-const (
-	// MetricNamespace is the namespace of the monitor's metrics.
-	MetricNamespace = "trailguard/coverage"
-	// MetricSilentPairs is the number of silent pairs after a run, put at the end of every
-	// successful run.
-	MetricSilentPairs = "SilentPairs"
-)
-
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx := context.Background()
@@ -124,7 +115,7 @@ func (m *monitor) run(ctx context.Context, now time.Time) error {
 		}
 	}
 	if err := writeMetric(m.metrics, now, res.Silent); err != nil {
-		return fmt.Errorf("put metric %s/%s: %w", MetricNamespace, MetricSilentPairs, err)
+		return fmt.Errorf("put metric %s/%s: %w", coverage.MetricNamespace, coverage.MetricSilentPairs, err)
 	}
 	m.log.Info("run", "pairs", len(rows), "silent", res.Silent, "newlySilent", coverage.Describe(res.NewlySilent),
 		"recovered", coverage.Describe(res.Recovered), "unexpected", coverage.Describe(res.Unexpected), "updates", len(res.Updates))
@@ -140,12 +131,12 @@ func writeMetric(w io.Writer, now time.Time, silent int) error {
 		"_aws": map[string]any{
 			"Timestamp": now.UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  MetricNamespace,
+				"Namespace":  coverage.MetricNamespace,
 				"Dimensions": [][]string{{}},
-				"Metrics":    []any{map[string]any{"Name": MetricSilentPairs, "Unit": "Count"}},
+				"Metrics":    []any{map[string]any{"Name": coverage.MetricSilentPairs, "Unit": "Count"}},
 			}},
 		},
-		MetricSilentPairs: silent,
+		coverage.MetricSilentPairs: silent,
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -62,12 +62,12 @@ func TestRun(t *testing.T) {
 			t.Errorf("saved = %+v, want the silent pair", tbl.saved)
 		}
 		var doc map[string]any
-		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc[MetricSilentPairs] != 1.0 {
-			t.Errorf("metric line %q (%v), want %s = 1", out, err, MetricSilentPairs)
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc[coverage.MetricSilentPairs] != 1.0 {
+			t.Errorf("metric line %q (%v), want %s = 1", out, err, coverage.MetricSilentPairs)
 		}
 		ns := doc["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Namespace"]
-		if ns != MetricNamespace {
-			t.Errorf("namespace %v, want %s", ns, MetricNamespace)
+		if ns != coverage.MetricNamespace {
+			t.Errorf("namespace %v, want %s", ns, coverage.MetricNamespace)
 		}
 	})
 	t.Run("publish fails: no state saved, no metric (the alarm on missing data tells)", func(t *testing.T) {
