@@ -276,6 +276,23 @@ func TestCoverageMonitorIsLeastPrivilege(t *testing.T) {
 		coveragemonitor.RecorderPolicyName: {"dynamodb:UpdateItem"},
 		coveragemonitor.FunctionName:       {"dynamodb:Scan", "dynamodb:UpdateItem"},
 	})
+	// The stream function's second policy, in full.
+	for _, mp := range sec.resourcesOfType("AWS::IAM::ManagedPolicy") {
+		if mp.props()["ManagedPolicyName"] != coveragemonitor.RecorderPolicyName {
+			continue
+		}
+		var keyID string
+		for id, k := range sec.resourcesOfType("AWS::KMS::Key") {
+			if strings.Contains(fmt.Sprint(k.props()["Description"]), "coverage monitor") {
+				keyID = id
+			}
+		}
+		wantEq(t, "recorder policy", statements(mp.props()["PolicyDocument"]), []map[string]any{
+			{"Sid": "RecordHeartbeats", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": getAtt(tableID(t, sec), "Arn")},
+			{"Sid": "RecordHeartbeatsEncrypted", "Effect": "Allow", "Action": []any{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "Resource": getAtt(keyID, "Arn"),
+				"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + example.cfg.HomeRegion + ".amazonaws.com"}}},
+		})
+	}
 	var alarm resource
 	for _, r := range sec.resourcesOfType("AWS::CloudWatch::Alarm") {
 		if r.props()["AlarmName"] == coveragemonitor.FunctionName {
@@ -295,4 +312,20 @@ func tableID(t *testing.T, tmpl template) string {
 	}
 	t.Fatalf("no table %s", coveragemonitor.TableName)
 	return ""
+}
+
+// withoutPolicy is tmpl without the managed policy named name.
+func withoutPolicy(tmpl template, name string) template {
+	res := map[string]any{}
+	for id, r := range tmpl["Resources"].(map[string]any) {
+		if rr := resource(r.(map[string]any)); rr["Type"] != "AWS::IAM::ManagedPolicy" || rr.props()["ManagedPolicyName"] != name {
+			res[id] = r
+		}
+	}
+	out := template{}
+	for k, v := range tmpl {
+		out[k] = v
+	}
+	out["Resources"] = res
+	return out
 }

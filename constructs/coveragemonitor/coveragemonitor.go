@@ -21,11 +21,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -45,9 +45,12 @@ const MonitorPackage = "github.com/trailguard/trailguard/cmd/coveragemonitor"
 const (
 	// TableName names the coverage table.
 	TableName = "trailguard-coverage"
-	// FunctionName names the monitor function, its role, policy, log group, schedule rule
-	// and alarm.
+	// FunctionName names the monitor function, its role, policy, log group, schedule and
+	// alarm.
 	FunctionName = "trailguard-coverage-monitor"
+	// ScheduleRoleName names the role (and its policy) the schedule invokes the monitor
+	// with.
+	ScheduleRoleName = "trailguard-coverage-monitor-schedule"
 	// RecorderPolicyName names the managed policy that lets the stream function record
 	// heartbeats.
 	RecorderPolicyName = "trailguard-coverage-heartbeats"
@@ -321,12 +324,9 @@ func (m *coverageMonitor) addFunction() {
 		EnvironmentEncryption: m.key,
 		LogGroup:              logGroup,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
-		// A failed run is not retried: the next one is due in MonitorInterval and
-		// evaluates afresh; runs that keep failing put no metric, and the alarm goes off.
-		RetryAttempts: jsii.Number(0),
 	})
 	m.fn.Node().AddDependency(policy)
-	const noDLQ = "The function is invoked by a schedule every few minutes and keeps no input worth keeping: a failed run is followed by the next, " +
+	const noDLQ = "The function is invoked by a schedule every few minutes with no input worth keeping: a failed run is followed by the next, " +
 		"and runs that keep failing set off the monitor's alarm (missing data breaching)."
 	compliance.Suppress(m.fn, noDLQ, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ", "PCI.DSS.321-LambdaDLQ")
 	compliance.Acknowledge(m.fn, "lambda_dlq_check", noDLQ)
@@ -337,12 +337,50 @@ func (m *coverageMonitor) addFunction() {
 	compliance.Suppress(m.fn, "One invocation every few minutes from one schedule: a reservation would only take concurrency from accounts at the new-account quota of 10.",
 		"NIST.800.53.R5-LambdaConcurrency", "HIPAA.Security-LambdaConcurrency", "PCI.DSS.321-LambdaConcurrency")
 
-	awsevents.NewRule(m, jsii.String("Schedule"), &awsevents.RuleProps{
-		RuleName:    jsii.String(FunctionName),
-		Description: jsii.String("trailguard: runs the coverage monitor"),
-		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(coverage.MonitorInterval.Minutes()))),
-		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(m.fn, &awseventstargets.LambdaFunctionProps{RetryAttempts: jsii.Number(0)})},
+	m.addSchedule()
+}
+
+// addSchedule adds the schedule that invokes the monitor every coverage.MonitorInterval:
+// EventBridge Scheduler's templated Lambda Invoke target, with a role allowed to invoke only
+// this function (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html),
+// trusting Scheduler for this account's default schedule group only
+// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
+func (m *coverageMonitor) addSchedule() {
+	role := awsiam.NewRole(m, jsii.String("ScheduleRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(ScheduleRoleName),
+		Description: jsii.String("trailguard: lets the schedule invoke " + FunctionName),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": m.account, "aws:SourceArn": m.arn("scheduler", "schedule-group/default")},
+		}),
 	})
+	policy := awsiam.NewManagedPolicy(m, jsii.String("SchedulePolicy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(ScheduleRoleName),
+		Description:       jsii.String("trailguard: invoke " + FunctionName),
+		Roles:             &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("InvokeMonitor"),
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: &[]*string{m.fn.FunctionArn()},
+		})},
+	})
+	schedule := awsscheduler.NewCfnSchedule(m, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
+		Name:               jsii.String(FunctionName),
+		Description:        jsii.String("trailguard: runs the coverage monitor"),
+		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coverage.MonitorInterval.Minutes()))),
+		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		State:              jsii.String("ENABLED"),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn:     m.fn.FunctionArn(),
+			RoleArn: role.RoleArn(),
+			// A run that cannot start within an interval is replaced by the next one; runs
+			// that keep failing put no metric, and the alarm goes off.
+			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+				MaximumEventAgeInSeconds: jsii.Number(coverage.MonitorInterval.Seconds()),
+				MaximumRetryAttempts:     jsii.Number(2),
+			},
+		},
+	})
+	schedule.Node().AddDependency(policy)
 }
 
 // addAlarm adds the alarm on the monitor's metric: it goes off when no run succeeded for

@@ -342,6 +342,7 @@ var Protected = map[string]string{
 	"AWS::Logs::LogGroup":          "name",
 	"AWS::Lambda::Function":        "name",
 	"AWS::DynamoDB::Table":         "name",
+	"AWS::Scheduler::Schedule":     "name",
 	// An event source mapping's ARN is a UUID: it is protected by the function it invokes
 	// (the condition key lambda:FunctionArn).
 	"AWS::Lambda::EventSourceMapping": "function",
