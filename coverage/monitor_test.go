@@ -102,6 +102,16 @@ func TestEvaluate(t *testing.T) {
 			wantState: map[string]string{b + ":eu-west-1": StateUnexpected},
 		},
 		{
+			name:     "unknown pair in stackset mode is learned without an alert",
+			expected: &Expected{Accounts: exp.Accounts},
+			rows: []PairState{
+				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{b, "eu-west-1"}, LastSeen: ago(time.Minute)},
+			},
+			wantState: map[string]string{b + ":eu-west-1": StateOK},
+		},
+		{
 			name:     "unknown pair in stackset mode is learned, and alerts when it stops",
 			expected: &Expected{Accounts: exp.Accounts},
 			rows: []PairState{
@@ -212,6 +222,7 @@ func TestParseHeartbeat(t *testing.T) {
 		{"CloudTrail event", `{"source":"aws.s3","detail-type":"AWS API Call via CloudTrail","account":"111111111111","region":"eu-west-1","detail":{"eventName":"x"}}`, false},
 		{"other detail-type", `{"source":"trailguard.heartbeat","detail-type":"x","account":"111111111111","region":"eu-west-1"}`, false},
 		{"CloudTrail record mentioning the source", `{"source":"aws.events","detail-type":"AWS API Call via CloudTrail","account":"111111111111","region":"eu-west-1","detail":{"requestParameters":{"source":"trailguard.heartbeat"}}}`, false},
+		{"another source mentioning the heartbeat", `{"source":"custom.app","detail-type":"trailguard heartbeat","account":"111111111111","region":"eu-west-1","detail":{"note":"trailguard.heartbeat"}}`, false},
 		{"bad account", `{"source":"trailguard.heartbeat","detail-type":"trailguard heartbeat","account":"1","region":"eu-west-1"}`, false},
 		{"not JSON", `trailguard.heartbeat`, false},
 	}
