@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 )
@@ -37,7 +38,9 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		// The detection functions claim dedupe keys and take the archive queue's messages.
 		DetectionRoleArns: jsii.Strings(
 			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+detection.StreamFunctionName,
-			detection.ArchiveRoleArn(p, cfg.Organization.SecurityAccount)),
+			detection.ArchiveRoleArn(p, cfg.Organization.SecurityAccount),
+			// The coverage monitor keeps its verdicts in the coverage table.
+			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+coveragemonitor.FunctionName),
 		DetectionQueueNames: jsii.Strings(detection.ArchiveFunctionName),
 	})
 }

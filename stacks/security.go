@@ -13,6 +13,7 @@ func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Sta
 		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID, nil)
 	archive := addLogArchive(stack, cfg)
 	sink := addEventSink(stack, cfg)
-	addDetection(stack, cfg, sink, archive)
+	d := addDetection(stack, cfg, sink, archive)
+	addCoverageMonitor(stack, cfg, sink, d)
 	return stack
 }

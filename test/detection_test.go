@@ -17,7 +17,9 @@ import (
 
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/coverage"
 )
 
 // Tests of the detection functions in the Security stack.
@@ -56,7 +58,7 @@ func TestDetectionStreamFunction(t *testing.T) {
 	if keyID == nil {
 		t.Fatal("the environment must be encrypted with the detection key (KmsKeyArn)")
 	}
-	if got := keys(get(p, "Environment", "Variables").(map[string]any)); !slices.Equal(got, []string{alerting.EnvBusName, alerting.EnvTopicARN, alerting.EnvDedupeTable}) {
+	if got := keys(get(p, "Environment", "Variables").(map[string]any)); !slices.Equal(got, []string{alerting.EnvBusName, alerting.EnvTopicARN, coverage.EnvTable, alerting.EnvDedupeTable}) {
 		t.Errorf("environment variables %v", got)
 	}
 	wantEq(t, "DeadLetterConfig", get(p, "DeadLetterConfig", "TargetArn", "Fn::GetAtt", 0) != nil, true)
@@ -90,7 +92,7 @@ func TestDetectionStreamFunction(t *testing.T) {
 	roleID, _ := get(p, "Role", "Fn::GetAtt", 0).(string)
 	policyID := ""
 	for id, mp := range tmpl.resourcesOfType("AWS::IAM::ManagedPolicy") {
-		if jsonEq(t, mp.props()["Roles"], []any{ref(roleID)}) {
+		if jsonEq(t, mp.props()["Roles"], []any{ref(roleID)}) && mp.props()["ManagedPolicyName"] != coveragemonitor.RecorderPolicyName {
 			policyID = id
 		}
 	}
@@ -111,7 +113,8 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 	role := resource(tmpl["Resources"].(map[string]any)[roleID].(map[string]any))
 	wantEq(t, "RoleName", role.props()["RoleName"], detection.StreamFunctionName)
 	wantEq(t, "trust", get(role.props(), "AssumeRolePolicyDocument", "Statement", 0, "Principal"), map[string]any{"Service": "lambda.amazonaws.com"})
-	doc := policyOfRole(t, tmpl, roleID)
+	// The coverage monitor's recorder policy is pinned in TestCoverageMonitorIsLeastPrivilege.
+	doc := policyOfRole(t, withoutPolicy(tmpl, coveragemonitor.RecorderPolicyName), roleID)
 
 	streamID, _ := tmpl.only(t, "AWS::Kinesis::Stream")
 	streamKeyID, _ := tmpl.keyWithAlias(t, "alias/trailguard/security-events")
@@ -119,7 +122,7 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 	_, topic := tmpl.only(t, "AWS::SNS::Topic")
 	alertKeyID, _ := get(topic.props(), "KmsMasterKeyId", "Fn::GetAtt", 0).(string)
 	keyID, _ := get(fn.props(), "KmsKeyArn", "Fn::GetAtt", 0).(string)
-	tableID, _ := tmpl.only(t, "AWS::DynamoDB::Table")
+	tableID, _ := tmpl.resourceByProp(t, "AWS::DynamoDB::Table", "TableName", detection.DedupeTableName)
 	busID, _ := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", detection.DefaultAlertBusName)
 	queueID, _ := get(fn.props(), "DeadLetterConfig", "TargetArn", "Fn::GetAtt", 0).(string)
 	region, account := cfg.HomeRegion, cfg.Organization.SecurityAccount
@@ -183,7 +186,7 @@ func TestDetectionDataIsEncryptedAndRetained(t *testing.T) {
 	wantEq(t, "key rotation", key.props()["EnableKeyRotation"], true)
 	checkDenyGrants(t, "the detection key", key.props()["KeyPolicy"])
 
-	_, table := tmpl.only(t, "AWS::DynamoDB::Table")
+	_, table := tmpl.resourceByProp(t, "AWS::DynamoDB::Table", "TableName", detection.DedupeTableName)
 	p := table.props()
 	wantEq(t, "TableName", p["TableName"], detection.DedupeTableName)
 	wantEq(t, "KeySchema", p["KeySchema"], []any{map[string]any{"AttributeName": alerting.KeyAttribute, "KeyType": "HASH"}})

@@ -88,10 +88,11 @@ var nameProperty = map[string]struct {
 	"AWS::IAM::ManagedPolicy": {"ManagedPolicyName", func(n string) string {
 		return "arn:aws:iam::333333333333:policy/" + n
 	}},
-	"AWS::Kinesis::Stream":  {"Name", func(n string) string { return "arn:aws:kinesis:eu-west-1:333333333333:stream/" + n }},
-	"AWS::Lambda::Function": {"FunctionName", func(n string) string { return "arn:aws:lambda:eu-west-1:333333333333:function:" + n }},
-	"AWS::DynamoDB::Table":  {"TableName", func(n string) string { return "arn:aws:dynamodb:eu-west-1:333333333333:table/" + n }},
-	"AWS::Logs::LogGroup":   {"LogGroupName", func(n string) string { return "arn:aws:logs:eu-west-1:333333333333:log-group:" + n + ":*" }},
+	"AWS::Kinesis::Stream":     {"Name", func(n string) string { return "arn:aws:kinesis:eu-west-1:333333333333:stream/" + n }},
+	"AWS::Lambda::Function":    {"FunctionName", func(n string) string { return "arn:aws:lambda:eu-west-1:333333333333:function:" + n }},
+	"AWS::DynamoDB::Table":     {"TableName", func(n string) string { return "arn:aws:dynamodb:eu-west-1:333333333333:table/" + n }},
+	"AWS::Logs::LogGroup":      {"LogGroupName", func(n string) string { return "arn:aws:logs:eu-west-1:333333333333:log-group:" + n + ":*" }},
+	"AWS::Scheduler::Schedule": {"Name", func(n string) string { return "arn:aws:scheduler:eu-west-1:333333333333:schedule/default/" + n }},
 }
 
 // arnMatches reports whether arn matches an IAM ARN pattern (with * wildcards).
@@ -191,7 +192,8 @@ func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
 		"ProtectSecurityBusAndStream": exempt,
 		"ProtectDetectionMappings":    exempt,
 		"ProtectDetectionState": sortedUnique(append([]string{
-			"arn:aws:iam::222222222222:role/trailguard-detect-stream", "arn:aws:iam::222222222222:role/trailguard-detect-archive"}, exempt...)),
+			"arn:aws:iam::222222222222:role/trailguard-detect-stream", "arn:aws:iam::222222222222:role/trailguard-detect-archive",
+			"arn:aws:iam::222222222222:role/trailguard-coverage-monitor"}, exempt...)),
 		"ProtectExemptRoles": sortedUnique(append([]string{deployer}, exempt...)),
 		"ProtectDeployment":  sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)),
 		"StayInOrganization": nil,

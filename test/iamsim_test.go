@@ -50,20 +50,21 @@ type renderedResource struct {
 // nameProps is the property that names a resource of each type; a resource without one gets
 // a generated name, as CloudFormation would.
 var nameProps = map[string]string{
-	"AWS::CloudTrail::Trail":  "TrailName",
-	"AWS::S3::Bucket":         "BucketName",
-	"AWS::Events::Rule":       "Name",
-	"AWS::Events::EventBus":   "Name",
-	"AWS::IAM::Role":          "RoleName",
-	"AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-	"AWS::Kinesis::Stream":    "Name",
-	"AWS::SQS::Queue":         "QueueName",
-	"AWS::SNS::Topic":         "TopicName",
-	"AWS::CloudWatch::Alarm":  "AlarmName",
-	"AWS::Logs::LogGroup":     "LogGroupName",
-	"AWS::KMS::Alias":         "AliasName",
-	"AWS::Lambda::Function":   "FunctionName",
-	"AWS::DynamoDB::Table":    "TableName",
+	"AWS::CloudTrail::Trail":   "TrailName",
+	"AWS::S3::Bucket":          "BucketName",
+	"AWS::Events::Rule":        "Name",
+	"AWS::Events::EventBus":    "Name",
+	"AWS::IAM::Role":           "RoleName",
+	"AWS::IAM::ManagedPolicy":  "ManagedPolicyName",
+	"AWS::Kinesis::Stream":     "Name",
+	"AWS::SQS::Queue":          "QueueName",
+	"AWS::SNS::Topic":          "TopicName",
+	"AWS::CloudWatch::Alarm":   "AlarmName",
+	"AWS::Logs::LogGroup":      "LogGroupName",
+	"AWS::KMS::Alias":          "AliasName",
+	"AWS::Lambda::Function":    "FunctionName",
+	"AWS::DynamoDB::Table":     "TableName",
+	"AWS::Scheduler::Schedule": "Name",
 	// StackSets name their stack instances StackSet-<name>-<uuid>.
 	"AWS::CloudFormation::StackSet": "StackSetName",
 }
@@ -228,6 +229,9 @@ func (s *renderedStack) identify(id string) *renderedResource {
 		r.arn = arn("lambda", "event-source-mapping:"+r.name)
 	case "AWS::DynamoDB::Table":
 		r.arn = arn("dynamodb", "table/"+r.name)
+	case "AWS::Scheduler::Schedule":
+		// Schedules without a GroupName are in the default group.
+		r.arn = arn("scheduler", "schedule/default/"+r.name)
 	case "AWS::Organizations::Policy":
 		r.arn = fmt.Sprintf("arn:%s:organizations::%s:policy/o-example/service_control_policy/p-%s", e.partition, e.account, strings.ToLower(id[:8]))
 		r.ref = "p-" + strings.ToLower(id[:8])

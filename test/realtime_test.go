@@ -19,6 +19,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/coverage"
 )
 
 // Tests of the real-time leg: the Security account's event sink and the member accounts'
@@ -499,7 +500,7 @@ func TestMemberPathsPutEachEventOnTheStreamOnce(t *testing.T) {
 	}
 	wantEq(t, "other-region condition", conds[otherCond], map[string]any{"Fn::Not": []any{map[string]any{"Condition": homeCond}}})
 
-	detailTypes := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn}
+	detailTypes := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, coverage.DetailType} // the heartbeat travels with every event
 	own := map[string]any{"account": []any{ref("AWS::AccountId")}, "region": []any{ref("AWS::Region")}}
 	type ruleCase struct {
 		rule, cond, target string

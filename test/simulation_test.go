@@ -390,18 +390,23 @@ var tamperPaths = map[string][]tamperPath{
 	"AWS::DynamoDB::Table": paths("dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
 		"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
 		"dynamodb:PartiQLInsert", "dynamodb:PartiQLDelete", "untag:dynamodb:UntagResource"),
+	// A forwarder's heartbeat schedule deleted or changed (schedules take no tags: protected
+	// by name).
+	"AWS::Scheduler::Schedule": paths("scheduler:DeleteSchedule", "scheduler:UpdateSchedule"),
 }
 
 // protectedByParent are types changed only through actions on another resource, tried above.
 var protectedByParent = map[string]string{
-	"AWS::S3::BucketPolicy":        "its bucket (s3:PutBucketPolicy, s3:DeleteBucketPolicy)",
-	"AWS::SQS::QueuePolicy":        "its queue (sqs:SetQueueAttributes)",
-	"AWS::SNS::TopicPolicy":        "its topic (sns:SetTopicAttributes)",
-	"AWS::SNS::Subscription":       "its topic (the alert e-mail subscription; sns:Unsubscribe is authorized on the subscription by its owner, see the not-covered list)",
-	"AWS::Events::EventBusPolicy":  "its bus (events:PutPermission, events:RemovePermission)",
-	"AWS::Kinesis::ResourcePolicy": "its stream (kinesis:PutResourcePolicy, kinesis:DeleteResourcePolicy)",
-	"AWS::KMS::Alias":              "its key (kms:DeleteAlias, kms:UpdateAlias)",
-	"AWS::IAM::Policy":             "its role (iam:PutRolePolicy, iam:DeleteRolePolicy)",
+	"AWS::S3::BucketPolicy":          "its bucket (s3:PutBucketPolicy, s3:DeleteBucketPolicy)",
+	"AWS::SQS::QueuePolicy":          "its queue (sqs:SetQueueAttributes)",
+	"AWS::SNS::TopicPolicy":          "its topic (sns:SetTopicAttributes)",
+	"AWS::SNS::Subscription":         "its topic (the alert e-mail subscription; sns:Unsubscribe is authorized on the subscription by its owner, see the not-covered list)",
+	"AWS::Events::EventBusPolicy":    "its bus (events:PutPermission, events:RemovePermission)",
+	"AWS::Kinesis::ResourcePolicy":   "its stream (kinesis:PutResourcePolicy, kinesis:DeleteResourcePolicy)",
+	"AWS::KMS::Alias":                "its key (kms:DeleteAlias, kms:UpdateAlias)",
+	"AWS::IAM::Policy":               "its role (iam:PutRolePolicy, iam:DeleteRolePolicy)",
+	"AWS::Lambda::EventInvokeConfig": "its function (lambda:PutFunctionEventInvokeConfig)",
+	"AWS::Lambda::Permission":        "its function (lambda:AddPermission, lambda:RemovePermission)",
 }
 
 func paths(specs ...string) []tamperPath {
@@ -885,6 +890,7 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.deployerScenarios()...)
 	all = append(all, o.historyReaderScenarios(t)...)
 	all = append(all, o.detectionScenarios(t)...)
+	all = append(all, o.coverageScenarios(t)...)
 	return all
 }
 

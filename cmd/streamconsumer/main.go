@@ -11,19 +11,28 @@
 // BisectBatchOnFunctionError a record that keeps failing ends up alone in a batch and, after
 // the mapping's retries, in its on-failure destination, and the shard moves on.
 //
-// Environment: see the Env* constants of package alerting.
+// Heartbeats of the coverage monitor (package coverage) are not evaluated: each is recorded
+// as its account's and region's last heartbeat in the coverage table, when one is configured.
+//
+// Environment: see the Env* constants of package alerting, and coverage.EnvTable.
 package main
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -43,6 +52,14 @@ type handler struct {
 	engine *detect.Engine
 	proc   *alerting.Processor
 	log    *slog.Logger
+	// heartbeats records the coverage monitor's heartbeats; nil skips them like any other
+	// event that carries no CloudTrail record.
+	heartbeats heartbeatRecorder
+}
+
+// heartbeatRecorder is what the handler needs of coverage.Table.
+type heartbeatRecorder interface {
+	Record(ctx context.Context, hb coverage.Heartbeat) error
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
@@ -54,7 +71,15 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	return &handler{engine: engine, proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
+	h := &handler{engine: engine, proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}
+	if table := getenv(coverage.EnvTable); table != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("aws configuration: %w", err)
+		}
+		h.heartbeats = &coverage.Table{Client: dynamodb.NewFromConfig(cfg), Name: table}
+	}
+	return h, nil
 }
 
 // handle processes the batch in order and stops at the first record that fails, reporting
@@ -62,8 +87,21 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 // after it not yet).
 func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	var resp events.KinesisEventResponse
-	var alerts, dups, ignored int
+	var alerts, dups, ignored, beats int
 	for _, r := range ev.Records {
+		arrived := r.Kinesis.ApproximateArrivalTimestamp.Time
+		if arrived.IsZero() {
+			arrived = time.Now()
+		}
+		if hb, ok := coverage.ParseHeartbeat(r.Kinesis.Data, arrived); ok && h.heartbeats != nil {
+			if err := h.heartbeats.Record(ctx, hb); err != nil {
+				h.log.Warn("heartbeat not recorded: retried from here", "error", err, "sequenceNumber", r.Kinesis.SequenceNumber)
+				resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: r.Kinesis.SequenceNumber}}
+				break
+			}
+			beats++
+			continue
+		}
 		res, err := h.proc.Process(ctx, r.Kinesis.Data)
 		alerts, dups, ignored = alerts+res.Alerts, dups+res.Duplicates, ignored+res.Ignored
 		if err != nil {
@@ -79,7 +117,7 @@ func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 		}
 	}
 	stats := h.proc.Stats()
-	h.log.Info("batch", "records", len(ev.Records), "alerts", alerts, "duplicates", dups, "ignored", ignored,
+	h.log.Info("batch", "records", len(ev.Records), "alerts", alerts, "duplicates", dups, "ignored", ignored, "heartbeats", beats,
 		"failed", len(resp.BatchItemFailures), "ruleFailures", stats.EvalErrors)
 	return resp, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,12 +10,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -170,5 +173,81 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// heartbeats is a heartbeatRecorder in memory that fails on the pairs in fail.
+type heartbeats struct {
+	got  []coverage.Heartbeat
+	fail string
+}
+
+func (r *heartbeats) Record(_ context.Context, hb coverage.Heartbeat) error {
+	if hb.Pair.Key() == r.fail {
+		return errors.New("throttled")
+	}
+	r.got = append(r.got, hb)
+	return nil
+}
+
+func heartbeat(account, region string) string {
+	return `{"version":"0","id":"1","source":"` + coverage.Source + `","detail-type":"` + coverage.DetailType + `","account":"` + account +
+		`","region":"` + region + `","time":"2026-11-30T12:00:00Z","resources":[],"detail":{"intervalMinutes":10}}`
+}
+
+func TestHandleHeartbeats(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived := time.Date(2026, 11, 30, 12, 0, 3, 0, time.UTC)
+	tests := []struct {
+		name       string
+		batch      events.KinesisEvent
+		fail       string
+		wantBeats  []string
+		wantFailed string
+		wantAlerts int
+	}{
+		{name: "heartbeats recorded, events evaluated", batch: batch(heartbeat("111111111111", "eu-west-1"), stop("e1"), heartbeat("222222222222", "us-east-1")),
+			wantBeats: []string{"111111111111:eu-west-1", "222222222222:us-east-1"}, wantAlerts: 1},
+		{name: "a record failing: retried from it", batch: batch(heartbeat("111111111111", "eu-west-1"), heartbeat("222222222222", "us-east-1"), stop("e1")),
+			fail: "222222222222:us-east-1", wantBeats: []string{"111111111111:eu-west-1"}, wantFailed: "2"},
+		{name: "a look-alike is evaluated, not recorded", batch: batch(`{"source":"x","detail-type":"` + coverage.DetailType + `","account":"111111111111","region":"eu-west-1","detail":{}}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range tt.batch.Records {
+				tt.batch.Records[i].Kinesis.ApproximateArrivalTimestamp.Time = arrived
+			}
+			topic := &alertingtest.SNS{}
+			rec := &heartbeats{fail: tt.fail}
+			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
+			h := &handler{proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler), heartbeats: rec}
+			resp, err := h.handle(context.Background(), tt.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, hb := range rec.got {
+				got = append(got, hb.Pair.Key())
+				if !hb.Arrived.Equal(arrived) {
+					t.Errorf("heartbeat of %s recorded at %v, want the record's arrival %v", hb.Pair, hb.Arrived, arrived)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantBeats) {
+				t.Errorf("heartbeats recorded %v, want %v", got, tt.wantBeats)
+			}
+			var failed string
+			if len(resp.BatchItemFailures) > 0 {
+				failed = resp.BatchItemFailures[0].ItemIdentifier
+			}
+			if failed != tt.wantFailed {
+				t.Errorf("failed record %q, want %q", failed, tt.wantFailed)
+			}
+			if len(topic.Messages) != tt.wantAlerts {
+				t.Errorf("%d alerts, want %d (heartbeats never alert)", len(topic.Messages), tt.wantAlerts)
+			}
+		})
 	}
 }

@@ -72,6 +72,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
+	"github.com/trailguard/trailguard/coverage"
 )
 
 // Role names. IAM names are global per account, so they include the region. The Security
@@ -295,7 +296,8 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 	f := &eventForwarder{
 		props: props, dst: dst,
 		partition: awscdk.Aws_PARTITION(), region: awscdk.Aws_REGION(), account: awscdk.Aws_ACCOUNT_ID(),
-		detailTypes: []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn},
+		// The heartbeat travels the rules that carry every event (addHeartbeat).
+		detailTypes: []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, coverage.DetailType},
 		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
 	}
 	constructs.NewConstruct_Override(f, scope, id)
@@ -309,6 +311,7 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 	f.addKeyAndAlarmTopic()
 	f.addStreamPath()
 	f.addBusPaths()
+	f.addHeartbeat()
 	return f
 }
 

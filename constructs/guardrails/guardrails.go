@@ -342,6 +342,7 @@ var Protected = map[string]string{
 	"AWS::Logs::LogGroup":          "name",
 	"AWS::Lambda::Function":        "name",
 	"AWS::DynamoDB::Table":         "name",
+	"AWS::Scheduler::Schedule":     "name",
 	// An event source mapping's ARN is a UUID: it is protected by the function it invokes
 	// (the condition key lambda:FunctionArn).
 	"AWS::Lambda::EventSourceMapping": "function",
@@ -414,6 +415,8 @@ func (o DocumentOptions) Documents() ([]string, error) {
 		"arn:%s:iam::*:role/%s", "arn:%s:iam::*:policy/%s",
 		"arn:%s:kinesis:*:*:stream/%s",
 		"arn:%s:lambda:*:*:function:%s", "arn:%s:dynamodb:*:*:table/%s",
+		// The forwarders' heartbeat schedules (in any schedule group).
+		"arn:%s:scheduler:*:*:schedule/*/%s",
 		// Lambda names a function's log group /aws/lambda/<function>.
 		"arn:%s:logs:*:*:log-group:%s", "arn:%s:logs:*:*:log-group:/aws/lambda/%s",
 	} {
@@ -429,6 +432,9 @@ func (o DocumentOptions) Documents() ([]string, error) {
 			// Forwarding rules, their targets and the receiving bus.
 			"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
 			"events:DeleteEventBus", "events:UpdateEventBus", "events:UntagResource",
+			// The heartbeat schedules: deleted or changed, a forwarder would look alive or dead
+			// at will (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html).
+			"scheduler:DeleteSchedule", "scheduler:UpdateSchedule", "scheduler:UntagResource",
 			// The forwarders' roles and policies.
 			"iam:DeleteRole*", "iam:PutRole*", "iam:UpdateRole*", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 			"iam:UntagRole", "iam:CreatePolicyVersion", "iam:DeletePolicy*", "iam:SetDefaultPolicyVersion",

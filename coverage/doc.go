@@ -1,0 +1,19 @@
+// Package coverage is trailguard's coverage monitor, in pure Go (no CDK): every forwarding
+// account and region puts a heartbeat event on its default bus on a schedule, the event
+// travels the forwarder's own rules to the Security stream like any forwarded event, the
+// stream function records when each (account, region) was last heard from (Table), and the
+// monitor function (Evaluate) compares that with the pairs the config expects, alerting when
+// one falls silent, recovers, or forwards without being expected.
+//
+// A heartbeat proves the whole path: the schedule, the forwarder's rule, its role and target,
+// the receiving bus and its rule (other regions), the stream and the stream function. Break
+// any of them, delete the forwarder stack, or leave a configured region without one, and the
+// pair falls silent.
+//
+// Worst case from a break to the alert (defaults): the last heartbeat that got through
+// arrived at L (at most DeliveryAllowance after it passed the broken part); the monitor
+// declares the pair silent at its first run after L + SilentAfter, at most MonitorInterval
+// later: SilentAfter + MonitorInterval + DeliveryAllowance = 20 + 5 + 1 = 26 minutes, under
+// the 30 the design promises. SilentAfter is two heartbeat intervals, so one late or lost
+// heartbeat does not alert.
+package coverage
