@@ -38,6 +38,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
@@ -231,6 +232,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 		d.busName = *props.AlertBusName
 	}
 	constructs.NewConstruct_Override(d, scope, id)
+	managed.Tag(d) // the guardrails protect the unnamed resources by this tag
 	stack := awscdk.Stack_Of(d)
 	d.partition, d.region, d.account = stack.Partition(), stack.Region(), stack.Account()
 
