@@ -27,7 +27,6 @@ import (
 	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
-	"github.com/trailguard/trailguard/constructs/guardrails"
 )
 
 // stackPrefix starts every stack name; the guardrails protect the stacks by it.
@@ -108,15 +107,15 @@ func build(app awscdk.App) []awscdk.Stack {
 	return stacks
 }
 
-// newStack creates a stack named name in account and region, protected from deletion, with
-// every resource tagged as the guardrails expect of the resources they protect by tag.
+// newStack creates a stack named name in account and region, protected from deletion. The
+// trailguard constructs tag what they create with guardrails.TagKey themselves, by which the
+// guardrails protect it; newPlatformKey tags the platform's own keys.
 func newStack(scope constructs.Construct, name, account, region, description string) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
 		Description:           jsii.String(description),
 		TerminationProtection: jsii.Bool(true),
 	})
-	awscdk.Tags_Of(stack).Add(jsii.String(guardrails.TagKey), jsii.String(guardrails.TagValue), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("team"), jsii.String("platform"), nil)
 	return stack
 }
