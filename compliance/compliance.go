@@ -19,6 +19,9 @@
 // findings land in the same validation report as the Guard rules' findings. Check reads that
 // report after synth and counts every unsuppressed finding, warnings included: the gate is
 // zero findings.
+//
+// An app of your own gets all of it, with the AWS quota gate, in one call: Synth(app, nil)
+// after adding the stacks.
 package compliance
 
 import (

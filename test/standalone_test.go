@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -15,12 +16,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/coveragemonitor"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/historyreader"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 	"github.com/trailguard/trailguard/constructs/orgtrail"
+	"github.com/trailguard/trailguard/coverage"
 )
 
 // TestEachConstructPassesTheGatesAlone builds each construct with its required props only, in
@@ -131,6 +135,22 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 		}},
 		{"historyreader", func(s awscdk.Stack) {
 			historyreader.NewHistoryReader(s, jsii.String("Reader"), &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
+		}},
+		{"detection and coveragemonitor, beside the sink", func(s awscdk.Stack) {
+			sink := eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
+				KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
+				BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+			})
+			d := detection.NewDetection(s, jsii.String("Detection"), &detection.DetectionProps{
+				Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+			})
+			expected := &coverage.Expected{Complete: true}
+			expected.Add("111111111111", "eu-west-1")
+			coveragemonitor.NewCoverageMonitor(s, jsii.String("CoverageMonitor"), &coveragemonitor.CoverageMonitorProps{
+				Expected: expected, Recorder: d.StreamFunction().(awslambda.Function),
+				AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(), AlertBus: d.AlertBus(),
+			})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,6 +57,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // Bucket name prefixes; the account id and region follow. They start with "trailguard-", so
@@ -251,6 +252,7 @@ func NewAccountTrail(scope constructs.Construct, id *string, props *AccountTrail
 	}
 	a := &accountTrail{}
 	constructs.NewConstruct_Override(a, scope, id)
+	managed.Tag(a) // the guardrails protect the unnamed resources by this tag
 
 	partition, region, account := awscdk.Aws_PARTITION(), awscdk.Aws_REGION(), awscdk.Aws_ACCOUNT_ID()
 	cloudtrail := awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)

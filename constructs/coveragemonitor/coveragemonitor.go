@@ -35,6 +35,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/coverage"
 )
 
@@ -143,6 +144,7 @@ func NewCoverageMonitor(scope constructs.Construct, id *string, props *CoverageM
 	}
 	m := &coverageMonitor{props: props}
 	constructs.NewConstruct_Override(m, scope, id)
+	managed.Tag(m)
 	stack := awscdk.Stack_Of(m)
 	m.partition, m.region, m.account = stack.Partition(), stack.Region(), stack.Account()
 	m.addKey()

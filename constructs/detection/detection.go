@@ -40,6 +40,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -303,6 +304,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 		d.busName = *props.AlertBusName
 	}
 	constructs.NewConstruct_Override(d, scope, id)
+	managed.Tag(d) // the guardrails protect the unnamed resources by this tag
 	stack := awscdk.Stack_Of(d)
 	d.partition, d.region, d.account = stack.Partition(), stack.Region(), stack.Account()
 

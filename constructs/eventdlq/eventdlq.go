@@ -48,6 +48,7 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // RetentionDays is how long a dead-letter queue keeps undelivered events: the SQS maximum.
@@ -168,6 +169,7 @@ func NewDeadLetterQueue(scope constructs.Construct, id *string, props *DeadLette
 	}
 	d := &deadLetterQueue{}
 	constructs.NewConstruct_Override(d, scope, id)
+	managed.Tag(d) // the guardrails protect the unnamed resources by this tag
 
 	if props.ExistingQueue != nil {
 		d.queue = props.ExistingQueue

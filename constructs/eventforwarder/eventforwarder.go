@@ -71,6 +71,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/coverage"
 )
@@ -301,6 +302,7 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
 	}
 	constructs.NewConstruct_Override(f, scope, id)
+	managed.Tag(f) // the guardrails protect the unnamed resources by this tag
 	if props.ExtraDetailTypes != nil {
 		for _, d := range *props.ExtraDetailTypes {
 			f.detailTypes = append(f.detailTypes, *d)

@@ -89,6 +89,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
 
@@ -351,6 +352,7 @@ func NewEventSink(scope constructs.Construct, id *string, props *EventSinkProps)
 	}
 	s := &eventSink{props: props, state: RuleState(props.IncludeReadOnlyEvents)}
 	constructs.NewConstruct_Override(s, scope, id)
+	managed.Tag(s) // the guardrails protect the unnamed resources by this tag
 	stack := awscdk.Stack_Of(s)
 	s.partition, s.region, s.account = stack.Partition(), stack.Region(), stack.Account()
 	if props.ExistingBus != nil {

@@ -48,6 +48,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsorganizations"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // MaxPolicySize is the largest SCP document Organizations accepts, in characters.
@@ -56,10 +58,11 @@ const MaxPolicySize = 5120
 // NamePrefix starts the name of every named logging resource trailguard creates.
 const NamePrefix = "trailguard-"
 
-// TagKey and TagValue mark the logging resources protected by tag.
+// TagKey and TagValue mark the logging resources protected by tag. Every trailguard
+// construct tags the resources it creates with them.
 const (
-	TagKey   = "trailguard:managed-by"
-	TagValue = "trailguard"
+	TagKey   = managed.TagKey
+	TagValue = managed.TagValue
 )
 
 // GuardrailsProps configures Guardrails.
@@ -261,6 +264,7 @@ func NewGuardrails(scope constructs.Construct, id *string, props *GuardrailsProp
 	}
 	g := &guardrails{}
 	constructs.NewConstruct_Override(g, scope, id)
+	managed.Tag(g) // the guardrails protect the unnamed resources by this tag
 	partition := str(props.Partition)
 	if partition == "" {
 		partition = *awscdk.Stack_Of(g).Partition()

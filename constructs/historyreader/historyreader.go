@@ -23,6 +23,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // DefaultRoleName is the role's name unless RoleName says otherwise; the history export
@@ -101,6 +102,7 @@ func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryRead
 	}
 	r := &historyReader{name: name}
 	constructs.NewConstruct_Override(r, scope, id)
+	managed.Tag(r) // the guardrails protect the unnamed resources by this tag
 
 	var investigators []awsiam.IPrincipal
 	var arns []string

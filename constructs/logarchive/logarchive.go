@@ -84,6 +84,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // Object Lock retention modes.
@@ -304,6 +305,7 @@ func NewLogArchive(scope constructs.Construct, id *string, props *LogArchiveProp
 	}
 	l := &logArchive{}
 	constructs.NewConstruct_Override(l, scope, id)
+	managed.Tag(l) // the guardrails protect the unnamed resources by this tag
 
 	l.key = l.addKey(stack, props, s)
 	if props.ExistingBucket != nil {

@@ -31,6 +31,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // MaxTemplateBody is the largest template CloudFormation accepts inline (TemplateBody), in
@@ -143,6 +145,7 @@ func NewOrgStackSet(scope constructs.Construct, id *string, props *OrgStackSetPr
 	}
 	o := &orgStackSet{}
 	constructs.NewConstruct_Override(o, scope, id)
+	managed.Tag(o) // the guardrails protect the unnamed resources by this tag
 
 	var templateURL *string
 	if props.TemplateFile != nil {

@@ -61,6 +61,7 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/managed"
 )
 
 // CloudTrail Insights types.
@@ -168,6 +169,7 @@ func NewOrganizationTrail(scope constructs.Construct, id *string, props *Organiz
 	}
 	o := &organizationTrail{}
 	constructs.NewConstruct_Override(o, scope, id)
+	managed.Tag(o) // the guardrails protect the unnamed resources by this tag
 
 	trailProps := &awscloudtrail.CfnTrailProps{
 		TrailName:                  props.TrailName,

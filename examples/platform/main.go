@@ -10,8 +10,9 @@
 //   - platform-management-<region>, platform-security-<region>: the management and Security
 //     accounts' forwarders (the organization trail records them: no local trail).
 //
-// It applies trailguard's compliance gates as package compliance documents them, and the AWS
-// quota gate, and exits 1 on any finding, leaving the reports but no deployable templates.
+// It synthesizes with trailguard's compliance gates and the AWS quota gate in one call
+// (compliance.Synth) and exits 1 on any finding, leaving the reports but no deployable
+// templates.
 package main
 
 import (
@@ -24,10 +25,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
-	"github.com/trailguard/trailguard/constructs/guardrails"
 )
 
 // stackPrefix starts every stack name; the guardrails protect the stacks by it.
@@ -48,36 +47,12 @@ func run(stderr io.Writer) (code int) {
 		}
 	}()
 
-	// The Guard rules come from the npm package the project installed; the search goes up
-	// from here, so this app finds the rules of the repository it sits in.
-	rulesDir, err := compliance.FindGuardRulesDir(".")
-	if err != nil {
-		fmt.Fprintf(stderr, "platform: %v\n", err)
-		return 1
-	}
-	rules, err := compliance.LoadGuardRules(os.DirFS(rulesDir), compliance.GuardServices)
-	if err != nil {
-		fmt.Fprintf(stderr, "platform: %v\n", err)
-		return 1
-	}
-
 	app := awscdk.NewApp(nil)
 	stacks := build(app)
-	compliance.NewGates(rules).Apply(app)
-	outdir := *app.Synth(nil).Directory()
-
-	report, err := compliance.Check(outdir)
+	// The gates as trailguard's own app runs them. The Guard rules come from the npm package
+	// the project installed, found from here upwards: this app finds the repository's.
+	report, outdir, err := compliance.Synth(app, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "platform: %v\n", err)
-		return 1
-	}
-	qf, err := quota.Check(outdir)
-	if err != nil {
-		fmt.Fprintf(stderr, "platform: %v\n", err)
-		return 1
-	}
-	report.AddQuota(qf)
-	if err := quota.WriteReport(outdir, qf); err != nil {
 		fmt.Fprintf(stderr, "platform: %v\n", err)
 		return 1
 	}
@@ -87,10 +62,9 @@ func run(stderr io.Writer) (code int) {
 		for _, f := range report.Findings {
 			fmt.Fprintf(stderr, "  %s\n", f)
 		}
+		// Synth left only the reports: a non-compliant cloud assembly must not be deployable.
 		fmt.Fprintf(stderr, "platform: reports in %s and %s\n",
 			filepath.Join(outdir, compliance.ReportFile), filepath.Join(outdir, quota.ReportFile))
-		// A non-compliant cloud assembly must not be deployable: keep only the reports.
-		assembly.Clear(outdir, compliance.ReportFile, quota.ReportFile)
 		return 1
 	}
 	return 0
@@ -108,15 +82,15 @@ func build(app awscdk.App) []awscdk.Stack {
 	return stacks
 }
 
-// newStack creates a stack named name in account and region, protected from deletion, with
-// every resource tagged as the guardrails expect of the resources they protect by tag.
+// newStack creates a stack named name in account and region, protected from deletion. The
+// trailguard constructs tag what they create with guardrails.TagKey themselves, by which the
+// guardrails protect it; newPlatformKey tags the platform's own keys.
 func newStack(scope constructs.Construct, name, account, region, description string) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(name), &awscdk.StackProps{
 		Env:                   &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
 		Description:           jsii.String(description),
 		TerminationProtection: jsii.Bool(true),
 	})
-	awscdk.Tags_Of(stack).Add(jsii.String(guardrails.TagKey), jsii.String(guardrails.TagValue), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("team"), jsii.String("platform"), nil)
 	return stack
 }

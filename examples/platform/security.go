@@ -19,33 +19,38 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 	stack := newStack(scope, "platform-security-logging", securityAccount, homeRegion,
 		"Platform: organization log archive, security event stream and detection")
 
+	// The platform makes its keys itself (newPlatformKey: its aliases, its key policy
+	// convention) and gives them to the constructs, which add the statements CloudTrail, S3,
+	// Kinesis and the readers need. Unlike the constructs' own keys, CDK's default key policy
+	// lets the Security account's IAM policies allow others to use them: the account's
+	// administrators decide who (go doc .../constructs/logarchive LogArchiveProps.ExistingKey).
+	trailKey := newPlatformKey(stack, "TrailKey", trailKeyAlias,
+		"Encrypts the organization trail's log files in the archive")
 	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
 		OrganizationId:       jsii.String(organizationID),
 		TrailArn:             jsii.String(trailArn()),
 		BucketName:           jsii.String(archiveBucket),
 		AccessLogBucketName:  jsii.String(accessLogs),
-		KeyAlias:             jsii.String(trailKeyAlias),
+		ExistingKey:          trailKey, // the trail names it by its alias ARN (trailKeyAliasArn)
 		BreakGlassPrincipals: jsii.Strings(breakGlassRole),
 		Readers:              jsii.Strings(siemReaderRole),
 		// The archive detection function, by the names it will have.
 		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", homeRegion, securityAccount)),
 		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", securityAccount)),
 	})
-	// TODO(byo-archive): once logarchive accepts an existing bucket and key, this is where a
-	// platform with an archive bucket of its own would pass it instead of creating one.
 
+	streamKey := newPlatformKey(stack, "StreamKey", streamKeyAlias,
+		"Encrypts the security event stream")
 	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 		OrganizationId:           jsii.String(organizationID),
 		StreamName:               jsii.String(streamName),
 		BusName:                  jsii.String(busName),
-		KeyAlias:                 jsii.String(streamKeyAlias),
+		ExistingStreamKey:        streamKey, // the forwarders name it by its alias
 		StreamProducerRoleName:   jsii.String(streamProducerRole()),
 		BusSenderRoleNamePattern: jsii.String(eventforwarder.BusRoleNamePattern),
 		RetentionHours:           jsii.Number(24 * 14),
 		AlertEmails:              jsii.Strings("security-oncall@platform.example.com"),
 	})
-	// TODO(byo-realtime): once eventsink accepts an existing stream and key, pass the
-	// platform's own stream here.
 
 	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 		Stream:            sink.Stream(),

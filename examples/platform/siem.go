@@ -4,7 +4,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/alerting"
@@ -20,11 +19,8 @@ const siemBusArn = "arn:aws:events:" + homeRegion + ":390000000004:event-bus/sie
 // the SIEM's bus in another account, with the platform's own key encrypting the rule's
 // dead-letter queue (eventdlq, as trailguard's own rules use it).
 func addSIEMAlertForwarding(stack awscdk.Stack, d detection.Detection, sink eventsink.EventSink) {
-	key := awskms.NewKey(stack, jsii.String("SIEMForwardingKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the dead-letter queue of the alert forwarding to the SIEM"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
+	key := newPlatformKey(stack, "SIEMForwardingKey", "alias/trailguard/platform-siem-dead-letters",
+		"Encrypts the dead-letter queue of the alert forwarding to the SIEM")
 	// EventBridge encrypts the events it sends to the queue (DeadLetterQueueProps.EncryptionKey).
 	// No source conditions, as trailguard's own dead-letter keys: only this account's queue
 	// uses the key, and its queue policy admits only the rule below.
@@ -33,19 +29,6 @@ func addSIEMAlertForwarding(stack awscdk.Stack, d detection.Detection, sink even
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
-	}), nil)
-	// Grants are a way around the key policy that nothing here needs (Control Tower
-	// CT.KMS.PR.3, the Guard rule kms_create_grant_aws_service_check).
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"BoolIfExists": map[string]any{
-			"kms:GrantIsForAWSResource": "false",
-			"aws:PrincipalIsAWSService": "false",
-		}},
 	}), nil)
 
 	ruleName := "trailguard-platform-alerts-to-siem"
