@@ -159,11 +159,9 @@ func checkByoWiring(t *testing.T, tmpl template, stream, bus, topic any) {
 	_, rule := ruleByName(t, tmpl, eventsink.BusStreamRuleName)
 	wantEq(t, "bus-to-stream EventBusName", rule.props()["EventBusName"], bus)
 	wantEq(t, "bus-to-stream target", get(rule.props(), "Targets", 0, "Arn"), stream)
-	for _, p := range eventsink.AlertPatterns() {
-		_, r := ruleByName(t, tmpl, eventsink.AlertRuleName(p.Name))
-		wantEq(t, p.Name+" EventBusName", r.props()["EventBusName"], bus)
-		wantEq(t, p.Name+" target", get(r.props(), "Targets", 0, "Arn"), topic)
-	}
+	_, r := ruleByName(t, tmpl, eventsink.DeliveryAlertRuleName)
+	wantEq(t, "delivery alert EventBusName", r.props()["EventBusName"], bus)
+	wantEq(t, "delivery alert target", get(r.props(), "Targets", 0, "Arn"), topic)
 }
 
 // warnings returns the messages of the stack's synth warnings.

@@ -153,12 +153,7 @@ func failureAlarms(tmpl template) map[string][]resource {
 // named so that the Security account's delivery alert rule matches its state changes, and in
 // the Security stack the alarms notify the alert topic directly.
 func TestEveryRuleAlarmsOnFailedDelivery(t *testing.T) {
-	var delivery map[string]any
-	for _, p := range eventsink.AlertPatterns() {
-		if !p.CloudTrail {
-			delivery = p.Pattern
-		}
-	}
+	delivery := eventsink.DeliveryAlertPattern()
 	wantEq(t, "delivery alert matches", get(delivery, "detail", "alarmName"), []any{map[string]any{"prefix": eventsink.ForwarderAlarmPrefix}})
 	cfg := example.cfg
 	for name, tmpl := range example.templates {

@@ -286,12 +286,12 @@ func TestEventSinkAlertsReachAnEncryptedTopic(t *testing.T) {
 	checkDeliveryKeyPolicy(t, "alert key", keyDoc, cfg.Organization.SecurityAccount)
 	checkDenyGrants(t, "alert key", keyDoc)
 
-	// One rule per alert pattern, on the receiving bus, each pattern as AlertPatterns has it.
+	// The delivery alert rule, on the receiving bus, with DeliveryAlertPattern.
 	var ruleArns []string
-	for _, p := range eventsink.AlertPatterns() {
-		name := eventsink.AlertRuleName(p.Name)
+	{
+		name := eventsink.DeliveryAlertRuleName
 		_, rule := ruleByName(t, tmpl, name)
-		wantEq(t, name+" pattern", rule.props()["EventPattern"], p.Pattern)
+		wantEq(t, name+" pattern", rule.props()["EventPattern"], eventsink.DeliveryAlertPattern())
 		wantEq(t, name+" target", get(rule.props(), "Targets", 0, "Arn"), ref(topicID))
 		if get(rule.props(), "EventBusName") == nil {
 			t.Errorf("alert rule %s must be on the receiving bus", name)
@@ -355,13 +355,14 @@ func TestNoEventAlertsTwice(t *testing.T) {
 			}
 		}
 	}
-	wantEq(t, "rules to the alert topic", toTopic, []string{eventsink.AlertRuleName("delivery")})
+	wantEq(t, "rules to the alert topic", toTopic, []string{eventsink.DeliveryAlertRuleName})
 	var all strings.Builder
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			t.Errorf("alert pattern %s is over CloudTrail events: the detection engine alerts on those", p.Name)
+	{
+		p := eventsink.DeliveryAlertPattern()
+		if slices.ContainsFunc(strs(p["detail-type"]), func(d string) bool { return strings.Contains(d, "CloudTrail") }) {
+			t.Errorf("the delivery alert pattern is over CloudTrail events: the detection engine alerts on those")
 		}
-		b, err := json.Marshal(p.Pattern)
+		b, err := json.Marshal(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -510,15 +511,10 @@ func TestMemberPathsPutEachEventOnTheStreamOnce(t *testing.T) {
 		{eventforwarder.StreamRuleName, homeCond, cfg.StreamARN(), map[string]any{"detail-type": detailTypes}},
 		{eventforwarder.BusRuleName, otherCond, cfg.ReceivingBusARN(), map[string]any{"detail-type": detailTypes}},
 	}
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			cases = append(cases, ruleCase{eventforwarder.AlertRuleName(p.Name), homeCond, cfg.ReceivingBusARN(), p.Pattern})
-		} else {
-			cases = append(cases, ruleCase{eventforwarder.AlarmsRuleName, "", cfg.ReceivingBusARN(), p.Pattern})
-			if slices.Contains(strs(p.Pattern["detail-type"]), eventsink.DetailTypeAPICall) {
-				t.Errorf("the alarms rule must not carry CloudTrail events: the bus would put them on the stream again")
-			}
-		}
+	delivery := eventsink.DeliveryAlertPattern()
+	cases = append(cases, ruleCase{eventforwarder.AlarmsRuleName, "", cfg.ReceivingBusARN(), delivery})
+	if slices.Contains(strs(delivery["detail-type"]), eventsink.DetailTypeAPICall) {
+		t.Errorf("the alarms rule must not carry CloudTrail events: the bus would put them on the stream again")
 	}
 	for _, tc := range cases {
 		_, rule := ruleByName(t, tmpl, tc.rule)
@@ -584,13 +580,8 @@ func TestMemberForwarderRolesAreLeastPrivilege(t *testing.T) {
 
 	busRoleID, busRole := roleOf(eventforwarder.BusRuleName)
 	busRules := []any{ruleArn(eventforwarder.BusRuleName), ruleArn(eventforwarder.AlarmsRuleName)}
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			busRules = append(busRules, ruleArn(eventforwarder.AlertRuleName(p.Name)))
-			if id, _ := roleOf(eventforwarder.AlertRuleName(p.Name)); id != busRoleID {
-				t.Errorf("the bus rules should share the bus role (only one exists per region), got %s and %s", busRoleID, id)
-			}
-		}
+	if id, _ := roleOf(eventforwarder.AlarmsRuleName); id != busRoleID {
+		t.Errorf("the bus rules should share the bus role (only one exists per region), got %s and %s", busRoleID, id)
 	}
 	wantEq(t, "bus role name", busRole.props()["RoleName"], map[string]any{"Fn::Join": []any{"", []any{eventforwarder.BusRoleNamePrefix, ref("AWS::Region")}}})
 	wantEq(t, "bus role trust", statements(busRole.props()["AssumeRolePolicyDocument"])[0]["Condition"], map[string]any{
@@ -803,11 +794,6 @@ func TestEventForwarderReadOnlyEventsAndExtraDetailTypes(t *testing.T) {
 	})
 	tmpl := synthStack(t, stack)
 	names := []string{eventforwarder.StreamRuleName, eventforwarder.BusRuleName}
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			names = append(names, eventforwarder.AlertRuleName(p.Name))
-		}
-	}
 	for _, name := range names {
 		_, r := ruleByName(t, tmpl, name)
 		wantEq(t, name+" State", r.props()["State"], "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")

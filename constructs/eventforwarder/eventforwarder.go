@@ -9,10 +9,8 @@
 // CloudFormation conditions.
 //
 //   - Home region (the stream's region): every event goes directly to the Security stream (a
-//     same-region Kinesis target with an execution role; one hop, no bus charges). The
-//     alert-worthy events (eventsink.AlertPatterns) also go to the Security account's
-//     receiving bus, only so that the alert rules there see them; the bus does not put them on
-//     the stream again.
+//     same-region Kinesis target with an execution role; one hop, no bus charges). Alerts on
+//     them come from the detection engine reading the stream.
 //   - Other regions: every event goes to the receiving bus (cross-region), whose rule puts it
 //     on the stream.
 //   - Every region: the forwarder's own alarms go to the receiving bus, where the delivery
@@ -100,12 +98,6 @@ const (
 	BusRuleName    = eventsink.ResourcePrefix + "forward-to-bus"
 	AlarmsRuleName = eventsink.ResourcePrefix + "forward-alarms"
 )
-
-// AlertRuleName is the name of the home-region rule that sends the events of the alert
-// pattern named pattern (eventsink.AlertPatterns) to the receiving bus.
-func AlertRuleName(pattern string) string {
-	return eventsink.ResourcePrefix + "forward-alerts-" + pattern
-}
 
 // FailureAlarmName is the name of the alarm on rule's failed deliveries. Every forwarder
 // alarm's name starts with eventsink.ForwarderAlarmPrefix, by which the Security account's
@@ -439,21 +431,10 @@ func (f *eventForwarder) addStreamPath() {
 }
 
 // addBusPaths adds the rules that deliver to the Security account's receiving bus, sharing
-// one role and dead-letter queue: in the home region the alert-worthy events (for the alert
-// rules there; the bus does not put home-region events on the stream), elsewhere every event
-// (the bus puts them on the stream), and everywhere the forwarder's alarm state changes.
+// one role and dead-letter queue: outside the home region every event (the bus puts them on
+// the stream), and everywhere the forwarder's alarm state changes.
 func (f *eventForwarder) addBusPaths() {
-	var alertPatterns []eventsink.AlertPattern
-	var alarmsPattern map[string]any
 	busRuleArns := []*string{f.ruleArn(BusRuleName), f.ruleArn(AlarmsRuleName)}
-	for _, p := range eventsink.AlertPatterns() {
-		if p.CloudTrail {
-			alertPatterns = append(alertPatterns, p)
-			busRuleArns = append(busRuleArns, f.ruleArn(AlertRuleName(p.Name)))
-		} else {
-			alarmsPattern = p.Pattern
-		}
-	}
 	busRole := awsiam.NewRole(f, jsii.String("BusRole"), &awsiam.RoleProps{
 		RoleName:    f.join(jsii.String(BusRoleNamePrefix), f.region),
 		Description: jsii.String("trailguard: lets the forwarding rule put this account's events on the Security account's receiving bus"),
@@ -497,15 +478,11 @@ func (f *eventForwarder) addBusPaths() {
 			SetCondition(alarm, cond)
 		}
 	}
-	for _, p := range alertPatterns {
-		busRule("AlertRule"+strings.ToUpper(p.Name[:1])+p.Name[1:], AlertRuleName(p.Name),
-			"trailguard: sends this account's "+p.Name+" events to the Security account's alert rules (they reach the stream directly)", p.Pattern, f.state, f.isHome)
-	}
 	busRule("BusRule", BusRuleName, "trailguard: forwards this account's CloudTrail events to the Security account's receiving bus",
 		map[string]any{"detail-type": f.detailTypes}, f.state, f.isOther)
 	// So that the Security account hears of failed deliveries without a subscription in every
 	// account and region.
-	busRule("AlarmsRule", AlarmsRuleName, "trailguard: sends this forwarder's alarms to the Security account's alert rules", alarmsPattern, eventsink.StateEnabled, nil)
+	busRule("AlarmsRule", AlarmsRuleName, "trailguard: sends this forwarder's alarms to the Security account's alert rules", eventsink.DeliveryAlertPattern(), eventsink.StateEnabled, nil)
 }
 
 // own narrows pattern to this account's and region's events: events that other accounts or

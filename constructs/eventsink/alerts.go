@@ -23,23 +23,13 @@ const DetailTypeAlarmStateChange = "CloudWatch Alarm State Change"
 // region has one forwarder, so fixed names are unique).
 const ForwarderAlarmPrefix = ResourcePrefix + "forwarder-"
 
-// AlertPattern is one EventBridge event pattern of the alerts, with the short name that tells
-// its rules apart.
-type AlertPattern struct {
-	// Name is a short lowercase name, part of the names of the rules that use the pattern.
-	Name string
-	// Pattern is the event pattern. Each call of AlertPatterns returns fresh values that the
-	// caller may modify.
-	Pattern map[string]any
-	// CloudTrail is true for patterns over CloudTrail events (the forwarders' home-region
-	// rules would send these to the receiving bus); false for the delivery alarms, which
-	// every region forwards. No pattern is over CloudTrail events any more (the detection
-	// engine alerts on those).
-	CloudTrail bool
-}
+// DeliveryAlertRuleName is the name of the Security account's one alert rule on the receiving
+// bus: a forwarder's alarm going off (events not delivered) reaches the alert topic through it.
+const DeliveryAlertRuleName = ResourcePrefix + "alerts-delivery"
 
-// AlertPatterns returns the event patterns of the events that raise an alert through an
-// EventBridge rule: only "delivery", a forwarder's alarm going off (events not delivered).
+// DeliveryAlertPattern returns the event pattern of the only events that alert through an
+// EventBridge rule: a forwarder's alarm (named with ForwarderAlarmPrefix) going off. Each call
+// returns a fresh value that the caller may modify.
 //
 // CloudTrail events alert through the detection engine (package detect, deployed by package
 // detection), which sees every event on the stream and in the archive: the former
@@ -51,8 +41,8 @@ type AlertPattern struct {
 // A pattern is at most 2,048 characters (EventBridge's "Event pattern size" quota,
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html), the forwarders'
 // account and region included; the limits gate at synth measures every rendered pattern.
-func AlertPatterns() []AlertPattern {
-	delivery := map[string]any{
+func DeliveryAlertPattern() map[string]any {
+	return map[string]any{
 		"source":      []any{"aws.cloudwatch"},
 		"detail-type": []any{DetailTypeAlarmStateChange},
 		"detail": map[string]any{
@@ -60,5 +50,4 @@ func AlertPatterns() []AlertPattern {
 			"state":     map[string]any{"value": []any{"ALARM"}},
 		},
 	}
-	return []AlertPattern{{Name: "delivery", Pattern: delivery}}
 }

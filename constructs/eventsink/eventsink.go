@@ -13,8 +13,8 @@
 //   - Forwarders in other regions send every event to the receiving bus.
 //   - The bus's stream rule matches CloudTrail events whose region is not the home region, so
 //     a home-region event never reaches the stream a second time.
-//   - The alert rule on the bus (AlertPatterns: "delivery") matches the forwarders' alarms
-//     from every account and region. CloudTrail events alert through the detection engine,
+//   - The alert rule on the bus (DeliveryAlertRuleName, DeliveryAlertPattern) matches the
+//     forwarders' alarms from every account and region. CloudTrail events alert through the detection engine,
 //     which reads the stream (package detection), once each. Deploy a forwarder in the
 //     Security account too: the sink sees the Security account's own API calls only through
 //     it.
@@ -73,7 +73,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -119,10 +118,6 @@ const (
 // BusStreamRuleName is the name of the rule that puts other regions' events on the stream.
 // It starts with ResourcePrefix, so the alert patterns recognise changes to it.
 const BusStreamRuleName = ResourcePrefix + "bus-to-stream"
-
-// AlertRuleName is the name of the alert rule on the receiving bus for the AlertPattern named
-// pattern, e.g. "trailguard-alerts-delivery".
-func AlertRuleName(pattern string) string { return ResourcePrefix + "alerts-" + pattern }
 
 // RuleStates: what EventBridge delivers to a rule. Read-only management events reach only rules
 // in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, on the default bus and on custom
@@ -366,21 +361,15 @@ func NewEventSink(scope constructs.Construct, id *string, props *EventSinkProps)
 	} else {
 		s.addStream()
 	}
-	patterns := AlertPatterns()
-	alertRuleArns := make([]*string, len(patterns))
-	for i, p := range patterns {
-		alertRuleArns[i] = s.ruleArn(AlertRuleName(p.Name))
-	}
-	s.addAlertTopic(alertRuleArns)
+	deliveryRuleArn := s.ruleArn(DeliveryAlertRuleName)
+	s.addAlertTopic([]*string{deliveryRuleArn})
 	if props.ExistingBus != nil {
 		s.useExistingBus()
 	} else {
 		s.addBus()
 	}
 	s.addBusToStream()
-	for i, p := range patterns {
-		s.addAlertRule(p, alertRuleArns[i])
-	}
+	s.addDeliveryAlertRule(deliveryRuleArn)
 	return s
 }
 
@@ -655,27 +644,26 @@ func (s *eventSink) addBusToStream() {
 	})
 }
 
-// addAlertRule adds the alert rule for pattern p on the receiving bus, publishing to the alert
-// topic, with its dead-letter queue and failure alarm.
-func (s *eventSink) addAlertRule(p AlertPattern, ruleArn *string) {
-	state := s.state
-	name := AlertRuleName(p.Name)
-	id := "AlertRule" + strings.ToUpper(p.Name[:1]) + p.Name[1:]
+// addDeliveryAlertRule adds the delivery alert rule on the receiving bus, publishing to the
+// alert topic, with its dead-letter queue and failure alarm. Its construct ids are those of
+// the "delivery" rule when there were several alert rules: renaming them would replace the
+// deployed resources.
+func (s *eventSink) addDeliveryAlertRule(ruleArn *string) {
+	name := DeliveryAlertRuleName
+	id := "AlertRuleDelivery"
 	dlq := eventdlq.NewDeadLetterQueue(s, jsii.String(id+"DeadLetters"), &eventdlq.DeadLetterQueueProps{
 		EncryptionKey:  s.alertKey,
 		SourceRuleArns: &[]*string{ruleArn},
 		AlarmTopic:     s.alertTopic,
 		Description:    jsii.String("the alert topic from rule " + name),
 	})
-	if !p.CloudTrail {
-		state = StateEnabled
-	}
 	awsevents.NewCfnRule(s, jsii.String(id), &awsevents.CfnRuleProps{
 		Name:         jsii.String(name),
-		Description:  jsii.String("trailguard: alerts on " + p.Name + " events forwarded from the organization's accounts"),
+		Description:  jsii.String("trailguard: alerts on delivery events forwarded from the organization's accounts"),
 		EventBusName: s.busRef,
-		EventPattern: p.Pattern,
-		State:        jsii.String(state),
+		EventPattern: DeliveryAlertPattern(),
+		// Alarm state changes are no CloudTrail events: read-only forwarding does not apply.
+		State: jsii.String(StateEnabled),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
 			Id:               jsii.String("AlertTopic"),
 			Arn:              s.alertTopic.TopicArn(),
