@@ -14,8 +14,8 @@
 //   - The bus's stream rule matches CloudTrail events whose region is not the home region, so
 //     a home-region event never reaches the stream a second time.
 //   - The alert rule on the bus (DeliveryAlertRuleName, DeliveryAlertPattern) matches the
-//     forwarders' alarms from every account and region. CloudTrail events alert through the detection engine,
-//     which reads the stream (package detection), once each. Deploy a forwarder in the
+//     forwarders' alarms from every account and region. CloudTrail events alert through the
+//     detection engine, which reads the stream (package detection), once each. Deploy a forwarder in the
 //     Security account too: the sink sees the Security account's own API calls only through
 //     it.
 //
