@@ -3,7 +3,8 @@
 // through a local Lambda Runtime API) and the processing time of a full stream batch of
 // 10,000 records (the records of detect/testdata, each with a new eventID and event time,
 // through the same processor the functions run, with in-memory fakes of SNS, EventBridge and
-// the dedupe table: what the function's CPU does, without the network).
+// the dedupe table, which also holds the shared threshold counts: what the function's CPU
+// does, without the network, and how many DynamoDB round trips a batch makes).
 //
 // Run it from the module root: go run ./cmd/functionbench
 package main
@@ -25,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/alerting/alertingtest"
@@ -59,11 +62,11 @@ func run(w io.Writer, starts, batches int) error {
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	fmt.Fprintf(w, "| process start to ready for events (rules compiled, clients made) | %s | %s | %s |\n", ms(cold.ready, 0), ms(cold.ready, 50), ms(cold.ready, 100))
 	fmt.Fprintf(w, "| process start to the first event handled | %s | %s | %s |\n\n", ms(cold.handled, 0), ms(cold.handled, 50), ms(cold.handled, 100))
-	fmt.Fprintln(w, "| full stream batch | records | alerts | fastest | median | records/s (median) |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| full stream batch | records | alerts | DynamoDB calls | fastest | median | records/s (median) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	med := pct(batch.times, 50)
-	fmt.Fprintf(w, "| decode, rules, dedupe claims, publish (fakes, no network) | %d | %d | %s | %s | %.0f |\n",
-		batchSize, batch.alerts, ms(batch.times, 0), ms(batch.times, 50), float64(batchSize)/med.Seconds())
+	fmt.Fprintf(w, "| decode, rules, dedupe claims, shared threshold counts, publish (fakes, no network) | %d | %d | %d | %s | %s | %.0f |\n",
+		batchSize, batch.alerts, batch.dynamoCalls, ms(batch.times, 0), ms(batch.times, 50), float64(batchSize)/med.Seconds())
 	return nil
 }
 
@@ -227,6 +230,30 @@ func coldStart(bin string, ev []byte) (ready, handled time.Duration, err error) 
 type batchResult struct {
 	times  []time.Duration
 	alerts int
+	// dynamoCalls is the number of DynamoDB calls of one batch (dedupe claims, threshold
+	// counter updates and reads): each is a network round trip in the function.
+	dynamoCalls int
+}
+
+// countingDynamoDB counts the calls made to the fake table.
+type countingDynamoDB struct {
+	*alertingtest.DynamoDB
+	calls int
+}
+
+func (c *countingDynamoDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.calls++
+	return c.DynamoDB.PutItem(ctx, in, o...)
+}
+
+func (c *countingDynamoDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.calls++
+	return c.DynamoDB.UpdateItem(ctx, in, o...)
+}
+
+func (c *countingDynamoDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.calls++
+	return c.DynamoDB.BatchGetItem(ctx, in, o...)
 }
 
 // batchTimes runs n batches of batchSize records through a processor with fakes, each batch
@@ -244,8 +271,11 @@ func batchTimes(pool [][]byte, n int) (batchResult, error) {
 		}
 		topic := &alertingtest.SNS{}
 		pub := &alerting.Publisher{SNS: topic, TopicARN: "t", Events: &alertingtest.Events{}, BusName: "b"}
-		store := &alerting.DynamoStore{Client: &alertingtest.DynamoDB{Key: alerting.KeyAttribute}, Table: "d"}
-		proc := alerting.NewProcessor(engine, pub, store, nil)
+		// The dedupe claims and the threshold counts share one table, as in the functions.
+		table := &countingDynamoDB{DynamoDB: &alertingtest.DynamoDB{Key: alerting.KeyAttribute}}
+		store := &alerting.DynamoStore{Client: table, Table: "d"}
+		thresholds := &alerting.DynamoThresholds{Client: table, Table: "d"}
+		proc := alerting.NewSharedProcessor(engine, pub, store, thresholds, nil)
 		ctx := context.Background()
 		runtime.GC()
 		start := time.Now()
@@ -256,6 +286,7 @@ func batchTimes(pool [][]byte, n int) (batchResult, error) {
 		}
 		res.times = append(res.times, time.Since(start))
 		res.alerts = len(topic.Messages)
+		res.dynamoCalls = table.calls
 	}
 	return res, nil
 }
