@@ -20,13 +20,11 @@ func addDetection(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSi
 		StreamKey:         sink.StreamKey(),
 		AlertTopic:        sink.AlertTopic(),
 		AlertKey:          sink.AlertKey(),
-		ArchiveBucketName: jsii.String(cfg.LogArchive.BucketName),
+		ArchiveBucket:     archive.Bucket(), // its notification waits for the archive queue
 		ArchiveKey:        archive.Key(),
 		RuleFiles:         ruleFiles(cfg.Detection.RuleFiles),
 		DisabledRules:     jsii.Strings(cfg.Detection.DisabledRules...),
 	})
-	// S3 checks the queue's policy when the notification is set: the queue comes first.
-	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
 	output(stack, "AlertBusArn", d.AlertBus().EventBusArn(), "The event bus the detection functions put alerts on, for integrations")
 	output(stack, "DetectionFailureQueueUrl", d.FailureQueue().QueueUrl(), "The queue holding the stream records that failed detection after every retry")
 	return d

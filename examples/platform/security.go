@@ -57,11 +57,8 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 		StreamKey:         sink.StreamKey(),
 		AlertTopic:        sink.AlertTopic(),
 		AlertKey:          sink.AlertKey(),
-		ArchiveBucketName: jsii.String(archiveBucket),
-		ArchiveKey:        archive.Key(),
+		ArchiveBucket:     archive.Bucket(), // its key comes with it
 	})
-	// S3 checks the queue's policy when the bucket's notification is set (DetectionProps).
-	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
 
 	addSIEMReader(stack, sink)
 	addSIEMAlertForwarding(stack, d, sink)
