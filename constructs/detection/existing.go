@@ -126,7 +126,11 @@ func checkQueue(c *check.Problems, stack awscdk.Stack, field string, q awssqs.IQ
 
 func retained(c *check.Problems, field, kind, who string, cfn awscdk.CfnResource) {
 	if dp := cfn.CfnOptions().DeletionPolicy(); dp != awscdk.CfnDeletionPolicy_RETAIN {
-		c.Addf("%s %s must be retained (RemovalPolicy RETAIN), got DeletionPolicy %q: deleting the stack would lose the %s and what it holds", field, who, dp, kind)
+		got := fmt.Sprintf("DeletionPolicy %q", dp)
+		if dp == "" {
+			got = "no DeletionPolicy (CloudFormation deletes it)"
+		}
+		c.Addf("%s %s must be retained (RemovalPolicy RETAIN), got %s: deleting the stack would lose the %s and what it holds", field, who, got, kind)
 	}
 }
 
