@@ -53,11 +53,11 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 	})
 
 	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
-		Stream:            sink.Stream(),
-		StreamKey:         sink.StreamKey(),
-		AlertTopic:        sink.AlertTopic(),
-		AlertKey:          sink.AlertKey(),
-		ArchiveBucket:     archive.Bucket(), // its key comes with it
+		Stream:        sink.Stream(),
+		StreamKey:     sink.StreamKey(),
+		AlertTopic:    sink.AlertTopic(),
+		AlertKey:      sink.AlertKey(),
+		ArchiveBucket: archive.Bucket(), // its key comes with it
 	})
 
 	addSIEMReader(stack, sink)
