@@ -10,6 +10,62 @@
 // the batch, and recorded in an encrypted failure queue (retained, with an alarm on the alert
 // topic); the shard moves on. Every role is least privilege: each KMS permission is scoped by
 // kms:ViaService and the encryption context of the one resource it serves.
+//
+// Usage (as in the package example, which go test compiles): beside the sink (package
+// eventsink) and, optionally, the log archive (package logarchive), which notifies the
+// archive queue and lets the archive role decrypt, by their names:
+//
+//	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{ /* ... */ })
+//	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+//		OrganizationId:  jsii.String("o-a1b2c3d4e5"),
+//		TrailArn:        jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
+//		BucketName:      jsii.String("trailguard-archive-222222222222"),
+//		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222")),
+//		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
+//	})
+//	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+//		Stream:        sink.Stream(),
+//		StreamKey:     sink.StreamKey(),
+//		AlertTopic:    sink.AlertTopic(),
+//		AlertKey:      sink.AlertKey(),
+//		ArchiveBucket: archive.Bucket(), // optional; its key comes with it
+//	})
+//	_ = d.AlertBus() // e.g. a rule sending critical alerts to a pager
+//
+// The construct makes the bucket's notification wait for the archive queue's policy (S3
+// checks it). The guardrails (package guardrails) protect the functions by their roles
+// (StreamRoleArn, ArchiveRoleArn: DetectionRoleArns) and the archive queue by its name
+// (ArchiveFunctionName: DetectionQueueNames).
+//
+// Bring your own resources (as in the package's bringYourOwn example): give ExistingAlertBus
+// instead of AlertBusName, ExistingFailureQueue, ExistingArchiveQueue. A bus or queue this app
+// defines is checked for what the design depends on (RETAIN; for a queue a customer managed
+// KMS key and 14 days' retention; for the archive queue a visibility timeout of at least the
+// function's and a dead-letter queue) and gets S3's grants in its own policies. For an
+// imported queue or key CDK cannot edit the policy (an AWS::SQS::QueuePolicy would replace
+// the queue's whole policy): the construct leaves synth warnings with the statements to add,
+// to acknowledge once they are in. A brought archive queue has its own ARN: pass it to the
+// archive (logarchive's LogFileQueueArn), not ArchiveQueueArn; and the guardrails protect only
+// queues and buses named trailguard-* (guardrails.GuardrailsProps.DetectionQueueNames):
+//
+//	archiveQueue := awssqs.Queue_FromQueueAttributes(stack, jsii.String("ArchiveQueue"), &awssqs.QueueAttributes{
+//		QueueArn: jsii.String("arn:aws:sqs:eu-west-1:222222222222:trailguard-soc-log-files"),
+//		KeyArn:   jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+//	})
+//	// ... logarchive with LogFileQueueArn: archiveQueue.QueueArn()
+//	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+//		Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+//		ExistingAlertBus:     bus,      // an awsevents.EventBus of the stack, retained
+//		ExistingFailureQueue: failures, // an awssqs.Queue of the stack: KMS, 14 days, retained
+//		ExistingArchiveQueue: archiveQueue,
+//		ArchiveBucket:        archive.Bucket(),
+//	})
+//	// After adding the statements the warnings list to the queue's and its key's policies:
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
+//
+// The functions' key (Key) is always the construct's own: it encrypts the dedupe table and
+// the log groups, whose key policy statements CloudWatch Logs needs.
 package detection
 
 import (
