@@ -67,7 +67,7 @@ func (p *DetectionProps) validateExisting(c *check.Problems, stack awscdk.Stack)
 				c.Addf("ArchiveBucket %s must have a BucketName: the queue policy and the function's policy name the bucket by ARN, and a generated name would make the bucket and the queue depend on each other", *b.Node().Path())
 			}
 			if s := awscdk.Stack_Of(b); *s.Node().Path() != *stack.Node().Path() {
-				c.Addf("ArchiveBucket %s must be in the detection's stack %s, got stack %s: the bucket's notification must wait for the queue's policy; give ArchiveBucketName instead and deploy this stack first", *b.Node().Path(), *stack.Node().Path(), *s.Node().Path())
+				c.Addf("ArchiveBucket %s must be in the detection's stack %s, got stack %s: the bucket's notification must wait for the queue's policy; give ArchiveBucketName (and ArchiveKey imported by ARN) instead, and set the notification only once this stack is deployed", *b.Node().Path(), *stack.Node().Path(), *s.Node().Path())
 			}
 		} else if n := b.BucketName(); !check.Known(n) {
 			c.Addf("ArchiveBucket %s must be imported by name (awss3.Bucket_FromBucketName), got no known name", *b.Node().Path())
