@@ -16,17 +16,15 @@ import (
 // (detection.rulesDir, read by the app) bundled in.
 func addDetection(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSink, archive logarchive.LogArchive) detection.Detection {
 	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
-		Stream:            sink.Stream(),
-		StreamKey:         sink.StreamKey(),
-		AlertTopic:        sink.AlertTopic(),
-		AlertKey:          sink.AlertKey(),
-		ArchiveBucketName: jsii.String(cfg.LogArchive.BucketName),
-		ArchiveKey:        archive.Key(),
-		RuleFiles:         ruleFiles(cfg.Detection.RuleFiles),
-		DisabledRules:     jsii.Strings(cfg.Detection.DisabledRules...),
+		Stream:        sink.Stream(),
+		StreamKey:     sink.StreamKey(),
+		AlertTopic:    sink.AlertTopic(),
+		AlertKey:      sink.AlertKey(),
+		ArchiveBucket: archive.Bucket(), // its notification waits for the archive queue
+		ArchiveKey:    archive.Key(),
+		RuleFiles:     ruleFiles(cfg.Detection.RuleFiles),
+		DisabledRules: jsii.Strings(cfg.Detection.DisabledRules...),
 	})
-	// S3 checks the queue's policy when the notification is set: the queue comes first.
-	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
 	output(stack, "AlertBusArn", d.AlertBus().EventBusArn(), "The event bus the detection functions put alerts on, for integrations")
 	output(stack, "DetectionFailureQueueUrl", d.FailureQueue().QueueUrl(), "The queue holding the stream records that failed detection after every retry")
 	return d

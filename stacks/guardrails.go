@@ -37,7 +37,7 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 		DeploymentBucketNames: jsii.Strings("cdk-" + cfg.Deployment.Qualifier + "-assets-*"),
 		// The detection functions claim dedupe keys and take the archive queue's messages.
 		DetectionRoleArns: jsii.Strings(
-			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+detection.StreamFunctionName,
+			detection.StreamRoleArn(p, cfg.Organization.SecurityAccount),
 			detection.ArchiveRoleArn(p, cfg.Organization.SecurityAccount),
 			// The coverage monitor keeps its verdicts in the coverage table.
 			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+coveragemonitor.FunctionName),

@@ -133,6 +133,26 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{ExistingQueue: q, SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:222222222222:rule/trailguard-r"), AlarmTopic: alarmTopic(s)})
 			awscdk.Annotations_Of(s).AcknowledgeWarning(jsii.String(eventdlq.WarningQueuePolicy), jsii.String("added to the queue policy by hand"))
 		}},
+		{"detection with a same-stack bus and queues, on an imported archive", func(s awscdk.Stack) {
+			u := newUserQueues(s)
+			p := byoDetectionProps(s)
+			p.ExistingAlertBus, p.ExistingFailureQueue, p.ExistingArchiveQueue = u.bus, u.failures, u.archive
+			p.ArchiveBucket = awss3.Bucket_FromBucketName(s, jsii.String("Archive"), jsii.String(byoArchiveBucket))
+			p.ArchiveKey = awskms.Key_FromKeyArn(s, jsii.String("ArchiveKey"), jsii.String(importedKeyArn))
+			detection.NewDetection(s, jsii.String("Detection"), p)
+		}},
+		{"detection with an imported bus and queues", func(s awscdk.Stack) {
+			p := byoDetectionProps(s)
+			p.ExistingAlertBus = awsevents.EventBus_FromEventBusArn(s, jsii.String("MyAlertBus"), jsii.String(byoAlertBusArn))
+			p.ExistingFailureQueue = importedQueue(s, "MyFailures", byoFailureQueueArn)
+			p.ExistingArchiveQueue = importedQueue(s, "MyArchiveQueue", byoArchiveQueueArn)
+			p.ArchiveBucketName = jsii.String(byoArchiveBucket)
+			p.ArchiveKey = awskms.Key_FromKeyArn(s, jsii.String("ArchiveKey"), jsii.String(importedKeyArn))
+			detection.NewDetection(s, jsii.String("Detection"), p)
+			for _, id := range []string{detection.WarningArchiveQueuePolicy, detection.WarningArchiveKeyPolicy} {
+				awscdk.Annotations_Of(s).AcknowledgeWarning(jsii.String(id), jsii.String("added to the policy by hand"))
+			}
+		}},
 		{"historyreader", func(s awscdk.Stack) {
 			historyreader.NewHistoryReader(s, jsii.String("Reader"), &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
 		}},

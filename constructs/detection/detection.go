@@ -10,6 +10,62 @@
 // the batch, and recorded in an encrypted failure queue (retained, with an alarm on the alert
 // topic); the shard moves on. Every role is least privilege: each KMS permission is scoped by
 // kms:ViaService and the encryption context of the one resource it serves.
+//
+// Usage (as in the package example, which go test compiles): beside the sink (package
+// eventsink) and, optionally, the log archive (package logarchive), which notifies the
+// archive queue and lets the archive role decrypt, by their names:
+//
+//	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{ /* ... */ })
+//	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+//		OrganizationId:  jsii.String("o-a1b2c3d4e5"),
+//		TrailArn:        jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
+//		BucketName:      jsii.String("trailguard-archive-222222222222"),
+//		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222")),
+//		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
+//	})
+//	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+//		Stream:        sink.Stream(),
+//		StreamKey:     sink.StreamKey(),
+//		AlertTopic:    sink.AlertTopic(),
+//		AlertKey:      sink.AlertKey(),
+//		ArchiveBucket: archive.Bucket(), // optional; its key comes with it
+//	})
+//	_ = d.AlertBus() // e.g. a rule sending critical alerts to a pager
+//
+// The construct makes the bucket's notification wait for the archive queue's policy (S3
+// checks it). The guardrails (package guardrails) protect the functions by their roles
+// (StreamRoleArn, ArchiveRoleArn: DetectionRoleArns) and the archive queue by its name
+// (ArchiveFunctionName: DetectionQueueNames).
+//
+// Bring your own resources (as in the package's bringYourOwn example): give ExistingAlertBus
+// instead of AlertBusName, ExistingFailureQueue, ExistingArchiveQueue. A bus or queue this app
+// defines is checked for what the design depends on (RETAIN; for a queue a customer managed
+// KMS key and 14 days' retention; for the archive queue a visibility timeout of at least the
+// function's and a dead-letter queue) and gets S3's grants in its own policies. For an
+// imported queue or key CDK cannot edit the policy (an AWS::SQS::QueuePolicy would replace
+// the queue's whole policy): the construct leaves synth warnings with the statements to add,
+// to acknowledge once they are in. A brought archive queue has its own ARN: pass it to the
+// archive (logarchive's LogFileQueueArn), not ArchiveQueueArn; and the guardrails protect only
+// queues and buses named trailguard-* (guardrails.GuardrailsProps.DetectionQueueNames):
+//
+//	archiveQueue := awssqs.Queue_FromQueueAttributes(stack, jsii.String("ArchiveQueue"), &awssqs.QueueAttributes{
+//		QueueArn: jsii.String("arn:aws:sqs:eu-west-1:222222222222:trailguard-soc-log-files"),
+//		KeyArn:   jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+//	})
+//	// ... logarchive with LogFileQueueArn: archiveQueue.QueueArn()
+//	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+//		Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+//		ExistingAlertBus:     bus,      // an awsevents.EventBus of the stack, retained
+//		ExistingFailureQueue: failures, // an awssqs.Queue of the stack: KMS, 14 days, retained
+//		ExistingArchiveQueue: archiveQueue,
+//		ArchiveBucket:        archive.Bucket(),
+//	})
+//	// After adding the statements the warnings list to the queue's and its key's policies:
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
+//	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
+//
+// The functions' key (Key) is always the construct's own: it encrypts the dedupe table and
+// the log groups, whose key policy statements CloudWatch Logs needs.
 package detection
 
 import (
@@ -29,6 +85,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -80,6 +137,9 @@ const (
 	LagAlarmMillis = 10 * 60 * 1000
 )
 
+// functionTimeoutSeconds is the functions' timeout.
+const functionTimeoutSeconds = 300
+
 // DetectionProps configures Detection.
 type DetectionProps struct {
 	// Stream is the Kinesis stream of forwarded events (eventsink's Stream). Required.
@@ -94,9 +154,37 @@ type DetectionProps struct {
 	AlertKey awskms.IKey
 	// AlertBusName is the custom event bus alerts are put on for integrations (source
 	// alerting.EventSource, detail-type alerting.EventDetailType, the alert as detail). It is
-	// created and retained.
+	// created and retained. Unset with ExistingAlertBus.
 	// Default: DefaultAlertBusName.
 	AlertBusName *string
+	// ExistingAlertBus is a custom event bus of this stack's account and region to put the
+	// alerts on instead of a new one; AlertBusName must then be unset. One this app defines
+	// must be retained (RemovalPolicy RETAIN). The functions put events with their roles'
+	// identity policies: the bus's policy needs nothing. The guardrails protect only buses
+	// named trailguard-*.
+	// Default: a new bus named AlertBusName.
+	ExistingAlertBus awsevents.IEventBus
+	// ExistingFailureQueue is an SQS queue of this stack's account and region to hold what
+	// failed detection instead of a new one (the stream mapping's on-failure destination, the
+	// functions' and the archive queue's dead-letter queue). One this app defines must be
+	// encrypted with a customer managed key, keep messages FailureRetentionDays days and be
+	// retained; an imported one must carry its key (awssqs.Queue_FromQueueAttributes with
+	// KeyArn), whose policy must let the account's IAM policies allow its use (the key's
+	// default policy does). The construct adds its alarm on the alert topic either way.
+	// Default: a new queue encrypted with Key.
+	ExistingFailureQueue awssqs.IQueue
+	// ExistingArchiveQueue is an SQS queue of this stack's account and region that the log
+	// archive bucket notifies instead of a new one (with ArchiveBucket or ArchiveBucketName).
+	// One this app defines must be as ExistingFailureQueue's, with a VisibilityTimeout of at
+	// least 300 seconds (the function's timeout) and a dead-letter queue; it gets the
+	// statement for S3 in its policy and its key's. An imported one must carry its key; the
+	// statements its policy and its key's need are synth warnings (WarningArchiveQueuePolicy,
+	// WarningArchiveKeyPolicy) to add by hand and acknowledge. The bucket must notify this
+	// queue: pass its ARN as logarchive's LogFileQueueArn (ArchiveQueueArn computes only the
+	// new queue's). The guardrails protect only queues named trailguard-*
+	// (guardrails.GuardrailsProps.DetectionQueueNames).
+	// Default: a new queue named ArchiveFunctionName, encrypted with Key.
+	ExistingArchiveQueue awssqs.IQueue
 	// BatchSize is the most stream records the function receives at once, 1 to 10,000.
 	// Default: 100.
 	BatchSize *float64
@@ -114,16 +202,27 @@ type DetectionProps struct {
 	// MemoryMiB is the functions' memory (and so CPU), 128 to 10,240.
 	// Default: 512.
 	MemoryMiB *float64
-	// ArchiveBucketName is the log archive bucket's name: when set, the archive function reads
-	// each new CloudTrail log file, notified through the archive queue (ArchiveQueue: the
-	// bucket must notify it, as logarchive's LogFileQueueArn does, and its key must let the
-	// archive role decrypt through S3, as logarchive's LogFileReaders do). A name, not the
-	// bucket, so that the bucket can depend on the queue without a cycle.
-	// Default: no archive function.
+	// ArchiveBucket is the log archive bucket (logarchive's Bucket()): when set, the archive
+	// function reads each new CloudTrail log file, notified through the archive queue
+	// (ArchiveQueue: the bucket must notify it, as logarchive's LogFileQueueArn does, and its
+	// key must let the archive role decrypt through S3, as logarchive's LogFileReaders do).
+	// A bucket this app defines must be in this stack and have a BucketName (the policies
+	// name it by its ARN, built from the name, so that the bucket can depend on the queue
+	// without a cycle); the construct makes its notification configuration wait for the
+	// queue and its policy, which S3 checks. An imported one must be imported by name.
+	// Default: ArchiveBucketName.
+	ArchiveBucket awss3.IBucket
+	// ArchiveBucketName is the log archive bucket's name, for a bucket this stack does not
+	// define (in another stack of the account, or made outside CDK): as ArchiveBucket, but
+	// the bucket's notification configuration must then be made after this stack deploys.
+	// Unset with ArchiveBucket.
+	// Default: no archive function (unless ArchiveBucket).
 	ArchiveBucketName *string
-	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName.
+	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName, and with an
+	// ArchiveBucket that carries no key (EncryptionKey()).
+	// Default: ArchiveBucket's key.
 	ArchiveKey awskms.IKey
-	// ArchiveCode is the archive function's code.
+	// ArchiveCode is the archive function's code (with ArchiveBucket or ArchiveBucketName).
 	// Default: ArchiveConsumerPackage built like StreamCode.
 	ArchiveCode awslambda.Code
 	// StreamCode is the stream function's code.
@@ -192,12 +291,13 @@ func (p *DetectionProps) disabledRules() []string {
 
 var busNameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 
-func (p *DetectionProps) validate() error {
+func (p *DetectionProps) validate(stack awscdk.Stack) error {
 	c := check.New("detection")
 	if p == nil {
 		c.Addf("props are required")
 		return c.Err()
 	}
+	p.validateExisting(c, stack)
 	if p.Stream == nil {
 		c.Addf("Stream is required: the Kinesis stream of forwarded events")
 	}
@@ -232,13 +332,16 @@ func (p *DetectionProps) validate() error {
 			c.Addf("LogRetentionDays must be one of %v, got %v", check.LogGroupRetentionDays, *d)
 		}
 	}
-	if p.ArchiveBucketName != nil {
+	switch {
+	case p.ArchiveBucket != nil:
+		// validateExisting checks it.
+	case p.ArchiveBucketName != nil:
 		c.Match("ArchiveBucketName", p.ArchiveBucketName, check.BucketName, "an S3 bucket name")
 		if p.ArchiveKey == nil {
 			c.Addf("ArchiveKey is required with ArchiveBucketName: the key the log archive is encrypted with")
 		}
-	} else if p.ArchiveKey != nil || p.ArchiveCode != nil {
-		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucketName: the archive function reads that bucket")
+	case p.ArchiveKey != nil || p.ArchiveCode != nil:
+		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucket or ArchiveBucketName: the archive function reads that bucket")
 	}
 	if p.RuleFiles != nil && len(*p.RuleFiles) > 0 && (p.StreamCode != nil || p.ArchiveCode != nil) {
 		c.Addf("RuleFiles cannot be bundled into StreamCode or ArchiveCode: bundle them under %s/ beside your bootstrap, or leave the code to the construct", alerting.RulesDir)
@@ -263,17 +366,18 @@ type Detection interface {
 	AlertBus() awsevents.IEventBus
 	// FailureQueue holds the positions of the stream records that kept failing.
 	FailureQueue() awssqs.IQueue
-	// ArchiveFunction is the function reading the log archive, or nil without
-	// ArchiveBucketName.
+	// ArchiveFunction is the function reading the log archive, or nil without ArchiveBucket
+	// or ArchiveBucketName.
 	ArchiveFunction() awslambda.IFunction
-	// ArchiveQueue receives the log archive's notifications of new log files, or nil without
-	// ArchiveBucketName. The bucket's notification configuration must depend on this
-	// construct (S3 checks the queue's policy when it is set).
+	// ArchiveQueue receives the log archive's notifications of new log files (the
+	// ExistingArchiveQueue if given), or nil without ArchiveBucket or ArchiveBucketName. S3
+	// checks the queue's policy when the bucket's notification is set: with ArchiveBucket
+	// the construct orders them; with ArchiveBucketName deploy this first.
 	ArchiveQueue() awssqs.IQueue
 	// DedupeTable remembers the alerts published.
 	DedupeTable() awsdynamodb.ITable
-	// Key encrypts the failure queue, the dedupe table, the log groups and the functions'
-	// environment.
+	// Key encrypts the failure queue and the archive queue (unless brought), the dedupe
+	// table, the log groups and the functions' environment.
 	Key() awskms.IKey
 }
 
@@ -283,24 +387,31 @@ type detection struct {
 	partition, region, account *string
 	busName                    string
 	key                        awskms.Key
-	bus                        awsevents.CfnEventBus
 	busRef                     awsevents.IEventBus
 	table                      awsdynamodb.Table
-	failures                   awssqs.Queue
+	failures                   awssqs.IQueue
+	failuresKey                awskms.IKey // encrypts failures
 	streamFn                   awslambda.Function
 	archiveFn                  awslambda.Function
-	archiveQueue               awssqs.Queue
+	archiveQueue               awssqs.IQueue
+	archiveQueueKey            awskms.IKey // encrypts archiveQueue
 }
 
 // NewDetection creates the detection functions and what they need. The stream function is
 // the child "Resource". It panics with a descriptive error if props are invalid, and if the
 // function code cannot be built.
 func NewDetection(scope constructs.Construct, id *string, props *DetectionProps) Detection {
-	if err := props.validate(); err != nil {
+	if err := props.validate(awscdk.Stack_Of(scope)); err != nil {
 		panic(err)
 	}
 	d := &detection{props: props, busName: DefaultAlertBusName}
-	if props.AlertBusName != nil {
+	switch b := props.ExistingAlertBus; {
+	case b != nil:
+		d.busName = *b.EventBusName()
+		if cfn, ok := b.Node().DefaultChild().(awsevents.CfnEventBus); ok && check.Known(cfn.Name()) {
+			d.busName = *cfn.Name()
+		}
+	case props.AlertBusName != nil:
 		d.busName = *props.AlertBusName
 	}
 	constructs.NewConstruct_Override(d, scope, id)
@@ -314,7 +425,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	d.addDedupeTable()
 	d.addFailureQueue()
 	d.addStreamFunction()
-	if props.ArchiveBucketName != nil {
+	if props.archiveBucketName() != nil {
 		d.addArchiveFunction()
 	}
 	return d
@@ -361,12 +472,16 @@ func (d *detection) addKey() {
 
 // addAlertBus adds the integrations bus, retained.
 func (d *detection) addAlertBus() {
-	d.bus = awsevents.NewCfnEventBus(d, jsii.String("AlertBus"), &awsevents.CfnEventBusProps{
+	if b := d.props.ExistingAlertBus; b != nil {
+		d.busRef = b
+		return
+	}
+	bus := awsevents.NewCfnEventBus(d, jsii.String("AlertBus"), &awsevents.CfnEventBusProps{
 		Name:        jsii.String(d.busName),
 		Description: jsii.String("trailguard: alerts of the detection functions, for integrations"),
 	})
-	d.bus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
-	d.busRef = awsevents.EventBus_FromEventBusArn(d, jsii.String("AlertBusRef"), d.bus.AttrArn())
+	bus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	d.busRef = awsevents.EventBus_FromEventBusArn(d, jsii.String("AlertBusRef"), bus.AttrArn())
 }
 
 // addDedupeTable adds the table both functions claim alerts in: encrypted, point-in-time
@@ -393,18 +508,25 @@ func (d *detection) addDedupeTable() {
 // addFailureQueue adds the on-failure destination of the stream function's event source
 // mapping, with an alarm on the alert topic.
 func (d *detection) addFailureQueue() {
-	d.failures = awssqs.NewQueue(d, jsii.String("FailureQueue"), &awssqs.QueueProps{
-		Encryption:          awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: d.key,
-		DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
-		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
-		EnforceSSL:          jsii.Bool(true),
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
-	})
-	const reason = "This queue is itself the on-failure destination of the detection functions (and their dead-letter queue): " +
-		"a dead-letter queue of it would only move the same messages; its alarm on the alert topic makes any message visible instead."
-	compliance.Suppress(d.failures, reason, "AwsSolutions-SQS3")
-	compliance.Acknowledge(d.failures, "sqs_dlq_check", reason)
+	if q := d.props.ExistingFailureQueue; q != nil {
+		d.failures, d.failuresKey = q, q.EncryptionMasterKey()
+	} else {
+		d.failures = awssqs.NewQueue(d, jsii.String("FailureQueue"), &awssqs.QueueProps{
+			Encryption:          awssqs.QueueEncryption_KMS,
+			EncryptionMasterKey: d.key,
+			DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
+			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+			EnforceSSL:          jsii.Bool(true),
+			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		})
+		d.failuresKey = d.key
+	}
+	if _, inApp := d.failures.Node().DefaultChild().(awssqs.CfnQueue); inApp {
+		const reason = "This queue is itself the on-failure destination of the detection functions (and their dead-letter queue): " +
+			"a dead-letter queue of it would only move the same messages; its alarm on the alert topic makes any message visible instead."
+		compliance.Suppress(d.failures, reason, "AwsSolutions-SQS3")
+		compliance.Acknowledge(d.failures, "sqs_dlq_check", reason)
+	}
 	delivery.NewAlarmOnAny(d, "FailureQueueAlarm", nil,
 		fmt.Sprintf("trailguard: records failed detection after every retry and wait in this queue (kept %d days). "+
 			"A stream failure holds the shard and sequence numbers: read the records from the stream within its retention. "+
@@ -422,7 +544,7 @@ func (d *detection) buildCode() {
 	if d.props.StreamCode == nil {
 		pkgs = append(pkgs, StreamConsumerPackage)
 	}
-	if d.props.ArchiveBucketName != nil && d.props.ArchiveCode == nil {
+	if d.props.archiveBucketName() != nil && d.props.ArchiveCode == nil {
 		pkgs = append(pkgs, ArchiveConsumerPackage)
 	}
 	if len(pkgs) > 0 {
@@ -491,7 +613,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("EncryptFailures"),
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-			Resources: &[]*string{d.key.KeyArn()},
+			Resources: &[]*string{d.failuresKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"kms:ViaService":                    d.viaService("sqs"),
 				"kms:EncryptionContext:aws:sqs:arn": d.failures.QueueArn(),
@@ -534,7 +656,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PutAlertEvents"),
 			Actions:   jsii.Strings("events:PutEvents"),
-			Resources: &[]*string{d.bus.AttrArn()},
+			Resources: &[]*string{d.busRef.EventBusArn()},
 		}),
 	)
 	// A managed policy rather than an inline one (NIST 800-53 AC-6), named like the role.
@@ -556,7 +678,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		Handler:      jsii.String(gobuild.Binary),
 		Code:         code,
 		MemorySize:   num(d.props.MemoryMiB, DefaultMemoryMiB),
-		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
 		Environment:  &env,
 		// Every grant is in the managed policy above: the L2s must not add inline policies.
 		Role: role.WithoutPolicyUpdates(nil),
@@ -669,28 +791,36 @@ func (d *detection) Key() awskms.IKey                { return d.key }
 // addArchiveFunction adds the archive queue, which the log archive bucket notifies, and the
 // archive function reading it.
 func (d *detection) addArchiveFunction() {
-	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.ArchiveBucketName})
+	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.archiveBucketName()})
+	if q := d.props.ExistingArchiveQueue; q != nil {
+		d.archiveQueue, d.archiveQueueKey = q, q.EncryptionMasterKey()
+	} else {
+		d.archiveQueue = awssqs.NewQueue(d, jsii.String("ArchiveQueue"), &awssqs.QueueProps{
+			QueueName:           jsii.String(ArchiveFunctionName),
+			Encryption:          awssqs.QueueEncryption_KMS,
+			EncryptionMasterKey: d.key,
+			DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
+			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+			// Six times the function's timeout, as Lambda advises for queue sources.
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * functionTimeoutSeconds)),
+			EnforceSSL:        jsii.Bool(true),
+			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: d.failures, MaxReceiveCount: jsii.Number(ArchiveMaxReceives)},
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		})
+		d.archiveQueueKey = d.key
+	}
 	// S3 encrypts its notifications with the queue's key. The SQS and S3 guides' key policy
-	// for this has no conditions; the queue policy admits only the archive bucket.
-	d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	// for this has no conditions; the queue policy admits only the archive bucket
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+	keyStatement := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowS3ToEncryptLogFileNotifications"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
-	}), jsii.Bool(true))
-	d.archiveQueue = awssqs.NewQueue(d, jsii.String("ArchiveQueue"), &awssqs.QueueProps{
-		QueueName:           jsii.String(ArchiveFunctionName),
-		Encryption:          awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: d.key,
-		DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
-		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
-		// Six times the function's timeout, as Lambda advises for queue sources.
-		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(30)),
-		EnforceSSL:        jsii.Bool(true),
-		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: d.failures, MaxReceiveCount: jsii.Number(ArchiveMaxReceives)},
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
-	d.archiveQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	d.grantOrWarn(added(d.archiveQueueKey.AddToResourcePolicy(keyStatement, jsii.Bool(true))), WarningArchiveKeyPolicy,
+		"ExistingArchiveQueue's key "+*d.archiveQueueKey.KeyArn(), keyStatement)
+	queueStatement := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowArchiveBucketNotifications"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sqs:SendMessage"),
@@ -699,7 +829,18 @@ func (d *detection) addArchiveFunction() {
 			"ArnEquals":    map[string]any{"aws:SourceArn": bucketArn},
 			"StringEquals": map[string]any{"aws:SourceAccount": d.account},
 		},
-	}))
+	})
+	// An imported queue's policy cannot be edited by CDK, and an AWS::SQS::QueuePolicy would
+	// replace its whole policy (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queuepolicy.html).
+	d.grantOrWarn(added(d.archiveQueue.AddToResourcePolicy(queueStatement)), WarningArchiveQueuePolicy,
+		"ExistingArchiveQueue "+*d.archiveQueue.QueueArn(), queueStatement)
+	// S3 checks the queue's policy when the bucket's notification is set: the queue (with
+	// its policy) comes first.
+	if b := d.props.ArchiveBucket; b != nil {
+		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
+			cfn.Node().AddDependency(d.archiveQueue)
+		}
+	}
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLogFiles"),
@@ -709,7 +850,7 @@ func (d *detection) addArchiveFunction() {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("DecryptLogFiles"),
 			Actions:   jsii.Strings("kms:Decrypt"),
-			Resources: &[]*string{d.props.ArchiveKey.KeyArn()},
+			Resources: &[]*string{d.props.archiveKey().KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"kms:ViaService":                   d.viaService("s3"),
 				"kms:EncryptionContext:aws:s3:arn": bucketArn,
@@ -723,7 +864,7 @@ func (d *detection) addArchiveFunction() {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("DecryptLogFileNotifications"),
 			Actions:   jsii.Strings("kms:Decrypt"),
-			Resources: &[]*string{d.key.KeyArn()},
+			Resources: &[]*string{d.archiveQueueKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
 				"kms:ViaService":                    d.viaService("sqs"),
 				"kms:EncryptionContext:aws:sqs:arn": d.archiveQueue.QueueArn(),
@@ -747,14 +888,20 @@ func (d *detection) addArchiveFunction() {
 	mapping.Node().AddDependency(policy)
 }
 
+// StreamRoleArn is the stream function's role ARN in account, e.g. for the guardrails'
+// DetectionRoleArns.
+func StreamRoleArn(partition, account string) string {
+	return "arn:" + partition + ":iam::" + account + ":role/" + StreamFunctionName
+}
+
 // ArchiveRoleArn is the archive function's role ARN in account, for the log archive's key
-// policy (logarchive's LogFileReaders).
+// policy (logarchive's LogFileReaders) and the guardrails' DetectionRoleArns.
 func ArchiveRoleArn(partition, account string) string {
 	return "arn:" + partition + ":iam::" + account + ":role/" + ArchiveFunctionName
 }
 
-// ArchiveQueueArn is the archive queue's ARN, for the log archive's notification
-// (logarchive's LogFileQueueArn).
+// ArchiveQueueArn is the new archive queue's ARN, for the log archive's notification
+// (logarchive's LogFileQueueArn). With ExistingArchiveQueue pass that queue's ARN instead.
 func ArchiveQueueArn(partition, region, account string) string {
 	return "arn:" + partition + ":sqs:" + region + ":" + account + ":" + ArchiveFunctionName
 }

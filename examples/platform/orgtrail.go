@@ -45,7 +45,7 @@ func newOrgTrailStack(scope constructs.Construct) awscdk.Stack {
 		DeploymentBucketNames: jsii.Strings("cdk-" + cdkQualifier + "-assets-*"),
 		StackNames:            jsii.Strings(stackPrefix + "*"),
 		DetectionRoleArns: jsii.Strings(
-			"arn:aws:iam::"+securityAccount+":role/"+detection.StreamFunctionName,
+			detection.StreamRoleArn("aws", securityAccount),
 			detection.ArchiveRoleArn("aws", securityAccount)),
 		DetectionQueueNames: jsii.Strings(detection.ArchiveFunctionName),
 	})

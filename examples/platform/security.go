@@ -53,15 +53,12 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 	})
 
 	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
-		Stream:            sink.Stream(),
-		StreamKey:         sink.StreamKey(),
-		AlertTopic:        sink.AlertTopic(),
-		AlertKey:          sink.AlertKey(),
-		ArchiveBucketName: jsii.String(archiveBucket),
-		ArchiveKey:        archive.Key(),
+		Stream:        sink.Stream(),
+		StreamKey:     sink.StreamKey(),
+		AlertTopic:    sink.AlertTopic(),
+		AlertKey:      sink.AlertKey(),
+		ArchiveBucket: archive.Bucket(), // its key comes with it
 	})
-	// S3 checks the queue's policy when the bucket's notification is set (DetectionProps).
-	archive.Bucket().Node().DefaultChild().Node().AddDependency(d.ArchiveQueue())
 
 	addSIEMReader(stack, sink)
 	addSIEMAlertForwarding(stack, d, sink)

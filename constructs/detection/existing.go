@@ -1,0 +1,190 @@
+package detection
+
+// Bringing your own alert bus, failure queue, archive queue and archive bucket: what is
+// checked, and how the grants reach policies that CDK cannot edit.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/internal/check"
+)
+
+// Ids of the synth warnings left when a grant cannot be added because the policy belongs to
+// an imported queue or key (an AWS::SQS::QueuePolicy replaces a queue's whole policy, and
+// CloudFormation writes a key policy only on the AWS::KMS::Key itself). Each warning carries
+// the statement to add; once it is in, acknowledge it with
+// awscdk.Annotations_Of(scope).AcknowledgeWarning(id, reason). `cdk synth --strict` fails
+// while one is unacknowledged.
+const (
+	WarningArchiveQueuePolicy = "trailguard:detection:archiveQueuePolicy"
+	WarningArchiveKeyPolicy   = "trailguard:detection:archiveQueueKeyPolicy"
+)
+
+// validateExisting records the problems with the Existing* props and ArchiveBucket: shaping
+// props given with them, and what a resource defined in this app lacks (an imported one is
+// checked only by its ARN).
+func (p *DetectionProps) validateExisting(c *check.Problems, stack awscdk.Stack) {
+	if b := p.ExistingAlertBus; b != nil {
+		if p.AlertBusName != nil {
+			c.Addf("AlertBusName must be unset with ExistingAlertBus (it names a new bus), got %q", *p.AlertBusName)
+		}
+		if cfn, ok := b.Node().DefaultChild().(awsevents.CfnEventBus); ok {
+			if n := cfn.Name(); check.Known(n) && *n == "default" {
+				c.Addf(`ExistingAlertBus %s must be a custom event bus, got "default": the alerts go to integrations, not to the account's AWS service events`, *b.Node().Path())
+			}
+			retained(c, "ExistingAlertBus", "bus", *b.Node().Path(), cfn)
+		} else {
+			if n := b.EventBusName(); check.Known(n) && *n == "default" {
+				c.Addf("ExistingAlertBus must be a custom event bus, got the default bus (%s): the alerts go to integrations, not to the account's AWS service events", *b.EventBusArn())
+			}
+			sameEnv(c, stack, "ExistingAlertBus", b.EventBusArn())
+		}
+	}
+	if q := p.ExistingFailureQueue; q != nil {
+		checkQueue(c, stack, "ExistingFailureQueue", q, false)
+	}
+	if q := p.ExistingArchiveQueue; q != nil {
+		if p.ArchiveBucketName == nil && p.ArchiveBucket == nil {
+			c.Addf("ExistingArchiveQueue needs ArchiveBucket or ArchiveBucketName: the archive function reads that bucket's log files, notified through the queue")
+		}
+		checkQueue(c, stack, "ExistingArchiveQueue", q, true)
+	}
+	if b := p.ArchiveBucket; b != nil {
+		if p.ArchiveBucketName != nil {
+			c.Addf("ArchiveBucketName must be unset with ArchiveBucket, got %q: the bucket gives its name", *p.ArchiveBucketName)
+		}
+		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
+			if !check.Known(cfn.BucketName()) {
+				c.Addf("ArchiveBucket %s must have a BucketName: the queue policy and the function's policy name the bucket by ARN, and a generated name would make the bucket and the queue depend on each other", *b.Node().Path())
+			}
+			if s := awscdk.Stack_Of(b); *s.Node().Path() != *stack.Node().Path() {
+				c.Addf("ArchiveBucket %s must be in the detection's stack %s, got stack %s: the bucket's notification must wait for the queue's policy; give ArchiveBucketName (and ArchiveKey imported by ARN) instead, and set the notification only once this stack is deployed", *b.Node().Path(), *stack.Node().Path(), *s.Node().Path())
+			}
+		} else if n := b.BucketName(); !check.Known(n) {
+			c.Addf("ArchiveBucket %s must be imported by name (awss3.Bucket_FromBucketName), got no known name", *b.Node().Path())
+		}
+		if p.ArchiveKey == nil && b.EncryptionKey() == nil {
+			c.Addf("ArchiveKey is required with ArchiveBucket %s, which carries no key: the key the log archive is encrypted with", *b.Node().Path())
+		}
+	}
+}
+
+// checkQueue records what makes a brought queue unfit: a queue this app defines must be
+// encrypted with a customer managed key, keep messages FailureRetentionDays days and be
+// retained (the archive queue also outlive the function's timeout and have a dead-letter
+// queue); an imported one must carry its key (its ARN names it) and be in this stack's
+// account and region.
+func checkQueue(c *check.Problems, stack awscdk.Stack, field string, q awssqs.IQueue, archive bool) {
+	cfn, ok := q.Node().DefaultChild().(awssqs.CfnQueue)
+	if !ok {
+		sameEnv(c, stack, field, q.QueueArn())
+		if q.EncryptionMasterKey() == nil {
+			c.Addf("%s %s must carry its customer managed KMS key: import it with awssqs.Queue_FromQueueAttributes and KeyArn, so that the functions' role can use the key for this queue only", field, *q.QueueArn())
+		}
+		return
+	}
+	who := *q.Node().Path()
+	switch k := cfn.KmsMasterKeyId(); {
+	case k == nil:
+		c.Addf("%s %s must be encrypted with a customer managed KMS key (Encryption: QueueEncryption_KMS with EncryptionMasterKey), got no KmsMasterKeyId: failed records and log file notifications name the organization's resources", field, who)
+	case check.Known(k) && strings.HasPrefix(*k, "alias/aws/"):
+		c.Addf("%s %s must be encrypted with a customer managed KMS key, got %q: S3 cannot send notifications to a queue encrypted with an AWS managed key, whose policy cannot be changed", field, who, *k)
+	}
+	if r := cfn.MessageRetentionPeriod(); r == nil || *r != FailureRetentionDays*86400 {
+		got := "the default 345600 (4 days)"
+		if r != nil {
+			got = fmt.Sprint(*r)
+		}
+		c.Addf("%s %s must keep messages %d days (RetentionPeriod %d seconds), got %s", field, who, FailureRetentionDays, FailureRetentionDays*86400, got)
+	}
+	retained(c, field, "queue", who, cfn)
+	if !archive {
+		return
+	}
+	// Lambda refuses an SQS source whose visibility timeout is shorter than the function's
+	// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+	if v := cfn.VisibilityTimeout(); v == nil || *v < functionTimeoutSeconds {
+		got := "the default 30"
+		if v != nil {
+			got = fmt.Sprint(*v)
+		}
+		c.Addf("%s %s must have a VisibilityTimeout of at least the function's timeout, %d seconds (Lambda advises six times it), got %s", field, who, functionTimeoutSeconds, got)
+	}
+	if cfn.RedrivePolicy() == nil {
+		c.Addf("%s %s must have a dead-letter queue (DeadLetterQueue, e.g. the FailureQueue with MaxReceiveCount %d): a log file that keeps failing would be dropped silently when its message expires", field, who, ArchiveMaxReceives)
+	}
+}
+
+func retained(c *check.Problems, field, kind, who string, cfn awscdk.CfnResource) {
+	if dp := cfn.CfnOptions().DeletionPolicy(); dp != awscdk.CfnDeletionPolicy_RETAIN {
+		got := fmt.Sprintf("DeletionPolicy %q", dp)
+		if dp == "" {
+			got = "no DeletionPolicy (CloudFormation deletes it)"
+		}
+		c.Addf("%s %s must be retained (RemovalPolicy RETAIN), got %s: deleting the stack would lose the %s and what it holds", field, who, got, kind)
+	}
+}
+
+// sameEnv records a problem if arn is known and not in the stack's account and region, as far
+// as both are known: the functions use resources of their own account and region.
+func sameEnv(c *check.Problems, stack awscdk.Stack, field string, arn *string) {
+	if !check.Known(arn) {
+		return
+	}
+	a, ok := check.ParseARN(*arn)
+	if !ok {
+		c.Addf("%s must have an ARN, got %q", field, *arn)
+		return
+	}
+	if r := stack.Region(); check.Known(r) && a.Region != *r {
+		c.Addf("%s must be in the stack's region %s, got %q", field, *r, *arn)
+	}
+	if acct := stack.Account(); check.Known(acct) && a.Account != *acct {
+		c.Addf("%s must be in the stack's account %s, got %q", field, *acct, *arn)
+	}
+}
+
+// archiveBucketName is the archive bucket's name, from ArchiveBucketName or ArchiveBucket
+// (its L1's literal name: a Ref would make the queue policy depend on the bucket, which
+// depends on the queue), or nil.
+func (p *DetectionProps) archiveBucketName() *string {
+	if b := p.ArchiveBucket; b != nil {
+		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
+			return cfn.BucketName()
+		}
+		return b.BucketName()
+	}
+	return p.ArchiveBucketName
+}
+
+// archiveKey is ArchiveKey, or the ArchiveBucket's key.
+func (p *DetectionProps) archiveKey() awskms.IKey {
+	if p.ArchiveKey == nil && p.ArchiveBucket != nil {
+		return p.ArchiveBucket.EncryptionKey()
+	}
+	return p.ArchiveKey
+}
+
+// grantOrWarn adds statement to the queue's or key's policy with add; if it cannot (an
+// imported resource), it leaves a synth warning with id carrying the statement.
+func (d *detection) grantOrWarn(added bool, id, what string, statement awsiam.PolicyStatement) {
+	if added {
+		return
+	}
+	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(id), jsii.String(fmt.Sprintf(
+		"%s is imported: CDK cannot edit its policy, so add this statement to it, or S3 cannot notify the archive function of new log files: %s",
+		what, check.Statement(d, statement))))
+}
+
+func added(r *awsiam.AddToResourcePolicyResult) bool {
+	return r != nil && r.StatementAdded != nil && *r.StatementAdded
+}
