@@ -162,6 +162,7 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		wantEq(t, "ReceiveLogFileNotifications", statementBySid(t, adoc, "ReceiveLogFileNotifications")["Resource"], byoArchiveQueueArn)
 		wantEq(t, "DecryptLogFiles", statementBySid(t, adoc, "DecryptLogFiles")["Resource"], importedKeyArn)
 		// What CDK cannot add is asked for, statement by statement.
+		checkPasteable(t, warnings(stack))
 		msgs := strings.Join(warnings(stack), "\n")
 		for _, want := range []string{detection.WarningArchiveQueuePolicy, "AllowArchiveBucketNotifications", byoArchiveQueueArn, ":s3:::" + byoArchiveBucket,
 			detection.WarningArchiveKeyPolicy, "AllowS3ToEncryptLogFileNotifications", byoKeyArn} {

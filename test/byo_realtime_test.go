@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -143,6 +144,7 @@ func TestEventSinkBringYourOwn(t *testing.T) {
 			t.Errorf("bus policy must be retained")
 		}
 		// What CDK cannot add is asked for, statement by statement.
+		checkPasteable(t, warnings(stack))
 		msgs := strings.Join(warnings(stack), "\n")
 		for _, want := range []string{eventsink.WarningStreamKeyPolicy, "AllowOrganizationForwardersToEncryptStreamRecords", byoKeyArn,
 			eventsink.WarningAlertTopicPolicy, "AllowAlertRules", "AllowDeadLetterAlarms", "AllowEventBridgeToEncryptDeliveries"} {
@@ -171,6 +173,28 @@ func warnings(stack awscdk.Stack) []string {
 		out = append(out, fmt.Sprint(m.Entry.Data))
 	}
 	return out
+}
+
+// checkPasteable checks that every statement a warning asks the user to add is policy JSON
+// as written: it parses, and carries none of jsii's wire markers.
+func checkPasteable(t *testing.T, msgs []string) {
+	t.Helper()
+	for _, m := range msgs {
+		// Each statement is a JSON object in the text.
+		for rest := m; strings.Contains(rest, "{"); {
+			rest = rest[strings.Index(rest, "{"):]
+			dec := json.NewDecoder(strings.NewReader(rest))
+			var v map[string]any
+			if err := dec.Decode(&v); err != nil {
+				t.Errorf("warning's statement is not JSON (%v): %s", err, m)
+				break
+			}
+			rest = rest[dec.InputOffset():]
+		}
+		if strings.Contains(m, "$jsii") {
+			t.Errorf("warning's statement carries a jsii marker, not policy JSON: %s", m)
+		}
+	}
 }
 
 func TestDeadLetterQueueBringYourOwn(t *testing.T) {
@@ -209,6 +233,7 @@ func TestDeadLetterQueueBringYourOwn(t *testing.T) {
 		}
 		_, alarm := tmpl.only(t, "AWS::CloudWatch::Alarm")
 		wantEq(t, "alarm dimension", get(alarm.props(), "Dimensions", 0, "Value"), "trailguard-byo-dead-letters")
+		checkPasteable(t, warnings(stack))
 		msgs := strings.Join(warnings(stack), "\n")
 		for _, want := range []string{eventdlq.WarningQueuePolicy, "AllowEventBridgeDeadLetters", rule, byoQueueArn} {
 			if !strings.Contains(msgs, want) {

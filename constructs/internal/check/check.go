@@ -194,9 +194,36 @@ func OnePerStack(scope constructs.IConstruct, same func(constructs.IConstruct) b
 // imported resource's), with CDK tokens shown as their CloudFormation intrinsics, for the
 // synth warning that asks for it.
 func Statement(scope constructs.IConstruct, statement awsiam.PolicyStatement) string {
-	out, err := json.Marshal(awscdk.Stack_Of(scope).Resolve(statement.ToStatementJson()))
+	out, err := json.Marshal(unwrapJsii(awscdk.Stack_Of(scope).Resolve(statement.ToStatementJson())))
 	if err != nil {
 		return fmt.Sprint(statement.ToStatementJson())
 	}
 	return string(out)
+}
+
+// jsiiMapKey is the key under which jsii passes a map that came from Go (a condition block
+// such as {"ArnLike": {...}}) back to Go when the value is typed any.
+const jsiiMapKey = "$jsii.map"
+
+// unwrapJsii removes jsii's map wrappers from v, so that it marshals as the policy JSON the
+// user pastes.
+func unwrapJsii(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if inner, ok := x[jsiiMapKey]; ok && len(x) == 1 {
+			return unwrapJsii(inner)
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = unwrapJsii(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = unwrapJsii(e)
+		}
+		return out
+	}
+	return v
 }
