@@ -34,9 +34,14 @@ func addCoverageMonitor(stack awscdk.Stack, cfg *config.Config, sink eventsink.E
 // which sends heartbeats: the management and Security accounts in every region, and each
 // member in its regions (stacks mode) or in every region (stackset mode, where the StackSet
 // deploys every region). In stackset mode the StackSet also reaches accounts the config does
-// not list, so the set is not complete: the monitor learns those from their heartbeats.
+// not list, so the set is not complete: the monitor learns those from their heartbeats, and
+// gives an account it does not know, active in the archive in a StackSet region, time for
+// its instance to deploy before it alerts.
 func ExpectedPairs(cfg *config.Config) *coverage.Expected {
 	e := &coverage.Expected{Complete: cfg.Deployment.Mode != config.ModeStackSet}
+	if !e.Complete {
+		e.StackSetRegions = append([]string(nil), cfg.Regions...)
+	}
 	for _, a := range cfg.ForwarderAccounts() {
 		e.Add(a.ID, a.Regions...)
 	}
