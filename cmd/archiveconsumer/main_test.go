@@ -223,7 +223,7 @@ func TestHandleRecordsArchiveActivity(t *testing.T) {
 	)
 	objects := map[string][]byte{
 		file1:   logFile(t, rec("StopLogging", "e1"), at(rec("CreateUser", "w1"), "2026-11-02T09:03:00Z"), readOnly(at(rec("DescribeInstances", "q1"), "2026-11-02T09:04:00Z"))),
-		later:   logFile(t, at(rec("CreateUser", "w2"), "2026-11-02T09:06:00Z")),
+		later:   logFile(t, at(rec("CreateUser", "w2"), "2026-11-02T09:06:00Z"), at(rec("CreateUser", "w4"), "2026-11-02T09:01:00Z")),
 		file2:   logFile(t, rec("StopLogging", "e3")),
 		quiet:   logFile(t, readOnly(rec("DescribeInstances", "q2"))),
 		mgmtOwn: logFile(t, at(rec("CreateUser", "w3"), "2026-11-02T09:07:00Z")),
