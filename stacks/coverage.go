@@ -15,18 +15,26 @@ import (
 )
 
 // addCoverageMonitor adds the coverage monitor to the Security stack: the detection stream
-// function records the heartbeats, the monitor compares them with ExpectedPairs(cfg).
+// function records the heartbeats, the archive function (when there is one) the archive's
+// activity, and the monitor compares them with ExpectedPairs(cfg).
 func addCoverageMonitor(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSink, d detection.Detection) coveragemonitor.CoverageMonitor {
 	recorder, ok := d.StreamFunction().(awslambda.Function)
 	if !ok {
 		panic(fmt.Sprintf("stacks: the detection stream function is a %T, want an awslambda.Function to record heartbeats", d.StreamFunction()))
 	}
+	var archiveRecorder awslambda.Function
+	if fn := d.ArchiveFunction(); fn != nil {
+		if archiveRecorder, ok = fn.(awslambda.Function); !ok {
+			panic(fmt.Sprintf("stacks: the detection archive function is a %T, want an awslambda.Function to record archive activity", fn))
+		}
+	}
 	return coveragemonitor.NewCoverageMonitor(stack, jsii.String("CoverageMonitor"), &coveragemonitor.CoverageMonitorProps{
-		Expected:   ExpectedPairs(cfg),
-		Recorder:   recorder,
-		AlertTopic: sink.AlertTopic(),
-		AlertKey:   sink.AlertKey(),
-		AlertBus:   d.AlertBus(),
+		Expected:        ExpectedPairs(cfg),
+		Recorder:        recorder,
+		ArchiveRecorder: archiveRecorder,
+		AlertTopic:      sink.AlertTopic(),
+		AlertKey:        sink.AlertKey(),
+		AlertBus:        d.AlertBus(),
 	})
 }
 
