@@ -5,6 +5,13 @@
 // monitor function (Evaluate) compares that with the pairs the config expects, alerting when
 // one falls silent, recovers, or forwards without being expected.
 //
+// The archive function records, per log file of the organization trail, its account and
+// region and its latest activity (ArchiveActivity, Table.RecordArchive; a separate attribute
+// from the heartbeats): a pair active in the archive that no forwarder covers, neither
+// expected nor ever heard from, is unforwarded (RuleUnforwarded), typically within
+// UnforwardedLatency = ArchiveDelay + DeliveryAllowance + MonitorInterval = 21 minutes of
+// the call.
+//
 // A heartbeat proves the whole path: the schedule, the forwarder's rule, its role and target,
 // the receiving bus and its rule (other regions), the stream and the stream function. Break
 // any of them, delete the forwarder stack, or leave a configured region without one, and the

@@ -32,6 +32,11 @@ type Expected struct {
 	Complete bool `json:"complete"`
 	// Accounts maps each account to its forwarding regions.
 	Accounts map[string][]string `json:"accounts"`
+	// StackSetRegions are the regions the StackSet deploys a forwarder to in accounts the
+	// config does not list (stackset mode): an account there active in the archive without
+	// a heartbeat may be waiting for its instance (NeverSeenGrace) before it is unforwarded.
+	// Empty in stacks mode.
+	StackSetRegions []string `json:"stackSetRegions,omitempty"`
 }
 
 // Pairs returns the expected pairs, sorted.
@@ -81,6 +86,11 @@ func ReadExpected(path string) (*Expected, error) {
 			if !regionRe.MatchString(r) {
 				return nil, fmt.Errorf("expected pairs %s: account %s: %q is not a region name", path, a, r)
 			}
+		}
+	}
+	for _, r := range e.StackSetRegions {
+		if !regionRe.MatchString(r) {
+			return nil, fmt.Errorf("expected pairs %s: stackSetRegions: %q is not a region name", path, r)
 		}
 	}
 	return &e, nil

@@ -20,6 +20,13 @@ const (
 	StateSilent = "silent"
 	// StateUnexpected: alerted as forwarding without being expected, and still heard from.
 	StateUnexpected = "unexpected"
+	// StateUnforwarded: alerted as active in the archive without being expected or ever
+	// heard from (RuleUnforwarded), and still active.
+	StateUnforwarded = "unforwarded"
+	// StateArchiveOnly: known from the archive only (neither expected nor ever heard from),
+	// not alerted: its activity is older than ArchiveActiveWithin, or, in a region the
+	// StackSet deploys, its instance may still be deploying (NeverSeenGrace).
+	StateArchiveOnly = "archive-only"
 )
 
 // PairState is a pair's row in the table.
@@ -27,6 +34,9 @@ type PairState struct {
 	Pair Pair
 	// LastSeen is the arrival time of its latest heartbeat; zero if never heard from.
 	LastSeen time.Time
+	// ArchiveSeen is the eventTime of its latest activity in the archive (ArchiveActivity);
+	// zero if none recorded.
+	ArchiveSeen time.Time
 	// State is the monitor's verdict at its last run (State* constants).
 	State string
 	// Since is when the monitor first knew of the pair (expected or heard from); zero until
@@ -36,16 +46,17 @@ type PairState struct {
 
 // Options tune Evaluate. Zero values take the package defaults.
 type Options struct {
-	SilentAfter    time.Duration
-	NeverSeenGrace time.Duration
+	SilentAfter         time.Duration
+	NeverSeenGrace      time.Duration
+	ArchiveActiveWithin time.Duration
 }
 
 // Result is what one monitor run found.
 type Result struct {
 	// Updates are the pairs whose State or Since changed: write them back after alerting.
 	Updates []PairState
-	// NewlySilent, Recovered and Unexpected are the transitions to alert on.
-	NewlySilent, Recovered, Unexpected []PairState
+	// NewlySilent, Recovered, Unexpected and Unforwarded are the transitions to alert on.
+	NewlySilent, Recovered, Unexpected, Unforwarded []PairState
 	// Silent counts the pairs silent now (the monitor's metric).
 	Silent int
 }
@@ -54,12 +65,21 @@ type Result struct {
 // its last heartbeat is older than SilentAfter, or, never heard from, it has been expected
 // for longer than NeverSeenGrace. A pair heard from once stays monitored even when no
 // longer expected (stackset mode learns its members this way); delete its row to forget it.
+//
+// A pair neither expected nor ever heard from is known from the archive only: it is
+// unforwarded when its archive activity is within ArchiveActiveWithin (API activity in a
+// region no forwarder covers) and, in a region the StackSet deploys (stackset mode, an
+// account the config does not list), the monitor has known it for longer than
+// NeverSeenGrace (its instance may still be deploying).
 func Evaluate(now time.Time, expected *Expected, rows []PairState, o Options) Result {
 	if o.SilentAfter == 0 {
 		o.SilentAfter = SilentAfter
 	}
 	if o.NeverSeenGrace == 0 {
 		o.NeverSeenGrace = NeverSeenGrace
+	}
+	if o.ArchiveActiveWithin == 0 {
+		o.ArchiveActiveWithin = ArchiveActiveWithin
 	}
 	byKey := map[string]PairState{}
 	for _, r := range rows {
@@ -82,10 +102,32 @@ func Evaluate(now time.Time, expected *Expected, rows []PairState, o Options) Re
 	for _, k := range keys {
 		old := byKey[k]
 		cur := old
-		if cur.Since.IsZero() {
+		wasArchiveOnly := old.State == StateUnforwarded || old.State == StateArchiveOnly
+		if cur.Since.IsZero() || (want[k] && wasArchiveOnly) {
+			// First known now, or first expected now (a region added to the config after
+			// it was active): the grace to deploy its forwarder starts now.
 			cur.Since = now
 		}
 		seen := !cur.LastSeen.IsZero()
+		if !seen && !want[k] {
+			active := !cur.ArchiveSeen.IsZero() && now.Sub(cur.ArchiveSeen) <= o.ArchiveActiveWithin
+			deploying := slices.Contains(expected.StackSetRegions, cur.Pair.Region) && now.Sub(cur.Since) <= o.NeverSeenGrace
+			if active && !deploying {
+				if old.State != StateUnforwarded {
+					res.Unforwarded = append(res.Unforwarded, cur)
+				}
+				cur.State = StateUnforwarded
+			} else {
+				cur.State = StateArchiveOnly
+			}
+			if cur.State != old.State || !cur.Since.Equal(old.Since) {
+				res.Updates = append(res.Updates, cur)
+			}
+			continue
+		}
+		if wasArchiveOnly {
+			cur.State = StatePending // heard from or expected at last: judged like any pair
+		}
 		alive := seen && now.Sub(cur.LastSeen) <= o.SilentAfter
 		silent := !alive && (seen || now.Sub(cur.Since) > o.NeverSeenGrace)
 		switch {
@@ -120,6 +162,8 @@ const (
 	RuleSilent     = "coverage-silent"
 	RuleRecovered  = "coverage-recovered"
 	RuleUnexpected = "coverage-unexpected"
+	// RuleUnforwarded: API activity in the archive from a pair no forwarder covers.
+	RuleUnforwarded = "coverage-unforwarded"
 )
 
 // Principal names the monitor in its alerts' principal field.
@@ -130,32 +174,34 @@ const maxListed = 2000
 
 // Alerts are res's transitions as alerts in the detection engine's format, one per kind
 // (so a broken receiving bus is one alert, not one per account and region). The record
-// lists the pairs with their last heartbeat; accountId and region are the pairs' when they
-// share one, else a count.
+// lists the pairs with their last heartbeat and archive activity; accountId and region are
+// the pairs' when they share one, else a count.
 func Alerts(now time.Time, res Result) []*detect.Alert {
 	var out []*detect.Alert
 	for _, g := range []struct {
-		rule, title string
-		sev         detect.Severity
-		pairs       []PairState
+		rule, title, eventName string
+		sev                    detect.Severity
+		pairs                  []PairState
 	}{
-		{RuleSilent, "Accounts or regions stopped forwarding events (no heartbeat)", detect.High, res.NewlySilent},
-		{RuleRecovered, "Accounts or regions forward events again", detect.Info, res.Recovered},
-		{RuleUnexpected, "Accounts or regions forward events without being in the config", detect.Low, res.Unexpected},
+		{RuleSilent, "Accounts or regions stopped forwarding events (no heartbeat)", "Heartbeat", detect.High, res.NewlySilent},
+		{RuleRecovered, "Accounts or regions forward events again", "Heartbeat", detect.Info, res.Recovered},
+		{RuleUnexpected, "Accounts or regions forward events without being in the config", "Heartbeat", detect.Low, res.Unexpected},
+		{RuleUnforwarded, "API activity in accounts or regions that no forwarder covers (seen in the archive only)", "ArchiveActivity", detect.High, res.Unforwarded},
 	} {
 		if len(g.pairs) == 0 {
 			continue
 		}
-		out = append(out, alert(now, g.rule, g.title, g.sev, g.pairs))
+		out = append(out, alert(now, g.rule, g.title, g.eventName, g.sev, g.pairs))
 	}
 	return out
 }
 
-func alert(now time.Time, rule, title string, sev detect.Severity, pairs []PairState) *detect.Alert {
+func alert(now time.Time, rule, title, eventName string, sev detect.Severity, pairs []PairState) *detect.Alert {
 	type item struct {
-		Account  string `json:"account"`
-		Region   string `json:"region"`
-		LastSeen string `json:"lastSeen,omitempty"`
+		Account     string `json:"account"`
+		Region      string `json:"region"`
+		LastSeen    string `json:"lastSeen,omitempty"`
+		ArchiveSeen string `json:"archiveSeen,omitempty"`
 	}
 	accounts, regions := map[string]bool{}, map[string]bool{}
 	var items []item
@@ -165,6 +211,9 @@ func alert(now time.Time, rule, title string, sev detect.Severity, pairs []PairS
 			it := item{Account: p.Pair.Account, Region: p.Pair.Region}
 			if !p.LastSeen.IsZero() {
 				it.LastSeen = p.LastSeen.UTC().Format(time.RFC3339)
+			}
+			if !p.ArchiveSeen.IsZero() {
+				it.ArchiveSeen = p.ArchiveSeen.UTC().Format(time.RFC3339)
 			}
 			items = append(items, it)
 		}
@@ -181,7 +230,7 @@ func alert(now time.Time, rule, title string, sev detect.Severity, pairs []PairS
 		Severity:    sev,
 		Title:       title,
 		DedupeKey:   rule + "/" + at,
-		EventName:   "Heartbeat",
+		EventName:   eventName,
 		EventSource: Source,
 		EventTime:   at,
 		AccountID:   one(accounts, "accounts"),

@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,12 @@ func TestEvaluate(t *testing.T) {
 	exp := &Expected{Complete: true}
 	exp.Add(a, "eu-west-1", "us-east-1")
 	since := ago(24 * time.Hour)
+	alive := []PairState{
+		{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+		{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+	}
+	with := func(rows ...PairState) []PairState { return append(slices.Clone(alive), rows...) }
+	stackset := &Expected{Accounts: exp.Accounts, StackSetRegions: []string{"eu-west-1", "us-east-1"}}
 	tests := []struct {
 		name          string
 		expected      *Expected
@@ -25,6 +32,7 @@ func TestEvaluate(t *testing.T) {
 		wantSilent    []string
 		wantRecovered []string
 		wantUnexp     []string
+		wantUnforw    []string
 		wantState     map[string]string // states written back, by key
 		wantCount     int
 	}{
@@ -123,6 +131,75 @@ func TestEvaluate(t *testing.T) {
 			wantState:  map[string]string{b + ":eu-west-1": StateSilent},
 			wantCount:  1,
 		},
+		{
+			name:       "active in the archive in a region no forwarder covers: unforwarded",
+			expected:   exp,
+			rows:       with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(20 * time.Minute)}),
+			wantUnforw: []string{a + ":sa-east-1"},
+			wantState:  map[string]string{a + ":sa-east-1": StateUnforwarded},
+		},
+		{
+			name:     "still unforwarded: no second alert",
+			expected: exp,
+			rows:     with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(5 * time.Hour), State: StateUnforwarded, Since: since}),
+		},
+		{
+			name:      "archive activity older than the window: quiet, never silent",
+			expected:  exp,
+			rows:      with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(ArchiveActiveWithin + time.Minute), State: StateUnforwarded, Since: since}),
+			wantState: map[string]string{a + ":sa-east-1": StateArchiveOnly},
+		},
+		{
+			name:       "active again after a quiet window: alerts again",
+			expected:   exp,
+			rows:       with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: since}),
+			wantUnforw: []string{a + ":sa-east-1"},
+			wantState:  map[string]string{a + ":sa-east-1": StateUnforwarded},
+		},
+		{
+			name:     "expected pairs active in the archive are judged by their heartbeats only",
+			expected: exp,
+			rows: []PairState{
+				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{a, "us-east-1"}, ArchiveSeen: ago(time.Minute), Since: ago(time.Minute)},
+			},
+		},
+		{
+			name:     "region added to the config after it alerted: the grace to deploy starts now",
+			expected: exp,
+			rows: []PairState{
+				{Pair: Pair{a, "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since},
+				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+			},
+			wantState: map[string]string{a + ":eu-west-1": StatePending},
+		},
+		{
+			name:      "unforwarded pair gets a forwarder outside the config (stacks mode)",
+			expected:  exp,
+			rows:      with(PairState{Pair: Pair{b, "sa-east-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since}),
+			wantUnexp: []string{b + ":sa-east-1"},
+			wantState: map[string]string{b + ":sa-east-1": StateUnexpected},
+		},
+		{
+			name:      "stackset mode: an unknown account in a StackSet region waits for its instance",
+			expected:  stackset,
+			rows:      with(PairState{Pair: Pair{b, "eu-west-1"}, ArchiveSeen: ago(time.Minute), Since: ago(NeverSeenGrace)}),
+			wantState: map[string]string{b + ":eu-west-1": StateArchiveOnly},
+		},
+		{
+			name:       "stackset mode: an unknown account in a StackSet region without an instance after the grace",
+			expected:   stackset,
+			rows:       with(PairState{Pair: Pair{b, "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: ago(NeverSeenGrace + time.Minute)}),
+			wantUnforw: []string{b + ":eu-west-1"},
+			wantState:  map[string]string{b + ":eu-west-1": StateUnforwarded},
+		},
+		{
+			name:       "stackset mode: a region the StackSet does not deploy alerts at once",
+			expected:   stackset,
+			rows:       with(PairState{Pair: Pair{b, "sa-east-1"}, ArchiveSeen: ago(time.Minute)}),
+			wantUnforw: []string{b + ":sa-east-1"},
+			wantState:  map[string]string{b + ":sa-east-1": StateUnforwarded},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +213,9 @@ func TestEvaluate(t *testing.T) {
 			}
 			if got, want := keys(res.Unexpected), strings.Join(tt.wantUnexp, " "); got != want {
 				t.Errorf("unexpected = %q, want %q", got, want)
+			}
+			if got, want := keys(res.Unforwarded), strings.Join(tt.wantUnforw, " "); got != want {
+				t.Errorf("unforwarded = %q, want %q", got, want)
 			}
 			if res.Silent != tt.wantCount {
 				t.Errorf("silent count = %d, want %d", res.Silent, tt.wantCount)

@@ -23,6 +23,10 @@ const (
 	// LastSeenAttribute is the latest heartbeat's arrival, Unix seconds; written only by
 	// the stream function.
 	LastSeenAttribute = "lastSeen"
+	// ArchiveSeenAttribute is the latest archive activity's eventTime, Unix seconds
+	// (ArchiveActivity); written only by the archive function, never mixed with lastSeen: a
+	// pair with archive activity and no heartbeat is in use without a forwarder.
+	ArchiveSeenAttribute = "archiveSeen"
 	// StateAttribute and SinceAttribute are written only by the monitor.
 	StateAttribute = "state"
 	SinceAttribute = "since"
@@ -57,6 +61,26 @@ func (t *Table) Record(ctx context.Context, hb Heartbeat) error {
 	var older *ddbtypes.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &older) {
 		return fmt.Errorf("coverage table %s: record heartbeat of %s: %w", t.Name, hb.Pair, err)
+	}
+	return nil
+}
+
+// RecordArchive stores a's time as its pair's latest archive activity, unless a later one
+// is stored already (a log file processed again, or out of order, never moves it back).
+func (t *Table) RecordArchive(ctx context.Context, a ArchiveActivity) error {
+	_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(t.Name),
+		Key:                      map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: a.Pair.Key()}},
+		UpdateExpression:         aws.String("SET #a = :t"),
+		ConditionExpression:      aws.String("attribute_not_exists(#a) OR #a < :t"),
+		ExpressionAttributeNames: map[string]string{"#a": ArchiveSeenAttribute},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":t": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(a.At.Unix(), 10)},
+		},
+	})
+	var older *ddbtypes.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &older) {
+		return fmt.Errorf("coverage table %s: record archive activity of %s: %w", t.Name, a.Pair, err)
 	}
 	return nil
 }
@@ -98,7 +122,7 @@ func rowOf(item map[string]ddbtypes.AttributeValue) (PairState, error) {
 	if s, ok := item[StateAttribute].(*ddbtypes.AttributeValueMemberS); ok {
 		r.State = s.Value
 	}
-	for attr, dst := range map[string]*time.Time{LastSeenAttribute: &r.LastSeen, SinceAttribute: &r.Since} {
+	for attr, dst := range map[string]*time.Time{LastSeenAttribute: &r.LastSeen, SinceAttribute: &r.Since, ArchiveSeenAttribute: &r.ArchiveSeen} {
 		if n, ok := item[attr].(*ddbtypes.AttributeValueMemberN); ok {
 			sec, err := strconv.ParseInt(n.Value, 10, 64)
 			if err != nil {

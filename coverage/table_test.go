@@ -32,10 +32,11 @@ func (f *fakeDynamo) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput,
 		item = map[string]ddbtypes.AttributeValue{KeyAttribute: in.Key[KeyAttribute]}
 	}
 	if c := aws.ToString(in.ConditionExpression); c != "" {
-		if c != "attribute_not_exists(#l) OR #l < :t" {
+		attr := in.ExpressionAttributeNames[c[len("attribute_not_exists("):strings.Index(c, ")")]]
+		if c != "attribute_not_exists(#l) OR #l < :t" && c != "attribute_not_exists(#a) OR #a < :t" {
 			panic("unexpected condition " + c)
 		}
-		if old, ok := item[LastSeenAttribute]; ok && num(old) >= num(in.ExpressionAttributeValues[":t"]) {
+		if old, ok := item[attr]; ok && num(old) >= num(in.ExpressionAttributeValues[":t"]) {
 			return nil, &ddbtypes.ConditionalCheckFailedException{}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/examples"
+	"github.com/trailguard/trailguard/stacks"
 )
 
 // Tests of what a first deploy promises beyond each template's own settings: every account
@@ -119,6 +120,11 @@ func TestStackSetModeForwardsTheManagementAndSecurityAccounts(t *testing.T) {
 	regions := strs(get(ss.props(), "StackInstancesGroup", 0, "Regions"))
 	if !slices.Contains(regions, config.GlobalEventsRegion(cfg.Partition())) {
 		t.Errorf("StackSet regions %v leave out %s", regions, config.GlobalEventsRegion(cfg.Partition()))
+	}
+	// The coverage monitor gives an unknown account active in these regions time for its
+	// instance to deploy, and no other region.
+	if got := stacks.ExpectedPairs(cfg).StackSetRegions; !slices.Equal(got, regions) {
+		t.Errorf("coverage monitor's StackSet regions %v, want the StackSet's %v", got, regions)
 	}
 }
 

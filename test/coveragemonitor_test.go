@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
+	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/stacks"
@@ -256,10 +257,14 @@ func TestHeartbeatReachesTheStreamFromEveryForwarder(t *testing.T) {
 	if !stacks.ExpectedPairs(cfg).Complete {
 		t.Errorf("the expected pairs of a stacks-mode config must be complete (unexpected heartbeats alert)")
 	}
+	if r := stacks.ExpectedPairs(cfg).StackSetRegions; len(r) != 0 {
+		t.Errorf("the expected pairs of a stacks-mode config have StackSet regions %v, want none (unforwarded pairs alert at once)", r)
+	}
 }
 
-// TestCoverageMonitorIsLeastPrivilege checks what the monitor and the stream function may do
-// with the coverage table: the stream function only updates items, the monitor scans and
+// TestCoverageMonitorIsLeastPrivilege checks what the monitor and the detection functions may
+// do with the coverage table: the stream and archive functions only update items (each
+// through a policy of its own on its own role, and knows the table), the monitor scans and
 // updates, nobody deletes.
 func TestCoverageMonitorIsLeastPrivilege(t *testing.T) {
 	sec := example.template(t, example.cfg.SecurityStackName())
@@ -273,25 +278,33 @@ func TestCoverageMonitorIsLeastPrivilege(t *testing.T) {
 		}
 	}
 	wantEq(t, "actions on the coverage table", actions, map[string][]string{
-		coveragemonitor.RecorderPolicyName: {"dynamodb:UpdateItem"},
-		coveragemonitor.FunctionName:       {"dynamodb:Scan", "dynamodb:UpdateItem"},
+		coveragemonitor.RecorderPolicyName:        {"dynamodb:UpdateItem"},
+		coveragemonitor.ArchiveRecorderPolicyName: {"dynamodb:UpdateItem"},
+		coveragemonitor.FunctionName:              {"dynamodb:Scan", "dynamodb:UpdateItem"},
 	})
-	// The stream function's second policy, in full.
-	for _, mp := range sec.resourcesOfType("AWS::IAM::ManagedPolicy") {
-		if mp.props()["ManagedPolicyName"] != coveragemonitor.RecorderPolicyName {
-			continue
+	// The detection functions' second policies, in full, each on its function's role.
+	var keyID string
+	for id, k := range sec.resourcesOfType("AWS::KMS::Key") {
+		if strings.Contains(fmt.Sprint(k.props()["Description"]), "coverage monitor") {
+			keyID = id
 		}
-		var keyID string
-		for id, k := range sec.resourcesOfType("AWS::KMS::Key") {
-			if strings.Contains(fmt.Sprint(k.props()["Description"]), "coverage monitor") {
-				keyID = id
-			}
-		}
-		wantEq(t, "recorder policy", statements(mp.props()["PolicyDocument"]), []map[string]any{
-			{"Sid": "RecordHeartbeats", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": getAtt(tableID(t, sec), "Arn")},
-			{"Sid": "RecordHeartbeatsEncrypted", "Effect": "Allow", "Action": []any{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "Resource": getAtt(keyID, "Arn"),
+	}
+	for _, w := range []struct{ policy, sid, function string }{
+		{coveragemonitor.RecorderPolicyName, "RecordHeartbeats", detection.StreamFunctionName},
+		{coveragemonitor.ArchiveRecorderPolicyName, "RecordArchiveActivity", detection.ArchiveFunctionName},
+	} {
+		policyID, mp := sec.resourceByProp(t, "AWS::IAM::ManagedPolicy", "ManagedPolicyName", w.policy)
+		wantEq(t, w.policy, statements(mp.props()["PolicyDocument"]), []map[string]any{
+			{"Sid": w.sid, "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": getAtt(tableID(t, sec), "Arn")},
+			{"Sid": w.sid + "Encrypted", "Effect": "Allow", "Action": []any{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, "Resource": getAtt(keyID, "Arn"),
 				"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "dynamodb." + example.cfg.HomeRegion + ".amazonaws.com"}}},
 		})
+		_, fn := sec.resourceByProp(t, "AWS::Lambda::Function", "FunctionName", w.function)
+		wantEq(t, w.policy+" roles", mp.props()["Roles"], []any{ref(get(fn.props(), "Role", "Fn::GetAtt", 0).(string))})
+		wantEq(t, w.function+" "+coverage.EnvTable, get(fn.props(), "Environment", "Variables", coverage.EnvTable), ref(tableID(t, sec)))
+		if !slices.Contains(strs(fn["DependsOn"]), policyID) {
+			t.Errorf("%s must depend on %s (its grant), got DependsOn %v", w.function, w.policy, fn["DependsOn"])
+		}
 	}
 	var alarm resource
 	for _, r := range sec.resourcesOfType("AWS::CloudWatch::Alarm") {

@@ -12,7 +12,18 @@
 // visibility timeout, its alerts already published skipped by the dedupe table, and after the
 // queue's maximum receives it moves to the dead-letter queue.
 //
-// Environment: see the Env* constants of package alerting.
+// With a coverage table (coverage.EnvTable), the function also records each log file's
+// account and region and the time of its latest activity (coverage.Activity) as archive
+// activity, one write per pair per invocation, after the batch's files are evaluated: the
+// coverage monitor alerts on activity in a region no forwarder covers. A failed write fails
+// the messages that named the pair, like a failed publish: detection is never held back
+// (the files were evaluated before, and a retry finds their alerts claimed), and the
+// signal survives a transient error through the queue's retries, or a lasting one (a
+// broken grant or key) through the dead-letter queue, whose alarm says so and whose redrive
+// records it. Logging the failure instead would lose the signal for good: one call in an
+// uncovered region makes one log file, which nothing reads again.
+//
+// Environment: see the Env* constants of package alerting, and coverage.EnvTable.
 package main
 
 import (
@@ -31,9 +42,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/coverage"
 )
 
 func main() {
@@ -57,6 +70,14 @@ type handler struct {
 	s3   S3API
 	proc *alerting.Processor
 	log  *slog.Logger
+	// activity records the log files' archive activity in the coverage table; nil without
+	// one.
+	activity activityRecorder
+}
+
+// activityRecorder is what the handler needs of coverage.Table.
+type activityRecorder interface {
+	RecordArchive(ctx context.Context, a coverage.ArchiveActivity) error
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
@@ -72,27 +93,67 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	return &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}, nil
+	h := &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}
+	if table := getenv(coverage.EnvTable); table != "" {
+		h.activity = &coverage.Table{Client: dynamodb.NewFromConfig(cfg), Name: table}
+	}
+	return h, nil
 }
 
-// handle processes each message and reports those that failed.
+// handle processes each message, then records the batch's archive activity (one write per
+// pair, its latest time), and reports the messages that failed.
 func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
+	failed := map[string]bool{}
+	fail := func(id string, err error) {
+		if !failed[id] {
+			failed[id] = true
+			h.log.Warn("message failed: received again after the visibility timeout", "messageId", id, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	type pairActivity struct {
+		at       coverage.ArchiveActivity
+		messages []string
+	}
+	var pairs []*pairActivity // in the order first seen
+	byPair := map[coverage.Pair]*pairActivity{}
 	for _, m := range ev.Records {
-		if err := h.message(ctx, m.Body); err != nil {
-			h.log.Warn("message failed: received again after the visibility timeout", "messageId", m.MessageId, "error", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		acts, err := h.message(ctx, m.Body)
+		for _, a := range acts {
+			p := byPair[a.Pair]
+			if p == nil {
+				p = &pairActivity{at: a}
+				byPair[a.Pair] = p
+				pairs = append(pairs, p)
+			}
+			if a.At.After(p.at.At) {
+				p.at.At = a.At
+			}
+			p.messages = append(p.messages, m.MessageId)
+		}
+		if err != nil {
+			fail(m.MessageId, err)
+		}
+	}
+	for _, p := range pairs {
+		if err := h.activity.RecordArchive(ctx, p.at); err != nil {
+			for _, id := range p.messages {
+				fail(id, err)
+			}
 		}
 	}
 	return resp, nil
 }
 
-// message processes the log files one S3 notification names.
-func (h *handler) message(ctx context.Context, body string) error {
+// message processes the log files one S3 notification names, and returns their archive
+// activity (none without a coverage table).
+func (h *handler) message(ctx context.Context, body string) ([]coverage.ArchiveActivity, error) {
 	var n events.S3Event
 	if err := json.Unmarshal([]byte(body), &n); err != nil {
-		return fmt.Errorf("not an S3 notification: %w", err)
+		return nil, fmt.Errorf("not an S3 notification: %w", err)
 	}
+	var acts []coverage.ArchiveActivity
 	var errs []error
 	for _, r := range n.Records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
@@ -106,11 +167,15 @@ func (h *handler) message(ctx context.Context, body string) error {
 		if !IsLogFile(key) {
 			continue
 		}
-		if err := h.file(ctx, r.S3.Bucket.Name, key); err != nil {
+		act, err := h.file(ctx, r.S3.Bucket.Name, key)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("s3://%s/%s: %w", r.S3.Bucket.Name, key, err))
 		}
+		if !act.At.IsZero() {
+			acts = append(acts, act)
+		}
 	}
-	return errors.Join(errs...)
+	return acts, errors.Join(errs...)
 }
 
 // IsLogFile reports whether key is a CloudTrail log file: AWSLogs/.../CloudTrail/....json.gz,
@@ -121,22 +186,31 @@ func IsLogFile(key string) bool {
 
 // file reads one gzipped CloudTrail log file and processes its records. A record that cannot
 // be decoded is logged and skipped: the file is CloudTrail's, retrying cannot change it, and
-// the record stays in the archive.
-func (h *handler) file(ctx context.Context, bucket, key string) error {
+// the record stays in the archive. With a coverage table it returns the file's activity: its
+// key's account and region and its latest activity's time (zero At when none).
+func (h *handler) file(ctx context.Context, bucket, key string) (coverage.ArchiveActivity, error) {
+	var act coverage.ArchiveActivity
 	out, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return err
+		return act, err
 	}
 	defer out.Body.Close()
 	// An unreadable file fails the message: a broken download looks the same as a broken
 	// file, and after the queue's retries the message waits in the dead-letter queue.
 	records, err := readLogFile(out.Body)
 	if err != nil {
-		return fmt.Errorf("read log file: %w", err)
+		return act, fmt.Errorf("read log file: %w", err)
 	}
+	pair, recordActivity := coverage.ParseLogKey(key)
+	recordActivity = recordActivity && h.activity != nil
 	var errs []error
 	alerts, dups := 0, 0
 	for i, raw := range records {
+		if recordActivity {
+			if at, ok := coverage.Activity(raw); ok && at.After(act.At) {
+				act = coverage.ArchiveActivity{Pair: pair, At: at}
+			}
+		}
 		res, err := h.proc.Process(ctx, raw)
 		alerts, dups = alerts+res.Alerts, dups+res.Duplicates
 		switch {
@@ -147,7 +221,7 @@ func (h *handler) file(ctx context.Context, bucket, key string) error {
 		}
 	}
 	h.log.Info("log file", "bucket", bucket, "key", key, "records", len(records), "alerts", alerts, "duplicates", dups, "failed", len(errs))
-	return errors.Join(errs...)
+	return act, errors.Join(errs...)
 }
 
 // readLogFile decodes a gzipped CloudTrail log file into its records.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -180,5 +181,121 @@ func TestIsLogFile(t *testing.T) {
 		if got := IsLogFile(key); got != want {
 			t.Errorf("IsLogFile(%q) = %v, want %v", key, got, want)
 		}
+	}
+}
+
+// fakeActivity records the archive activity written; fail, when set, fails the writes of
+// that pair.
+type fakeActivity struct {
+	writes []coverage.ArchiveActivity
+	fail   coverage.Pair
+}
+
+func (f *fakeActivity) RecordArchive(_ context.Context, a coverage.ArchiveActivity) error {
+	if a.Pair == f.fail {
+		return errors.New("fake dynamodb: throttled")
+	}
+	f.writes = append(f.writes, a)
+	return nil
+}
+
+// TestHandleRecordsArchiveActivity checks the coverage side of the archive function: one
+// write per pair per invocation with the latest activity of the batch, read-only files and
+// digests recording nothing, and a failed write failing only the messages that named the
+// pair, after their alerts were published.
+func TestHandleRecordsArchiveActivity(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := alertingtest.Record
+	at := func(r, time string) string {
+		return strings.Replace(r, `"eventTime":"2026-11-02T09:00:00Z"`, `"eventTime":"`+time+`"`, 1)
+	}
+	readOnly := func(r string) string { return strings.Replace(r, `"readOnly":false`, `"readOnly":true`, 1) }
+	const (
+		later    = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2026/11/02/111122223333_CloudTrail_eu-west-1_20261102T0910Z_d.json.gz"
+		quiet    = "AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/sa-east-1/2026/11/02/111122223333_CloudTrail_sa-east-1_20261102T0910Z_e.json.gz"
+		mgmtOwn  = "AWSLogs/999999999999/CloudTrail/sa-east-1/2026/11/02/999999999999_CloudTrail_sa-east-1_20261102T0910Z_f.json.gz"
+		euWest1  = "111122223333:eu-west-1"
+		usEast1  = "111122223333:us-east-1"
+		saEast1M = "999999999999:sa-east-1"
+	)
+	objects := map[string][]byte{
+		file1:   logFile(t, rec("StopLogging", "e1"), at(rec("CreateUser", "w1"), "2026-11-02T09:03:00Z"), readOnly(at(rec("DescribeInstances", "q1"), "2026-11-02T09:04:00Z"))),
+		later:   logFile(t, at(rec("CreateUser", "w2"), "2026-11-02T09:06:00Z"), at(rec("CreateUser", "w4"), "2026-11-02T09:01:00Z")),
+		file2:   logFile(t, rec("StopLogging", "e3")),
+		quiet:   logFile(t, readOnly(rec("DescribeInstances", "q2"))),
+		mgmtOwn: logFile(t, at(rec("CreateUser", "w3"), "2026-11-02T09:07:00Z")),
+		digest:  gz(t, `{"awsAccountId":"111122223333"}`),
+	}
+	tests := []struct {
+		name       string
+		bodies     []string
+		fail       string // a pair whose write fails
+		recorder   bool
+		wantWrites []string // pair@time, in order
+		wantFailed []string
+		wantAlerts []string
+	}{
+		{name: "one write per pair, the batch's latest activity", recorder: true,
+			bodies:     []string{notification("ObjectCreated:Put", file1), notification("ObjectCreated:Put", later, file2)},
+			wantWrites: []string{euWest1 + "@09:06", usEast1 + "@09:00"}, wantAlerts: []string{"e1", "e3"}},
+		{name: "read-only files and digests record nothing", recorder: true,
+			bodies: []string{notification("ObjectCreated:Put", quiet, digest)}},
+		{name: "a trail of the management account alone", recorder: true,
+			bodies: []string{notification("ObjectCreated:Put", mgmtOwn)}, wantWrites: []string{saEast1M + "@09:07"}},
+		{name: "a failed write fails the messages naming the pair, after detection", recorder: true, fail: euWest1,
+			bodies:     []string{notification("ObjectCreated:Put", file1), notification("ObjectCreated:Put", file2), notification("ObjectCreated:Put", later)},
+			wantWrites: []string{usEast1 + "@09:00"}, wantFailed: []string{"m0", "m2"}, wantAlerts: []string{"e1", "e3"}},
+		{name: "no coverage table", bodies: []string{notification("ObjectCreated:Put", file1)}, wantAlerts: []string{"e1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			topic := &alertingtest.SNS{}
+			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
+			h := &handler{s3: &fakeS3{objects: objects}, proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler)}
+			act := &fakeActivity{}
+			if tt.fail != "" {
+				account, region, _ := strings.Cut(tt.fail, ":")
+				act.fail = coverage.Pair{Account: account, Region: region}
+			}
+			if tt.recorder {
+				h.activity = act
+			}
+			var ev events.SQSEvent
+			for i, b := range tt.bodies {
+				ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: b})
+			}
+			resp, err := h.handle(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var writes []string
+			for _, w := range act.writes {
+				writes = append(writes, w.Pair.Key()+"@"+w.At.Format("15:04"))
+			}
+			if !slices.Equal(writes, tt.wantWrites) {
+				t.Errorf("archive activity written %v, want %v", writes, tt.wantWrites)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			if !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed messages %v, want %v", failed, tt.wantFailed)
+			}
+			var alerts []string
+			for _, m := range topic.Messages {
+				r, err := detect.ParseRecord([]byte(aws.ToString(m.Message)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				alerts = append(alerts, r.EventID())
+			}
+			if !slices.Equal(alerts, tt.wantAlerts) {
+				t.Errorf("alerts for %v, want %v: detection must not wait for the coverage table", alerts, tt.wantAlerts)
+			}
+		})
 	}
 }

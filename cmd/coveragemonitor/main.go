@@ -1,9 +1,11 @@
 // Command coveragemonitor is the coverage monitor's function: a Lambda function (runtime
 // provided.al2023, arm64) that a schedule invokes every coverage.MonitorInterval. It reads
 // the coverage table (each account's and region's last heartbeat, written by the stream
-// function), compares it with the expected pairs (coverage.ExpectedFile beside the binary,
-// computed from the config at synth), publishes an alert in the detection engine's format
-// to the alert topic and bus for each kind of transition (silent, recovered, unexpected),
+// function, and latest activity in the log archive, written by the archive function),
+// compares it with the expected pairs (coverage.ExpectedFile beside the binary, computed
+// from the config at synth), publishes an alert in the detection engine's format to the
+// alert topic and bus for each kind of transition (silent, recovered, unexpected,
+// unforwarded),
 // records the new states, and then puts the number of silent pairs as a metric: a missing
 // metric means the monitor itself is broken, and its alarm treats missing data as breaching.
 //
@@ -118,7 +120,7 @@ func (m *monitor) run(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("put metric %s/%s: %w", coverage.MetricNamespace, coverage.MetricSilentPairs, err)
 	}
 	m.log.Info("run", "pairs", len(rows), "silent", res.Silent, "newlySilent", coverage.Describe(res.NewlySilent),
-		"recovered", coverage.Describe(res.Recovered), "unexpected", coverage.Describe(res.Unexpected), "updates", len(res.Updates))
+		"recovered", coverage.Describe(res.Recovered), "unexpected", coverage.Describe(res.Unexpected), "unforwarded", coverage.Describe(res.Unforwarded), "updates", len(res.Updates))
 	return nil
 }
 

@@ -70,6 +70,26 @@ func TestRun(t *testing.T) {
 			t.Errorf("namespace %v, want %s", ns, coverage.MetricNamespace)
 		}
 	})
+	t.Run("activity in a region no forwarder covers alerts, and is no silent pair", func(t *testing.T) {
+		r := rows()
+		r[0].LastSeen = now.Add(-time.Minute)
+		r = append(r, coverage.PairState{Pair: coverage.Pair{Account: "111111111111", Region: "sa-east-1"}, ArchiveSeen: now.Add(-20 * time.Minute)})
+		tbl, pub, out := &fakeTable{rows: r}, &fakePub{}, &bytes.Buffer{}
+		m := &monitor{expected: exp, table: tbl, pub: pub, metrics: out, log: slog.New(slog.DiscardHandler)}
+		if err := m.run(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+		if len(pub.alerts) != 1 || pub.alerts[0].Rule != coverage.RuleUnforwarded || pub.alerts[0].Region != "sa-east-1" {
+			t.Fatalf("alerts = %+v, want one %s for sa-east-1", pub.alerts, coverage.RuleUnforwarded)
+		}
+		if len(tbl.saved) != 1 || tbl.saved[0].State != coverage.StateUnforwarded || !tbl.saved[0].Since.Equal(now) {
+			t.Errorf("saved = %+v, want the unforwarded pair, known since now", tbl.saved)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc[coverage.MetricSilentPairs] != 0.0 {
+			t.Errorf("metric line %q (%v), want %s = 0", out, err, coverage.MetricSilentPairs)
+		}
+	})
 	t.Run("publish fails: no state saved, no metric (the alarm on missing data tells)", func(t *testing.T) {
 		tbl, pub, out := &fakeTable{rows: rows()}, &fakePub{fail: true}, &bytes.Buffer{}
 		m := &monitor{expected: exp, table: tbl, pub: pub, metrics: out, log: slog.New(slog.DiscardHandler)}
@@ -99,5 +119,11 @@ func TestNewMonitorReadsExpectedFile(t *testing.T) {
 	}
 	if got := m.expected.Pairs(); len(got) != 1 || got[0].Key() != "111111111111:eu-west-1" {
 		t.Errorf("expected pairs %v", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, coverage.ExpectedFile), []byte(`{"complete":false,"accounts":{"111111111111":["eu-west-1"]},"stackSetRegions":["eu-west-1","EU"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newMonitor(context.Background(), getenv, slog.New(slog.DiscardHandler)); err == nil {
+		t.Error("newMonitor() with a StackSet region \"EU\" succeeded, want an error naming it")
 	}
 }

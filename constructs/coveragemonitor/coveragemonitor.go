@@ -1,6 +1,7 @@
 // Package coveragemonitor deploys trailguard's coverage monitor in the Security account: the
 // table of each forwarding account's and region's last heartbeat (written by the detection
-// stream function, which this construct grants and configures), the monitor function
+// stream function, which this construct grants and configures) and latest activity in the log
+// archive (written by the detection archive function, likewise), the monitor function
 // (cmd/coveragemonitor) run every coverage.MonitorInterval with the expected pairs bundled
 // beside its binary, and an alarm, missing data breaching, on the metric the monitor puts at
 // the end of every successful run, so a broken monitor alerts too.
@@ -55,6 +56,9 @@ const (
 	// RecorderPolicyName names the managed policy that lets the stream function record
 	// heartbeats.
 	RecorderPolicyName = "trailguard-coverage-heartbeats"
+	// ArchiveRecorderPolicyName names the managed policy that lets the archive function
+	// record archive activity.
+	ArchiveRecorderPolicyName = "trailguard-coverage-archive-activity"
 )
 
 // AlarmPeriod is the monitor alarm's period: three monitor runs, so one late run is no alarm.
@@ -69,6 +73,13 @@ type CoverageMonitorProps struct {
 	// stream function, cmd/streamconsumer): it gets coverage.EnvTable in its environment and
 	// a managed policy, RecorderPolicyName, on its role. Required.
 	Recorder awslambda.Function
+	// ArchiveRecorder is the function that records the log archive's activity per account
+	// and region (the detection archive function, cmd/archiveconsumer): it gets
+	// coverage.EnvTable in its environment and a managed policy, ArchiveRecorderPolicyName,
+	// allowing only dynamodb:UpdateItem on the table. Without it no pair is ever active in
+	// the archive, and coverage.RuleUnforwarded never alerts.
+	// Default: none.
+	ArchiveRecorder awslambda.Function
 	// AlertTopic receives the monitor's alerts and its alarm. Required.
 	AlertTopic awssns.ITopic
 	// AlertKey encrypts the alert topic. Required.
@@ -150,6 +161,7 @@ func NewCoverageMonitor(scope constructs.Construct, id *string, props *CoverageM
 	m.addKey()
 	m.addTable()
 	m.grantRecorder()
+	m.grantArchiveRecorder()
 	m.addFunction()
 	m.addAlarm()
 	return m
@@ -239,6 +251,25 @@ func (m *coverageMonitor) grantRecorder() {
 	})
 	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
 	// Heartbeats arriving before the grant fail and are retried; after it they are recorded.
+	rec.Node().AddDependency(policy)
+}
+
+// grantArchiveRecorder lets the archive function record archive activity (UpdateItem only)
+// and tells it the table.
+func (m *coverageMonitor) grantArchiveRecorder() {
+	rec := m.props.ArchiveRecorder
+	if rec == nil {
+		return
+	}
+	stmts := m.tableStatements("RecordArchiveActivity", "dynamodb:UpdateItem")
+	policy := awsiam.NewManagedPolicy(m, jsii.String("ArchiveRecorderPolicy"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(ArchiveRecorderPolicyName),
+		Description:       jsii.String("trailguard: lets the detection archive function record each account's and region's activity in the coverage table"),
+		Roles:             &[]awsiam.IRole{rec.Role()},
+		Statements:        &stmts,
+	})
+	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
+	// A write refused before the grant fails its messages, which the queue delivers again.
 	rec.Node().AddDependency(policy)
 }
 
