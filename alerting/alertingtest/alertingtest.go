@@ -75,6 +75,11 @@ type DynamoDB struct {
 	Updates int
 	// UnprocessFirst makes BatchGetItem leave a key unprocessed each call.
 	UnprocessFirst bool
+	// ThresholdErr, when set, is returned by UpdateItem and BatchGetItem (the threshold
+	// counts) and not by the claims' calls.
+	ThresholdErr error
+	// ThresholdCalls counts the UpdateItem and BatchGetItem calls, failed ones included.
+	ThresholdCalls int
 }
 
 // PutItem implements alerting.DynamoDBAPI.
@@ -113,8 +118,12 @@ func (f *DynamoDB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _
 func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ThresholdCalls++
 	if f.Err != nil {
 		return nil, f.Err
+	}
+	if f.ThresholdErr != nil {
+		return nil, f.ThresholdErr
 	}
 	if aws.ToString(in.UpdateExpression) != "ADD #m :m SET #e = :e" {
 		return nil, fmt.Errorf("fake dynamodb: unsupported update %q", aws.ToString(in.UpdateExpression))
@@ -165,8 +174,15 @@ func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 func (f *DynamoDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ThresholdCalls++
 	if f.Err != nil {
 		return nil, f.Err
+	}
+	if f.ThresholdErr != nil {
+		return nil, f.ThresholdErr
+	}
+	if n := len(in.RequestItems[table0(in)].Keys); n > 100 {
+		return nil, fmt.Errorf("fake dynamodb: ValidationException: Too many items requested for the BatchGetItem call (%d)", n)
 	}
 	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]ddbtypes.AttributeValue{}}
 	for table, ka := range in.RequestItems {
@@ -182,6 +198,14 @@ func (f *DynamoDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 		}
 	}
 	return out, nil
+}
+
+// table0 is the first table a BatchGetItem reads.
+func table0(in *dynamodb.BatchGetItemInput) string {
+	for t := range in.RequestItems {
+		return t
+	}
+	return ""
 }
 
 // Record returns a CloudTrail record of eventName by an IAM user in account 111122223333,

@@ -79,7 +79,13 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, m := range ev.Records {
-		if err := h.message(ctx, m.Body); err != nil {
+		// Threshold rules are counted for the message's log files at its end
+		// (alerting.Processor.Flush), and fail the message with them.
+		err := h.message(ctx, m.Body)
+		if _, ferr := h.proc.Flush(ctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		if err != nil {
 			h.log.Warn("message failed: received again after the visibility timeout", "messageId", m.MessageId, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
