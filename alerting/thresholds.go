@@ -58,6 +58,10 @@ type ThresholdAPI interface {
 // bounds its item's size. Counting does not start afresh after an alert: the alerts of one
 // group are deduplicated by window (detect.ThresholdDedupeKey), so a burst alerts once per
 // window-aligned period.
+//
+// The functions count a batch at once (CountBatch, through detect.Detector.Flush): each
+// bucket item is written once per batch and the windows read together, so a batch costs
+// DynamoDB calls per distinct rule, group and bucket, not per record.
 type DynamoThresholds struct {
 	// Client and Table: the dedupe table. Required.
 	Client ThresholdAPI

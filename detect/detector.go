@@ -95,7 +95,9 @@ func (d *Detector) Stats() Stats { return d.stats }
 // Process evaluates one record and returns its alerts, in rule order, each
 // dedupe key once. A rule that fails on the record is counted in Stats and
 // does not stop the others; only a DedupeStore or ThresholdStore failure is
-// returned (the caller retries the record: both stores count it once).
+// returned (the caller retries the record: both stores count it once). With
+// a BatchThresholdStore, threshold rules are only noted here: Flush counts
+// them and returns their alerts.
 func (d *Detector) Process(rec *Record) ([]*Alert, error) {
 	d.stats.Records++
 	matches, errs := d.engine.Match(rec)
