@@ -2,6 +2,9 @@
 // publishing an alert to the alert topic and to the integrations bus, and the dedupe store
 // both functions write, so that an event alerts once whichever path sees it first.
 //
+// With shared threshold counts (NewSharedProcessor and a DynamoThresholds) the threshold
+// rules are counted for a whole batch at Processor.Flush, and their alerts come then.
+//
 // It uses the AWS SDK through small interfaces (SNSAPI, EventBridgeAPI, DynamoDBAPI) so that
 // the functions' tests run on fakes; no CDK.
 //
@@ -291,11 +294,30 @@ func otherEvent(data []byte) bool {
 
 // ProcessRecord is Process for a decoded record.
 func (p *Processor) ProcessRecord(ctx context.Context, rec *detect.Record) (Result, error) {
-	var res Result
 	alerts, err := p.detector.Process(rec)
 	if err != nil {
-		return res, err
+		return Result{}, err
 	}
+	return p.publish(ctx, alerts)
+}
+
+// Flush ends a batch (a stream batch, an archive message): with shared threshold counts (a
+// detect.BatchThresholdStore such as DynamoThresholds) it counts the batch's observations of
+// threshold rules, a few calls for the whole batch, and publishes their alerts; with counts
+// in memory there is nothing to do. Call it after the batch's last record whatever happened
+// to the others. An error means the batch must be retried from its first record: the counts
+// take a record again once, and the alerts already published are duplicates then.
+func (p *Processor) Flush(ctx context.Context) (Result, error) {
+	alerts, err := p.detector.Flush()
+	if err != nil {
+		return Result{}, err
+	}
+	return p.publish(ctx, alerts)
+}
+
+// publish claims and publishes alerts, each once.
+func (p *Processor) publish(ctx context.Context, alerts []*detect.Alert) (Result, error) {
+	var res Result
 	var errs []error
 	for _, a := range alerts {
 		first, err := p.store.Claim(ctx, a.DedupeKey)

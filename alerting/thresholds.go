@@ -58,6 +58,10 @@ type ThresholdAPI interface {
 // bounds its item's size. Counting does not start afresh after an alert: the alerts of one
 // group are deduplicated by window (detect.ThresholdDedupeKey), so a burst alerts once per
 // window-aligned period.
+//
+// The functions count a batch at once (CountBatch, through detect.Detector.Flush): each
+// bucket item is written once per batch and the windows read together, so a batch costs
+// DynamoDB calls per distinct rule, group and bucket, not per record.
 type DynamoThresholds struct {
 	// Client and Table: the dedupe table. Required.
 	Client ThresholdAPI
@@ -68,8 +72,51 @@ type DynamoThresholds struct {
 	Context context.Context
 }
 
-// Count implements detect.ThresholdStore.
+// Count implements detect.ThresholdStore: CountBatch of obs alone, one UpdateItem and one
+// BatchGetItem.
 func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, error) {
+	hits, err := s.CountBatch([]detect.Observation{obs})
+	if err != nil {
+		return nil, err
+	}
+	return hits[0], nil
+}
+
+// maxUpdateMembers is how many bytes of members one UpdateItem adds at most, well within
+// DynamoDB's limits on an item (400 KB) and on an expression's values
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+const maxUpdateMembers = 64 * 1024
+
+// maxBatchGetKeys is the most keys one BatchGetItem reads
+// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html).
+const maxBatchGetKeys = 100
+
+// bucketWrite is what one batch adds to one bucket item.
+type bucketWrite struct {
+	key     string
+	members []string
+	seen    map[string]bool
+	cap     int
+	expires int64
+}
+
+// groupBucket is one observation's rule, group and bucket: the observations that share it
+// share their windows.
+type groupBucket struct {
+	rule, group string
+	prefix      string // of the group's item keys
+	sec, cur    int64
+}
+
+// CountBatch implements detect.BatchThresholdStore: it adds the members of all of obs to
+// their buckets, each bucket item written once (an UpdateItem ADD of its members, a bucket
+// taking at most the threshold's count of them; more than maxUpdateMembers bytes of
+// members take more calls), then reads every bucket within a window of an observation's
+// with strongly consistent BatchGetItem calls of up to 100 keys, and evaluates each
+// observation's windows as Count does. The calls are O(distinct rule, group and bucket
+// items), not O(observations). Any error fails the whole batch: the retry adds the same
+// members, which changes nothing.
+func (s *DynamoThresholds) CountBatch(obs []detect.Observation) ([]*detect.ThresholdHit, error) {
 	ctx := s.Context
 	if ctx == nil {
 		ctx = context.Background()
@@ -78,19 +125,96 @@ func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, 
 	if s.Now != nil {
 		now = s.Now
 	}
-	t := obs.Threshold
-	size := t.Window / BucketsPerWindow
+	hits := make([]*detect.ThresholdHit, len(obs))
+	gbs := make([]*groupBucket, len(obs)) // nil: nothing to count
+	writes := map[string]*bucketWrite{}
+	var order []*bucketWrite // writes in the order of their first observation
+	reads := map[string]bool{}
+	var readKeys []string
+	for i, o := range obs {
+		t := o.Threshold
+		sec := bucketSeconds(t.Window)
+		values := o.Values
+		if !o.Distinct {
+			values = []string{o.EventID}
+		}
+		members := memberValues(values)
+		if len(members) == 0 {
+			continue
+		}
+		sum := sha256.Sum256([]byte(o.Group))
+		gb := &groupBucket{rule: o.Rule, group: o.Group, prefix: "threshold/" + o.Rule + "/" + hex.EncodeToString(sum[:12]) + "/",
+			sec: sec, cur: o.EventTime.Unix() / sec}
+		gbs[i] = gb
+		k := gb.key(gb.cur)
+		w := writes[k]
+		if w == nil {
+			w = &bucketWrite{key: k, seen: map[string]bool{}, cap: t.Count}
+			writes[k] = w
+			order = append(order, w)
+		}
+		w.expires = max(w.expires, now().Add(ThresholdTTL+2*t.Window).Unix())
+		for _, m := range members {
+			// A bucket needs no more members than the count: it alerts by itself then.
+			if len(w.members) < w.cap && !w.seen[m] {
+				w.seen[m] = true
+				w.members = append(w.members, m)
+			}
+		}
+		// The buckets within a window of the record's, on both sides: the archive reads a
+		// record late, after the stream counted the ones that followed it.
+		for b := gb.cur - BucketsPerWindow; b <= gb.cur+BucketsPerWindow; b++ {
+			if k := gb.key(b); !reads[k] {
+				reads[k] = true
+				readKeys = append(readKeys, k)
+			}
+		}
+	}
+	for _, w := range order {
+		if err := s.add(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	sets, err := s.read(ctx, readKeys)
+	if err != nil {
+		return nil, err
+	}
+	// The observations of one rule, group and bucket share their windows: evaluate them once.
+	evaluated := map[groupBucket]*detect.ThresholdHit{}
+	for i, gb := range gbs {
+		if gb == nil {
+			continue
+		}
+		hit, ok := evaluated[*gb]
+		if !ok {
+			hit = evaluate(gb, obs[i].Threshold, sets)
+			evaluated[*gb] = hit
+		}
+		if hit == nil {
+			continue
+		}
+		h := *hit
+		if obs[i].Distinct {
+			h.Values, h.EventIDs = hit.EventIDs, []string{obs[i].EventID}
+		}
+		hits[i] = &h
+	}
+	return hits, nil
+}
+
+// bucketSeconds is the length of a bucket of a window, in seconds: W/BucketsPerWindow, at
+// least one.
+func bucketSeconds(window time.Duration) int64 {
+	size := window / BucketsPerWindow
 	if size < time.Second {
 		size = time.Second
 	}
-	sec := int64(size / time.Second)
-	cur := obs.EventTime.Unix() / sec // the record's bucket number
-	values := obs.Values
-	if !obs.Distinct {
-		values = []string{obs.EventID}
-	}
-	// A string set holds each value once and no empty one: DynamoDB refuses the update
-	// otherwise.
+	return int64(size / time.Second)
+}
+
+// memberValues returns values as members of a string set: each once, none empty (DynamoDB
+// refuses the update otherwise), the longer ones as their SHA-256.
+func memberValues(values []string) []string {
 	var members []string
 	for _, m := range values {
 		if len(m) > maxMember {
@@ -101,47 +225,62 @@ func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, 
 			members = append(members, m)
 		}
 	}
-	if len(members) == 0 {
-		return nil, nil
+	return members
+}
+
+// key is the item key of bucket b of the group.
+func (g *groupBucket) key(b int64) string {
+	return g.prefix + strconv.FormatInt(b*g.sec, 10)
+}
+
+// add adds w's members to its item, maxUpdateMembers bytes at a time, until the bucket is
+// full.
+func (s *DynamoThresholds) add(ctx context.Context, w *bucketWrite) error {
+	for rest := w.members; len(rest) > 0; {
+		n, size := 0, 0
+		for n < len(rest) && (n == 0 || size+len(rest[n]) <= maxUpdateMembers) {
+			size += len(rest[n])
+			n++
+		}
+		_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:        aws.String(s.Table),
+			Key:              map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: w.key}},
+			UpdateExpression: aws.String("ADD #m :m SET #e = :e"),
+			// A full bucket is enough to alert by itself: it need not grow (an item is at
+			// most 400 KB, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+			ConditionExpression:      aws.String("attribute_not_exists(#m) OR size(#m) < :cap"),
+			ExpressionAttributeNames: map[string]string{"#m": MembersAttribute, "#e": ExpiresAttribute},
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+				":m":   &ddbtypes.AttributeValueMemberSS{Value: rest[:n]},
+				":e":   &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(w.expires, 10)},
+				":cap": &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(w.cap)},
+			},
+		})
+		var full *ddbtypes.ConditionalCheckFailedException
+		if errors.As(err, &full) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("threshold counts in table %s: %w", s.Table, err)
+		}
+		rest = rest[n:]
 	}
-	sum := sha256.Sum256([]byte(obs.Group))
-	prefix := "threshold/" + obs.Rule + "/" + hex.EncodeToString(sum[:12]) + "/"
-	key := func(b int64) string { return prefix + strconv.FormatInt(b*sec, 10) }
-	expires := now().Add(ThresholdTTL + 2*t.Window).Unix()
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.Table),
-		Key:              map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: key(cur)}},
-		UpdateExpression: aws.String("ADD #m :m SET #e = :e"),
-		// A full bucket is enough to alert by itself: it need not grow (an item is at most
-		// 400 KB, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
-		ConditionExpression:      aws.String("attribute_not_exists(#m) OR size(#m) < :cap"),
-		ExpressionAttributeNames: map[string]string{"#m": MembersAttribute, "#e": ExpiresAttribute},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":m":   &ddbtypes.AttributeValueMemberSS{Value: members},
-			":e":   &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(expires, 10)},
-			":cap": &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(t.Count)},
-		},
-	})
-	var full *ddbtypes.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &full) {
-		return nil, fmt.Errorf("threshold counts in table %s: %w", s.Table, err)
-	}
-	// The buckets within a window of the record's, on both sides: the archive reads a
-	// record late, after the stream counted the ones that followed it.
-	var keys []map[string]ddbtypes.AttributeValue
-	for b := cur - BucketsPerWindow; b <= cur+BucketsPerWindow; b++ {
-		keys = append(keys, map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: key(b)}})
-	}
+	return nil
+}
+
+// read returns the members of the items of keys that exist, maxBatchGetKeys keys a call,
+// retrying the keys DynamoDB leaves unprocessed (throttling, or more than 16 MB read).
+func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string][]string, error) {
 	sets := map[string][]string{}
-	req := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#k, #m"), ExpressionAttributeNames: map[string]string{"#k": KeyAttribute, "#m": MembersAttribute}}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt == 5 {
-			return nil, fmt.Errorf("threshold counts in table %s: keys still unprocessed after %d attempts", s.Table, attempt)
-		}
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt*attempt) * 50 * time.Millisecond)
-		}
+	queue := make([]map[string]ddbtypes.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		queue = append(queue, map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: k}})
+	}
+	for stalls := 0; len(queue) > 0; {
+		n := min(len(queue), maxBatchGetKeys)
+		req := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: queue[:n], ConsistentRead: aws.Bool(true),
+			ProjectionExpression: aws.String("#k, #m"), ExpressionAttributeNames: map[string]string{"#k": KeyAttribute, "#m": MembersAttribute}}}
+		queue = queue[n:]
 		out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
 			return nil, fmt.Errorf("threshold counts in table %s: %w", s.Table, err)
@@ -153,17 +292,37 @@ func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, 
 				sets[k.Value] = m.Value
 			}
 		}
-		req = out.UnprocessedKeys
+		left := out.UnprocessedKeys[s.Table].Keys
+		if len(left) == 0 {
+			continue
+		}
+		// Back off when a call made no progress, and give up after a few such calls.
+		if len(left) == n {
+			if stalls++; stalls == 5 {
+				return nil, fmt.Errorf("threshold counts in table %s: keys still unprocessed after %d attempts", s.Table, stalls)
+			}
+			time.Sleep(time.Duration(stalls*stalls) * 50 * time.Millisecond)
+		} else {
+			stalls = 0
+		}
+		queue = append(queue, left...)
 	}
-	// Every run of BucketsPerWindow+1 buckets that holds the record's, oldest first.
-	for start := cur - BucketsPerWindow; start <= cur; start++ {
+	return sets, nil
+}
+
+// evaluate returns the hit of the first run of BucketsPerWindow+1 buckets holding gb's
+// bucket, oldest first, whose members reach the threshold's count, with the members as
+// EventIDs (the caller moves them to Values for distinct), or nil.
+func evaluate(gb *groupBucket, t detect.Threshold, sets map[string][]string) *detect.ThresholdHit {
+	for start := gb.cur - BucketsPerWindow; start <= gb.cur; start++ {
 		union := map[string]bool{}
 		first, last := int64(-1), int64(-1)
 		for b := start; b <= start+BucketsPerWindow; b++ {
-			for _, m := range sets[key(b)] {
+			set := sets[gb.key(b)]
+			for _, m := range set {
 				union[m] = true
 			}
-			if len(sets[key(b)]) > 0 {
+			if len(set) > 0 {
 				if first < 0 {
 					first = b
 				}
@@ -178,15 +337,9 @@ func (s *DynamoThresholds) Count(obs detect.Observation) (*detect.ThresholdHit, 
 			got = append(got, m)
 		}
 		slices.Sort(got)
-		hit := &detect.ThresholdHit{Group: obs.Group, Count: len(got), Window: t.Window.String(),
-			First: time.Unix(first*sec, 0).UTC().Format(time.RFC3339),
-			Last:  time.Unix((last+1)*sec, 0).UTC().Format(time.RFC3339)}
-		if obs.Distinct {
-			hit.Values, hit.EventIDs = got, []string{obs.EventID}
-		} else {
-			hit.EventIDs = got
-		}
-		return hit, nil
+		return &detect.ThresholdHit{Group: gb.group, Count: len(got), Window: t.Window.String(),
+			First: time.Unix(first*gb.sec, 0).UTC().Format(time.RFC3339),
+			Last:  time.Unix((last+1)*gb.sec, 0).UTC().Format(time.RFC3339), EventIDs: got}
 	}
-	return nil, nil
+	return nil
 }

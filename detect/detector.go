@@ -38,6 +38,15 @@ type Detector struct {
 	dedupe     DedupeStore
 	thresholds ThresholdStore
 	stats      Stats
+	// pending are the observations a BatchThresholdStore counts at Flush.
+	pending []pendingObservation
+}
+
+// pendingObservation is an observation deferred to Flush, with what its alert needs.
+type pendingObservation struct {
+	c   *compiled
+	rec *Record
+	obs Observation
 }
 
 // Stats counts what a Detector did.
@@ -86,7 +95,9 @@ func (d *Detector) Stats() Stats { return d.stats }
 // Process evaluates one record and returns its alerts, in rule order, each
 // dedupe key once. A rule that fails on the record is counted in Stats and
 // does not stop the others; only a DedupeStore or ThresholdStore failure is
-// returned (the caller retries the record: both stores count it once).
+// returned (the caller retries the record: both stores count it once). With
+// a BatchThresholdStore, threshold rules are only noted here: Flush counts
+// them and returns their alerts.
 func (d *Detector) Process(rec *Record) ([]*Alert, error) {
 	d.stats.Records++
 	matches, errs := d.engine.Match(rec)
@@ -159,6 +170,10 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, erro
 			return nil, nil, nil
 		}
 	}
+	if _, ok := d.thresholds.(BatchThresholdStore); ok {
+		d.pending = append(d.pending, pendingObservation{c: c, rec: rec, obs: obs})
+		return nil, nil, nil
+	}
 	hit, err := d.thresholds.Count(obs)
 	if err != nil || hit == nil {
 		return nil, nil, err
@@ -167,6 +182,57 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, erro
 	a.Threshold = hit
 	a.DedupeKey = ThresholdDedupeKey(c.ID, obs.Group, obs.EventTime, c.Threshold.Window)
 	return a, nil, nil
+}
+
+// Flush counts the observations of threshold rules deferred since the last
+// Flush, when the ThresholdStore is a BatchThresholdStore (nothing otherwise:
+// Process counted them), and returns their alerts, each dedupe key once: the
+// alert of a window is the first record of the batch whose window reaches the
+// threshold. The caller calls it at the end of each batch, whatever happened;
+// the deferred observations are dropped even when counting fails, and the
+// caller retries the whole batch (the store counts a record again once).
+func (d *Detector) Flush() ([]*Alert, error) {
+	pending := d.pending
+	d.pending = nil
+	bs, ok := d.thresholds.(BatchThresholdStore)
+	if !ok || len(pending) == 0 {
+		return nil, nil
+	}
+	obs := make([]Observation, len(pending))
+	for i, p := range pending {
+		obs[i] = p.obs
+	}
+	hits, err := bs.CountBatch(obs)
+	if err != nil {
+		return nil, fmt.Errorf("threshold counts: %w", err)
+	}
+	var alerts []*Alert
+	batch := map[string]bool{} // the dedupe keys of this batch's alerts
+	for i, hit := range hits {
+		if hit == nil {
+			continue
+		}
+		p := pending[i]
+		key := ThresholdDedupeKey(p.c.ID, p.obs.Group, p.obs.EventTime, p.c.Threshold.Window)
+		if batch[key] {
+			continue
+		}
+		batch[key] = true
+		first, err := d.dedupe.FirstSeen(key)
+		if err != nil {
+			return alerts, fmt.Errorf("dedupe of %s: %w", key, err)
+		}
+		if !first {
+			d.stats.Duplicates++
+			continue
+		}
+		a := newAlert(p.c.Rule, p.rec)
+		a.Threshold = hit
+		a.DedupeKey = key
+		d.stats.Alerts++
+		alerts = append(alerts, a)
+	}
+	return alerts, nil
 }
 
 // stringValues returns a string, or the strings in a list.

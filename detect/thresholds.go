@@ -42,6 +42,19 @@ type ThresholdStore interface {
 	Count(obs Observation) (*ThresholdHit, error)
 }
 
+// BatchThresholdStore is a ThresholdStore that counts many observations at
+// once, for a store where each call is a network round trip (package
+// alerting's DynamoThresholds). A Detector over one defers its threshold
+// rules to Flush: their alerts come at the end of the batch, not at the
+// record.
+type BatchThresholdStore interface {
+	ThresholdStore
+	// CountBatch records every observation of obs and returns, for each, the
+	// hit Count would return for it once all of them are recorded (nil for
+	// none), in order.
+	CountBatch(obs []Observation) ([]*ThresholdHit, error)
+}
+
 // MemoryThresholds is a ThresholdStore in memory: an exact sliding window,
 // counting afresh after each alert. Records arriving more than a window out
 // of order may be missed (older ones are forgotten).

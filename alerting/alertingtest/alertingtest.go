@@ -73,8 +73,14 @@ type DynamoDB struct {
 	Err   error
 	// Updates counts the UpdateItem calls that succeeded.
 	Updates int
-	// UnprocessFirst makes BatchGetItem leave a key unprocessed each call.
+	// UnprocessFirst makes BatchGetItem leave the first key of an existing item unprocessed
+	// in each call of several keys.
 	UnprocessFirst bool
+	// ThresholdErr, when set, is returned by UpdateItem and BatchGetItem (the threshold
+	// counts) and not by the claims' calls.
+	ThresholdErr error
+	// ThresholdCalls counts the UpdateItem and BatchGetItem calls, failed ones included.
+	ThresholdCalls int
 }
 
 // PutItem implements alerting.DynamoDBAPI.
@@ -113,8 +119,12 @@ func (f *DynamoDB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _
 func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ThresholdCalls++
 	if f.Err != nil {
 		return nil, f.Err
+	}
+	if f.ThresholdErr != nil {
+		return nil, f.ThresholdErr
 	}
 	if aws.ToString(in.UpdateExpression) != "ADD #m :m SET #e = :e" {
 		return nil, fmt.Errorf("fake dynamodb: unsupported update %q", aws.ToString(in.UpdateExpression))
@@ -161,19 +171,30 @@ func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 }
 
 // BatchGetItem implements alerting.ThresholdAPI: the items of the keys that exist, the first
-// key of each call left unprocessed when UnprocessFirst is set (as DynamoDB may).
+// key of an existing item left unprocessed in each call of several keys when UnprocessFirst
+// is set (as DynamoDB may).
 func (f *DynamoDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ThresholdCalls++
 	if f.Err != nil {
 		return nil, f.Err
+	}
+	if f.ThresholdErr != nil {
+		return nil, f.ThresholdErr
+	}
+	if n := len(in.RequestItems[table0(in)].Keys); n > 100 {
+		return nil, fmt.Errorf("fake dynamodb: ValidationException: Too many items requested for the BatchGetItem call (%d)", n)
 	}
 	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]ddbtypes.AttributeValue{}}
 	for table, ka := range in.RequestItems {
 		keys := ka.Keys
-		if f.UnprocessFirst && len(keys) > 1 {
-			out.UnprocessedKeys = map[string]ddbtypes.KeysAndAttributes{table: {Keys: keys[:1], ConsistentRead: ka.ConsistentRead}}
-			keys = keys[1:]
+		if i := slices.IndexFunc(keys, func(k map[string]ddbtypes.AttributeValue) bool {
+			_, ok := f.Items[k[f.Key].(*ddbtypes.AttributeValueMemberS).Value]
+			return ok
+		}); f.UnprocessFirst && len(keys) > 1 && i >= 0 {
+			out.UnprocessedKeys = map[string]ddbtypes.KeysAndAttributes{table: {Keys: keys[i : i+1], ConsistentRead: ka.ConsistentRead}}
+			keys = slices.Delete(slices.Clone(keys), i, i+1)
 		}
 		for _, key := range keys {
 			if item, ok := f.Items[key[f.Key].(*ddbtypes.AttributeValueMemberS).Value]; ok {
@@ -182,6 +203,14 @@ func (f *DynamoDB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInpu
 		}
 	}
 	return out, nil
+}
+
+// table0 is the first table a BatchGetItem reads.
+func table0(in *dynamodb.BatchGetItemInput) string {
+	for t := range in.RequestItems {
+		return t
+	}
+	return ""
 }
 
 // Record returns a CloudTrail record of eventName by an IAM user in account 111122223333,

@@ -119,7 +119,12 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	var pairs []*pairActivity // in the order first seen
 	byPair := map[coverage.Pair]*pairActivity{}
 	for _, m := range ev.Records {
+		// Threshold rules are counted for the message's log files at its end
+		// (alerting.Processor.Flush), and fail the message with them.
 		acts, err := h.message(ctx, m.Body)
+		if _, ferr := h.proc.Flush(ctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 		for _, a := range acts {
 			p := byPair[a.Pair]
 			if p == nil {

@@ -299,3 +299,35 @@ func TestHandleRecordsArchiveActivity(t *testing.T) {
 		})
 	}
 }
+
+// TestHandleThresholds: the shared threshold counts of a message's log file are written at
+// its end; when they fail the message fails, and its retry alerts once.
+func TestHandleThresholds(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GetPasswordData for three instances within 15 minutes: ec2-password-data-retrieval.
+	password := func(id, instance string) string {
+		r := alertingtest.Record("GetPasswordData", id)
+		r = strings.Replace(r, `"cloudtrail.amazonaws.com"`, `"ec2.amazonaws.com"`, 1)
+		return strings.Replace(r, `"name":"arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events"`, `"instanceId":"`+instance+`"`, 1)
+	}
+	store := &fakeS3{objects: map[string][]byte{file1: logFile(t, password("p1", "i-1"), password("p2", "i-2"), password("p3", "i-3"))}}
+	table := &alertingtest.DynamoDB{Key: alerting.KeyAttribute, ThresholdErr: errors.New("throttled")}
+	topic := &alertingtest.SNS{}
+	pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
+	h := &handler{s3: store, log: slog.New(slog.DiscardHandler),
+		proc: alerting.NewSharedProcessor(engine, pub, &alerting.DynamoStore{Client: table, Table: "d"}, &alerting.DynamoThresholds{Client: table, Table: "d"}, nil)}
+	ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m0", Body: notification("ObjectCreated:Put", file1)}}}
+	for _, want := range []int{1, 0, 0} { // failed messages: the counts fail once
+		resp, err := h.handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) != want {
+			t.Fatalf("failures %+v, error %v; want %d", resp.BatchItemFailures, err, want)
+		}
+		table.ThresholdErr = nil
+	}
+	if len(topic.Messages) != 1 || !strings.Contains(aws.ToString(topic.Messages[0].Message), "ec2-password-data-retrieval") {
+		t.Errorf("%d alerts, want the threshold alert once", len(topic.Messages))
+	}
+}

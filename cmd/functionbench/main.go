@@ -284,6 +284,10 @@ func batchTimes(pool [][]byte, n int) (batchResult, error) {
 				return res, err
 			}
 		}
+		// The threshold counts of the batch, as the function does at its end.
+		if _, err := proc.Flush(ctx); err != nil {
+			return res, err
+		}
 		res.times = append(res.times, time.Since(start))
 		res.alerts = len(topic.Messages)
 		res.dynamoCalls = table.calls

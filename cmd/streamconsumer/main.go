@@ -116,6 +116,15 @@ func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 			break
 		}
 	}
+	// Threshold rules are counted for the whole batch, here (alerting.Processor.Flush): when
+	// that fails, the batch is retried from its first record (counting it again changes
+	// nothing; its alerts already published are duplicates).
+	if res, err := h.proc.Flush(ctx); err != nil && len(ev.Records) > 0 {
+		h.log.Warn("threshold counts failed: batch retried from its first record", "error", err, "eventSourceARN", ev.Records[0].EventSourceArn)
+		resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: ev.Records[0].Kinesis.SequenceNumber}}
+	} else {
+		alerts, dups = alerts+res.Alerts, dups+res.Duplicates
+	}
 	stats := h.proc.Stats()
 	h.log.Info("batch", "records", len(ev.Records), "alerts", alerts, "duplicates", dups, "ignored", ignored, "heartbeats", beats,
 		"failed", len(resp.BatchItemFailures), "ruleFailures", stats.EvalErrors)

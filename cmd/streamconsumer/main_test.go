@@ -251,3 +251,47 @@ func TestHandleHeartbeats(t *testing.T) {
 		})
 	}
 }
+
+// password is a GetPasswordData call for instance: three instances within 15 minutes raise
+// the threshold alert ec2-password-data-retrieval.
+func password(id, instance string) string {
+	r := alertingtest.Record("GetPasswordData", id)
+	r = strings.Replace(r, `"cloudtrail.amazonaws.com"`, `"ec2.amazonaws.com"`, 1)
+	r = strings.Replace(r, `"name":"arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events"`, `"instanceId":"`+instance+`"`, 1)
+	return alertingtest.Event(r)
+}
+
+// TestHandleThresholdFlushFails: the shared threshold counts fail at the end of the batch:
+// the first record is reported, and the retry of the whole batch alerts each alert once.
+func TestHandleThresholdFlushFails(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := &alertingtest.DynamoDB{Key: alerting.KeyAttribute, ThresholdErr: errors.New("throttled")}
+	topic := &alertingtest.SNS{}
+	pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
+	proc := alerting.NewSharedProcessor(engine, pub, &alerting.DynamoStore{Client: table, Table: "d"}, &alerting.DynamoThresholds{Client: table, Table: "d"}, nil)
+	h := &handler{proc: proc, log: slog.New(slog.DiscardHandler)}
+	ev := batch(quiet("q1"), password("p1", "i-1"), stop("e1"), password("p2", "i-2"), password("p3", "i-3"))
+	resp, err := h.handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "1" {
+		t.Fatalf("failures %+v, want the first record (1)", resp.BatchItemFailures)
+	}
+	table.ThresholdErr = nil
+	if resp, err := h.handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("retry: failures %+v, error %v; want none", resp.BatchItemFailures, err)
+	}
+	var got []string
+	for _, m := range topic.Messages {
+		got = append(got, eventID(t, aws.ToString(m.Message)))
+	}
+	// The stop alert at its record, the threshold alert at the end of the retried batch,
+	// for the batch's first record of the burst.
+	if !slices.Equal(got, []string{"e1", "p1"}) {
+		t.Errorf("alerts published for %v, want [e1 p1]", got)
+	}
+}
