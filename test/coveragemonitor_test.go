@@ -8,9 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
+	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/stacks"
 )
@@ -341,4 +346,57 @@ func withoutPolicy(tmpl template, name string) template {
 	}
 	out["Resources"] = res
 	return out
+}
+
+// TestCoverageMonitorRejectsBadProps: misuse fails at construct time, every problem at once,
+// each naming the prop and the fix; a second monitor in a stack is refused (its table and
+// policies have fixed names).
+func TestCoverageMonitorRejectsBadProps(t *testing.T) {
+	type parts struct {
+		sink eventsink.EventSink
+		d    detection.Detection
+	}
+	build := func(s awscdk.Stack) parts {
+		sink := eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
+			OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
+			KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
+			BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+		})
+		d := detection.NewDetection(s, jsii.String("Detection"), &detection.DetectionProps{
+			Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+		})
+		return parts{sink, d}
+	}
+	valid := func(p parts) *coveragemonitor.CoverageMonitorProps {
+		expected := &coverage.Expected{Complete: true}
+		expected.Add("111111111111", "eu-west-1")
+		return &coveragemonitor.CoverageMonitorProps{
+			Expected: expected, Recorder: p.d.StreamFunction().(awslambda.Function),
+			AlertTopic: p.sink.AlertTopic(), AlertKey: p.sink.AlertKey(),
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		build func(s awscdk.Stack)
+		want  []string
+	}{
+		{"no props", func(s awscdk.Stack) { coveragemonitor.NewCoverageMonitor(s, jsii.String("M"), nil) }, []string{"coveragemonitor: props are required"}},
+		{"required props missing", func(s awscdk.Stack) {
+			coveragemonitor.NewCoverageMonitor(s, jsii.String("M"), &coveragemonitor.CoverageMonitorProps{LogRetentionDays: jsii.Number(42)})
+		}, []string{"Expected is required", "Recorder is required", "AlertTopic is required", "AlertKey is required", "LogRetentionDays must be one of", "got 42"}},
+		{"a second monitor in the stack", func(s awscdk.Stack) {
+			p := build(s)
+			coveragemonitor.NewCoverageMonitor(s, jsii.String("M1"), valid(p))
+			coveragemonitor.NewCoverageMonitor(s, jsii.String("M2"), valid(p))
+		}, []string{"coveragemonitor.CoverageMonitor: stack", "already holds one at", "/M1", "a second at", "/M2", coveragemonitor.TableName}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := mustPanic(t, func() { tc.build(newTestStack(t)) })
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not say %q", msg, w)
+				}
+			}
+		})
+	}
 }

@@ -8,6 +8,26 @@
 //
 // The heartbeats themselves come from every forwarder (package eventforwarder's schedule);
 // package coverage has the logic and the latency arithmetic.
+//
+// Usage, in the Security account's stack beside the detection functions given the log
+// archive (the package example, which go test compiles, shows the stream side alone); one
+// per account:
+//
+//	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+//		Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+//		ArchiveBucket: archive.Bucket(),
+//	})
+//	expected := &coverage.Expected{Complete: true} // every account and region that forwards
+//	expected.Add("111111111111", "eu-west-1", "us-east-1")
+//	expected.Add("222222222222", "eu-west-1", "us-east-1")
+//	coveragemonitor.NewCoverageMonitor(stack, jsii.String("CoverageMonitor"), &coveragemonitor.CoverageMonitorProps{
+//		Expected:        expected,
+//		Recorder:        d.StreamFunction().(awslambda.Function),
+//		ArchiveRecorder: d.ArchiveFunction().(awslambda.Function), // regions in use without a forwarder
+//		AlertTopic:      sink.AlertTopic(),
+//		AlertKey:        sink.AlertKey(),
+//		AlertBus:        d.AlertBus(),
+//	})
 package coveragemonitor
 
 import (
@@ -151,6 +171,10 @@ type coverageMonitor struct {
 // with a descriptive error if props are invalid or the function cannot be built.
 func NewCoverageMonitor(scope constructs.Construct, id *string, props *CoverageMonitorProps) CoverageMonitor {
 	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	if err := check.OnePerStack(scope, func(c constructs.IConstruct) bool { _, ok := c.(CoverageMonitor); return ok }, "coveragemonitor.CoverageMonitor",
+		*scope.Node().Path()+"/"+*id, "its table is named "+TableName+" and its roles and policies have fixed names, unique per account"); err != nil {
 		panic(err)
 	}
 	m := &coverageMonitor{props: props}
