@@ -209,17 +209,8 @@ func (m *coverageMonitor) addKey() {
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	m.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	// CloudWatch Logs encrypts a log group with its ARN as encryption context
-	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-	m.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchLogsForTheMonitorLogGroup"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), m.region, jsii.String(".amazonaws.com")}), nil)},
-		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnEquals": map[string]any{
-			"kms:EncryptionContext:aws:logs:arn": m.arn("logs", "log-group:/aws/lambda/"+FunctionName),
-		}},
-	}), jsii.Bool(true))
+	m.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheMonitorLogGroup", m.region,
+		m.arn("logs", "log-group:/aws/lambda/"+FunctionName)), jsii.Bool(true))
 }
 
 // addTable adds the coverage table: one item per pair, encrypted, point-in-time recovery,

@@ -454,20 +454,9 @@ func (d *detection) addKey() {
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	d.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
-	// CloudWatch Logs encrypts each log group with its ARN as encryption context
-	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-	d.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchLogsForTheFunctionLogGroups"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), d.region, jsii.String(".amazonaws.com")}), nil)},
-		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnEquals": map[string]any{
-			"kms:EncryptionContext:aws:logs:arn": &[]*string{
-				d.arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
-				d.arn("logs", "log-group:"+logGroupName(ArchiveFunctionName)),
-			},
-		}},
-	}), jsii.Bool(true))
+	d.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheFunctionLogGroups", d.region,
+		d.arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
+		d.arn("logs", "log-group:"+logGroupName(ArchiveFunctionName))), jsii.Bool(true))
 }
 
 // addAlertBus adds the integrations bus, retained.

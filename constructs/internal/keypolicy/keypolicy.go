@@ -2,6 +2,7 @@
 package keypolicy
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -63,5 +64,23 @@ func AllowCloudWatchAlarms(account *string) awsiam.PolicyStatement {
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+	})
+}
+
+// AllowCloudWatchLogs lets CloudWatch Logs in region use the key for the log groups whose
+// ARNs are given, and no other: CloudWatch Logs encrypts a log group with its ARN as the
+// encryption context
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+func AllowCloudWatchLogs(sid string, region *string, logGroupArns ...*string) awsiam.PolicyStatement {
+	var arns any = &logGroupArns
+	if len(logGroupArns) == 1 {
+		arns = logGroupArns[0]
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("logs."), region, jsii.String(".amazonaws.com")}), nil)},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": arns}},
 	})
 }
