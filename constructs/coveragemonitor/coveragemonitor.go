@@ -57,6 +57,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/coverage"
 )
 
@@ -160,6 +161,7 @@ type CoverageMonitor interface {
 type coverageMonitor struct {
 	constructs.Construct
 	props                      *CoverageMonitorProps
+	stackEnv                   stackenv.Env
 	partition, region, account *string
 	key                        awskms.Key
 	table                      awsdynamodb.Table
@@ -181,7 +183,8 @@ func NewCoverageMonitor(scope constructs.Construct, id *string, props *CoverageM
 	constructs.NewConstruct_Override(m, scope, id)
 	managed.Tag(m)
 	stack := awscdk.Stack_Of(m)
-	m.partition, m.region, m.account = stack.Partition(), stack.Region(), stack.Account()
+	m.stackEnv = stackenv.Of(stack)
+	m.partition, m.region, m.account = m.stackEnv.Partition, m.stackEnv.Region, m.stackEnv.Account
 	m.addKey()
 	m.addTable()
 	m.grantRecorder()
@@ -189,16 +192,6 @@ func NewCoverageMonitor(scope constructs.Construct, id *string, props *CoverageM
 	m.addFunction()
 	m.addAlarm()
 	return m
-}
-
-func (m *coverageMonitor) arn(service, resource string) *string {
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), m.partition, jsii.String(":" + service + ":"), m.region, jsii.String(":"), m.account, jsii.String(":" + resource),
-	})
-}
-
-func (m *coverageMonitor) viaService(service string) *string {
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(service + "."), m.region, jsii.String(".amazonaws.com")})
 }
 
 // addKey adds the key of the table, the log group and the environment.
@@ -210,7 +203,7 @@ func (m *coverageMonitor) addKey() {
 	})
 	m.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	m.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheMonitorLogGroup", m.region,
-		m.arn("logs", "log-group:/aws/lambda/"+FunctionName)), jsii.Bool(true))
+		m.stackEnv.Arn("logs", "log-group:/aws/lambda/"+FunctionName)), jsii.Bool(true))
 }
 
 // addTable adds the coverage table: one item per pair, encrypted, point-in-time recovery,
@@ -246,7 +239,7 @@ func (m *coverageMonitor) tableStatements(sid string, actions ...string) []awsia
 			Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 			Resources: &[]*string{m.key.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService": m.viaService("dynamodb"),
+				"kms:ViaService": m.stackEnv.ViaService("dynamodb"),
 			}},
 		}),
 	}
@@ -318,7 +311,7 @@ func (m *coverageMonitor) addFunction() {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteLogs"),
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: &[]*string{m.arn("logs", "log-group:/aws/lambda/"+FunctionName+":log-stream:*")},
+			Resources: &[]*string{m.stackEnv.Arn("logs", "log-group:/aws/lambda/"+FunctionName+":log-stream:*")},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PublishAlerts"),
@@ -330,7 +323,7 @@ func (m *coverageMonitor) addFunction() {
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 			Resources: &[]*string{m.props.AlertKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                         m.viaService("sns"),
+				"kms:ViaService":                         m.stackEnv.ViaService("sns"),
 				"kms:EncryptionContext:aws:sns:topicArn": m.props.AlertTopic.TopicArn(),
 			}},
 		}),
@@ -398,7 +391,7 @@ func (m *coverageMonitor) addSchedule() {
 		RoleName:    jsii.String(ScheduleRoleName),
 		Description: jsii.String("trailguard: lets the schedule invoke " + FunctionName),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": m.account, "aws:SourceArn": m.arn("scheduler", "schedule-group/default")},
+			"StringEquals": map[string]any{"aws:SourceAccount": m.account, "aws:SourceArn": m.stackEnv.Arn("scheduler", "schedule-group/default")},
 		}),
 	})
 	policy := awsiam.NewManagedPolicy(m, jsii.String("SchedulePolicy"), &awsiam.ManagedPolicyProps{

@@ -98,6 +98,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -384,6 +385,7 @@ type Detection interface {
 type detection struct {
 	constructs.Construct
 	props                      *DetectionProps
+	stackEnv                   stackenv.Env
 	partition, region, account *string
 	busName                    string
 	key                        awskms.Key
@@ -417,7 +419,8 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	constructs.NewConstruct_Override(d, scope, id)
 	managed.Tag(d) // the guardrails protect the unnamed resources by this tag
 	stack := awscdk.Stack_Of(d)
-	d.partition, d.region, d.account = stack.Partition(), stack.Region(), stack.Account()
+	d.stackEnv = stackenv.Of(stack)
+	d.partition, d.region, d.account = d.stackEnv.Partition, d.stackEnv.Region, d.stackEnv.Account
 
 	d.buildCode()
 	d.addKey()
@@ -429,18 +432,6 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 		d.addArchiveFunction()
 	}
 	return d
-}
-
-// arn builds an ARN of this stack's partition, region and account.
-func (d *detection) arn(service, resource string) *string {
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{
-		jsii.String("arn:"), d.partition, jsii.String(":" + service + ":"), d.region, jsii.String(":"), d.account, jsii.String(":" + resource),
-	})
-}
-
-// viaService is the kms:ViaService value of service in this region.
-func (d *detection) viaService(service string) *string {
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(service + "."), d.region, jsii.String(".amazonaws.com")})
 }
 
 func logGroupName(function string) string { return "/aws/lambda/" + function }
@@ -455,8 +446,8 @@ func (d *detection) addKey() {
 	})
 	d.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	d.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheFunctionLogGroups", d.region,
-		d.arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
-		d.arn("logs", "log-group:"+logGroupName(ArchiveFunctionName))), jsii.Bool(true))
+		d.stackEnv.Arn("logs", "log-group:"+logGroupName(StreamFunctionName)),
+		d.stackEnv.Arn("logs", "log-group:"+logGroupName(ArchiveFunctionName))), jsii.Bool(true))
 }
 
 // addAlertBus adds the integrations bus, retained.
@@ -592,7 +583,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteLogs"),
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: &[]*string{d.arn("logs", "log-group:"+logGroupName(name)+":log-stream:*")},
+			Resources: &[]*string{d.stackEnv.Arn("logs", "log-group:"+logGroupName(name)+":log-stream:*")},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("SendFailures"),
@@ -604,7 +595,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 			Resources: &[]*string{d.failuresKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                    d.viaService("sqs"),
+				"kms:ViaService":                    d.stackEnv.ViaService("sqs"),
 				"kms:EncryptionContext:aws:sqs:arn": d.failures.QueueArn(),
 			}},
 		}),
@@ -625,7 +616,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 			Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
 			Resources: &[]*string{d.key.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService": d.viaService("dynamodb"),
+				"kms:ViaService": d.stackEnv.ViaService("dynamodb"),
 			}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -638,7 +629,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 			Resources: &[]*string{d.props.AlertKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                         d.viaService("sns"),
+				"kms:ViaService":                         d.stackEnv.ViaService("sns"),
 				"kms:EncryptionContext:aws:sns:topicArn": d.props.AlertTopic.TopicArn(),
 			}},
 		}),
@@ -707,7 +698,7 @@ func (d *detection) addStreamFunction() {
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{d.props.StreamKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                        d.viaService("kinesis"),
+				"kms:ViaService":                        d.stackEnv.ViaService("kinesis"),
 				"kms:EncryptionContext:aws:kinesis:arn": d.props.Stream.StreamArn(),
 			}},
 		}),
@@ -841,7 +832,7 @@ func (d *detection) addArchiveFunction() {
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{d.props.archiveKey().KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                   d.viaService("s3"),
+				"kms:ViaService":                   d.stackEnv.ViaService("s3"),
 				"kms:EncryptionContext:aws:s3:arn": bucketArn,
 			}},
 		}),
@@ -855,7 +846,7 @@ func (d *detection) addArchiveFunction() {
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{d.archiveQueueKey.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                    d.viaService("sqs"),
+				"kms:ViaService":                    d.stackEnv.ViaService("sqs"),
 				"kms:EncryptionContext:aws:sqs:arn": d.archiveQueue.QueueArn(),
 			}},
 		}),
