@@ -66,6 +66,13 @@ type Exception struct {
 	Condition string
 }
 
+// MaxThresholdCount is the largest threshold count. The detection functions share their
+// counts in DynamoDB, keeping up to count members (eventIDs or distinct values, each at most
+// 256 bytes, longer ones hashed) in one item per time bucket: 1,000 of them stay well under
+// DynamoDB's item size limit of 400 KB
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+const MaxThresholdCount = 1000
+
 // Threshold makes a rule alert when, within Window of event time, Count
 // matching records (or Count distinct values of Distinct) share a GroupBy
 // value.
@@ -342,8 +349,11 @@ func (d *ruleDoc) rule(file string) (*Rule, LoadErrors) {
 	}
 	if t := d.Threshold; t != nil {
 		th := &Threshold{Count: t.Count, GroupBy: t.GroupBy, Distinct: t.Distinct}
-		if t.Count < 2 {
+		switch {
+		case t.Count < 2:
 			fail("threshold.count", "must be at least 2, got %d", t.Count)
+		case t.Count > MaxThresholdCount:
+			fail("threshold.count", "must be at most %d, got %d: the deployed functions keep up to count members per time bucket in one DynamoDB item", MaxThresholdCount, t.Count)
 		}
 		w, err := time.ParseDuration(t.Window)
 		switch {
