@@ -3,10 +3,12 @@ package alerting
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -15,18 +17,50 @@ import (
 	"github.com/trailguard/trailguard/detect"
 )
 
+// Function is what a detection function builds at cold start: the engine, the processor
+// around it, and the AWS configuration its other clients share (loaded once).
+type Function struct {
+	Engine    *detect.Engine
+	Processor *Processor
+	AWS       aws.Config
+}
+
+// NewFunction builds a detection function's engine (LoadEngine) and processor from its
+// environment (FromEnv), with the AWS SDK's default configuration. getenv is os.Getenv
+// outside tests.
+func NewFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Function, error) {
+	engine, err := LoadEngine(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadAWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub, store, thresholds, err := FromEnv(ctx, cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &Function{Engine: engine, Processor: NewSharedProcessor(engine, pub, store, thresholds, log), AWS: cfg}, nil
+}
+
+// LoadAWSConfig is the AWS SDK's default configuration, as the functions use it.
+func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return cfg, fmt.Errorf("aws configuration: %w", err)
+	}
+	return cfg, nil
+}
+
 // FromEnv returns the publisher, the dedupe store and the threshold store the functions'
 // environment describes (EnvTopicARN, required; EnvBusName and EnvDedupeTable, optional:
-// without a table both stores are in memory, the thresholds nil), with clients from the AWS
-// SDK's default configuration. getenv is os.Getenv outside tests.
-func FromEnv(ctx context.Context, getenv func(string) string) (*Publisher, Store, detect.ThresholdStore, error) {
+// without a table both stores are in memory, the thresholds nil), with clients made from
+// cfg. getenv is os.Getenv outside tests.
+func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*Publisher, Store, detect.ThresholdStore, error) {
 	topic := getenv(EnvTopicARN)
 	if topic == "" {
 		return nil, nil, nil, fmt.Errorf("%s is required: the alert topic's ARN", EnvTopicARN)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	p := &Publisher{SNS: sns.NewFromConfig(cfg), TopicARN: topic}
 	if bus := getenv(EnvBusName); bus != "" {

@@ -41,7 +41,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -81,21 +80,13 @@ type activityRecorder interface {
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	engine, err := alerting.LoadEngine(getenv)
+	fn, err := alerting.NewFunction(ctx, getenv, log)
 	if err != nil {
 		return nil, err
 	}
-	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
-	}
-	h := &handler{s3: s3.NewFromConfig(cfg), proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}
+	h := &handler{s3: s3.NewFromConfig(fn.AWS), proc: fn.Processor, log: log}
 	if table := getenv(coverage.EnvTable); table != "" {
-		h.activity = &coverage.Table{Client: dynamodb.NewFromConfig(cfg), Name: table}
+		h.activity = &coverage.Table{Client: dynamodb.NewFromConfig(fn.AWS), Name: table}
 	}
 	return h, nil
 }

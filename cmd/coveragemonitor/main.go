@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/trailguard/trailguard/alerting"
@@ -79,13 +78,13 @@ func newMonitor(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	pub, _, _, err := alerting.FromEnv(ctx, getenv)
+	cfg, err := alerting.LoadAWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	pub, _, _, err := alerting.FromEnv(ctx, cfg, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, err
 	}
 	return &monitor{
 		expected: expected,

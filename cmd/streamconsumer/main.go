@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -28,7 +27,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/trailguard/trailguard/alerting"
@@ -63,21 +61,13 @@ type heartbeatRecorder interface {
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	engine, err := alerting.LoadEngine(getenv)
+	fn, err := alerting.NewFunction(ctx, getenv, log)
 	if err != nil {
 		return nil, err
 	}
-	pub, store, thresholds, err := alerting.FromEnv(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	h := &handler{engine: engine, proc: alerting.NewSharedProcessor(engine, pub, store, thresholds, log), log: log}
+	h := &handler{engine: fn.Engine, proc: fn.Processor, log: log}
 	if table := getenv(coverage.EnvTable); table != "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("aws configuration: %w", err)
-		}
-		h.heartbeats = &coverage.Table{Client: dynamodb.NewFromConfig(cfg), Name: table}
+		h.heartbeats = &coverage.Table{Client: dynamodb.NewFromConfig(fn.AWS), Name: table}
 	}
 	return h, nil
 }
