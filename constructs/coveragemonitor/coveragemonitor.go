@@ -58,6 +58,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/coverage"
 )
 
@@ -313,21 +314,8 @@ func (m *coverageMonitor) addFunction() {
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 			Resources: &[]*string{m.stackEnv.Arn("logs", "log-group:/aws/lambda/"+FunctionName+":log-stream:*")},
 		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("PublishAlerts"),
-			Actions:   jsii.Strings("sns:Publish"),
-			Resources: &[]*string{m.props.AlertTopic.TopicArn()},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("EncryptAlerts"),
-			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-			Resources: &[]*string{m.props.AlertKey.KeyArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                         m.stackEnv.ViaService("sns"),
-				"kms:EncryptionContext:aws:sns:topicArn": m.props.AlertTopic.TopicArn(),
-			}},
-		}),
 	}
+	stmts = append(stmts, topics.PublishStatements(m.stackEnv, m.props.AlertTopic, m.props.AlertKey)...)
 	stmts = append(stmts, m.tableStatements("ReadAndJudgeHeartbeats", "dynamodb:Scan", "dynamodb:UpdateItem")...)
 	env := map[string]*string{
 		coverage.EnvTable:    m.table.TableName(),

@@ -99,6 +99,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/detect"
 )
 
@@ -619,20 +620,9 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 				"kms:ViaService": d.stackEnv.ViaService("dynamodb"),
 			}},
 		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("PublishAlerts"),
-			Actions:   jsii.Strings("sns:Publish"),
-			Resources: &[]*string{d.props.AlertTopic.TopicArn()},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("EncryptAlerts"),
-			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-			Resources: &[]*string{d.props.AlertKey.KeyArn()},
-			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService":                         d.stackEnv.ViaService("sns"),
-				"kms:EncryptionContext:aws:sns:topicArn": d.props.AlertTopic.TopicArn(),
-			}},
-		}),
+	)
+	statements = append(statements, topics.PublishStatements(d.stackEnv, d.props.AlertTopic, d.props.AlertKey)...)
+	statements = append(statements,
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("PutAlertEvents"),
 			Actions:   jsii.Strings("events:PutEvents"),
