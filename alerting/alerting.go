@@ -8,10 +8,9 @@
 // It uses the AWS SDK through small interfaces (SNSAPI, EventBridgeAPI, DynamoDBAPI) so that
 // the functions' tests run on fakes; no CDK.
 //
-// Order of work for each alert (Processor.Process): claim its dedupe key with a conditional
-// put, publish, and release the claim if publishing failed, so that the retry of the record
-// alerts. An alert is published at least once: when the topic accepted it and the bus did
-// not, the retry publishes it to the topic again.
+// Each alert is delivered under a lease of its dedupe key (Store, delivery.go): every target
+// gets it at least once, each once unless the transport itself copies it, and every message
+// carries the alert ID (docs/detection.md, "Delivery").
 package alerting
 
 import (
