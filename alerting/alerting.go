@@ -8,19 +8,21 @@
 // It uses the AWS SDK through small interfaces (SNSAPI, EventBridgeAPI, DynamoDBAPI) so that
 // the functions' tests run on fakes; no CDK.
 //
-// Order of work for each alert (Processor.Process): claim its dedupe key with a conditional
-// put, publish, and release the claim if publishing failed, so that the retry of the record
-// alerts. An alert is published at least once: when the topic accepted it and the bus did
-// not, the retry publishes it to the topic again.
+// Each alert is delivered under a lease of its dedupe key (Store, delivery.go): every target
+// gets it at least once, each once unless the transport itself copies it, and every message
+// carries the alert ID (docs/detection.md, "Delivery").
 package alerting
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -74,6 +76,30 @@ type EventBridgeAPI interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
+// Names of the targets an alert is delivered to, recorded per alert in the Store.
+const (
+	// TargetTopic is the alert topic.
+	TargetTopic = "topic"
+	// TargetBus is the integrations bus.
+	TargetBus = "bus"
+)
+
+// AlertIDAttribute is the SNS message attribute that carries the alert's ID (its dedupe
+// key, also the "dedupeKey" member of the message and of the bus event's detail): a
+// subscriber drops a message whose ID it has seen, the duplicates no producer can prevent
+// (a standard topic that accepted a request whose response was lost, a function that died
+// between a target's acceptance and recording it).
+const AlertIDAttribute = "alertId"
+
+// Target is one place alerts are delivered to. Its name is recorded per alert once it
+// accepted the alert, so that a retry sends only to the targets that did not.
+type Target interface {
+	// Name identifies the target in the delivery state: stable across versions.
+	Name() string
+	// Deliver sends the alert, whose JSON is body (see Body).
+	Deliver(ctx context.Context, a *detect.Alert, body []byte) error
+}
+
 // Publisher sends alerts to the alert topic and the integrations bus.
 type Publisher struct {
 	// SNS and TopicARN: the alert topic. Required.
@@ -84,45 +110,84 @@ type Publisher struct {
 	BusName string
 }
 
-// Publish sends a to the topic and then to the bus. The message is the alert's JSON (the
-// CloudTrail record included, unless that would exceed the message size limit); the subject
-// is Subject(a); the message attributes severity, rule and account let subscriptions filter.
+// targets are the publisher's targets, in delivery order: the topic, then the bus.
+func (p *Publisher) targets() []Target {
+	ts := []Target{&topicTarget{p}}
+	if p.Events != nil && p.BusName != "" {
+		ts = append(ts, &busTarget{p})
+	}
+	return ts
+}
+
+// Publish sends a to every target, in order, stopping at the first that fails. The
+// functions deliver through a Processor instead, which records each target's outcome.
 func (p *Publisher) Publish(ctx context.Context, a *detect.Alert) error {
 	body, err := Body(a)
 	if err != nil {
 		return err
 	}
-	_, err = p.SNS.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(p.TopicARN),
+	for _, t := range p.targets() {
+		if err := t.Deliver(ctx, a, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// topicTarget publishes to the alert topic. The message is the alert's JSON; the subject is
+// Subject(a); the message attributes severity, rule and account let subscriptions filter,
+// and alertId identifies the alert. On a FIFO topic the alert ID also deduplicates (SNS
+// drops a message whose deduplication ID it saw in the last 5 minutes:
+// https://docs.aws.amazon.com/sns/latest/dg/fifo-message-dedup.html).
+type topicTarget struct{ p *Publisher }
+
+func (t *topicTarget) Name() string { return TargetTopic }
+
+func (t *topicTarget) Deliver(ctx context.Context, a *detect.Alert, body []byte) error {
+	in := &sns.PublishInput{
+		TopicArn: aws.String(t.p.TopicARN),
 		Subject:  aws.String(Subject(a)),
 		Message:  aws.String(string(body)),
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{
-			"severity": {DataType: aws.String("String"), StringValue: aws.String(a.Severity.String())},
-			"rule":     {DataType: aws.String("String"), StringValue: aws.String(a.Rule)},
-			"account":  {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(a.AccountID))},
+			"severity":       {DataType: aws.String("String"), StringValue: aws.String(a.Severity.String())},
+			"rule":           {DataType: aws.String("String"), StringValue: aws.String(a.Rule)},
+			"account":        {DataType: aws.String("String"), StringValue: aws.String(nonEmpty(a.AccountID))},
+			AlertIDAttribute: {DataType: aws.String("String"), StringValue: aws.String(a.DedupeKey)},
 		},
-	})
-	if err != nil {
+	}
+	if strings.HasSuffix(t.p.TopicARN, ".fifo") {
+		sum := sha256.Sum256([]byte(a.DedupeKey))
+		in.MessageDeduplicationId = aws.String(hex.EncodeToString(sum[:]))
+		in.MessageGroupId = aws.String(a.Rule)
+	}
+	if _, err := t.p.SNS.Publish(ctx, in); err != nil {
 		return fmt.Errorf("publish %s to the alert topic: %w", a.DedupeKey, err)
 	}
-	if p.Events == nil || p.BusName == "" {
-		return nil
-	}
-	out, err := p.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-		EventBusName: aws.String(p.BusName),
+	return nil
+}
+
+// busTarget puts the alert on the integrations bus: source EventSource, detail-type
+// EventDetailType, the alert's JSON as the detail (its dedupeKey member is the alert ID).
+type busTarget struct{ p *Publisher }
+
+func (t *busTarget) Name() string { return TargetBus }
+
+func (t *busTarget) Deliver(ctx context.Context, a *detect.Alert, body []byte) error {
+	out, err := t.p.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String(t.p.BusName),
 		Source:       aws.String(EventSource),
 		DetailType:   aws.String(EventDetailType),
 		Detail:       aws.String(string(body)),
 	}}})
 	if err != nil {
-		return fmt.Errorf("put %s on bus %s: %w", a.DedupeKey, p.BusName, err)
+		return fmt.Errorf("put %s on bus %s: %w", a.DedupeKey, t.p.BusName, err)
 	}
 	if out.FailedEntryCount > 0 {
 		msg := "unknown error"
 		if len(out.Entries) > 0 && out.Entries[0].ErrorCode != nil {
 			msg = *out.Entries[0].ErrorCode + ": " + aws.ToString(out.Entries[0].ErrorMessage)
 		}
-		return fmt.Errorf("put %s on bus %s: %s", a.DedupeKey, p.BusName, msg)
+		return fmt.Errorf("put %s on bus %s: %s", a.DedupeKey, t.p.BusName, msg)
 	}
 	return nil
 }
@@ -181,51 +246,26 @@ func Subject(a *detect.Alert) string {
 	return s
 }
 
-// Store remembers the dedupe keys of the alerts published.
-type Store interface {
-	// Claim records key and reports whether it was new: only the caller that claims a key
-	// publishes its alert.
-	Claim(ctx context.Context, key string) (bool, error)
-	// Release forgets key, after its alert failed to publish.
-	Release(ctx context.Context, key string) error
-}
-
-// MemoryStore is a Store for one process.
-type MemoryStore map[string]struct{}
-
-// Claim implements Store.
-func (m MemoryStore) Claim(_ context.Context, key string) (bool, error) {
-	if _, ok := m[key]; ok {
-		return false, nil
-	}
-	m[key] = struct{}{}
-	return true, nil
-}
-
-// Release implements Store.
-func (m MemoryStore) Release(_ context.Context, key string) error {
-	delete(m, key)
-	return nil
-}
-
 // everyAlert is a detect.DedupeStore that lets every alert through: the Processor
 // deduplicates around publishing instead, so that a failed publish can be retried.
 type everyAlert struct{}
 
 func (everyAlert) FirstSeen(string) (bool, error) { return true, nil }
 
-// Processor evaluates records with the engine and publishes their alerts, each dedupe key
-// once. It keeps threshold state across calls and is not safe for concurrent use (a Lambda
-// function instance handles one invocation at a time).
+// Processor evaluates records with the engine and delivers their alerts to the publisher's
+// targets, each alert once per target across retries, instances and both functions as far
+// as the store allows (see Store). It keeps threshold state across calls and is not safe for
+// concurrent use (a Lambda function instance handles one invocation at a time).
 type Processor struct {
 	detector  *detect.Detector
 	publisher *Publisher
 	store     Store
 	log       *slog.Logger
+	now       func() time.Time
 }
 
-// NewProcessor returns a Processor running engine, publishing with publisher and
-// deduplicating in store (a MemoryStore when nil), counting thresholds in memory. log may be
+// NewProcessor returns a Processor running engine, publishing with publisher and keeping the
+// delivery state in store (a MemoryStore when nil), counting thresholds in memory. log may be
 // nil.
 func NewProcessor(engine *detect.Engine, publisher *Publisher, store Store, log *slog.Logger) *Processor {
 	return NewSharedProcessor(engine, publisher, store, nil, log)
@@ -235,12 +275,12 @@ func NewProcessor(engine *detect.Engine, publisher *Publisher, store Store, log 
 // DynamoThresholds that every function instance shares; in memory when nil).
 func NewSharedProcessor(engine *detect.Engine, publisher *Publisher, store Store, thresholds detect.ThresholdStore, log *slog.Logger) *Processor {
 	if store == nil {
-		store = MemoryStore{}
+		store = NewMemoryStore()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Processor{detector: detect.NewDetectorWith(engine, everyAlert{}, thresholds), publisher: publisher, store: store, log: log}
+	return &Processor{detector: detect.NewDetectorWith(engine, everyAlert{}, thresholds), publisher: publisher, store: store, log: log, now: time.Now}
 }
 
 // Result counts what Process did with one record.
@@ -257,11 +297,14 @@ type Result struct {
 var ErrRecord = errors.New("undecodable record")
 
 // Process evaluates one CloudTrail record (or an EventBridge event whose detail is one) and
-// publishes its alerts. It returns an error, after publishing what it could, when the record
-// must be retried: it is undecodable (wrapping ErrRecord), the dedupe or threshold store
-// failed (both count a retried record once), or an
-// alert could not be published (its claim released, so the retry publishes it).
-func (p *Processor) Process(ctx context.Context, data []byte) (Result, error) {
+// delivers its alerts. source identifies the input that carried the record, the same on
+// every retry of it and unique among inputs processed at the same time (a stream record's
+// event ID, a queue message's ID): it owns the leases of the record's alerts, so that its
+// retry takes them over at once. Process returns an error, after delivering what it could,
+// when the record must be retried: it is undecodable (wrapping ErrRecord), the delivery
+// state or threshold store failed (both count a retried record once), or an alert did not
+// reach every target (the retry sends it to the others only).
+func (p *Processor) Process(ctx context.Context, source string, data []byte) (Result, error) {
 	var res Result
 	rec, err := detect.ParseRecord(data)
 	if err != nil {
@@ -271,7 +314,7 @@ func (p *Processor) Process(ctx context.Context, data []byte) (Result, error) {
 		}
 		return res, fmt.Errorf("%w: %v", ErrRecord, err)
 	}
-	return p.ProcessRecord(ctx, rec)
+	return p.ProcessRecord(ctx, source, rec)
 }
 
 // otherEvent reports whether data is an EventBridge event whose detail is an object but not
@@ -293,53 +336,44 @@ func otherEvent(data []byte) bool {
 }
 
 // ProcessRecord is Process for a decoded record.
-func (p *Processor) ProcessRecord(ctx context.Context, rec *detect.Record) (Result, error) {
+func (p *Processor) ProcessRecord(ctx context.Context, source string, rec *detect.Record) (Result, error) {
 	alerts, err := p.detector.Process(rec)
 	if err != nil {
 		return Result{}, err
 	}
-	return p.publish(ctx, alerts)
+	return p.publish(ctx, source, alerts)
 }
 
 // Flush ends a batch (a stream batch, an archive message): with shared threshold counts (a
 // detect.BatchThresholdStore such as DynamoThresholds) it counts the batch's observations of
-// threshold rules, a few calls for the whole batch, and publishes their alerts; with counts
-// in memory there is nothing to do. Call it after the batch's last record whatever happened
-// to the others. An error means the batch must be retried from its first record: the counts
-// take a record again once, and the alerts already published are duplicates then.
-func (p *Processor) Flush(ctx context.Context) (Result, error) {
+// threshold rules, a few calls for the whole batch, and delivers their alerts, owned by
+// source (the batch's first record, the message); with counts in memory there is nothing to
+// do. Call it after the batch's last record whatever happened to the others. An error means
+// the batch must be retried from its first record: the counts take a record again once, and
+// a burst is the same burst again (detect.ThresholdDedupeKey), delivered where it was not.
+func (p *Processor) Flush(ctx context.Context, source string) (Result, error) {
 	alerts, err := p.detector.Flush()
 	if err != nil {
 		return Result{}, err
 	}
-	return p.publish(ctx, alerts)
+	return p.publish(ctx, source, alerts)
 }
 
-// publish claims and publishes alerts, each once.
-func (p *Processor) publish(ctx context.Context, alerts []*detect.Alert) (Result, error) {
+// publish delivers alerts, each once per target.
+func (p *Processor) publish(ctx context.Context, source string, alerts []*detect.Alert) (Result, error) {
 	var res Result
 	var errs []error
 	for _, a := range alerts {
-		first, err := p.store.Claim(ctx, a.DedupeKey)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("claim %s: %w", a.DedupeKey, err))
-			continue
-		}
-		if !first {
-			res.Duplicates++
-			continue
-		}
-		if err := p.publisher.Publish(ctx, a); err != nil {
-			if rerr := p.store.Release(ctx, a.DedupeKey); rerr != nil {
-				// The alert is lost to the retries: say so loudly, with the alert.
-				p.log.Error("alert not published and its claim not released: it will not be retried",
-					"dedupeKey", a.DedupeKey, "error", err, "releaseError", rerr, "alert", a)
-			}
+		sent, err := p.deliver(ctx, source, a)
+		switch {
+		case err != nil:
 			errs = append(errs, err)
-			continue
+		case sent:
+			res.Alerts++
+			p.log.Info("alert", "dedupeKey", a.DedupeKey, "severity", a.Severity.String(), "account", a.AccountID, "region", a.Region)
+		default:
+			res.Duplicates++
 		}
-		res.Alerts++
-		p.log.Info("alert", "dedupeKey", a.DedupeKey, "severity", a.Severity.String(), "account", a.AccountID, "region", a.Region)
 	}
 	return res, errors.Join(errs...)
 }

@@ -66,7 +66,7 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 	if bus := getenv(EnvBusName); bus != "" {
 		p.Events, p.BusName = eventbridge.NewFromConfig(cfg), bus
 	}
-	var store Store = MemoryStore{}
+	var store Store = NewMemoryStore()
 	var thresholds detect.ThresholdStore
 	if table := getenv(EnvDedupeTable); table != "" {
 		client := dynamodb.NewFromConfig(cfg)

@@ -1,13 +1,16 @@
 package alerting
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,8 +25,18 @@ import (
 const MembersAttribute = "members"
 
 // BucketsPerWindow is how many buckets a threshold window is cut into: the shared counts
-// see a window of event time between W and W + W/BucketsPerWindow long.
-const BucketsPerWindow = 5
+// see a window of event time between W and W + W/BucketsPerWindow long. The buckets are
+// detect's burst buckets, so that a burst has the same name here and in trailguard detect.
+const BucketsPerWindow = detect.BurstBuckets
+
+// Attributes of a group's burst item, which names the burst that alerted last.
+const (
+	// BurstFirstAttribute and BurstLastAttribute are the first and last buckets (bucket
+	// numbers since the Unix epoch) holding members of the group's latest burst that
+	// alerted.
+	BurstFirstAttribute = "burstFirst"
+	BurstLastAttribute  = "burstLast"
+)
 
 // ThresholdTTL is how long a threshold bucket is kept after it was last written, beyond
 // twice its rule's window: longer than CloudTrail's delivery to the archive (about 5
@@ -55,9 +68,15 @@ type ThresholdAPI interface {
 // consistent BatchGetItem) and alerts when a run of buckets holding the record's reaches the
 // threshold: the window is approximated by whole buckets, between W and W + W/5 of event
 // time. A bucket stops growing at the threshold's count (enough to alert on its own), which
-// bounds its item's size. Counting does not start afresh after an alert: the alerts of one
-// group are deduplicated by window (detect.ThresholdDedupeKey), so a burst alerts once per
-// window-aligned period.
+// bounds its item's size.
+//
+// A burst alerts once. When a run reaches the count, the group's burst item records its
+// first bucket holding members and the last bucket of its span, BucketsPerWindow later
+// (detect.BurstEnd; a conditional write: a later burst only); a
+// record within them belongs to that burst and yields its hit again (the same
+// detect.ThresholdDedupeKey, named by the first bucket: a retry, the other path and the
+// other records of the burst deliver the one alert), and counting starts afresh after its
+// last bucket, as trailguard detect's MemoryThresholds does.
 //
 // The functions count a batch at once (CountBatch, through detect.Detector.Flush): each
 // bucket item is written once per batch and the windows read together, so a batch costs
@@ -162,12 +181,17 @@ func (s *DynamoThresholds) CountBatch(obs []detect.Observation) ([]*detect.Thres
 			}
 		}
 		// The buckets within a window of the record's, on both sides: the archive reads a
-		// record late, after the stream counted the ones that followed it.
+		// record late, after the stream counted the ones that followed it; and the group's
+		// burst item.
 		for b := gb.cur - BucketsPerWindow; b <= gb.cur+BucketsPerWindow; b++ {
 			if k := gb.key(b); !reads[k] {
 				reads[k] = true
 				readKeys = append(readKeys, k)
 			}
+		}
+		if k := gb.burstKey(); !reads[k] {
+			reads[k] = true
+			readKeys = append(readKeys, k)
 		}
 	}
 	for _, w := range order {
@@ -175,20 +199,46 @@ func (s *DynamoThresholds) CountBatch(obs []detect.Observation) ([]*detect.Thres
 			return nil, err
 		}
 	}
-	sets, err := s.read(ctx, readKeys)
+	items, err := s.read(ctx, readKeys)
 	if err != nil {
 		return nil, err
 	}
-	// The observations of one rule, group and bucket share their windows: evaluate them once.
-	evaluated := map[groupBucket]*detect.ThresholdHit{}
+	// Each group's observations in event-time order, so that a burst is found at its first
+	// crossing and its other records fall within it.
+	idx := make([]int, 0, len(obs))
 	for i, gb := range gbs {
-		if gb == nil {
-			continue
+		if gb != nil {
+			idx = append(idx, i)
 		}
-		hit, ok := evaluated[*gb]
-		if !ok {
-			hit = evaluate(gb, obs[i].Threshold, sets)
-			evaluated[*gb] = hit
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if c := strings.Compare(gbs[a].prefix, gbs[b].prefix); c != 0 {
+			return c
+		}
+		return cmp.Compare(gbs[a].cur, gbs[b].cur)
+	})
+	bursts := map[string]*burst{} // by group prefix
+	for _, i := range idx {
+		gb := gbs[i]
+		b := bursts[gb.prefix]
+		if b == nil {
+			b = items[gb.burstKey()].burst()
+			bursts[gb.prefix] = b
+		}
+		var hit *detect.ThresholdHit
+		switch {
+		case b.known && gb.cur <= b.last:
+			// A record of the burst that alerted (or of none, before it).
+			if gb.cur >= b.first {
+				hit = gb.hit(b.first, b.last, obs[i].Threshold.Window, items)
+			}
+		default:
+			var first, last int64
+			hit, first, last = evaluate(gb, obs[i].Threshold, items, b)
+			if hit != nil {
+				b.first, b.last, b.known, b.expires = first, last, true, now().Add(ThresholdTTL+2*obs[i].Threshold.Window).Unix()
+				b.write = true
+			}
 		}
 		if hit == nil {
 			continue
@@ -199,17 +249,59 @@ func (s *DynamoThresholds) CountBatch(obs []detect.Observation) ([]*detect.Thres
 		}
 		hits[i] = &h
 	}
+	for prefix, b := range bursts {
+		if b.write {
+			if err := s.recordBurst(ctx, prefix+burstSuffix, b); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return hits, nil
+}
+
+// burstSuffix ends the key of a group's burst item.
+const burstSuffix = "burst"
+
+// burstKey is the key of the group's burst item.
+func (g *groupBucket) burstKey() string { return g.prefix + burstSuffix }
+
+// burst is a group's latest burst that alerted: its first and last buckets holding members.
+type burst struct {
+	known       bool
+	first, last int64
+	// write: found in this batch, to record; expires: the item's expiry then.
+	write   bool
+	expires int64
+}
+
+// recordBurst records b as the group's latest burst, unless another count recorded one that
+// ends at or after b's first bucket since this batch read it: the batch fails then, and its
+// retry evaluates against that burst.
+func (s *DynamoThresholds) recordBurst(ctx context.Context, key string, b *burst) error {
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.Table),
+		Key:                      map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: key}},
+		UpdateExpression:         aws.String("SET #f = :f, #l = :l, #e = :e"),
+		ConditionExpression:      aws.String("attribute_not_exists(#l) OR #l < :f"),
+		ExpressionAttributeNames: map[string]string{"#f": BurstFirstAttribute, "#l": BurstLastAttribute, "#e": ExpiresAttribute},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":f": num(b.first), ":l": num(b.last), ":e": num(b.expires),
+		},
+	})
+	var raced *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &raced) {
+		return fmt.Errorf("threshold counts in table %s: another count recorded a burst of %s meanwhile: counted again on the retry", s.Table, key)
+	}
+	if err != nil {
+		return fmt.Errorf("threshold counts in table %s: %w", s.Table, err)
+	}
+	return nil
 }
 
 // bucketSeconds is the length of a bucket of a window, in seconds: W/BucketsPerWindow, at
 // least one.
 func bucketSeconds(window time.Duration) int64 {
-	size := window / BucketsPerWindow
-	if size < time.Second {
-		size = time.Second
-	}
-	return int64(size / time.Second)
+	return int64(detect.BurstBucket(window) / time.Second)
 }
 
 // memberValues returns values as members of a string set: each once, none empty (DynamoDB
@@ -268,10 +360,24 @@ func (s *DynamoThresholds) add(ctx context.Context, w *bucketWrite) error {
 	return nil
 }
 
-// read returns the members of the items of keys that exist, maxBatchGetKeys keys a call,
-// retrying the keys DynamoDB leaves unprocessed (throttling, or more than 16 MB read).
-func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string][]string, error) {
-	sets := map[string][]string{}
+// thresholdItem is what read returns of an item: a bucket's members, or a group's burst.
+type thresholdItem struct {
+	members     []string
+	first, last *int64
+}
+
+// burst returns the burst an item records (unknown for none).
+func (it thresholdItem) burst() *burst {
+	if it.first == nil || it.last == nil {
+		return &burst{}
+	}
+	return &burst{known: true, first: *it.first, last: *it.last}
+}
+
+// read returns the items of keys that exist, maxBatchGetKeys keys a call, retrying the keys
+// DynamoDB leaves unprocessed (throttling, or more than 16 MB read).
+func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string]thresholdItem, error) {
+	items := map[string]thresholdItem{}
 	queue := make([]map[string]ddbtypes.AttributeValue, 0, len(keys))
 	for _, k := range keys {
 		queue = append(queue, map[string]ddbtypes.AttributeValue{KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: k}})
@@ -279,7 +385,9 @@ func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string]
 	for stalls := 0; len(queue) > 0; {
 		n := min(len(queue), maxBatchGetKeys)
 		req := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: queue[:n], ConsistentRead: aws.Bool(true),
-			ProjectionExpression: aws.String("#k, #m"), ExpressionAttributeNames: map[string]string{"#k": KeyAttribute, "#m": MembersAttribute}}}
+			ProjectionExpression: aws.String("#k, #m, #f, #l"),
+			ExpressionAttributeNames: map[string]string{"#k": KeyAttribute, "#m": MembersAttribute,
+				"#f": BurstFirstAttribute, "#l": BurstLastAttribute}}}
 		queue = queue[n:]
 		out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
@@ -287,10 +395,15 @@ func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string]
 		}
 		for _, item := range out.Responses[s.Table] {
 			k, _ := item[KeyAttribute].(*ddbtypes.AttributeValueMemberS)
-			m, _ := item[MembersAttribute].(*ddbtypes.AttributeValueMemberSS)
-			if k != nil && m != nil {
-				sets[k.Value] = m.Value
+			if k == nil {
+				continue
 			}
+			var it thresholdItem
+			if m, ok := item[MembersAttribute].(*ddbtypes.AttributeValueMemberSS); ok {
+				it.members = m.Value
+			}
+			it.first, it.last = numberOf(item[BurstFirstAttribute]), numberOf(item[BurstLastAttribute])
+			items[k.Value] = it
 		}
 		left := out.UnprocessedKeys[s.Table].Keys
 		if len(left) == 0 {
@@ -307,39 +420,66 @@ func (s *DynamoThresholds) read(ctx context.Context, keys []string) (map[string]
 		}
 		queue = append(queue, left...)
 	}
-	return sets, nil
+	return items, nil
+}
+
+// numberOf returns a number attribute's value, or nil.
+func numberOf(v ddbtypes.AttributeValue) *int64 {
+	n, ok := v.(*ddbtypes.AttributeValueMemberN)
+	if !ok {
+		return nil
+	}
+	x, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &x
 }
 
 // evaluate returns the hit of the first run of BucketsPerWindow+1 buckets holding gb's
-// bucket, oldest first, whose members reach the threshold's count, with the members as
-// EventIDs (the caller moves them to Values for distinct), or nil.
-func evaluate(gb *groupBucket, t detect.Threshold, sets map[string][]string) *detect.ThresholdHit {
-	for start := gb.cur - BucketsPerWindow; start <= gb.cur; start++ {
+// bucket, oldest first and after the group's last burst b, whose members reach the
+// threshold's count, with the burst's first and last buckets (the first holding members,
+// and BucketsPerWindow after it: detect.BurstEnd); or nil.
+func evaluate(gb *groupBucket, t detect.Threshold, items map[string]thresholdItem, b *burst) (*detect.ThresholdHit, int64, int64) {
+	lo := gb.cur - BucketsPerWindow
+	if b.known {
+		lo = max(lo, b.last+1)
+	}
+	for start := lo; start <= gb.cur; start++ {
 		union := map[string]bool{}
 		first, last := int64(-1), int64(-1)
-		for b := start; b <= start+BucketsPerWindow; b++ {
-			set := sets[gb.key(b)]
+		for k := start; k <= start+BucketsPerWindow; k++ {
+			set := items[gb.key(k)].members
 			for _, m := range set {
 				union[m] = true
 			}
 			if len(set) > 0 {
 				if first < 0 {
-					first = b
+					first = k
 				}
-				last = b
+				last = k
 			}
 		}
-		if len(union) < t.Count {
-			continue
+		if len(union) >= t.Count {
+			// The burst spans a window and a bucket from its first bucket (detect.BurstEnd).
+			return gb.hit(first, last, t.Window, items), first, first + BucketsPerWindow
 		}
-		got := make([]string, 0, len(union))
-		for m := range union {
-			got = append(got, m)
-		}
-		slices.Sort(got)
-		return &detect.ThresholdHit{Group: gb.group, Count: len(got), Window: t.Window.String(),
-			First: time.Unix(first*gb.sec, 0).UTC().Format(time.RFC3339),
-			Last:  time.Unix((last+1)*gb.sec, 0).UTC().Format(time.RFC3339), EventIDs: got}
 	}
-	return nil
+	return nil, 0, 0
+}
+
+// hit is the hit of the members of buckets first to last: the first bucket names the burst
+// (detect.ThresholdDedupeKey of First); the members are the EventIDs (the caller moves them
+// to Values for distinct).
+func (g *groupBucket) hit(first, last int64, window time.Duration, items map[string]thresholdItem) *detect.ThresholdHit {
+	union := map[string]bool{}
+	for k := first; k <= last; k++ {
+		for _, m := range items[g.key(k)].members {
+			union[m] = true
+		}
+	}
+	got := slices.Sorted(maps.Keys(union))
+	return &detect.ThresholdHit{Group: g.group, Count: len(got), Window: time.Duration(g.sec * BucketsPerWindow * int64(time.Second)).String(),
+		First: time.Unix(first*g.sec, 0).UTC().Format(time.RFC3339),
+		Last:  time.Unix((last+1)*g.sec, 0).UTC().Format(time.RFC3339), EventIDs: got}
 }

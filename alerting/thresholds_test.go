@@ -114,11 +114,11 @@ func TestSharedThresholds(t *testing.T) {
 					if o.archive {
 						p = archive
 					}
-					if _, err := p.Process(context.Background(), []byte(thresholdRecord(o.name, o.id, o.minute, o.secret))); err != nil {
+					if _, err := p.Process(context.Background(), "m1", []byte(thresholdRecord(o.name, o.id, o.minute, o.secret))); err != nil {
 						t.Fatal(err)
 					}
 					if mode == "record" || i == len(tt.recs)-1 || tt.recs[i+1].archive != o.archive {
-						if _, err := p.Flush(context.Background()); err != nil {
+						if _, err := p.Flush(context.Background(), "m1"); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -157,8 +157,8 @@ func TestSharedThresholdsBucketFull(t *testing.T) {
 			hits++
 		}
 	}
-	if table.Updates != 3 || hits != 4 {
-		t.Errorf("%d updates, %d hits; want 3 (the bucket full at the count) and 4", table.Updates, hits)
+	if table.Updates != 4 || hits != 4 {
+		t.Errorf("%d updates, %d hits; want 4 (3 members, the bucket full at the count, and the burst) and 4", table.Updates, hits)
 	}
 }
 
@@ -175,13 +175,13 @@ func TestSharedThresholdsBatchError(t *testing.T) {
 	run := func() (Result, error) {
 		var sum Result
 		for _, r := range batch {
-			res, err := p.Process(context.Background(), []byte(r))
+			res, err := p.Process(context.Background(), "m1", []byte(r))
 			if err != nil {
 				t.Fatal(err) // the counts fail at the end of the batch only
 			}
 			sum.Alerts, sum.Duplicates = sum.Alerts+res.Alerts, sum.Duplicates+res.Duplicates
 		}
-		res, err := p.Flush(context.Background())
+		res, err := p.Flush(context.Background(), "m1")
 		sum.Alerts, sum.Duplicates = sum.Alerts+res.Alerts, sum.Duplicates+res.Duplicates
 		return sum, err
 	}
@@ -206,24 +206,26 @@ func TestSharedThresholdsBatchError(t *testing.T) {
 
 // TestSharedThresholdsBatchCalls: the counts of a batch take a few calls however many
 // records match: one UpdateItem per bucket written (each bucket up to the count), one
-// BatchGetItem per 100 buckets read.
+// BatchGetItem per 100 items read (buckets and bursts), one UpdateItem per burst that
+// alerted.
 func TestSharedThresholdsBatchCalls(t *testing.T) {
 	tests := []struct {
 		name  string
 		rec   func(i int) string
 		calls int
 	}{
-		// One bucket (two minutes) written, its window's 11 read.
-		{name: "records", rec: func(i int) string { return thresholdRecord("ConsoleLogin", fmt.Sprint("e", i), 0, "") }, calls: 2},
+		// One bucket (two minutes) written, its window's 11 and the burst read, the burst
+		// written.
+		{name: "records", rec: func(i int) string { return thresholdRecord("ConsoleLogin", fmt.Sprint("e", i), 0, "") }, calls: 3},
 		{name: "distinct values", rec: func(i int) string {
 			return thresholdRecord("GetSecretValue", fmt.Sprint("e", i), 0, fmt.Sprint("s", i))
-		}, calls: 2},
-		// Ten minutes: five buckets written, 15 read.
-		{name: "over a window", rec: func(i int) string { return thresholdRecord("ConsoleLogin", fmt.Sprint("e", i), i%10, "") }, calls: 6},
-		// 30 groups of 11 buckets: 330 keys, four reads.
+		}, calls: 3},
+		// Ten minutes: five buckets written, 15 and the burst read, one burst written.
+		{name: "over a window", rec: func(i int) string { return thresholdRecord("ConsoleLogin", fmt.Sprint("e", i), i%10, "") }, calls: 7},
+		// 30 groups of 11 buckets and a burst: 360 keys, four reads; 30 bursts written.
 		{name: "many groups", rec: func(i int) string {
 			return strings.Replace(thresholdRecord("ConsoleLogin", fmt.Sprint("e", i), 0, ""), "mallory", fmt.Sprint("user", i%30), 1)
-		}, calls: 30 + 4},
+		}, calls: 30 + 4 + 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,14 +234,14 @@ func TestSharedThresholdsBatchCalls(t *testing.T) {
 			p := NewSharedProcessor(thresholdEngine(t), &Publisher{SNS: topic, TopicARN: "t"}, &DynamoStore{Client: table, Table: "dedupe"},
 				&DynamoThresholds{Client: table, Table: "dedupe"}, nil)
 			for i := range 1000 {
-				if _, err := p.Process(context.Background(), []byte(tt.rec(i))); err != nil {
+				if _, err := p.Process(context.Background(), "m1", []byte(tt.rec(i))); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if table.ThresholdCalls != 0 {
 				t.Errorf("%d calls before the end of the batch, want none", table.ThresholdCalls)
 			}
-			res, err := p.Flush(context.Background())
+			res, err := p.Flush(context.Background(), "m1")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -99,14 +99,50 @@ func EventDedupeKey(ruleID string, rec *Record) string {
 	return ruleID + "/sha256:" + hex.EncodeToString(sum[:])
 }
 
-// ThresholdDedupeKey is the dedupe key of a threshold alert:
-// "<rule id>/<group>/<window start>", the window start being the crossing
-// record's event time rounded down to a multiple of the window since the
-// Unix epoch, in RFC 3339. Two sources that see the same burst alert once
-// unless it straddles a window boundary.
-func ThresholdDedupeKey(ruleID, group string, eventTime time.Time, window time.Duration) string {
-	start := eventTime.UTC().Truncate(window)
-	return ruleID + "/" + group + "/" + start.Format(time.RFC3339)
+// BurstBuckets is how many buckets a threshold rule's window is cut into to name a burst:
+// a burst is named by the bucket of its first record (BurstStart), so two counts of one
+// burst that differ only in where their window starts within a bucket name it alike.
+const BurstBuckets = 5
+
+// BurstBucket is the length of a burst bucket of window: window/BurstBuckets, at least one
+// second, in whole seconds.
+func BurstBucket(window time.Duration) time.Duration {
+	b := (window / BurstBuckets).Truncate(time.Second)
+	return max(b, time.Second)
+}
+
+// BurstStart is first rounded down to a multiple of BurstBucket(window) since the Unix
+// epoch: the name of the burst whose first counted record is at first.
+func BurstStart(first time.Time, window time.Duration) time.Time {
+	sec := int64(BurstBucket(window) / time.Second)
+	u := first.Unix()
+	return time.Unix(u-((u%sec)+sec)%sec, 0).UTC()
+}
+
+// BurstEnd is when the burst whose first counted record is at first ends: a window and a
+// bucket after BurstStart. Records before it belong to that burst, which alerted once;
+// counting starts afresh at it.
+func BurstEnd(first time.Time, window time.Duration) time.Time {
+	return BurstStart(first, window).Add(window + BurstBucket(window))
+}
+
+// ThresholdDedupeKey is the dedupe key of a threshold alert: "<rule id>/<group>/<burst
+// start>", the burst start being BurstStart of the hit's first counted record (first) in
+// RFC 3339. A burst alerts once: however a batch, a retry or the other path cuts it, its
+// count starts at its first record, and once it alerted counting starts afresh at its end
+// (BurstEnd), in MemoryThresholds and in package alerting's DynamoThresholds alike: sustained
+// activity alerts about once a window.
+func ThresholdDedupeKey(ruleID, group string, first time.Time, window time.Duration) string {
+	return ruleID + "/" + group + "/" + BurstStart(first, window).Format(time.RFC3339)
+}
+
+// thresholdKey is the dedupe key of hit's alert.
+func thresholdKey(ruleID string, hit *ThresholdHit, window time.Duration) string {
+	first, err := time.Parse(time.RFC3339, hit.First)
+	if err != nil {
+		first = time.Time{}
+	}
+	return ThresholdDedupeKey(ruleID, hit.Group, first, window)
 }
 
 // maxSubject is the longest subject SNS accepts for a message published to

@@ -180,7 +180,7 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, erro
 	}
 	a := newAlert(c.Rule, rec)
 	a.Threshold = hit
-	a.DedupeKey = ThresholdDedupeKey(c.ID, obs.Group, obs.EventTime, c.Threshold.Window)
+	a.DedupeKey = thresholdKey(c.ID, hit, c.Threshold.Window)
 	return a, nil, nil
 }
 
@@ -188,7 +188,8 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, erro
 // Flush, when the ThresholdStore is a BatchThresholdStore (nothing otherwise:
 // Process counted them), and returns their alerts, each dedupe key once: the
 // alert of a window is the first record of the batch whose window reaches the
-// threshold. The caller calls it at the end of each batch, whatever happened;
+// threshold. A burst alerts once however many of its records cross the threshold
+// (ThresholdDedupeKey). The caller calls it at the end of each batch, whatever happened;
 // the deferred observations are dropped even when counting fails, and the
 // caller retries the whole batch (the store counts a record again once).
 func (d *Detector) Flush() ([]*Alert, error) {
@@ -213,7 +214,7 @@ func (d *Detector) Flush() ([]*Alert, error) {
 			continue
 		}
 		p := pending[i]
-		key := ThresholdDedupeKey(p.c.ID, p.obs.Group, p.obs.EventTime, p.c.Threshold.Window)
+		key := thresholdKey(p.c.ID, hit, p.c.Threshold.Window)
 		if batch[key] {
 			continue
 		}

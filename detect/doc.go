@@ -34,5 +34,6 @@
 // History, the detail of the EventBridge event on the stream), so the stream
 // and archive paths compute the same key for the same event and, sharing a
 // store, alert once whichever sees it first. A threshold alert's key is
-// "<rule id>/<group>/<window start>" (ThresholdDedupeKey).
+// "<rule id>/<group>/<burst start>" (ThresholdDedupeKey): the same for
+// every record of one burst, in the functions and in trailguard detect.
 package detect

@@ -142,8 +142,16 @@ threshold:
 		{"different principals", []*Record{at(0, "a", "p"), at(1, "b", "q"), at(2, "c", "r")}, nil},
 		{
 			"counting starts afresh after an alert",
-			[]*Record{at(0, "a", "p"), at(1, "b", "p"), at(2, "c", "p"), at(3, "d", "p"), at(4, "e", "p"), at(12, "f", "p")},
-			[]string{"burst/p/2026-11-02T09:00:00Z", "burst/p/2026-11-02T09:10:00Z"},
+			// The first burst ends 12 minutes after its 2-minute bucket (window/5): the records
+			// of minutes 3 and 4 are part of it, the ones from minute 12 a new one.
+			[]*Record{at(0, "a", "p"), at(1, "b", "p"), at(2, "c", "p"), at(3, "d", "p"), at(4, "e", "p"),
+				at(12, "f", "p"), at(13, "g", "p"), at(14, "h", "p")},
+			[]string{"burst/p/2026-11-02T09:00:00Z", "burst/p/2026-11-02T09:12:00Z"},
+		},
+		{
+			"a burst across a window boundary alerts once",
+			[]*Record{at(8, "a", "p"), at(9, "b", "p"), at(11, "c", "p"), at(12, "d", "p"), at(13, "e", "p")},
+			[]string{"burst/p/2026-11-02T09:08:00Z"},
 		},
 	}
 	for _, tt := range tests {

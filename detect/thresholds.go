@@ -55,9 +55,10 @@ type BatchThresholdStore interface {
 	CountBatch(obs []Observation) ([]*ThresholdHit, error)
 }
 
-// MemoryThresholds is a ThresholdStore in memory: an exact sliding window,
-// counting afresh after each alert. Records arriving more than a window out
-// of order may be missed (older ones are forgotten).
+// MemoryThresholds is a ThresholdStore in memory: an exact sliding window.
+// Once a group alerted, the records before its burst's end (BurstEnd) belong
+// to that burst, and counting starts afresh after it. Records arriving more
+// than a window out of order may be missed (older ones are forgotten).
 type MemoryThresholds struct {
 	groups map[string]*group // by rule id and group key
 	seen   int               // observations since the last pruning
@@ -74,6 +75,8 @@ func NewMemoryThresholds() *MemoryThresholds {
 type group struct {
 	window  time.Duration
 	entries []entry
+	// burstEnd is the end of the group's latest burst that alerted.
+	burstEnd time.Time
 }
 
 type entry struct {
@@ -102,6 +105,10 @@ func (m *MemoryThresholds) Count(obs Observation) (*ThresholdHit, error) {
 	insert := func(e entry) {
 		i := sort.Search(len(g.entries), func(i int) bool { return g.entries[i].t.After(e.t) })
 		g.entries = slices.Insert(g.entries, i, e)
+	}
+	if e.t.Before(g.burstEnd) {
+		// Part of the burst that alerted (or older).
+		return nil, nil
 	}
 	if !obs.Distinct {
 		// A record counts once however many copies of it arrive (an
@@ -145,8 +152,10 @@ func (m *MemoryThresholds) Count(obs Observation) (*ThresholdHit, error) {
 				hit.Values = append(hit.Values, x.values[0])
 			}
 		}
-		// Start counting afresh: the records of this window alerted.
-		g.entries = slices.Delete(g.entries, s, s+n)
+		// The burst alerted: its records, and those up to its end, count no more.
+		g.burstEnd = BurstEnd(in[0].t, t.Window)
+		cut := sort.Search(len(g.entries), func(i int) bool { return !g.entries[i].t.Before(g.burstEnd) })
+		g.entries = slices.Delete(g.entries, 0, cut)
 		return hit, nil
 	}
 	return nil, nil
@@ -160,7 +169,7 @@ func (m *MemoryThresholds) prune() {
 		cut := m.newest.Add(-2 * g.window)
 		i := sort.Search(len(g.entries), func(i int) bool { return !g.entries[i].t.Before(cut) })
 		g.entries = g.entries[i:]
-		if len(g.entries) == 0 {
+		if len(g.entries) == 0 && !g.burstEnd.After(cut) {
 			delete(m.groups, k)
 		}
 	}

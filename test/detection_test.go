@@ -142,7 +142,7 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 		{"SendFailures", []string{"sqs:SendMessage"}, getAtt(queueID, "Arn"), nil},
 		{"EncryptFailures", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
-		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, getAtt(tableID, "Arn"), nil},
+		{"ClaimAlerts", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, getAtt(tableID, "Arn"), nil},
 		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, getAtt(tableID, "Arn"), nil},
 		{"EncryptClaims", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("dynamodb")}}},
@@ -331,7 +331,7 @@ func TestDetectionArchivePath(t *testing.T) {
 		{"DecryptLogFileNotifications", []string{"kms:Decrypt"}, getAtt(keyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(queueID, "Arn")}}},
 		{"PublishAlerts", []string{"sns:Publish"}, nil, nil},
-		{"ClaimAlerts", []string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, nil, nil},
+		{"ClaimAlerts", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, nil},
 		{"CountThresholds", []string{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, nil, nil},
 	} {
 		s := statementBySid(t, doc, w.sid)

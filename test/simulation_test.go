@@ -1381,11 +1381,13 @@ func (o *orgModel) detectionScenarios(t *testing.T) []scenario {
 		scenario{name: name("admin of %s cannot map another source to a detection function", sec), who: o.admin(sec), action: "lambda:CreateEventSourceMapping", resource: "*", account: sec,
 			context: map[string]any{"lambda:FunctionArn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, r, sec, detection.StreamFunctionName)}},
 	)
-	// Both functions claim and release dedupe keys, and publish alerts.
+	// Both functions lease and record alerts' deliveries, and publish alerts.
 	for _, fn := range []principal{streamFn, archiveFn} {
 		out = append(out,
 			scenario{name: name("%s claims a dedupe key", fn.arn), who: fn, action: "dynamodb:PutItem", resource: table, account: sec, allowed: true},
-			scenario{name: name("%s releases a dedupe key", fn.arn), who: fn, action: "dynamodb:DeleteItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s takes an alert's delivery lease", fn.arn), who: fn, action: "dynamodb:UpdateItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s reads an alert's delivery state", fn.arn), who: fn, action: "dynamodb:GetItem", resource: table, account: sec, allowed: true},
+			scenario{name: name("%s cannot delete an alert's delivery state", fn.arn), who: fn, action: "dynamodb:DeleteItem", resource: table, account: sec},
 			scenario{name: name("%s counts a threshold", fn.arn), who: fn, action: "dynamodb:UpdateItem", resource: table, account: sec, allowed: true},
 			scenario{name: name("%s reads threshold counts", fn.arn), who: fn, action: "dynamodb:BatchGetItem", resource: table, account: sec, allowed: true},
 			scenario{name: name("%s encrypts claims with the detection key through DynamoDB", fn.arn), who: fn, action: "kms:GenerateDataKey", resource: detectionKey, account: sec, allowed: true,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -62,9 +63,9 @@ func (f *Events) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ 
 	return out, nil
 }
 
-// DynamoDB is a table keyed by the string attribute Key that honours
-// attribute_not_exists conditions on puts (and nothing else of condition expressions), and
-// the threshold counters' updates; Err, when set, is returned by every call.
+// DynamoDB is a table keyed by the string attribute Key that implements the calls of
+// package alerting's stores with the meaning of their conditions, and nothing else of
+// DynamoDB's expressions; Err, when set, is returned by every call.
 type DynamoDB struct {
 	mu    sync.Mutex
 	Key   string
@@ -92,8 +93,13 @@ func (f *DynamoDB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...fu
 	}
 	f.Puts = append(f.Puts, in)
 	k := in.Item[f.Key].(*ddbtypes.AttributeValueMemberS).Value
-	if _, ok := f.Items[k]; ok && strings.Contains(aws.ToString(in.ConditionExpression), "attribute_not_exists") {
-		return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+	cond := aws.ToString(in.ConditionExpression)
+	cur, ok := f.Items[k]
+	if ok && strings.Contains(cond, "attribute_not_exists") {
+		return nil, conditionFailed()
+	}
+	if cond == "#e < :nowSec" && (!ok || number(cur[in.ExpressionAttributeNames["#e"]]) >= number(in.ExpressionAttributeValues[":nowSec"])) {
+		return nil, conditionFailed()
 	}
 	if f.Items == nil {
 		f.Items = map[string]map[string]ddbtypes.AttributeValue{}
@@ -113,18 +119,27 @@ func (f *DynamoDB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _
 	return &dynamodb.DeleteItemOutput{}, nil
 }
 
-// UpdateItem implements alerting.ThresholdAPI for the update DynamoThresholds makes, and
-// nothing else: "ADD #m :m SET #e = :e", a string set added to, with the condition
-// "attribute_not_exists(#m) OR size(#m) < :cap".
+// UpdateItem implements the updates of alerting.DynamoStore (the delivery state: see
+// updateDelivery) and alerting.DynamoThresholds (threshold counts: "ADD #m :m SET #e = :e",
+// a string set added to, with the condition "attribute_not_exists(#m) OR size(#m) < :cap";
+// a group's burst: "SET #f = :f, #l = :l, #e = :e" with the condition
+// "attribute_not_exists(#l) OR #l < :f"), and nothing else. The package's tests of the
+// stores themselves run against an independent implementation of DynamoDB (dynalite).
 func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.ThresholdCalls++
 	if f.Err != nil {
 		return nil, f.Err
 	}
+	if out, ok, err := f.updateDelivery(in); ok {
+		return out, err
+	}
+	f.ThresholdCalls++
 	if f.ThresholdErr != nil {
 		return nil, f.ThresholdErr
+	}
+	if aws.ToString(in.UpdateExpression) == "SET #f = :f, #l = :l, #e = :e" {
+		return f.updateBurst(in)
 	}
 	if aws.ToString(in.UpdateExpression) != "ADD #m :m SET #e = :e" {
 		return nil, fmt.Errorf("fake dynamodb: unsupported update %q", aws.ToString(in.UpdateExpression))
@@ -158,16 +173,122 @@ func (f *DynamoDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _
 			set = append(set, v)
 		}
 	}
+	it := f.item(k)
+	it[m], it[e] = &ddbtypes.AttributeValueMemberSS{Value: set}, in.ExpressionAttributeValues[":e"]
+	f.Updates++
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// updateBurst records a group's burst unless one ending at or after its first bucket is.
+func (f *DynamoDB) updateBurst(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+	k := in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value
+	first, last := in.ExpressionAttributeNames["#f"], in.ExpressionAttributeNames["#l"]
+	item := f.item(k)
+	if cur, ok := item[last].(*ddbtypes.AttributeValueMemberN); ok && number(cur) >= number(in.ExpressionAttributeValues[":f"]) {
+		return nil, conditionFailed()
+	}
+	item[first], item[last] = in.ExpressionAttributeValues[":f"], in.ExpressionAttributeValues[":l"]
+	item[in.ExpressionAttributeNames["#e"]] = in.ExpressionAttributeValues[":e"]
+	f.Updates++
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+// updateDelivery implements alerting.DynamoStore's updates (ok false for another update):
+// the lease ("SET #s = :pending, ..."), a target delivered ("ADD #d :t"), done ("SET #s =
+// :done ...") and a lease given up ("SET #l = :zero"), with their conditions' meaning.
+func (f *DynamoDB) updateDelivery(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, bool, error) {
+	expr, names, values := aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues
+	k := in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value
+	existing, exists := f.Items[k]
+	s := func(name string) string {
+		v, _ := existing[names[name]].(*ddbtypes.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	n := func(name string) int64 {
+		v, _ := existing[names[name]].(*ddbtypes.AttributeValueMemberN)
+		if v == nil {
+			return 0
+		}
+		return number(v)
+	}
+	switch {
+	case strings.HasPrefix(expr, "SET #s = :pending"):
+		pending := values[":pending"].(*ddbtypes.AttributeValueMemberS).Value
+		owner := values[":owner"].(*ddbtypes.AttributeValueMemberS).Value
+		if exists && !(n("#e") >= number(values[":nowSec"]) && s("#s") == pending &&
+			(n("#l") < number(values[":nowMs"]) || s("#o") == owner)) {
+			return nil, true, conditionFailed()
+		}
+		item := f.item(k)
+		item[names["#s"]], item[names["#o"]], item[names["#l"]] = values[":pending"], values[":owner"], values[":until"]
+		if _, ok := item[names["#e"]]; !ok {
+			item[names["#e"]] = values[":expires"]
+		}
+		return &dynamodb.UpdateItemOutput{Attributes: maps.Clone(item)}, true, nil
+	case expr == "ADD #d :t":
+		item := f.item(k)
+		set, _ := item[names["#d"]].(*ddbtypes.AttributeValueMemberSS)
+		var members []string
+		if set != nil {
+			members = slices.Clone(set.Value)
+		}
+		for _, t := range values[":t"].(*ddbtypes.AttributeValueMemberSS).Value {
+			if !slices.Contains(members, t) {
+				members = append(members, t)
+			}
+		}
+		item[names["#d"]] = &ddbtypes.AttributeValueMemberSS{Value: members}
+		return &dynamodb.UpdateItemOutput{}, true, nil
+	case strings.HasPrefix(expr, "SET #s = :done"):
+		item := f.item(k)
+		item[names["#s"]] = values[":done"]
+		delete(item, names["#o"])
+		delete(item, names["#l"])
+		return &dynamodb.UpdateItemOutput{}, true, nil
+	case expr == "SET #l = :zero":
+		if !exists || s("#s") != values[":pending"].(*ddbtypes.AttributeValueMemberS).Value || s("#o") != values[":owner"].(*ddbtypes.AttributeValueMemberS).Value {
+			return nil, true, conditionFailed()
+		}
+		existing[names["#l"]] = values[":zero"]
+		return &dynamodb.UpdateItemOutput{}, true, nil
+	}
+	return nil, false, nil
+}
+
+// GetItem implements alerting.DynamoDBAPI.
+func (f *DynamoDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	return &dynamodb.GetItemOutput{Item: maps.Clone(f.Items[in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value])}, nil
+}
+
+// item returns key's item, created with its key when absent.
+func (f *DynamoDB) item(k string) map[string]ddbtypes.AttributeValue {
 	if f.Items == nil {
 		f.Items = map[string]map[string]ddbtypes.AttributeValue{}
 	}
-	f.Items[k] = map[string]ddbtypes.AttributeValue{
-		f.Key: &ddbtypes.AttributeValueMemberS{Value: k},
-		m:     &ddbtypes.AttributeValueMemberSS{Value: set},
-		e:     in.ExpressionAttributeValues[":e"],
+	if f.Items[k] == nil {
+		f.Items[k] = map[string]ddbtypes.AttributeValue{f.Key: &ddbtypes.AttributeValueMemberS{Value: k}}
 	}
-	f.Updates++
-	return &dynamodb.UpdateItemOutput{}, nil
+	return f.Items[k]
+}
+
+func number(v ddbtypes.AttributeValue) int64 {
+	var x int64
+	if n, ok := v.(*ddbtypes.AttributeValueMemberN); ok {
+		fmt.Sscan(n.Value, &x)
+	}
+	return x
+}
+
+func conditionFailed() error {
+	return &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
 }
 
 // BatchGetItem implements alerting.ThresholdAPI: the items of the keys that exist, the first

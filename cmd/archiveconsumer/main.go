@@ -112,8 +112,8 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	for _, m := range ev.Records {
 		// Threshold rules are counted for the message's log files at its end
 		// (alerting.Processor.Flush), and fail the message with them.
-		acts, err := h.message(ctx, m.Body)
-		if _, ferr := h.proc.Flush(ctx); ferr != nil {
+		acts, err := h.message(ctx, m.MessageId, m.Body)
+		if _, ferr := h.proc.Flush(ctx, m.MessageId); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
 		for _, a := range acts {
@@ -143,8 +143,10 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 }
 
 // message processes the log files one S3 notification names, and returns their archive
-// activity (none without a coverage table).
-func (h *handler) message(ctx context.Context, body string) ([]coverage.ArchiveActivity, error) {
+// activity (none without a coverage table). messageID owns the leases of their alerts
+// (alerting.Processor.Process): a message is invisible while it is processed, so only its
+// own retry can hold them at once.
+func (h *handler) message(ctx context.Context, messageID, body string) ([]coverage.ArchiveActivity, error) {
 	var n events.S3Event
 	if err := json.Unmarshal([]byte(body), &n); err != nil {
 		return nil, fmt.Errorf("not an S3 notification: %w", err)
@@ -163,7 +165,7 @@ func (h *handler) message(ctx context.Context, body string) ([]coverage.ArchiveA
 		if !IsLogFile(key) {
 			continue
 		}
-		act, err := h.file(ctx, r.S3.Bucket.Name, key)
+		act, err := h.file(ctx, messageID, r.S3.Bucket.Name, key)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("s3://%s/%s: %w", r.S3.Bucket.Name, key, err))
 		}
@@ -184,7 +186,7 @@ func IsLogFile(key string) bool {
 // be decoded is logged and skipped: the file is CloudTrail's, retrying cannot change it, and
 // the record stays in the archive. With a coverage table it returns the file's activity: its
 // key's account and region and its latest activity's time (zero At when none).
-func (h *handler) file(ctx context.Context, bucket, key string) (coverage.ArchiveActivity, error) {
+func (h *handler) file(ctx context.Context, messageID, bucket, key string) (coverage.ArchiveActivity, error) {
 	var act coverage.ArchiveActivity
 	out, err := h.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
@@ -207,7 +209,7 @@ func (h *handler) file(ctx context.Context, bucket, key string) (coverage.Archiv
 				act = coverage.ArchiveActivity{Pair: pair, At: at}
 			}
 		}
-		res, err := h.proc.Process(ctx, raw)
+		res, err := h.proc.Process(ctx, messageID, raw)
 		alerts, dups = alerts+res.Alerts, dups+res.Duplicates
 		switch {
 		case errors.Is(err, alerting.ErrRecord):

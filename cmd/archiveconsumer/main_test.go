@@ -117,7 +117,7 @@ func TestHandle(t *testing.T) {
 			store := &fakeS3{objects: objects(t), failing: map[string]bool{tt.failing: true}}
 			topic := &alertingtest.SNS{Fail: tt.snsFail}
 			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
-			h := &handler{s3: store, proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler)}
+			h := &handler{s3: store, proc: alerting.NewProcessor(engine, pub, alerting.NewMemoryStore(), nil), log: slog.New(slog.DiscardHandler)}
 			var ev events.SQSEvent
 			for i, b := range tt.bodies {
 				ev.Records = append(ev.Records, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: b})
@@ -254,7 +254,7 @@ func TestHandleRecordsArchiveActivity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			topic := &alertingtest.SNS{}
 			pub := &alerting.Publisher{SNS: topic, TopicARN: "arn:aws:sns:eu-west-1:999999999999:alerts"}
-			h := &handler{s3: &fakeS3{objects: objects}, proc: alerting.NewProcessor(engine, pub, alerting.MemoryStore{}, nil), log: slog.New(slog.DiscardHandler)}
+			h := &handler{s3: &fakeS3{objects: objects}, proc: alerting.NewProcessor(engine, pub, alerting.NewMemoryStore(), nil), log: slog.New(slog.DiscardHandler)}
 			act := &fakeActivity{}
 			if tt.fail != "" {
 				account, region, _ := strings.Cut(tt.fail, ":")

@@ -280,12 +280,12 @@ func batchTimes(pool [][]byte, n int) (batchResult, error) {
 		runtime.GC()
 		start := time.Now()
 		for _, r := range recs {
-			if _, err := proc.Process(ctx, r); err != nil {
+			if _, err := proc.Process(ctx, "shard:1", r); err != nil {
 				return res, err
 			}
 		}
 		// The threshold counts of the batch, as the function does at its end.
-		if _, err := proc.Flush(ctx); err != nil {
+		if _, err := proc.Flush(ctx, "shard:1"); err != nil {
 			return res, err
 		}
 		res.times = append(res.times, time.Since(start))

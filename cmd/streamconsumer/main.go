@@ -92,7 +92,9 @@ func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 			beats++
 			continue
 		}
-		res, err := h.proc.Process(ctx, r.Kinesis.Data)
+		// The record's event ID (shard and sequence number) owns the leases of its alerts: a
+		// shard is read in order, so only its own retry can hold them at once.
+		res, err := h.proc.Process(ctx, r.EventID, r.Kinesis.Data)
 		alerts, dups, ignored = alerts+res.Alerts, dups+res.Duplicates, ignored+res.Ignored
 		if err != nil {
 			attrs := []any{"error", err, "eventSourceARN", r.EventSourceArn, "eventID", r.EventID,
@@ -109,7 +111,11 @@ func (h *handler) handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	// Threshold rules are counted for the whole batch, here (alerting.Processor.Flush): when
 	// that fails, the batch is retried from its first record (counting it again changes
 	// nothing; its alerts already published are duplicates).
-	if res, err := h.proc.Flush(ctx); err != nil && len(ev.Records) > 0 {
+	owner := ""
+	if len(ev.Records) > 0 {
+		owner = ev.Records[0].EventID
+	}
+	if res, err := h.proc.Flush(ctx, owner); err != nil && len(ev.Records) > 0 {
 		h.log.Warn("threshold counts failed: batch retried from its first record", "error", err, "eventSourceARN", ev.Records[0].EventSourceArn)
 		resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: ev.Records[0].Kinesis.SequenceNumber}}
 	} else {

@@ -600,9 +600,13 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 				"kms:EncryptionContext:aws:sqs:arn": d.failures.QueueArn(),
 			}},
 		}),
+		// Each alert's delivery state (alerting's DynamoStore): a lease taken or taken over
+		// with a conditional UpdateItem (a PutItem when the item expired), read with GetItem
+		// when busy, targets and completion recorded with UpdateItem. Nothing deletes an item:
+		// a function cannot erase what it delivered.
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ClaimAlerts"),
-			Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:DeleteItem"),
+			Actions:   jsii.Strings("dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem"),
 			Resources: &[]*string{d.table.TableArn()},
 		}),
 		// Threshold rules count in the same table, shared by both functions (alerting's
