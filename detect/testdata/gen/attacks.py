@@ -430,6 +430,30 @@ def _(c):
              ("secretsmanager.amazonaws.com", "ListSecrets", None), ("lambda.amazonaws.com", "ListFunctions20150331", None)]
     return [rec(c, s_, n, A, None, None, read_only=True, error=e) for s_, n, e in calls]
 
+# 25 ---------------- recovery removed (ransomware preparation)
+add = behaviour("recovery-removed", "Versions and backups removed before the data (ransomware)")
+@add("bucket-versioning-suspended", ["s3-versioning-suspended"])
+def _(c): return [rec(c, "s3.amazonaws.com", "PutBucketVersioning", A, {"bucketName": "customer-exports", "Host": "customer-exports.s3.eu-west-1.amazonaws.com", "versioning": "",
+                      "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})]
+@add("recovery-points-deleted", ["backup-recovery-removed"])
+def _(c): return [rec(c, "backup.amazonaws.com", "DeleteRecoveryPoint", R, {"backupVaultName": "Default", "recoveryPointArn": f"arn:aws:ec2:eu-west-1::snapshot/snap-0{n}a1b2c3d4e5f6789"}, None) for n in range(3)]
+@add("retention-cut-to-a-day", ["backup-recovery-removed"])
+def _(c): return [rec(c, "backup.amazonaws.com", "UpdateRecoveryPointLifecycle", A, {"backupVaultName": "prod-vault", "recoveryPointArn": f"arn:aws:rds:eu-west-1:{ACCT}:snapshot:awsbackup:job-0a1b2c3d", "lifecycle": {"deleteAfterDays": 1}},
+                      {"backupVaultArn": f"arn:aws:backup:eu-west-1:{ACCT}:backup-vault:prod-vault", "lifecycle": {"deleteAfterDays": 1}})]
+@add("vault-lock-removed-then-vault-deleted", ["backup-recovery-removed"])
+def _(c): return [rec(c, "backup.amazonaws.com", "DeleteBackupVaultLockConfiguration", R, {"backupVaultName": "prod-vault"}, None),
+                  rec(c, "backup.amazonaws.com", "DeleteBackupVault", R, {"backupVaultName": "prod-vault"}, None)]
+
+# 26 ---------------- domain takeover
+add = behaviour("domain-takeover", "Registered domain transferred or its name servers changed")
+@add("transfer-lock-removed-and-auth-code", ["route53-domain-transfer"])
+def _(c): return [rec(c, "route53domains.amazonaws.com", "DisableDomainTransferLock", A, {"domainName": "example-shop.com"}, {"operationId": "0a1b2c3d-4e5f-6789-0abc-def012345678"}, region="us-east-1"),
+                  rec(c, "route53domains.amazonaws.com", "RetrieveDomainAuthCode", A, {"domainName": "example-shop.com"}, None, region="us-east-1", read_only=True)]
+@add("transferred-to-another-account", ["route53-domain-transfer"])
+def _(c): return [rec(c, "route53domains.amazonaws.com", "TransferDomainToAnotherAwsAccount", R, {"domainName": "example-shop.com", "accountId": "999988887777"}, {"operationId": "1a2b3c4d-5e6f-7890-abcd-ef0123456789", "password": "HIDDEN_DUE_TO_SECURITY_REASONS"}, region="us-east-1")]
+@add("name-servers-replaced", ["route53-domain-transfer"])
+def _(c): return [rec(c, "route53domains.amazonaws.com", "UpdateDomainNameservers", A, {"domainName": "example-shop.com", "nameservers": [{"name": "ns1.attacker-dns.example"}, {"name": "ns2.attacker-dns.example"}]}, {"operationId": "2b3c4d5e-6f70-8901-bcde-f01234567890"}, region="us-east-1")]
+
 if __name__ == "__main__":
     out = sys.argv[1]
     man = ["# Attacker variants of the behaviours trailguard's default rules claim to detect.",

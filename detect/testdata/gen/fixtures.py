@@ -222,3 +222,19 @@ add("rds-master-password-reset", [
     ("backup window changed, the response without pending values", False, [
         rec(c, "rds.amazonaws.com", "ModifyDBInstance", DEPLOYER, {"dBInstanceIdentifier": "orders-prod", "preferredBackupWindow": "02:00-03:00"}, {"dBInstanceIdentifier": "orders-prod", "preferredBackupWindow": "02:00-03:00"}, ip="20.1.2.3")]),
 ])
+
+BACKUP_SLR = role_session("AWSServiceRoleForBackup", "AWSBackup-AWSServiceRoleForBackup", path="aws-service-role/backup.amazonaws.com/", key="ASIAEXAMPLEBACKUPSLR1")
+add("s3-versioning-suspended", variants("recovery-removed", {"bucket-versioning-suspended"}) + [
+    ("versioning enabled", False, [rec(c, "s3.amazonaws.com", "PutBucketVersioning", DEPLOYER, {"bucketName": "customer-exports", "versioning": "", "VersioningConfiguration": {"Status": "Enabled"}}, None, ip="20.1.2.3")]),
+    ("CloudFormation suspends versioning it manages", False, [rec(c, "s3.amazonaws.com", "PutBucketVersioning", cfn(), {"bucketName": "scratch-data", "versioning": "", "VersioningConfiguration": {"Status": "Suspended"}}, None, ip="cloudformation.amazonaws.com", ua="cloudformation.amazonaws.com")]),
+])
+add("backup-recovery-removed", variants("recovery-removed", {"recovery-points-deleted", "retention-cut-to-a-day", "vault-lock-removed-then-vault-deleted"}) + [
+    ("AWS Backup expires a recovery point", False, [rec(c, "backup.amazonaws.com", "DeleteRecoveryPoint", BACKUP_SLR, {"backupVaultName": "Default", "recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0fedcba9876543210"}, None, ip="backup.amazonaws.com", ua="backup.amazonaws.com")]),
+    ("retention extended to a year", False, [rec(c, "backup.amazonaws.com", "UpdateRecoveryPointLifecycle", ADMIN, {"backupVaultName": "prod-vault", "recoveryPointArn": "arn:aws:ec2:eu-west-1::snapshot/snap-0a", "lifecycle": {"deleteAfterDays": 365}}, None, ip="198.51.100.7")]),
+    ("CloudFormation tears down an ephemeral environment's plan", False, [rec(c, "backup.amazonaws.com", "DeleteBackupPlan", cfn(), {"backupPlanId": "0a1b2c3d-4e5f-6789-0abc-def012345678"}, None, ip="cloudformation.amazonaws.com", ua="cloudformation.amazonaws.com")]),
+])
+add("route53-domain-transfer", variants("domain-takeover") + [
+    ("domain renewed and contact updated", False, [
+        rec(c, "route53domains.amazonaws.com", "RenewDomain", ADMIN, {"domainName": "example-shop.com", "durationInYears": 1, "currentExpiryYear": 2027}, {"operationId": "3c4d"}, ip="198.51.100.7", region="us-east-1"),
+        rec(c, "route53domains.amazonaws.com", "EnableDomainTransferLock", ADMIN, {"domainName": "example-shop.com"}, {"operationId": "4d5e"}, ip="198.51.100.7", region="us-east-1")]),
+])
