@@ -57,6 +57,7 @@ func newEnv() (*cel.Env, error) {
 		cel.Function("principals",
 			cel.Overload("principals_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.StringType), cel.UnaryBinding(principalsFn))),
 	}
+	opts = append(opts, semanticFunctions()...)
 	for _, f := range recordFields {
 		opts = append(opts, cel.Variable(f, cel.DynType))
 	}

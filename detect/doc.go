@@ -15,7 +15,32 @@
 // the derived strings principal, accountId and role; besides CEL's standard
 // library and its strings, lists, sets and optional-values extensions they
 // can call json(value), asList(value), policyStatements(policy) and
-// principals(statement). userIdentity, requestParameters,
+// principals(statement), and these functions that judge what a request
+// means (package detect/policy, docs/detection.md#semantics):
+//
+//   - publicPolicy(policy) bool: the resource policy (object, JSON text or
+//     URL-encoded JSON text) is public as S3 Block Public Access defines it;
+//   - publicACL(requestParameters) bool: an S3 request grants the AllUsers or
+//     AuthenticatedUsers group (canned ACL, grant header or
+//     AccessControlPolicy in JSON or XML form);
+//   - adminPolicy(policy) bool: the identity policy is equivalent to
+//     administrator access;
+//   - adminPolicyArn(arn) bool: the managed policy is one treated as
+//     administrator access (AdministratorAccess, IAMFullAccess,
+//     PowerUserAccess);
+//   - opensInternet(cidrs) bool: the union of the ranges holds at least a /12
+//     of public IPv4 or a /20 of IPv6;
+//   - ingressOpensInternet(requestParameters) bool: an
+//     AuthorizeSecurityGroupIngress or ModifySecurityGroupRules request
+//     admits a large share of the internet on more than port 80 or 443
+//     alone;
+//   - publicAddress(address) bool: the IP address is outside private and
+//     special-purpose ranges;
+//   - instanceTypes(value) list(string): every instance type named under an
+//     instanceType or instanceTypes member at any depth (every launch API's
+//     request shape).
+//
+// userIdentity, requestParameters,
 // responseElements, additionalEventData, serviceEventDetails and tlsDetails
 // are never null.
 //

@@ -152,7 +152,10 @@ func TestOrdinaryActivity(t *testing.T) {
 // runs on it.
 func TestIndex(t *testing.T) {
 	e := defaultEngine(t)
-	if len(e.always) > 2 {
+	// Rules keyed on who acts or on the outcome (root-activity, access-denied-burst,
+	// ec2-instance-identity-role-used, ec2-instance-credentials-used-elsewhere) run on
+	// every record: keep them few and their first test cheap.
+	if len(e.always) > 4 {
 		t.Errorf("%d rules run on every record; want the index to hold most", len(e.always))
 	}
 	brute := &Engine{rules: e.rules, byName: map[string][]*compiled{}, bySource: map[string][]*compiled{}}
