@@ -60,12 +60,14 @@ func newEnv() (*cel.Env, error) {
 	for _, f := range recordFields {
 		opts = append(opts, cel.Variable(f, cel.DynType))
 	}
+	opts = append(opts, contextEnvOptions()...)
 	return cel.NewEnv(opts...)
 }
 
 // activation resolves a condition's variables against one record.
 type activation struct {
 	rec *Record
+	ctx *engineContext
 }
 
 func (a activation) ResolveName(name string) (any, bool) {
@@ -78,6 +80,16 @@ func (a activation) ResolveName(name string) (any, bool) {
 		return a.rec.AccountID(), true
 	case varRole:
 		return a.rec.Role(), true
+	case varOrg:
+		if a.ctx == nil {
+			return noContext.org, true
+		}
+		return a.ctx.org, true
+	case varActor:
+		if a.ctx == nil {
+			return noContext.actor(a.rec), true
+		}
+		return a.ctx.actor(a.rec), true
 	}
 	// A member the record lacks is null, not an error.
 	return a.rec.Fields[name], true
@@ -151,7 +163,12 @@ func asList(v any) []any {
 // an IAM policy document given as an object or as JSON text (CloudTrail
 // records some policies as text, some URL-encoded), always as a list.
 func policyStatementsFn(v ref.Val) ref.Val {
-	doc := native(v)
+	return types.DefaultTypeAdapter.NativeToValue(asList(policyDoc(native(v))["Statement"]))
+}
+
+// policyDoc returns a policy document given as an object or as JSON text (CloudTrail records
+// some policies as text, some URL-encoded), or an empty document.
+func policyDoc(doc any) map[string]any {
 	if s, ok := doc.(string); ok {
 		doc = nil
 		text := s
@@ -166,7 +183,10 @@ func policyStatementsFn(v ref.Val) ref.Val {
 		}
 	}
 	m, _ := doc.(map[string]any)
-	return types.DefaultTypeAdapter.NativeToValue(asList(m["Statement"]))
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }
 
 // principalsFn implements principals(statement): every principal a policy

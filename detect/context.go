@@ -1,0 +1,270 @@
+package detect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/trailguard/trailguard/detect/orgscope"
+)
+
+// Context is what the engine knows beyond the records: the organization and who deploys into
+// it. It is given once, to LoadWith or CompileWith, and every condition sees it (the org and
+// actor variables and the organization functions of the package documentation). The zero
+// Context is "no organization known": only the account a record happened in is the
+// organization's.
+type Context struct {
+	// Organization is the AWS Organization the records come from.
+	Organization Organization `json:"organization"`
+	// Deployers are IAM role ARN patterns (* matches any run of characters) of the principals
+	// that deploy through CloudFormation: CloudFormation acting with one of these roles, or
+	// with the CDK bootstrap roles of BootstrapQualifier, is deployment. The trailguard
+	// config's deployment.deployers.
+	Deployers []string `json:"deployers,omitempty"`
+	// BootstrapQualifier is the CDK bootstrap qualifier whose roles
+	// (cdk-<qualifier>-cfn-exec-role-<account>-<region>, -deploy-role-, ...) deploy; "" when
+	// none. The trailguard config's deployment.qualifier.
+	BootstrapQualifier string `json:"bootstrapQualifier,omitempty"`
+}
+
+// Organization is the AWS Organization the records come from.
+type Organization struct {
+	// ID is the organization id, o-...
+	ID string `json:"id,omitempty"`
+	// ManagementAccount is the management account's id.
+	ManagementAccount string `json:"managementAccount,omitempty"`
+	// SecurityAccount is the Security (log archive) account's id.
+	SecurityAccount string `json:"securityAccount,omitempty"`
+	// Accounts are the ids of the organization's accounts (the management and Security
+	// accounts are added to them).
+	Accounts []string `json:"accounts,omitempty"`
+	// OrganizationalUnits are organizational unit ids (ou-...) known to be the
+	// organization's.
+	OrganizationalUnits []string `json:"organizationalUnits,omitempty"`
+}
+
+var (
+	ctxAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
+	ctxOURe      = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+	ctxQualRe    = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+)
+
+// Validate returns every problem of the context at once, each naming the field and the value.
+func (c *Context) Validate() error {
+	var errs []error
+	o := c.Organization
+	if o.ID != "" && !orgscope.IsOrgID(o.ID) {
+		errs = append(errs, fmt.Errorf("organization.id must match o-[a-z0-9]{10,32}, got %q", o.ID))
+	}
+	acct := func(field, v string) {
+		if v != "" && !ctxAccountRe.MatchString(v) {
+			errs = append(errs, fmt.Errorf("%s must be a 12-digit account id, got %q", field, v))
+		}
+	}
+	acct("organization.managementAccount", o.ManagementAccount)
+	acct("organization.securityAccount", o.SecurityAccount)
+	for i, a := range o.Accounts {
+		if a == "" {
+			errs = append(errs, fmt.Errorf("organization.accounts[%d] is empty: give a 12-digit account id", i))
+		}
+		acct(fmt.Sprintf("organization.accounts[%d]", i), a)
+	}
+	for i, ou := range o.OrganizationalUnits {
+		if !ctxOURe.MatchString(ou) {
+			errs = append(errs, fmt.Errorf("organization.organizationalUnits[%d] must be an OU id (ou-...), got %q", i, ou))
+		}
+	}
+	for i, d := range c.Deployers {
+		if !strings.HasPrefix(d, "arn:") || !strings.Contains(d, ":role/") {
+			errs = append(errs, fmt.Errorf("deployers[%d] must be an IAM role ARN pattern such as arn:aws:iam::*:role/ci-deploy, got %q", i, d))
+		}
+	}
+	if q := c.BootstrapQualifier; q != "" && !ctxQualRe.MatchString(q) {
+		errs = append(errs, fmt.Errorf("bootstrapQualifier must be 1-10 lowercase letters and digits, got %q", q))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseContext decodes a Context from JSON (as the detection functions carry it) and
+// validates it.
+func ParseContext(data []byte) (*Context, error) {
+	var c Context
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("organization context: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("organization context: %w", err)
+	}
+	return &c, nil
+}
+
+// Configured reports whether the context knows an organization.
+func (c *Context) Configured() bool {
+	return c != nil && (c.Organization.ID != "" || len(c.accounts()) > 0)
+}
+
+// accounts returns the organization's accounts, the management and Security accounts
+// included, sorted and without duplicates.
+func (c *Context) accounts() []string {
+	if c == nil {
+		return nil
+	}
+	out := slices.Clone(c.Organization.Accounts)
+	for _, a := range []string{c.Organization.ManagementAccount, c.Organization.SecurityAccount} {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// engineContext is a Context prepared once for an engine.
+type engineContext struct {
+	configured bool
+	scope      orgscope.Scope
+	deployers  []*regexp.Regexp
+	bootstrap  *regexp.Regexp
+	// org is the value of the org variable.
+	org map[string]any
+}
+
+func newEngineContext(c *Context) *engineContext {
+	if c == nil {
+		c = &Context{}
+	}
+	accounts := c.accounts()
+	e := &engineContext{configured: c.Configured(), scope: orgscope.NewScope(c.Organization.ID, accounts...)}
+	for _, d := range c.Deployers {
+		e.deployers = append(e.deployers, glob(d))
+	}
+	if q := c.BootstrapQualifier; q != "" {
+		// The CDK bootstrap stack's roles:
+		// https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+		e.bootstrap = regexp.MustCompile(`^cdk-` + regexp.QuoteMeta(q) + `-(cfn-exec|deploy|file-publishing|image-publishing|lookup)-role-[0-9]{12}-[a-z0-9-]+$`)
+	}
+	ous := slices.Clone(c.Organization.OrganizationalUnits)
+	if ous == nil {
+		ous = []string{}
+	}
+	if accounts == nil {
+		accounts = []string{}
+	}
+	e.org = map[string]any{
+		"configured":          e.configured,
+		"id":                  c.Organization.ID,
+		"managementAccount":   c.Organization.ManagementAccount,
+		"securityAccount":     c.Organization.SecurityAccount,
+		"accounts":            accounts,
+		"organizationalUnits": ous,
+	}
+	return e
+}
+
+// scopeFor returns the organization as a record sees it: the configured accounts and the
+// record's own account (an organization trail and the stream carry only the organization's
+// accounts; without a config it is the only account known to be ours).
+func (e *engineContext) scopeFor(rec *Record) orgscope.Scope {
+	return e.scope.With(rec.AccountID())
+}
+
+// Actor kinds.
+const (
+	cloudFormation = "cloudformation.amazonaws.com"
+)
+
+// actor describes who acted in rec: the value of the actor variable (see the package
+// documentation).
+func (e *engineContext) actor(rec *Record) map[string]any {
+	typ := rec.path("userIdentity", "type")
+	account := rec.path("userIdentity", "accountId")
+	issuerARN := rec.path("userIdentity", "sessionContext", "sessionIssuer", "arn")
+	role := rec.Role()
+	session := ""
+	if arn := rec.path("userIdentity", "arn"); strings.Contains(arn, ":assumed-role/") {
+		if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+			session = arn[i+1:]
+		}
+	}
+	// The service that made the call for the caller: invokedBy, else a service name as the
+	// source address ("for calls made by an AWS service on behalf of the user, the service
+	// name": https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+	via := rec.path("userIdentity", "invokedBy")
+	if via == "" {
+		if ip := rec.str("sourceIPAddress"); strings.HasSuffix(ip, ".amazonaws.com") {
+			via = ip
+		}
+	}
+	// AWS acting on its own: an AWSService identity, or a service-linked role, which only its
+	// service can assume and nobody can edit
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+	service := ""
+	slr := false
+	switch {
+	case typ == "AWSService":
+		service = rec.path("userIdentity", "invokedBy")
+	case strings.Contains(issuerARN, ":role/aws-service-role/"):
+		slr = true
+		rest := issuerARN[strings.Index(issuerARN, ":role/aws-service-role/")+len(":role/aws-service-role/"):]
+		service, _, _ = strings.Cut(rest, "/")
+	}
+	deployer := false
+	if role != "" {
+		if e.bootstrap != nil && e.bootstrap.MatchString(role) {
+			deployer = true
+		}
+		candidates := []string{issuerARN}
+		if issuerARN != "" {
+			// A deployer pattern names the role without its path.
+			if i := strings.Index(issuerARN, ":role/"); i >= 0 {
+				candidates = append(candidates, issuerARN[:i+len(":role/")]+role)
+			}
+		}
+		if anyMatch(e.deployers, candidates...) {
+			deployer = true
+		}
+	}
+	identityCenter := strings.HasPrefix(role, "AWSReservedSSO_") &&
+		(issuerARN == "" || strings.Contains(issuerARN, ":role/aws-reserved/sso.amazonaws.com/"))
+	permissionSet := ""
+	if identityCenter {
+		name := strings.TrimPrefix(role, "AWSReservedSSO_")
+		if i := strings.LastIndexByte(name, '_'); i > 0 {
+			name = name[:i]
+		}
+		permissionSet = name
+	}
+	// Credentials issued to a resource (a Lambda function's execution role):
+	// userIdentity.inScopeOf, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+	issuedTo := rec.path("userIdentity", "inScopeOf", "credentialsIssuedTo")
+	issuerType := rec.path("userIdentity", "inScopeOf", "issuerType")
+	lambda := ""
+	if issuerType == "AWS::Lambda::Function" {
+		lambda = issuedTo
+	}
+	return map[string]any{
+		"type":                typ,
+		"account":             account,
+		"inOrg":               account != "" && e.scopeFor(rec).Contains(account),
+		"role":                role,
+		"roleArn":             issuerARN,
+		"session":             session,
+		"via":                 via,
+		"viaCloudFormation":   via == cloudFormation,
+		"service":             service,
+		"awsService":          service != "",
+		"serviceLinkedRole":   slr,
+		"deployer":            deployer,
+		"deployment":          deployer && via == cloudFormation,
+		"identityCenter":      identityCenter,
+		"permissionSet":       permissionSet,
+		"credentialsScope":    issuerType,
+		"credentialsIssuedTo": issuedTo,
+		"lambda":              lambda,
+	}
+}
