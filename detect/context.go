@@ -22,11 +22,12 @@ type Context struct {
 	// Deployers are IAM role ARN patterns (* matches any run of characters) of the principals
 	// that deploy through CloudFormation: CloudFormation acting with one of these roles, or
 	// with the CDK bootstrap roles of BootstrapQualifier, is deployment. The trailguard
-	// config's deployment.deployers.
+	// config's deployment.deployers. Default: DefaultDeployer.
 	Deployers []string `json:"deployers,omitempty"`
 	// BootstrapQualifier is the CDK bootstrap qualifier whose roles
 	// (cdk-<qualifier>-cfn-exec-role-<account>-<region>, -deploy-role-, ...) deploy; "" when
-	// none. The trailguard config's deployment.qualifier.
+	// none. The trailguard config's deployment.qualifier. Default:
+	// DefaultBootstrapQualifier.
 	BootstrapQualifier string `json:"bootstrapQualifier,omitempty"`
 }
 
@@ -124,6 +125,16 @@ func (c *Context) accounts() []string {
 	return slices.Compact(out)
 }
 
+// Defaults of a Context, the trailguard config's (deployment.deployers and
+// deployment.qualifier).
+const (
+	// DefaultDeployer is the deployer pattern without Deployers: the role Organizations
+	// creates in the accounts it creates.
+	DefaultDeployer = "arn:aws*:iam::*:role/OrganizationAccountAccessRole"
+	// DefaultBootstrapQualifier is the CDK's default bootstrap qualifier.
+	DefaultBootstrapQualifier = "hnb659fds"
+)
+
 // engineContext is a Context prepared once for an engine.
 type engineContext struct {
 	configured bool
@@ -140,10 +151,17 @@ func newEngineContext(c *Context) *engineContext {
 	}
 	accounts := c.accounts()
 	e := &engineContext{configured: c.Configured(), scope: orgscope.NewScope(c.Organization.ID, accounts...)}
-	for _, d := range c.Deployers {
+	deployers, qualifier := c.Deployers, c.BootstrapQualifier
+	if len(deployers) == 0 {
+		deployers = []string{DefaultDeployer}
+	}
+	if qualifier == "" {
+		qualifier = DefaultBootstrapQualifier
+	}
+	for _, d := range deployers {
 		e.deployers = append(e.deployers, glob(d))
 	}
-	if q := c.BootstrapQualifier; q != "" {
+	if q := qualifier; q != "" {
 		// The CDK bootstrap stack's roles:
 		// https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
 		e.bootstrap = regexp.MustCompile(`^cdk-` + regexp.QuoteMeta(q) + `-(cfn-exec|deploy|file-publishing|image-publishing|lookup)-role-[0-9]{12}-[a-z0-9-]+$`)

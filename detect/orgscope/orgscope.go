@@ -24,7 +24,9 @@ import (
 
 // Scope is the organization a policy is judged against.
 type Scope struct {
-	// OrgID is the organization's id (o-...), or "" when unknown.
+	// OrgID is the organization's id (o-...), or "" when unknown: then an organization named
+	// by id or ARN (aws:PrincipalOrgID, an AMI shared with an organization) is taken to be
+	// this one, as nothing says otherwise; give the id to judge them.
 	OrgID string
 	// Accounts are the organization's accounts. Without an organization (no config), the
 	// caller passes the one account it knows is its own: the record's.
@@ -122,7 +124,7 @@ const (
 // organization, by the organization id in it.
 func (s Scope) OrgARNInScope(arn string) bool {
 	m := orgARNOrgID.FindStringSubmatch(arn)
-	return m != nil && s.OrgID != "" && m[1] == s.OrgID
+	return m != nil && (s.OrgID == "" || m[1] == s.OrgID)
 }
 
 // Statement is an IAM policy statement as decoded from JSON.
@@ -267,11 +269,11 @@ func (s Scope) valuesInside(key string, vals []any) bool {
 func (s Scope) valueInside(key, v string) bool {
 	switch key {
 	case "aws:principalorgid", "aws:sourceorgid":
-		return s.OrgID != "" && v == s.OrgID
+		return IsOrgID(v) && (s.OrgID == "" || v == s.OrgID)
 	case "aws:principalorgpaths", "aws:sourceorgpaths":
 		// o-xxxx/r-xxxx/ou-xxxx/...: the organization comes first and is fixed.
 		org, _, _ := strings.Cut(v, "/")
-		return s.OrgID != "" && org == s.OrgID && !strings.ContainsAny(org, "*?")
+		return IsOrgID(org) && (s.OrgID == "" || org == s.OrgID)
 	default:
 		// account ids and ARNs: the account must be fixed text inside the organization.
 		a := AccountOf(v)

@@ -65,8 +65,12 @@ func TestScopeWithoutOrganization(t *testing.T) {
 		t.Errorf("a scope of one account: Contains(own) = %v, Contains(other) = %v", s.Contains(wl), s.Contains(mgmt))
 	}
 	p := map[string]any{"Statement": map[string]any{"Effect": "Allow", "Principal": "*", "Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}}
+	if got := s.OutsideGrants(p); len(got) != 0 {
+		t.Errorf("without an organization id, any PrincipalOrgID is taken as ours: got %q", got)
+	}
+	p["Statement"].(map[string]any)["Condition"] = map[string]any{"StringLike": map[string]any{"aws:PrincipalOrgID": "o-*"}}
 	if got := s.OutsideGrants(p); !slices.Equal(got, []string{"*"}) {
-		t.Errorf("without an organization id, PrincipalOrgID narrows nothing: got %q", got)
+		t.Errorf("a wildcard organization id narrows nothing: got %q", got)
 	}
 }
 
