@@ -16,7 +16,7 @@ type fixture struct {
 	// Context, when set, is the organization context the fixture's records are judged in
 	// (else none: only a record's own account is the organization's).
 	Context *Context `json:"context"`
-	Cases []struct {
+	Cases   []struct {
 		Name string `json:"name"`
 		// Alert says whether the rule must alert on the records, fed in
 		// order to one Detector.
