@@ -261,7 +261,7 @@ func main() {
 		t := at(8+k/40, (k%40)*1)
 		for _, n := range []string{"GetObject", "DeleteObject"} {
 			emit(ev{t: t, account: prod, ui: ui, source: "s3.amazonaws.com", name: n, ro: n == "GetObject", rp: map[string]any{"bucketName": "orders-uploads-" + prod, "key": key},
-				ua: "aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.24 exec-env/AWS_Lambda_provided.al2023",
+				ua:    "aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.24 exec-env/AWS_Lambda_provided.al2023",
 				extra: map[string]any{"managementEvent": false, "eventCategory": "Data", "resources": []any{map[string]any{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::orders-uploads-" + prod + "/" + key}}}})
 		}
 	}
