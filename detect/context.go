@@ -230,6 +230,12 @@ func (e *engineContext) actor(rec *Record) map[string]any {
 		slr = true
 		rest := issuerARN[strings.Index(issuerARN, ":role/aws-service-role/")+len(":role/aws-service-role/"):]
 		service, _, _ = strings.Cut(rest, "/")
+	case issuerARN == "" && strings.HasPrefix(role, "AWSServiceRoleFor") &&
+		strings.HasSuffix(rec.path("userIdentity", "invokedBy"), ".amazonaws.com"):
+		// A record without the session issuer (its path): the service-linked role's reserved
+		// name prefix, and the service that CloudTrail says made the call.
+		slr = true
+		service = rec.path("userIdentity", "invokedBy")
 	}
 	deployer := false
 	if role != "" {

@@ -69,6 +69,10 @@ func TestContextActor(t *testing.T) {
 		{"lambda scope", `actor.lambda == "arn:aws:lambda:us-east-1:333333333333:function:thumbs"`,
 			assumed("thumbs-role", "", "thumbs", `,"inScopeOf":{"issuerType":"AWS::Lambda::Function","credentialsIssuedTo":"arn:aws:lambda:us-east-1:333333333333:function:thumbs"}`), "", true},
 		{"caller in org", "actor.inOrg", assumed("x", "", "s", ""), "", true},
+		{"service-linked role without its session issuer", `actor.serviceLinkedRole && actor.service == "sso.amazonaws.com"`,
+			`{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/AWSServiceRoleForSSO/AWS-SSO","accountId":"333333333333","invokedBy":"sso.amazonaws.com"}`, "", true},
+		{"a role named like a service-linked role, no invokedBy, is none", "actor.serviceLinkedRole || actor.awsService",
+			`{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/AWSServiceRoleForSSO/x","accountId":"333333333333"}`, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
