@@ -68,6 +68,9 @@ func newEnv() (*cel.Env, error) {
 type activation struct {
 	rec *Record
 	ctx *engineContext
+	// memo holds what the context derives from the record, computed once per record when a
+	// condition first needs it.
+	memo *activationMemo
 }
 
 func (a activation) ResolveName(name string) (any, bool) {
@@ -86,16 +89,28 @@ func (a activation) ResolveName(name string) (any, bool) {
 		}
 		return a.ctx.org, true
 	case varActor:
-		if a.ctx == nil {
-			return noContext.actor(a.rec), true
+		ctx := a.ctx
+		if ctx == nil {
+			ctx = noContext
 		}
-		return a.ctx.actor(a.rec), true
+		if a.memo == nil {
+			return actorVal{ctx.actor(a.rec)}, true
+		}
+		if a.memo.actor == nil {
+			a.memo.actor = ctx.actor(a.rec)
+		}
+		return actorVal{a.memo.actor}, true
 	}
 	// A member the record lacks is null, not an error.
 	return a.rec.Fields[name], true
 }
 
 func (a activation) Parent() interpreter.Activation { return nil }
+
+// activationMemo is what an activation derives once per record.
+type activationMemo struct {
+	actor *actorInfo
+}
 
 // native turns a CEL value into plain Go values (maps, slices, strings,
 // numbers, booleans).

@@ -188,7 +188,7 @@ func newEngineContext(c *Context) *engineContext {
 // record's own account (an organization trail and the stream carry only the organization's
 // accounts; without a config it is the only account known to be ours).
 func (e *engineContext) scopeFor(rec *Record) orgscope.Scope {
-	return e.scope.With(rec.AccountID())
+	return e.scope.WithOwn(rec.AccountID())
 }
 
 // Actor kinds.
@@ -196,99 +196,144 @@ const (
 	cloudFormation = "cloudformation.amazonaws.com"
 )
 
-// actor describes who acted in rec: the value of the actor variable (see the package
-// documentation).
-func (e *engineContext) actor(rec *Record) map[string]any {
-	typ := rec.path("userIdentity", "type")
-	account := rec.path("userIdentity", "accountId")
-	issuerARN := rec.path("userIdentity", "sessionContext", "sessionIssuer", "arn")
-	role := rec.Role()
-	session := ""
+// actorInfo describes who acted in a record: the fields of the actor variable (see the
+// package documentation), computed once per record when a condition first names actor; the
+// deployer match (regular expressions) only when a condition asks for it.
+type actorInfo struct {
+	ctx                                       *engineContext
+	rec                                       *Record
+	typ, account, role, roleARN, session, via string
+	service, permissionSet, scope, issuedTo   string
+	serviceLinkedRole, identityCenter         bool
+	deployerKnown, deployer                   bool
+}
+
+func (e *engineContext) actor(rec *Record) *actorInfo {
+	a := &actorInfo{ctx: e, rec: rec}
+	a.typ = rec.path("userIdentity", "type")
+	a.account = rec.path("userIdentity", "accountId")
+	a.roleARN = rec.path("userIdentity", "sessionContext", "sessionIssuer", "arn")
+	a.role = rec.Role()
 	if arn := rec.path("userIdentity", "arn"); strings.Contains(arn, ":assumed-role/") {
 		if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-			session = arn[i+1:]
+			a.session = arn[i+1:]
 		}
 	}
 	// The service that made the call for the caller: invokedBy, else a service name as the
 	// source address ("for calls made by an AWS service on behalf of the user, the service
 	// name": https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
-	via := rec.path("userIdentity", "invokedBy")
-	if via == "" {
+	invokedBy := rec.path("userIdentity", "invokedBy")
+	a.via = invokedBy
+	if a.via == "" {
 		if ip := rec.str("sourceIPAddress"); strings.HasSuffix(ip, ".amazonaws.com") {
-			via = ip
+			a.via = ip
 		}
 	}
 	// AWS acting on its own: an AWSService identity, or a service-linked role, which only its
 	// service can assume and nobody can edit
 	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
-	service := ""
-	slr := false
+	const slrPath = ":role/aws-service-role/"
 	switch {
-	case typ == "AWSService":
-		service = rec.path("userIdentity", "invokedBy")
-	case strings.Contains(issuerARN, ":role/aws-service-role/"):
-		slr = true
-		rest := issuerARN[strings.Index(issuerARN, ":role/aws-service-role/")+len(":role/aws-service-role/"):]
-		service, _, _ = strings.Cut(rest, "/")
-	case issuerARN == "" && strings.HasPrefix(role, "AWSServiceRoleFor") &&
-		strings.HasSuffix(rec.path("userIdentity", "invokedBy"), ".amazonaws.com"):
+	case a.typ == "AWSService":
+		a.service = invokedBy
+	case strings.Contains(a.roleARN, slrPath):
+		a.serviceLinkedRole = true
+		rest := a.roleARN[strings.Index(a.roleARN, slrPath)+len(slrPath):]
+		a.service, _, _ = strings.Cut(rest, "/")
+	case a.roleARN == "" && strings.HasPrefix(a.role, "AWSServiceRoleFor") && strings.HasSuffix(invokedBy, ".amazonaws.com"):
 		// A record without the session issuer (its path): the service-linked role's reserved
 		// name prefix, and the service that CloudTrail says made the call.
-		slr = true
-		service = rec.path("userIdentity", "invokedBy")
+		a.serviceLinkedRole = true
+		a.service = invokedBy
 	}
-	deployer := false
-	if role != "" {
-		if e.bootstrap != nil && e.bootstrap.MatchString(role) {
-			deployer = true
-		}
-		candidates := []string{issuerARN}
-		if issuerARN != "" {
-			// A deployer pattern names the role without its path.
-			if i := strings.Index(issuerARN, ":role/"); i >= 0 {
-				candidates = append(candidates, issuerARN[:i+len(":role/")]+role)
-			}
-		}
-		if anyMatch(e.deployers, candidates...) {
-			deployer = true
-		}
-	}
-	identityCenter := strings.HasPrefix(role, "AWSReservedSSO_") &&
-		(issuerARN == "" || strings.Contains(issuerARN, ":role/aws-reserved/sso.amazonaws.com/"))
-	permissionSet := ""
-	if identityCenter {
-		name := strings.TrimPrefix(role, "AWSReservedSSO_")
+	a.identityCenter = strings.HasPrefix(a.role, "AWSReservedSSO_") &&
+		(a.roleARN == "" || strings.Contains(a.roleARN, ":role/aws-reserved/sso.amazonaws.com/"))
+	if a.identityCenter {
+		name := strings.TrimPrefix(a.role, "AWSReservedSSO_")
 		if i := strings.LastIndexByte(name, '_'); i > 0 {
 			name = name[:i]
 		}
-		permissionSet = name
+		a.permissionSet = name
 	}
-	// Credentials issued to a resource (a Lambda function's execution role):
-	// userIdentity.inScopeOf, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
-	issuedTo := rec.path("userIdentity", "inScopeOf", "credentialsIssuedTo")
-	issuerType := rec.path("userIdentity", "inScopeOf", "issuerType")
-	lambda := ""
-	if issuerType == "AWS::Lambda::Function" {
-		lambda = issuedTo
-	}
-	return map[string]any{
-		"type":                typ,
-		"account":             account,
-		"inOrg":               account != "" && e.scopeFor(rec).Contains(account),
-		"role":                role,
-		"roleArn":             issuerARN,
-		"session":             session,
-		"via":                 via,
-		"viaCloudFormation":   via == cloudFormation,
-		"service":             service,
-		"awsService":          service != "",
-		"serviceLinkedRole":   slr,
-		"deployer":            deployer,
-		"deployment":          deployer && via == cloudFormation,
-		"identityCenter":      identityCenter,
-		"permissionSet":       permissionSet,
-		"credentialsScope":    issuerType,
-		"credentialsIssuedTo": issuedTo,
-		"lambda":              lambda,
-	}
+	// Credentials issued to a resource (a Lambda function's execution role, an instance
+	// profile): userIdentity.inScopeOf,
+	// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+	a.issuedTo = rec.path("userIdentity", "inScopeOf", "credentialsIssuedTo")
+	a.scope = rec.path("userIdentity", "inScopeOf", "issuerType")
+	return a
 }
+
+// isDeployer reports whether the caller's role is a deployer: deployment.deployers or the CDK
+// bootstrap roles of the qualifier.
+func (a *actorInfo) isDeployer() bool {
+	if a.deployerKnown {
+		return a.deployer
+	}
+	a.deployerKnown = true
+	if a.role == "" {
+		return false
+	}
+	e := a.ctx
+	if e.bootstrap != nil && e.bootstrap.MatchString(a.role) {
+		a.deployer = true
+		return true
+	}
+	candidates := []string{a.roleARN}
+	if i := strings.Index(a.roleARN, ":role/"); i >= 0 {
+		// A deployer pattern names the role without its path.
+		candidates = append(candidates, a.roleARN[:i+len(":role/")]+a.role)
+	}
+	a.deployer = a.roleARN != "" && anyMatch(e.deployers, candidates...)
+	return a.deployer
+}
+
+// field returns the actor variable's field name, and whether it has one.
+func (a *actorInfo) field(name string) (any, bool) {
+	switch name {
+	case "type":
+		return a.typ, true
+	case "account":
+		return a.account, true
+	case "inOrg":
+		return a.account != "" && a.ctx.scopeFor(a.rec).Contains(a.account), true
+	case "role":
+		return a.role, true
+	case "roleArn":
+		return a.roleARN, true
+	case "session":
+		return a.session, true
+	case "via":
+		return a.via, true
+	case "viaCloudFormation":
+		return a.via == cloudFormation, true
+	case "service":
+		return a.service, true
+	case "awsService":
+		return a.service != "", true
+	case "serviceLinkedRole":
+		return a.serviceLinkedRole, true
+	case "deployer":
+		return a.isDeployer(), true
+	case "deployment":
+		return a.via == cloudFormation && a.isDeployer(), true
+	case "identityCenter":
+		return a.identityCenter, true
+	case "permissionSet":
+		return a.permissionSet, true
+	case "credentialsScope":
+		return a.scope, true
+	case "credentialsIssuedTo":
+		return a.issuedTo, true
+	case "lambda":
+		if a.scope == "AWS::Lambda::Function" {
+			return a.issuedTo, true
+		}
+		return "", true
+	}
+	return nil, false
+}
+
+// actorFields are the actor variable's fields, in documentation order.
+var actorFields = []string{"type", "account", "inOrg", "role", "roleArn", "session", "via", "viaCloudFormation",
+	"service", "awsService", "serviceLinkedRole", "deployer", "deployment", "identityCenter", "permissionSet",
+	"credentialsScope", "credentialsIssuedTo", "lambda"}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"cel.dev/cel-go/common/functions"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/trailguard/trailguard/detect/orgscope"
 )
@@ -172,4 +174,67 @@ func permissionOutside(s orgscope.Scope, v any) []string {
 		st["Principal"] = map[string]any{"AWS": principal}
 	}
 	return s.StatementOutside(st)
+}
+
+// actorVal is the actor variable as CEL sees it: a map whose fields are computed from the
+// record when read.
+type actorVal struct{ a *actorInfo }
+
+var _ traits.Indexer = actorVal{}
+
+func (v actorVal) asMap() map[string]any {
+	m := make(map[string]any, len(actorFields))
+	for _, f := range actorFields {
+		m[f], _ = v.a.field(f)
+	}
+	return m
+}
+
+// ConvertToNative gives the fields as a map.
+func (v actorVal) ConvertToNative(t reflect.Type) (any, error) {
+	return types.DefaultTypeAdapter.NativeToValue(v.asMap()).ConvertToNative(t)
+}
+
+// ConvertToType converts like the map of its fields.
+func (v actorVal) ConvertToType(t ref.Type) ref.Val {
+	return types.DefaultTypeAdapter.NativeToValue(v.asMap()).ConvertToType(t)
+}
+
+// Equal compares the fields.
+func (v actorVal) Equal(o ref.Val) ref.Val {
+	return types.DefaultTypeAdapter.NativeToValue(v.asMap()).Equal(o)
+}
+
+// Type is map.
+func (v actorVal) Type() ref.Type { return types.MapType }
+
+// Value is the map of the fields.
+func (v actorVal) Value() any { return v.asMap() }
+
+// Get returns a field, or an error naming the fields there are.
+func (v actorVal) Get(key ref.Val) ref.Val {
+	name, ok := key.Value().(string)
+	if !ok {
+		return types.NewErr("actor has string fields, got a %s key", key.Type().TypeName())
+	}
+	f, ok := v.a.field(name)
+	if !ok {
+		return types.NewErr("actor has no field %q (it has %s)", name, strings.Join(actorFields, ", "))
+	}
+	return types.DefaultTypeAdapter.NativeToValue(f)
+}
+
+// Contains reports whether actor has the field.
+func (v actorVal) Contains(key ref.Val) ref.Val {
+	name, _ := key.Value().(string)
+	_, ok := v.a.field(name)
+	return types.Bool(ok)
+}
+
+// Size is the number of fields.
+func (v actorVal) Size() ref.Val { return types.Int(len(actorFields)) }
+
+// Iterator iterates over the field names.
+func (v actorVal) Iterator() traits.Iterator {
+	return types.DefaultTypeAdapter.NativeToValue(v.asMap()).(traits.Mapper).Iterator()
 }

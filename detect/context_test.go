@@ -133,3 +133,25 @@ func TestContextValidate(t *testing.T) {
 		t.Errorf("unknown field: %v", err)
 	}
 }
+
+func TestActorUnknownField(t *testing.T) {
+	rules, err := ParseFS(fstest.MapFS{"r.yaml": {Data: []byte("id: r\ntitle: R\nseverity: low\nmatch: actor.deployed\n")}}, ".", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := CompileWith(rules, testContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ParseRecord([]byte(identity(assumed("x", "", "s", ""), "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs := e.Match(rec)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `actor has no field "deployed"`) || !strings.Contains(errs[0].Error(), "deployment") {
+		t.Errorf("a misspelt field must fail naming the fields there are, got %v", errs)
+	}
+	if !evalWith(t, testContext, `"deployment" in actor && !("deployed" in actor) && size(actor) == 18`, identity(assumed("x", "", "s", ""), "")) {
+		t.Error("actor's fields as a map")
+	}
+}

@@ -238,7 +238,7 @@ func (e *EvalError) Error() string { return fmt.Sprintf("rule %s: %s: %v", e.Rul
 // Match returns the rules rec matches and is not excepted from, in rule
 // order, and the rules that failed on it.
 func (e *Engine) Match(rec *Record) ([]Match, []*EvalError) {
-	act := activation{rec: rec, ctx: e.ctx}
+	act := activation{rec: rec, ctx: e.ctx, memo: &activationMemo{}}
 	var out []Match
 	var errs []*EvalError
 	for _, c := range e.candidates(rec) {

@@ -29,8 +29,9 @@ type Scope struct {
 	// this one, as nothing says otherwise; give the id to judge them.
 	OrgID string
 	// Accounts are the organization's accounts. Without an organization (no config), the
-	// caller passes the one account it knows is its own: the record's.
+	// caller passes the one account it knows is its own (WithOwn): the record's.
 	Accounts map[string]bool
+	own      string
 }
 
 // NewScope returns the scope of an organization and its accounts.
@@ -44,27 +45,16 @@ func NewScope(orgID string, accounts ...string) Scope {
 	return s
 }
 
-// With returns the scope with more accounts (the same scope when there are none to add).
-func (s Scope) With(accounts ...string) Scope {
-	missing := false
-	for _, a := range accounts {
-		if a != "" && !s.Accounts[a] {
-			missing = true
-		}
-	}
-	if !missing {
-		return s
-	}
-	out := NewScope(s.OrgID)
-	for a := range s.Accounts {
-		out.Accounts[a] = true
-	}
-	for _, a := range accounts {
-		if a != "" {
-			out.Accounts[a] = true
-		}
-	}
-	return out
+// WithOwn returns the scope with one more account of the organization (the account a record
+// happened in: an organization trail records only the organization's accounts), without
+// copying the others.
+func (s Scope) WithOwn(account string) Scope {
+	s.own = account
+	return s
+}
+
+func (s Scope) has(account string) bool {
+	return account != "" && (s.Accounts[account] || account == s.own)
 }
 
 var (
@@ -88,8 +78,7 @@ func AccountOf(s string) string {
 
 // Contains reports whether an account id or ARN belongs to the organization.
 func (s Scope) Contains(accountOrARN string) bool {
-	a := AccountOf(accountOrARN)
-	return a != "" && s.Accounts[a]
+	return s.has(AccountOf(accountOrARN))
 }
 
 // Reaches reports where a principal (an account id, an ARN) stands: in the organization, an
@@ -97,7 +86,7 @@ func (s Scope) Contains(accountOrARN string) bool {
 func (s Scope) Reaches(accountOrARN string) Reach {
 	a := AccountOf(accountOrARN)
 	switch {
-	case a != "" && s.Accounts[a]:
+	case s.has(a):
 		return InOrg
 	case a == "cloudfront" || a == "aws":
 		// arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ...:

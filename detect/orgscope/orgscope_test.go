@@ -60,7 +60,7 @@ func TestOutsideGrants(t *testing.T) {
 }
 
 func TestScopeWithoutOrganization(t *testing.T) {
-	s := NewScope("").With(wl)
+	s := NewScope("").WithOwn(wl)
 	if !s.Contains("arn:aws:iam::222222222222:role/x") || s.Contains(mgmt) {
 		t.Errorf("a scope of one account: Contains(own) = %v, Contains(other) = %v", s.Contains(wl), s.Contains(mgmt))
 	}
