@@ -76,9 +76,12 @@ func TestCoverage(t *testing.T) {
 			t.Errorf("coverage lacks %q:\n%s", want, got)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte("behaviours:\n  - id: x\n    bogus: 1\n"), 0o644); err == nil {
-		if _, err := coverage(root); err == nil || !strings.Contains(err.Error(), "bogus") {
-			t.Errorf("an unknown field must be an error naming it, got %v", err)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte("behaviours:\n  - id: x\n    description: more than the report reads\n    variants:\n      - {name: v}\n"), 0o644); err == nil {
+		_, err := coverage(root)
+		for _, want := range []string{"behaviours[0] (x).variants[0].file is empty", "behaviours[0] (x).variants[0].rules: none"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("a variant without file and rules: want %q, got %v", want, err)
+			}
 		}
 	}
 	if got, _ := coverage(t.TempDir()); !strings.Contains(got, "not measured") {
