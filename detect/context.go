@@ -263,6 +263,21 @@ func (e *engineContext) actor(rec *Record) *actorInfo {
 	return a
 }
 
+// deployerRole reports whether a role ARN (arn:...:role/[path/]name) names a deployer:
+// it matches deployment.deployers (with or without its path) or is a CDK bootstrap role of
+// the qualifier.
+func (e *engineContext) deployerRole(arn string) bool {
+	i := strings.Index(arn, ":role/")
+	if i < 0 {
+		return false
+	}
+	name := arn[strings.LastIndexByte(arn, '/')+1:]
+	if e.bootstrap != nil && e.bootstrap.MatchString(name) {
+		return true
+	}
+	return anyMatch(e.deployers, arn, arn[:i+len(":role/")]+name)
+}
+
 // isDeployer reports whether the caller's role is a deployer: deployment.deployers or the CDK
 // bootstrap roles of the qualifier.
 func (a *actorInfo) isDeployer() bool {
@@ -273,17 +288,11 @@ func (a *actorInfo) isDeployer() bool {
 	if a.role == "" {
 		return false
 	}
-	e := a.ctx
-	if e.bootstrap != nil && e.bootstrap.MatchString(a.role) {
+	if a.ctx.bootstrap != nil && a.ctx.bootstrap.MatchString(a.role) {
 		a.deployer = true
 		return true
 	}
-	candidates := []string{a.roleARN}
-	if i := strings.Index(a.roleARN, ":role/"); i >= 0 {
-		// A deployer pattern names the role without its path.
-		candidates = append(candidates, a.roleARN[:i+len(":role/")]+a.role)
-	}
-	a.deployer = a.roleARN != "" && anyMatch(e.deployers, candidates...)
+	a.deployer = a.roleARN != "" && a.ctx.deployerRole(a.roleARN)
 	return a.deployer
 }
 

@@ -27,6 +27,7 @@ const (
 	fnOutsideGrants     = "outsideGrants"
 	fnSharedOutside     = "sharedOutside"
 	fnPermissionOutside = "permissionOutside"
+	fnDeployerRole      = "deployerRole"
 )
 
 // contextEnvOptions declares the context variables and functions (see the package
@@ -42,6 +43,8 @@ func contextEnvOptions() []cel.EnvOption {
 			cel.Overload("outsideGrants_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.StringType), late)),
 		cel.Function(fnSharedOutside,
 			cel.Overload("sharedOutside_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.StringType), late)),
+		cel.Function(fnDeployerRole,
+			cel.Overload("deployerRole_string", []*cel.Type{cel.StringType}, cel.BoolType, late)),
 		cel.Function(fnPermissionOutside,
 			cel.Overload("permissionOutside_dyn", []*cel.Type{cel.DynType}, cel.ListType(cel.StringType), late)),
 		cel.Function("awsOwnedAccount",
@@ -78,6 +81,11 @@ func (a activation) ResolveFunction(name string) (functions.LateBoundOp, bool) {
 	case fnSharedOutside:
 		return func(_ string, args ...ref.Val) ref.Val {
 			return stringList(sharedOutside(ctx.scopeFor(a.rec), native(args[0])))
+		}, true
+	case fnDeployerRole:
+		return func(_ string, args ...ref.Val) ref.Val {
+			s, _ := args[0].Value().(string)
+			return types.Bool(ctx.deployerRole(s))
 		}, true
 	case fnPermissionOutside:
 		return func(_ string, args ...ref.Val) ref.Val {

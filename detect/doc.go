@@ -30,7 +30,7 @@
 // deployment, awsService, service, serviceLinkedRole, identityCenter,
 // permissionSet, credentialsScope, credentialsIssuedTo, lambda). Functions:
 // inOrg(accountOrArn), awsOwnedAccount(account[, service]),
-// outsideGrants(policy), sharedOutside(receivers) and
+// deployerRole(roleArn), outsideGrants(policy), sharedOutside(receivers) and
 // permissionOutside(requestParameters), the last three judging who a policy
 // or share reaches outside the organization (package orgscope). A record's
 // own account is always the organization's; without a Context it is the only
