@@ -64,6 +64,11 @@
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
 //
+// The rules judge records in the organization's context (package detect's Context): give
+// OrganizationContext (detect.ContextFromConfig of a trailguard config) and it is baked into
+// both functions' code beside the binary; RefreshOrganizationAccounts adds the accounts
+// Organizations lists at cold start where the account may list them.
+//
 // The functions' key (Key) is always the construct's own: it encrypts the dedupe table and
 // the log groups, whose key policy statements CloudWatch Logs needs.
 package detection
