@@ -20,7 +20,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 CONFIG ?=
 CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
 
-.PHONY: help deps lint synth test bench plan clean
+.PHONY: help deps lint synth test bench plan clean detection-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -61,6 +61,9 @@ bench: deps ## benchmarks: synth time and memory by org size, Event History expo
 	go run ./cmd/detectbench
 	go run ./cmd/functionbench
 	go test -run '^$$' -bench . -benchmem ./compliance/quota
+
+detection-report: ## measure the default rules (org-day precision, attack coverage) into docs/detection.md
+	go run ./cmd/detectreport
 
 clean: ## remove generated output
 	rm -rf cdk.out

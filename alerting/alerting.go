@@ -45,11 +45,20 @@ const (
 	// EnvDisabledRules is a comma-separated list of the ids of rules turned off
 	// (the config's detection.disabledRules). Default: none.
 	EnvDisabledRules = "TRAILGUARD_DISABLED_RULES"
+	// EnvRefreshAccounts, when "true", makes the functions add the accounts Organizations
+	// lists (ListAccounts) to the organization context at cold start; a failure keeps the
+	// baked accounts and is logged. Default: off (the accounts baked at synth).
+	EnvRefreshAccounts = "TRAILGUARD_REFRESH_ACCOUNTS"
 )
 
 // RulesDir is the directory beside the function's binary (in its asset) holding the users'
 // rule files, loaded after the default rules.
 const RulesDir = "rules"
+
+// ContextFile is the file beside the function's binary (in its asset) holding the
+// organization context (detect.Context as JSON) the rules judge records in, baked at synth
+// from the config. Without it only each record's own account is the organization's.
+const ContextFile = "organization.json"
 
 // Event fields of the alerts put on the bus.
 const (

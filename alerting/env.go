@@ -2,7 +2,9 @@ package alerting
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/detect"
@@ -29,11 +32,15 @@ type Function struct {
 // environment (FromEnv), with the AWS SDK's default configuration. getenv is os.Getenv
 // outside tests.
 func NewFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Function, error) {
-	engine, err := LoadEngine(getenv)
+	cfg, err := LoadAWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadAWSConfig(ctx)
+	var lister AccountLister
+	if getenv(EnvRefreshAccounts) == "true" {
+		lister = organizations.NewFromConfig(cfg)
+	}
+	engine, err := LoadEngineWith(ctx, getenv, lister, log)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +89,12 @@ func FromEnv(ctx context.Context, cfg aws.Config, getenv func(string) string) (*
 // `trailguard detect --rules` loads a directory (detect.LoadWith). getenv is os.Getenv outside
 // tests.
 func LoadEngine(getenv func(string) string) (*detect.Engine, error) {
+	return LoadEngineWith(context.Background(), getenv, nil, nil)
+}
+
+// LoadEngineWith is LoadEngine with the organization context of ContextFile, its accounts
+// completed from Organizations when lister is not nil (RefreshAccounts).
+func LoadEngineWith(ctx context.Context, getenv func(string) string, lister AccountLister, log *slog.Logger) (*detect.Engine, error) {
 	root := getenv("LAMBDA_TASK_ROOT")
 	if root == "" {
 		exe, err := os.Executable()
@@ -100,6 +113,18 @@ func LoadEngine(getenv func(string) string) (*detect.Engine, error) {
 		}
 	}
 	o.DisabledName = EnvDisabledRules
+	if b, err := os.ReadFile(filepath.Join(root, ContextFile)); err == nil {
+		c, err := detect.ParseContext(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ContextFile, err)
+		}
+		o.Context = c
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", ContextFile, err)
+	}
+	if lister != nil {
+		o.Context = RefreshAccounts(ctx, lister, o.Context, log)
+	}
 	return detect.LoadWith(o)
 }
 

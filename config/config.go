@@ -224,7 +224,9 @@ type Deployment struct {
 	// pass the CloudFormation execution role, and update, delete or un-protect the trailguard
 	// stacks (and StackSet instances). Default: [arn:<partition>:iam::*:role/OrganizationAccountAccessRole],
 	// the role Organizations creates in the accounts it creates, which only the management
-	// account can assume.
+	// account can assume. The detection rules treat CloudFormation acting with these roles (or
+	// the bootstrap roles of Qualifier) as deployment (docs/detection.md, the organization
+	// context).
 	Deployers []string `yaml:"deployers"`
 }
 

@@ -61,12 +61,17 @@ func newEnv() (*cel.Env, error) {
 	for _, f := range recordFields {
 		opts = append(opts, cel.Variable(f, cel.DynType))
 	}
+	opts = append(opts, contextEnvOptions()...)
 	return cel.NewEnv(opts...)
 }
 
 // activation resolves a condition's variables against one record.
 type activation struct {
 	rec *Record
+	ctx *engineContext
+	// memo holds what the context derives from the record, computed once per record when a
+	// condition first needs it.
+	memo *activationMemo
 }
 
 func (a activation) ResolveName(name string) (any, bool) {
@@ -79,12 +84,34 @@ func (a activation) ResolveName(name string) (any, bool) {
 		return a.rec.AccountID(), true
 	case varRole:
 		return a.rec.Role(), true
+	case varOrg:
+		if a.ctx == nil {
+			return noContext.org, true
+		}
+		return a.ctx.org, true
+	case varActor:
+		ctx := a.ctx
+		if ctx == nil {
+			ctx = noContext
+		}
+		if a.memo == nil {
+			return actorVal{ctx.actor(a.rec)}, true
+		}
+		if a.memo.actor == nil {
+			a.memo.actor = ctx.actor(a.rec)
+		}
+		return actorVal{a.memo.actor}, true
 	}
 	// A member the record lacks is null, not an error.
 	return a.rec.Fields[name], true
 }
 
 func (a activation) Parent() interpreter.Activation { return nil }
+
+// activationMemo is what an activation derives once per record.
+type activationMemo struct {
+	actor *actorInfo
+}
 
 // native turns a CEL value into plain Go values (maps, slices, strings,
 // numbers, booleans).
@@ -152,7 +179,12 @@ func asList(v any) []any {
 // an IAM policy document given as an object or as JSON text (CloudTrail
 // records some policies as text, some URL-encoded), always as a list.
 func policyStatementsFn(v ref.Val) ref.Val {
-	doc := native(v)
+	return types.DefaultTypeAdapter.NativeToValue(asList(policyDoc(native(v))["Statement"]))
+}
+
+// policyDoc returns a policy document given as an object or as JSON text (CloudTrail records
+// some policies as text, some URL-encoded), or an empty document.
+func policyDoc(doc any) map[string]any {
 	if s, ok := doc.(string); ok {
 		doc = nil
 		text := s
@@ -167,7 +199,10 @@ func policyStatementsFn(v ref.Val) ref.Val {
 		}
 	}
 	m, _ := doc.(map[string]any)
-	return types.DefaultTypeAdapter.NativeToValue(asList(m["Statement"]))
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }
 
 // principalsFn implements principals(statement): every principal a policy

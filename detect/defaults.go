@@ -36,6 +36,9 @@ type LoadOptions struct {
 	// an id no rule has is a problem, reported as from DisabledName.
 	Disabled     []string
 	DisabledName string
+	// Context is the organization context every condition sees (CompileWith).
+	// Default: none, so only a record's own account is the organization's.
+	Context *Context
 }
 
 // LoadWith returns an engine with the default rules merged with the rules
@@ -71,7 +74,7 @@ func LoadWith(o LoadOptions) (*Engine, error) {
 		}
 		errs = append(errs, problems.errorOrNil())
 	}
-	engine, err := Compile(rules)
+	engine, err := CompileWith(rules, o.Context)
 	errs = append(errs, err)
 	if err := JoinLoadErrors(errs...); err != nil {
 		return nil, err

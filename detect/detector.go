@@ -148,7 +148,7 @@ func (d *Detector) evalError(e *EvalError) {
 // counts them in the ThresholdStore, and returns an alert when the count
 // reaches the threshold.
 func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, error) {
-	act := activation{rec: rec}
+	act := activation{rec: rec, ctx: d.engine.ctx, memo: &activationMemo{}}
 	v, _, err := c.groupBy.Eval(act)
 	if err != nil {
 		return nil, &EvalError{Rule: c.ID, Field: "threshold.groupBy", Err: err}, nil

@@ -44,6 +44,25 @@
 // responseElements, additionalEventData, serviceEventDetails and tlsDetails
 // are never null.
 //
+// # Organization context
+//
+// Every condition also sees the organization the records come from: a
+// Context (ContextFromConfig builds it from the trailguard config) given once
+// to LoadWith or CompileWith. The variable org holds the organization (id,
+// managementAccount, securityAccount, accounts, organizationalUnits,
+// configured); the variable actor says who acted in the record (type,
+// account, inOrg, role, roleArn, session, via, viaCloudFormation, deployer,
+// deployment, awsService, service, serviceLinkedRole, identityCenter,
+// permissionSet, credentialsScope, credentialsIssuedTo, lambda). Functions:
+// inOrg(accountOrArn), awsOwnedAccount(account[, service]),
+// deployerRole(roleArn), outsideGrants(policy), sharedOutside(receivers) and
+// permissionOutside(requestParameters), the last three judging who a policy
+// or share reaches outside the organization (package orgscope). A record's
+// own account is always the organization's; without a Context it is the only
+// one. CloudFormation acting for a deployer (actor.deployment) is deployment;
+// acting for anyone else it is that principal's own act. docs/detection.md
+// documents each field and function.
+//
 // Compile checks and compiles rules once; an Engine is immutable and safe for
 // concurrent use, and runs a record only against the rules whose condition
 // requires its eventName or eventSource (read off the condition's AST). A

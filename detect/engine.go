@@ -21,6 +21,8 @@ type Engine struct {
 	// can match it. The index is read off the condition itself.
 	byName, bySource map[string][]*compiled
 	always           []*compiled
+	// ctx is the organization context every condition sees, prepared once.
+	ctx *engineContext
 }
 
 // compiled is a rule ready to run.
@@ -40,15 +42,28 @@ type compiledException struct {
 	condition                         cel.Program
 }
 
-// Compile checks and compiles rules, in order. It returns every problem at
-// once as LoadErrors, each naming the file, the rule, the field and the CEL
-// error.
+// Compile checks and compiles rules, in order, without an organization context
+// (CompileWith). It returns every problem at once as LoadErrors, each naming
+// the file, the rule, the field and the CEL error.
 func Compile(rules []*Rule) (*Engine, error) {
+	return CompileWith(rules, nil)
+}
+
+// CompileWith checks and compiles rules, in order, with the organization
+// context their conditions see (nil: none known, so only a record's own
+// account is the organization's). It returns every problem at once as
+// LoadErrors, each naming the file, the rule, the field and the CEL error.
+func CompileWith(rules []*Rule, ctx *Context) (*Engine, error) {
+	if ctx != nil {
+		if err := ctx.Validate(); err != nil {
+			return nil, fmt.Errorf("organization context: %w", err)
+		}
+	}
 	env, err := sharedEnv()
 	if err != nil {
 		return nil, fmt.Errorf("cel environment: %w", err)
 	}
-	e := &Engine{byName: map[string][]*compiled{}, bySource: map[string][]*compiled{}}
+	e := &Engine{byName: map[string][]*compiled{}, bySource: map[string][]*compiled{}, ctx: newEngineContext(ctx)}
 	var errs LoadErrors
 	for i, r := range rules {
 		c, es := compileRule(env, r, i)
@@ -223,7 +238,7 @@ func (e *EvalError) Error() string { return fmt.Sprintf("rule %s: %s: %v", e.Rul
 // Match returns the rules rec matches and is not excepted from, in rule
 // order, and the rules that failed on it.
 func (e *Engine) Match(rec *Record) ([]Match, []*EvalError) {
-	act := activation{rec: rec}
+	act := activation{rec: rec, ctx: e.ctx, memo: &activationMemo{}}
 	var out []Match
 	var errs []*EvalError
 	for _, c := range e.candidates(rec) {

@@ -12,8 +12,11 @@ import (
 // fixture is a file of test records for one rule (testdata/rules/<id>.json)
 // or for all (testdata/ordinary.json).
 type fixture struct {
-	Rule  string `json:"rule"`
-	Cases []struct {
+	Rule string `json:"rule"`
+	// Context, when set, is the organization context the fixture's records are judged in
+	// (else none: only a record's own account is the organization's).
+	Context *Context `json:"context"`
+	Cases   []struct {
 		Name string `json:"name"`
 		// Alert says whether the rule must alert on the records, fed in
 		// order to one Detector.
@@ -78,9 +81,19 @@ func rulesOf(alerts []*Alert) []string {
 // must alert on and records it must not.
 func TestDefaultRules(t *testing.T) {
 	e := defaultEngine(t)
+	rules, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob("testdata/rules/*.json")
 	for _, path := range files {
 		f := readFixture(t, path)
+		e := e
+		if f.Context != nil {
+			if e, err = CompileWith(rules, f.Context); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, c := range f.Cases {
 			t.Run(f.Rule+"/"+c.Name, func(t *testing.T) {
 				got := slices.Contains(rulesOf(run(t, e, c.Records)), f.Rule)
@@ -226,7 +239,7 @@ func TestFixturesCatchBrokenRules(t *testing.T) {
 				breakRule(&broken)
 				set := slices.Clone(rules)
 				set[i] = &broken
-				e, err := Compile(set)
+				e, err := CompileWith(set, f.Context)
 				if err != nil {
 					t.Fatal(err)
 				}

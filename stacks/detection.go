@@ -8,6 +8,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/logarchive"
+	"github.com/trailguard/trailguard/detect"
 )
 
 // addDetection adds the detection functions to the Security stack: the stream function reading
@@ -24,6 +25,8 @@ func addDetection(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSi
 		ArchiveKey:    archive.Key(),
 		RuleFiles:     ruleFiles(cfg.Detection.RuleFiles),
 		DisabledRules: jsii.Strings(cfg.Detection.DisabledRules...),
+		// The organization the rules judge records in, as `trailguard detect --config` does.
+		OrganizationContext: detect.ContextFromConfig(cfg),
 	})
 	output(stack, "AlertBusArn", d.AlertBus().EventBusArn(), "The event bus the detection functions put alerts on, for integrations")
 	output(stack, "DetectionFailureQueueUrl", d.FailureQueue().QueueUrl(), "The queue holding the stream records that failed detection after every retry")

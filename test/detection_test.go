@@ -20,6 +20,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/coverage"
+	"github.com/trailguard/trailguard/detect"
 )
 
 // Tests of the detection functions in the Security stack.
@@ -236,6 +237,13 @@ func TestDetectionPropsErrors(t *testing.T) {
 			"DisabledRules: rule no-such-rule: no rule has this id",
 			"RuleFiles cannot be bundled into StreamCode or ArchiveCode",
 		}},
+		{name: "invalid organization context", props: &detection.DetectionProps{
+			OrganizationContext: &detect.Context{Organization: detect.Organization{ID: "o-1"}},
+			StreamCode:          awslambda.Code_FromInline(jsii.String("x")),
+		}, want: []string{
+			"OrganizationContext cannot be bundled into StreamCode or ArchiveCode",
+			"OrganizationContext: organization.id must match o-[a-z0-9]{10,32}, got \"o-1\"",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,6 +379,9 @@ func TestDetectionBundlesUserRules(t *testing.T) {
 		ArchiveKey:        awskms.NewKey(stack, jsii.String("ArchiveKey"), nil),
 		RuleFiles:         &map[string]*string{"team/compute.yaml": jsii.String(rule)},
 		DisabledRules:     jsii.Strings("ses-enumeration"),
+		OrganizationContext: &detect.Context{Organization: detect.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: "111111111111",
+			SecurityAccount: "222222222222", Accounts: []string{"333333333333"}}},
+		RefreshOrganizationAccounts: jsii.Bool(true),
 	})
 	app.Synth(nil)
 	var tmpl template
@@ -389,5 +400,17 @@ func TestDetectionBundlesUserRules(t *testing.T) {
 			t.Errorf("%s: the asset lost its binary: %v", name, err)
 		}
 		wantEq(t, name+" disabled rules", get(fn.props(), "Environment", "Variables", alerting.EnvDisabledRules), "ses-enumeration")
+		wantEq(t, name+" account refresh", get(fn.props(), "Environment", "Variables", alerting.EnvRefreshAccounts), "true")
+		baked, err := os.ReadFile(filepath.Join(asset, alerting.ContextFile))
+		if err != nil {
+			t.Fatalf("%s: the organization context in the asset: %v", name, err)
+		}
+		if c, err := detect.ParseContext(baked); err != nil || c.Organization.Accounts[0] != "333333333333" {
+			t.Errorf("%s: the baked organization context %q: %v", name, baked, err)
+		}
+		roleID, _ := get(fn.props(), "Role", "Fn::GetAtt", 0).(string)
+		if doc := policyOfRole(t, tmpl, roleID); !strings.Contains(fmt.Sprint(doc), "organizations:ListAccounts") {
+			t.Errorf("%s: no organizations:ListAccounts for the account refresh: %v", name, doc)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/eventhistory/consolefile"
 )
@@ -25,6 +26,7 @@ const exitAlerts = 3
 
 // detectFlags are the flags of detect.
 type detectFlags struct {
+	config string
 	rules  []string
 	format string
 	failOn string
@@ -48,13 +50,23 @@ ending .json, .jsonl, .ndjson or .csv (optionally .gz) and skipping CloudTrail d
 files. PATH "-" reads standard input. Files are streamed: a directory of any size
 needs little memory.
 
+With --config, the rules judge the records in the organization's context, from the same
+config file as the app: its accounts are the organization's (sharing with them is not
+"outside"), CloudFormation acting for deployment.deployers or the bootstrap roles of
+deployment.qualifier is deployment, and detection.rulesDir and detection.disabledRules
+apply as in the detection functions. Without it only each record's own account is the
+organization's.
+
 Exit codes: 0 when it ran, alerts or not; 3 with --fail-on when an alert at or above
 that severity was raised; 1 when a file or a rule could not be read; 2 on a usage error.`,
 		Example: `  # everything in a downloaded slice of the log archive
   trailguard detect ./AWSLogs
 
   # in CI: your rules, JSON output, fail on high or critical alerts
-  trailguard detect --rules ./rules --format json --fail-on high events.jsonl`,
+  trailguard detect --rules ./rules --format json --fail-on high events.jsonl
+
+  # in your organization's context (accounts, deployers, your rules and disabled rules)
+  trailguard detect --config org.yaml ./AWSLogs`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("detect needs at least one PATH")
@@ -64,6 +76,7 @@ that severity was raised; 1 when a file or a rule could not be read; 2 on a usag
 		RunE: func(cmd *cobra.Command, args []string) error { return runDetect(cmd.Context(), e, &f, args) },
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "the organization's trailguard config (org.yaml): its accounts, deployers, detection.rulesDir and detection.disabledRules")
 	fl.StringArrayVar(&f.rules, "rules", nil, "a directory of rule files (*.yaml) to add to the default rules; a rule with a default rule's id replaces it (repeatable)")
 	fl.StringVar(&f.format, "format", "text", "output format: text (a table) or json (one alert object per line)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when an alert of this severity or higher was raised: "+strings.Join(detect.SeverityNames(), ", "))
@@ -88,9 +101,33 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 			return usageErrorf("--rules %s is not a directory", dir)
 		}
 	}
-	engine, err := detect.Load(f.rules...)
+	opts := detect.LoadOptions{Dirs: f.rules}
+	if f.config != "" {
+		data, err := os.ReadFile(f.config)
+		if err != nil {
+			return usageErrorf("cannot read --config: %v", err)
+		}
+		cfg, err := config.Load(f.config, data)
+		if err != nil {
+			return &exitError{code: exitFailed, msg: err.Error()}
+		}
+		opts.Context = detect.ContextFromConfig(cfg)
+		if cfg.Detection.RulesDir != "" {
+			// Relative to the config file, as the app reads it.
+			dir := cfg.Detection.RulesDir
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(filepath.Dir(f.config), dir)
+			}
+			opts.Dirs = append([]string{dir}, opts.Dirs...)
+		}
+		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, f.config+": detection.disabledRules"
+	}
+	engine, err := detect.LoadWith(opts)
 	if err != nil {
 		return err
+	}
+	if opts.Context == nil && !f.quiet {
+		fmt.Fprintln(e.stderr, "trailguard: no --config: only each record's own account is taken as the organization's (sharing with your other accounts alerts as outside)")
 	}
 	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {}}
 	if f.format == "json" {

@@ -267,3 +267,58 @@ func TestDetectFailingRule(t *testing.T) {
 		t.Errorf("stderr does not contain %q:\n%s", want, r.stderr)
 	}
 }
+
+// TestDetectConfig runs the ordinary organization day with and without its config: with
+// it, sharing with the organization's accounts and deployments by its deployers are no
+// alerts; its detection.rulesDir and disabledRules apply; a bad config is an error naming it.
+func TestDetectConfig(t *testing.T) {
+	day := filepath.Join("..", "..", "detect", "testdata", "orgday", "day.json.gz")
+	orgCfg, err := os.ReadFile(filepath.Join("..", "..", "detect", "testdata", "orgday", "org.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "org.yaml")
+	writeFile(t, cfgPath, string(orgCfg)+"detection:\n  rulesDir: rules\n  disabledRules: [root-activity]\n")
+	writeFile(t, filepath.Join(dir, "rules", "ours.yaml"), "id: vended-account\ntitle: Account created\nseverity: info\nmatch: eventName == \"CreateAccount\"\n")
+
+	without := runCommand(t, "", false, "detect", "--format", "json", day)
+	with := runCommand(t, "", false, "detect", "--format", "json", "--config", cfgPath, day)
+	if without.code != exitOK || with.code != exitOK {
+		t.Fatalf("exit codes %d, %d; stderr:\n%s\n%s", without.code, with.code, without.stderr, with.stderr)
+	}
+	count := func(alerts []map[string]any, rule string) int {
+		n := 0
+		for _, a := range alerts {
+			if a["rule"] == rule {
+				n++
+			}
+		}
+		return n
+	}
+	wo, wi := jsonAlerts(t, without.stdout), jsonAlerts(t, with.stdout)
+	for rule, want := range map[string][2]int{
+		"ec2-ami-shared":                 {3, 0}, // the image pipeline shares with the workload accounts
+		"rds-snapshot-shared":            {1, 0},
+		"s3-bucket-policy-other-account": {2, 1}, // the vendor's account stays
+		"root-activity":                  {1, 0}, // disabled by the config
+		"vended-account":                 {0, 1}, // the config's rulesDir
+	} {
+		if got := [2]int{count(wo, rule), count(wi, rule)}; got != want {
+			t.Errorf("%s alerts without, with the config = %v, want %v", rule, got, want)
+		}
+	}
+	if !strings.Contains(without.stderr, "no --config") || strings.Contains(with.stderr, "no --config") {
+		t.Errorf("the note on running without a config:\nwithout: %s\nwith: %s", without.stderr, with.stderr)
+	}
+
+	writeFile(t, cfgPath, "organization:\n  id: o-1\n")
+	r := runCommand(t, "", false, "detect", "--config", cfgPath, day)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "organization.id") {
+		t.Errorf("bad config: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	r = runCommand(t, "", false, "detect", "--config", filepath.Join(dir, "missing.yaml"), day)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--config") {
+		t.Errorf("missing config: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

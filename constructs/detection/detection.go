@@ -64,11 +64,17 @@
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
 //
+// The rules judge records in the organization's context (package detect's Context): give
+// OrganizationContext (detect.ContextFromConfig of a trailguard config) and it is baked into
+// both functions' code beside the binary; RefreshOrganizationAccounts adds the accounts
+// Organizations lists at cold start where the account may list them.
+//
 // The functions' key (Key) is always the construct's own: it encrypts the dedupe table and
 // the log groups, whose key policy statements CloudWatch Logs needs.
 package detection
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
@@ -243,6 +249,20 @@ type DetectionProps struct {
 	// EnvDisabledRules); each must name a default or user rule.
 	// Default: none.
 	DisabledRules *[]*string
+	// OrganizationContext is the organization the rules judge records in (its accounts, OUs,
+	// deployers: detect.ContextFromConfig of the trailguard config), baked into the functions'
+	// built code as alerting.ContextFile beside the binary. Not with StreamCode or ArchiveCode
+	// (bundle the file in your code yourself).
+	// Default: none: only each record's own account is the organization's.
+	OrganizationContext *detect.Context
+	// RefreshOrganizationAccounts makes the functions add the accounts Organizations lists
+	// (organizations:ListAccounts, which has no resource-level permissions, so on "*") to
+	// OrganizationContext's at cold start: accounts a stackset reaches or that joined after
+	// the synth. ListAccounts answers only the management account and delegated
+	// administrators; elsewhere, or on any failure, the functions keep the baked accounts and
+	// log a warning.
+	// Default: false.
+	RefreshOrganizationAccounts *bool
 }
 
 // CheckRules loads the default rules with the users' rule files and disabled rule ids as the
@@ -344,6 +364,14 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 		}
 	case p.ArchiveKey != nil || p.ArchiveCode != nil:
 		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucket or ArchiveBucketName: the archive function reads that bucket")
+	}
+	if p.OrganizationContext != nil {
+		if p.StreamCode != nil || p.ArchiveCode != nil {
+			c.Addf("OrganizationContext cannot be bundled into StreamCode or ArchiveCode: bundle it as %s beside your bootstrap, or leave the code to the construct", alerting.ContextFile)
+		}
+		if err := p.OrganizationContext.Validate(); err != nil {
+			c.Addf("OrganizationContext: %v", err)
+		}
 	}
 	if p.RuleFiles != nil && len(*p.RuleFiles) > 0 && (p.StreamCode != nil || p.ArchiveCode != nil) {
 		c.Addf("RuleFiles cannot be bundled into StreamCode or ArchiveCode: bundle them under %s/ beside your bootstrap, or leave the code to the construct", alerting.RulesDir)
@@ -545,11 +573,18 @@ func (d *detection) functionCode(code awslambda.Code, importPath string) awslamb
 	if err != nil {
 		panic(err)
 	}
-	if files := d.props.ruleFiles(); len(files) > 0 {
-		bundled := map[string][]byte{}
-		for n, c := range files {
-			bundled[alerting.RulesDir+"/"+n] = []byte(c)
+	bundled := map[string][]byte{}
+	for n, c := range d.props.ruleFiles() {
+		bundled[alerting.RulesDir+"/"+n] = []byte(c)
+	}
+	if oc := d.props.OrganizationContext; oc != nil {
+		b, err := json.MarshalIndent(oc, "", "  ")
+		if err != nil {
+			panic(err)
 		}
+		bundled[alerting.ContextFile] = append(b, '\n')
+	}
+	if len(bundled) > 0 {
 		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
 			panic(err)
 		}
@@ -580,6 +615,15 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 		Description: jsii.String("trailguard: the execution role of " + name),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
+	if r := d.props.RefreshOrganizationAccounts; r != nil && *r {
+		// ListAccounts has no resource-level permissions:
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ListOrganizationAccounts"),
+			Actions:   jsii.Strings("organizations:ListAccounts"),
+			Resources: jsii.Strings("*"),
+		}))
+	}
 	statements = append(statements,
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteLogs"),
@@ -643,6 +687,11 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
 		"Lambda names the function's log streams by date and instance when it creates them: known only by prefix, in the function's own log group.",
 		`^Resource::arn:.+:logs:.+:log-group:/aws/lambda/`+name+`:log-stream:\*$`)
+	if r := d.props.RefreshOrganizationAccounts; r != nil && *r {
+		compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
+			"organizations:ListAccounts has no resource-level permissions: it is authorized on * only, and only reads the organization's account list.",
+			`^Resource::\*$`)
+	}
 
 	fn := awslambda.NewFunction(d, jsii.String(id), &awslambda.FunctionProps{
 		FunctionName: jsii.String(name),
@@ -740,6 +789,9 @@ func (d *detection) env() map[string]*string {
 	}
 	if ids := d.props.disabledRules(); len(ids) > 0 {
 		env[alerting.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
+	}
+	if r := d.props.RefreshOrganizationAccounts; r != nil && *r {
+		env[alerting.EnvRefreshAccounts] = jsii.String("true")
 	}
 	return env
 }

@@ -9,5 +9,6 @@ import (
 	_ "github.com/aws/aws-lambda-go/events"
 	_ "github.com/aws/aws-lambda-go/lambda"
 	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/service/organizations"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 )
