@@ -92,11 +92,18 @@ func compare(dir, tool, self, detectDir string, size int64, runs int, stderr io.
 				return nil, fmt.Errorf("parse-only decoded %s records, want %d", got, n)
 			}
 			// --quiet would drop the summary that says how many records
-			// were checked: the output goes to /dev/null instead.
+			// were checked: the alerts go to /dev/null instead (written
+			// there by detect itself, not through a pipe to this process).
 			cmd := exec.Command(tool, "detect", "--format", "json", path)
 			var summary bytes.Buffer
 			cmd.Stderr = &summary
+			devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, err
+			}
+			cmd.Stdout = devNull
 			tu, _, err := measure(cmd)
+			devNull.Close()
 			if err != nil {
 				return nil, fmt.Errorf("trailguard detect: %w: %s", err, summary.String())
 			}
@@ -140,7 +147,9 @@ func checked(summary string) int {
 // parent's memory until it executes.
 func measure(cmd *exec.Cmd) (usage, string, error) {
 	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
+	if cmd.Stdout == nil {
+		cmd.Stdout = &stdout
+	}
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
