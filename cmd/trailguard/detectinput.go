@@ -28,12 +28,11 @@ import (
 
 // Why a file holds no CloudTrail records, as the summary counts them.
 const (
-	skipDigest     = "CloudTrail digest file, for `trailguard archive verify`"
-	skipConfig     = "AWS Config file"
-	skipExport     = "history export state file"
-	skipStaging    = "staging file of an unfinished history export: run the export again to finish it, then detect again"
-	skipOtherType  = "file not of a record type"
-	skipNotRecords = "JSON file of another kind"
+	skipDigest    = "CloudTrail digest file, for `trailguard archive verify`"
+	skipConfig    = "AWS Config file"
+	skipExport    = "history export state file"
+	skipStaging   = "staging file of an unfinished history export: run the export again to finish it, then detect again"
+	skipOtherType = "file not of a record type"
 )
 
 // digestMessage is what detect says of a digest file given by name.
@@ -114,9 +113,8 @@ func recordFile(name string) bool {
 }
 
 // notRecordsError is a file that holds something else than CloudTrail
-// records: a digest file, an AWS Config file, a JSON document of another
-// kind. In a directory it is skipped and counted; given by name it is an
-// error.
+// records: a digest file or an AWS Config file. In a directory it is skipped
+// and counted; given by name it is an error.
 type notRecordsError struct {
 	// skip is the summary's reason (skipDigest, ...).
 	skip string
@@ -158,7 +156,6 @@ type inputReader struct {
 	bad func(where string, err error)
 
 	values int // top-level values and array elements seen
-	stop   error
 }
 
 // maxLine is the longest JSON Lines line held in memory (EventBridge events
@@ -540,7 +537,9 @@ func (in *inputReader) csv(br *bufio.Reader) error {
 	}
 	if !isText(head) || !bytes.ContainsAny(line, ",;\t") {
 		start := head[:min(len(head), 4)]
-		return &notRecordsError{skip: skipNotRecords, msg: fmt.Sprintf("not JSON or CSV text (it starts with % x): not CloudTrail records", start)}
+		// An error even in a directory: unlike a digest or a Config file,
+		// nothing says it is not a damaged log file.
+		return fmt.Errorf("not JSON or CSV text (it starts with % x): not CloudTrail records", start)
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1

@@ -140,6 +140,14 @@ func TestDetectInputs(t *testing.T) {
 			notStderr: []string{"column"},
 		},
 		{
+			// Nothing says it is not a damaged log file: an error, not a skip.
+			name:   "random bytes in a directory",
+			files:  map[string]string{ct + "a.json.gz": gzipped(t, "\x8f\x03\x00\xff"), "events.jsonl": stopLogging + "\n"},
+			code:   exitFailed,
+			alerts: []string{"cloudtrail-logging-stopped 11111111-1111-1111-1111-111111111111"},
+			stderr: []string{"a.json.gz: not JSON or CSV text (it starts with 8f 03 00 ff): not CloudTrail records", "checked 1 records in 2 files"},
+		},
+		{
 			name:      "text that is neither JSON nor CSV",
 			files:     map[string]string{"notes.json": "incident notes\nnothing here\n"},
 			args:      []string{"notes.json"},
