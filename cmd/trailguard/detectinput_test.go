@@ -254,6 +254,9 @@ func TestDetectFormats(t *testing.T) {
 		{"lookup-events output, member order", "a.json", `{"NextToken":"x","Events":[{"EventId":"11111111-1111-1111-1111-111111111111","CloudTrailEvent":` + strconvQuote(stopLogging) + `}]}`},
 		{"Event History CSV", "a.csv", "Event ID,Event name,CloudTrail event\n11111111-1111-1111-1111-111111111111,StopLogging," + csvQuote(stopLogging) + "\n"},
 		{"byte order mark", "a.json", "\ufeff" + `{"Records":[` + stopLogging + `]}`},
+		// A line longer than the reader's 1 MiB buffer.
+		{"JSON Lines with a 3 MiB line", "a.jsonl", strings.Replace(listBuckets, `"requestParameters":null`, `"requestParameters":{"x":"`+strings.Repeat("a", 3<<20)+`"}`, 1) + "\n" + stopLogging + "\n"},
+		{"a log file with a 3 MiB record", "a.json", `{"Records":[` + strings.Replace(listBuckets, `"requestParameters":null`, `"requestParameters":{"x":"`+strings.Repeat("a", 3<<20)+`"}`, 1) + "," + stopLogging + `]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
