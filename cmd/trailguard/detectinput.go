@@ -214,19 +214,27 @@ func skipSpace(br *bufio.Reader) (byte, error) {
 	}
 }
 
+// containerStart is the first line of a document of records, such as
+// {"Records":[ or [ of a file with a record a line inside an array.
+var containerStart = regexp.MustCompile(`^(\[|\{\s*"(?i:records|events)"\s*:\s*\[)`)
+
 // firstLineComplete reports whether the buffered start of the file is JSON
-// Lines: one of its first three lines holds a whole JSON object (one that is
-// cut or corrupt may come first). Those are read line by line. A document
-// spread over lines (a pretty-printed log file) never has such a line; it is
-// read as a stream of values, as is a file of one line.
+// Lines, read line by line: its first line holds a whole JSON object, or
+// (that line cut or corrupt) its second or third does and the first does not
+// open a document. A document spread over lines (a pretty-printed log file,
+// an array with a record a line) is read as a stream of values instead, as
+// is a file of one line.
 func firstLineComplete(br *bufio.Reader) bool {
 	buf, _ := br.Peek(br.Size())
-	for range 3 {
+	for n := range 3 {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 || len(bytes.TrimSpace(buf[i:])) == 0 {
 			return false // one line: a single value either way
 		}
 		line := bytes.TrimSpace(buf[:i])
+		if n == 0 && (len(line) <= 1 || containerStart.Match(line)) {
+			return false
+		}
 		if len(line) > 2 && line[0] == '{' && jsontext.Value(line).IsValid(decodeOptions) {
 			return true
 		}

@@ -246,6 +246,8 @@ func TestDetectFormats(t *testing.T) {
 		{"array of records", "a.json", "[" + stopLogging + "]"},
 		{"one pretty-printed record", "a.json", string(prettyRecord)},
 		{"concatenated pretty-printed records", "a.json", string(prettyRecord) + "\n" + string(prettyRecord)},
+		{"a record a line inside Records", "a.json", "{\"Records\": [\n" + listBuckets + ",\n" + stopLogging + "\n]}\n"},
+		{"a record a line inside an array", "a.json", "[\n" + listBuckets + ",\n" + stopLogging + "\n]\n"},
 		{"JSON Lines", "a.jsonl", listBuckets + "\n" + stopLogging + "\n"},
 		{"JSON Lines without the extension", "a.txt", listBuckets + "\n" + stopLogging},
 		{"gzipped JSON Lines", "a.ndjson.gz", gzipped(t, listBuckets+"\n"+stopLogging+"\n")},
