@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -304,5 +305,19 @@ func TestSkipPath(t *testing.T) {
 		if got := skipPath(tt.path); got != tt.want {
 			t.Errorf("skipPath(%q) = %q, want %q", tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestDetectCPUProfile writes the profile that cmd/detectbench's docs use.
+func TestDetectCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	file, prof := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "cpu.prof")
+	writeFile(t, file, stopLogging+"\n")
+	r := runCommand(t, "", false, "detect", "--quiet", "--cpuprofile", prof, file)
+	if r.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Errorf("profile: %v, %v; want a profile", fi, err)
 	}
 }
