@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,7 +82,7 @@ func newAlert(r *Rule, rec *Record) *Alert {
 		SourceIPAddress: rec.str("sourceIPAddress"),
 		UserAgent:       rec.str("userAgent"),
 		ErrorCode:       rec.str("errorCode"),
-		Record:          rec.Raw,
+		Record:          bytes.Clone(rec.Raw), // its own copy: the record's bytes may be a reader's buffer
 	}
 }
 
@@ -95,7 +96,7 @@ func EventDedupeKey(ruleID string, rec *Record) string {
 	if id := rec.EventID(); id != "" {
 		return ruleID + "/" + id
 	}
-	sum := sha256.Sum256(rec.Raw)
+	sum := sha256.Sum256(rec.compactJSON())
 	return ruleID + "/sha256:" + hex.EncodeToString(sum[:])
 }
 

@@ -157,7 +157,7 @@ func (d *Detector) threshold(c *compiled, rec *Record) (*Alert, *EvalError, erro
 		EventTime: rec.EventTime(), EventID: rec.EventID(), Distinct: c.distinct != nil}
 	if obs.EventID == "" {
 		// Copies of one record count once all the same.
-		sum := sha256.Sum256(rec.Raw)
+		sum := sha256.Sum256(rec.compactJSON())
 		obs.EventID = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	if c.distinct != nil {

@@ -3,17 +3,24 @@
 //
 //   - throughput on one core: records per second through decoding, the
 //     rules, thresholds and dedupe, and through the rules alone;
+//
 //   - peak memory streaming 10,000, 100,000 and 1,000,000 records through one
 //     detector, as trailguard detect does over a directory (goal: flat).
 //
-// It builds the benchmarks of package detect into a test binary once and
-// runs each case in its own process with GOMAXPROCS 1, so that each peak RSS
-// is that case's. Run it from the module:
+//   - trailguard detect against a parse-only decoder (encoding/json into
+//     map[string]any) over the same generated file, a CloudTrail log file and
+//     JSON Lines, in the same run: the ratio of their CPU times (goal: at
+//     most 1.5) and each one's peak RSS.
 //
-//	go run ./cmd/detectbench
+// It builds the benchmarks of package detect into a test binary once, and
+// trailguard, and runs each case in its own process with GOMAXPROCS 1, so
+// that each peak RSS is that case's. Run it from the module:
+//
+//	go run ./cmd/detectbench [-size MiB] [-runs N] [-compare-only] [-tool trailguard]
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +40,19 @@ const pkg = "github.com/trailguard/trailguard/detect"
 var memoryCases = []int{10_000, 100_000, 1_000_000}
 
 func main() {
-	if err := run(os.Stdout, os.Stderr); err != nil {
+	if len(os.Args) > 1 && os.Args[1] == parseOnlyFlag {
+		if err := runParseOnly(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "detectbench: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	size := flag.Int64("size", 256, "size in MiB of each generated file detect is compared on")
+	runs := flag.Int("runs", 3, "runs of detect and of the parse-only decoder on each file (the least CPU time counts)")
+	compareOnly := flag.Bool("compare-only", false, "only compare detect with the parse-only decoder")
+	tool := flag.String("tool", "", "a trailguard binary to compare (default: built from this module), such as an earlier release's")
+	flag.Parse()
+	if err := run(os.Stdout, os.Stderr, *size<<20, *runs, *compareOnly, *tool); err != nil {
 		fmt.Fprintf(os.Stderr, "detectbench: %v\n", err)
 		os.Exit(1)
 	}
@@ -42,7 +61,7 @@ func main() {
 // result is one benchmark line: its metrics by unit.
 type result = gobench.Result
 
-func run(stdout, stderr io.Writer) error {
+func run(stdout, stderr io.Writer, size int64, runs int, compareOnly bool, tool string) error {
 	dir, err := os.MkdirTemp("", "detectbench")
 	if err != nil {
 		return err
@@ -61,21 +80,47 @@ func run(stdout, stderr io.Writer) error {
 		return fmt.Errorf("go list: %w", err)
 	}
 	wd := strings.TrimSpace(string(pkgDir))
-	engine, err := bench(bin, wd, "^BenchmarkEngine$", "3s", stderr)
-	if err != nil {
-		return err
-	}
-	match, err := bench(bin, wd, "^BenchmarkMatch$", "3s", stderr)
-	if err != nil {
-		return err
-	}
+	var engine, match result
 	mem := map[int]result{}
-	for _, n := range memoryCases {
-		if mem[n], err = bench(bin, wd, fmt.Sprintf("^BenchmarkMemory$/^%d$", n), "1x", stderr); err != nil {
+	if !compareOnly {
+		if engine, err = bench(bin, wd, "^BenchmarkEngine$", "3s", stderr); err != nil {
 			return err
 		}
+		if match, err = bench(bin, wd, "^BenchmarkMatch$", "3s", stderr); err != nil {
+			return err
+		}
+		for _, n := range memoryCases {
+			if mem[n], err = bench(bin, wd, fmt.Sprintf("^BenchmarkMemory$/^%d$", n), "1x", stderr); err != nil {
+				return err
+			}
+		}
 	}
-	writeTables(stdout, engine, match, mem)
+	// The comparison runs trailguard as users do, and this program again as
+	// the parse-only decoder. It comes after the benchmarks above, which
+	// read their process's peak RSS: Linux counts in a child's the peak of
+	// its parent, this process, which the comparison raises.
+	if tool == "" {
+		tool = filepath.Join(dir, "trailguard")
+		fmt.Fprintln(stderr, "building trailguard")
+		build = exec.Command("go", "build", "-o", tool, "github.com/trailguard/trailguard/cmd/trailguard")
+		build.Stdout, build.Stderr = stderr, stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cs, err := compare(dir, tool, self, wd, size, runs, stderr)
+	if err != nil {
+		return err
+	}
+	if !compareOnly {
+		writeTables(stdout, engine, match, mem)
+		fmt.Fprintln(stdout)
+	}
+	writeComparison(stdout, cs, runs)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/eventhistory/consolefile"
 )
 
 // exitAlerts is detect's exit code when --fail-on is set and an alert at or
@@ -31,6 +31,9 @@ type detectFlags struct {
 	format string
 	failOn string
 	quiet  bool
+	// cpuProfile is a file to write a CPU profile of the run to (hidden:
+	// for measuring the engine, see cmd/detectbench).
+	cpuProfile string
 }
 
 func newDetectCmd(e *env) *cobra.Command {
@@ -44,11 +47,9 @@ record a rule matches, each rule and event once.
 
 It reads CloudTrail log files ({"Records":[...]}, .json or .json.gz), JSON arrays of
 records, JSON Lines (also of EventBridge events whose detail is the record), the output
-of aws cloudtrail lookup-events, and Event History console downloads: whatever history
-convert reads. A directory is read recursively, in lexical order, taking the files
-ending .json, .jsonl, .ndjson or .csv (optionally .gz) and skipping CloudTrail digest
-files. PATH "-" reads standard input. Files are streamed: a directory of any size
-needs little memory.
+of aws cloudtrail lookup-events, and Event History downloads (JSON, or CSV with a
+column holding the full event). PATH "-" reads standard input. Files are streamed and
+each record is decoded once: a directory of any size needs little memory.
 
 With --config, the rules judge the records in the organization's context, from the same
 config file as the app: its accounts are the organization's (sharing with them is not
@@ -57,8 +58,23 @@ deployment.qualifier is deployment, and detection.rulesDir and detection.disable
 apply as in the detection functions. Without it only each record's own account is the
 organization's.
 
-Exit codes: 0 when it ran, alerts or not; 3 with --fail-on when an alert at or above
-that severity was raised; 1 when a file or a rule could not be read; 2 on a usage error.`,
+A directory is read recursively, in lexical order, taking the files ending .json,
+.jsonl, .ndjson or .csv (optionally .gz). It skips, and counts in the summary, what
+holds no CloudTrail records: digest files (CloudTrail-Digest/), AWS Config and other
+services' files in an AWSLogs/ layout (a Control Tower log archive), the state files
+of a history export (.trailguard-*), and JSON files that are a digest or a Config file
+by their content. Given by name, such a file is an error.
+
+Within a file, a value that is not a CloudTrail record (trailguard's heartbeat, any
+other EventBridge event, an object without eventName) is skipped and counted. A line of
+JSON Lines (or a CSV row) that is not valid JSON is reported with its line number and
+the rest of the file is checked; a log file that breaks off is reported with where it
+broke, its records before the break checked.
+
+Exit codes: 0 when everything given was read, alerts or not; 3 with --fail-on when an
+alert at or above that severity was raised; 1 when the input was not fully read (a
+file could not be read or holds no CloudTrail records, a line was not valid JSON) or a
+rule could not be loaded: what could be read was still checked; 2 on a usage error.`,
 		Example: `  # everything in a downloaded slice of the log archive
   trailguard detect ./AWSLogs
 
@@ -81,6 +97,8 @@ that severity was raised; 1 when a file or a rule could not be read; 2 on a usag
 	fl.StringVar(&f.format, "format", "text", "output format: text (a table) or json (one alert object per line)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when an alert of this severity or higher was raised: "+strings.Join(detect.SeverityNames(), ", "))
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no summary, only alerts and errors")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -100,6 +118,17 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return usageErrorf("--rules %s is not a directory", dir)
 		}
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return usageErrorf("--cpuprofile: %v", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return usageErrorf("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	opts := detect.LoadOptions{Dirs: f.rules}
 	if f.config != "" {
@@ -129,7 +158,8 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 	if opts.Context == nil && !f.quiet {
 		fmt.Fprintln(e.stderr, "trailguard: no --config: only each record's own account is taken as the organization's (sharing with your other accounts alerts as outside)")
 	}
-	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {}}
+	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {},
+		skippedFiles: map[string]int{}, skippedRecords: map[string]int{}}
 	if f.format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -164,8 +194,15 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 	}
 	r.summary(f.quiet)
 	switch {
-	case r.failedFiles > 0:
-		return &exitError{exitFailed, fmt.Sprintf("%d of %d files could not be read (see above); their remaining records were not checked", r.failedFiles, r.files)}
+	case r.failedFiles > 0 || r.badLines > 0:
+		var parts []string
+		if r.failedFiles > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d files could not be read or hold no CloudTrail records; what they hold past the error was not checked", r.failedFiles, r.files))
+		}
+		if r.badLines > 0 {
+			parts = append(parts, fmt.Sprintf("%d lines in %d files were not valid JSON and were not checked", r.badLines, r.badFiles))
+		}
+		return &exitError{exitFailed, "the input was not fully read (see above): " + strings.Join(parts, "; ")}
 	case r.failed > 0:
 		return &exitError{exitAlerts, fmt.Sprintf("%d alerts at or above %s", r.failed, failOn)}
 	}
@@ -183,15 +220,24 @@ type detectRun struct {
 	files, failedFiles int
 	failed             int // alerts at or above failOn
 	bySeverity         map[detect.Severity]int
+	// skippedFiles counts, by reason, the files that hold no CloudTrail
+	// records; skippedRecords the values that are not CloudTrail records.
+	skippedFiles, skippedRecords map[string]int
+	// badLines are the lines (CSV rows, array elements) that were not valid
+	// JSON, in badFiles files.
+	badLines, badFiles int
 	stopErr            error // ends the run: the output failed, or the run was interrupted
 }
+
+// maxBadLines is how many bad lines of one file are reported one by one.
+const maxBadLines = 10
 
 // path reads a file, standard input or a directory. A file that cannot be
 // read is reported and counted; only an interruption or a failure to write
 // the output stops the run.
 func (r *detectRun) path(p string) error {
 	if p == "-" {
-		r.file("standard input", r.e.stdin)
+		r.file("standard input", r.e.stdin, false, false)
 		return r.stopErr
 	}
 	fi, err := os.Stat(p)
@@ -200,13 +246,17 @@ func (r *detectRun) path(p string) error {
 		return nil
 	}
 	if !fi.IsDir() {
+		if isDigestName(filepath.ToSlash(p)) {
+			r.fileError(p, errors.New(digestMessage))
+			return nil
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			r.fileError(p, err)
 			return nil
 		}
 		defer f.Close()
-		r.file(p, f)
+		r.file(p, f, jsonLinesName(p), false)
 		return r.stopErr
 	}
 	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -215,12 +265,11 @@ func (r *detectRun) path(p string) error {
 			return nil
 		}
 		if d.IsDir() {
-			if d.Name() == "CloudTrail-Digest" {
-				return filepath.SkipDir
-			}
 			return nil
 		}
-		if !recordFile(d.Name()) {
+		rel, _ := filepath.Rel(p, path)
+		if why := skipPath(filepath.ToSlash(rel)); why != "" {
+			r.skippedFiles[why]++
 			return nil
 		}
 		f, err := os.Open(path)
@@ -229,17 +278,15 @@ func (r *detectRun) path(p string) error {
 			return nil
 		}
 		defer f.Close()
-		r.file(path, f)
+		r.file(path, f, jsonLinesName(path), true)
 		return r.stopErr
 	})
 }
 
-// recordFile reports whether a file in a directory is one detect reads.
-func recordFile(name string) bool {
+// jsonLinesName reports whether a file's name says it is JSON Lines.
+func jsonLinesName(name string) bool {
 	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
-	return slices.ContainsFunc([]string{".json", ".jsonl", ".ndjson", ".csv"}, func(ext string) bool {
-		return strings.HasSuffix(name, ext)
-	}) && !strings.Contains(name, "_cloudtrail-digest_")
+	return strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".ndjson")
 }
 
 func (r *detectRun) fileError(name string, err error) {
@@ -251,46 +298,66 @@ func (r *detectRun) fileError(name string, err error) {
 // errOutput marks a failure to write an alert.
 var errOutput = errors.New("writing the output")
 
-func (r *detectRun) file(name string, rd io.Reader) {
-	r.files++
-	n := 0
-	err := consolefile.Read(rd, func(raw []byte) error {
-		if err := r.ctx.Err(); err != nil {
-			r.stopErr = err
-			return err
-		}
-		n++
-		rec, err := detect.ParseRecord(raw)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", n, err)
-		}
-		alerts, err := r.det.Process(rec)
-		if err != nil {
-			return err
-		}
-		for _, a := range alerts {
-			r.bySeverity[a.Severity]++
-			if r.failOn != 0 && a.Severity >= r.failOn {
-				r.failed++
+// file checks the records of one file. found says it was found in a
+// directory, where a file of another kind (a digest, an AWS Config file) is
+// skipped and counted; given by name, it is an error.
+func (r *detectRun) file(name string, rd io.Reader, lines, found bool) {
+	bad := 0
+	in := &inputReader{
+		lines: lines,
+		record: func(rec *detect.Record) error {
+			if err := r.ctx.Err(); err != nil {
+				r.stopErr = err
+				return err
 			}
-			if err := r.print(a); err != nil {
-				r.stopErr = fmt.Errorf("%w: %v", errOutput, err)
-				return r.stopErr
+			alerts, err := r.det.Process(rec)
+			if err != nil {
+				return err
 			}
-		}
-		return nil
-	})
-	r.flush()
-	if errors.Is(err, consolefile.ErrNoRecords) {
-		return // a log file may hold no records; nothing to check
+			for _, a := range alerts {
+				r.bySeverity[a.Severity]++
+				if r.failOn != 0 && a.Severity >= r.failOn {
+					r.failed++
+				}
+				if err := r.print(a); err != nil {
+					r.stopErr = fmt.Errorf("%w: %v", errOutput, err)
+					return r.stopErr
+				}
+			}
+			return nil
+		},
+		skip: func(what string) { r.skippedRecords[what]++ },
+		bad: func(where string, err error) {
+			bad++
+			if bad <= maxBadLines {
+				fmt.Fprintf(r.e.stderr, "trailguard: %s: %s: %v: skipped, the rest of the file is checked\n", name, where, err)
+			}
+		},
 	}
-	if err != nil && r.stopErr == nil {
-		r.failedFiles++
-		fmt.Fprintf(r.e.stderr, "trailguard: %s: %v\n", name, err)
+	err := in.read(rd)
+	r.flush()
+	if bad > 0 {
+		r.badLines += bad
+		r.badFiles++
+		if bad > maxBadLines {
+			fmt.Fprintf(r.e.stderr, "trailguard: %s: %d more lines that are not valid JSON\n", name, bad-maxBadLines)
+		}
+	}
+	var other *notRecordsError
+	switch {
+	case r.stopErr != nil:
+		r.files++
+	case errors.As(err, &other) && found:
+		r.skippedFiles[other.skip]++
+	case err != nil:
+		r.fileError(name, err)
+	default:
+		r.files++
 	}
 }
 
-// summary prints what the run did, and every rule that failed on records.
+// summary prints what the run did, what it skipped and why, and every rule
+// that failed on records.
 func (r *detectRun) summary(quiet bool) {
 	st := r.det.Stats()
 	for _, rule := range slices.Sorted(maps.Keys(st.EvalErrors)) {
@@ -312,4 +379,28 @@ func (r *detectRun) summary(quiet bool) {
 	}
 	fmt.Fprintf(r.e.stderr, "checked %s records in %d files: %d alerts%s, %d duplicates dropped\n",
 		group(int64(st.Records)), r.files, st.Alerts, counts, st.Duplicates)
+	r.printSkipped("records that are not CloudTrail records", r.skippedRecords)
+	r.printSkipped("files that hold no CloudTrail records", r.skippedFiles)
+}
+
+// printSkipped prints a count of what was skipped, by reason, most first.
+func (r *detectRun) printSkipped(what string, by map[string]int) {
+	total := 0
+	for _, n := range by {
+		total += n
+	}
+	if total == 0 {
+		return
+	}
+	reasons := slices.SortedFunc(maps.Keys(by), func(a, b string) int {
+		if by[a] != by[b] {
+			return by[b] - by[a]
+		}
+		return strings.Compare(a, b)
+	})
+	var parts []string
+	for _, why := range reasons {
+		parts = append(parts, fmt.Sprintf("%s: %s", why, group(int64(by[why]))))
+	}
+	fmt.Fprintf(r.e.stderr, "skipped %s %s (%s)\n", group(int64(total)), what, strings.Join(parts, "; "))
 }

@@ -7,8 +7,8 @@
 //
 // Exit codes:
 //
-//	0    success (for detect: it ran, whether or not there were alerts)
-//	1    the work failed (an export keeps its progress: rerun to resume)
+//	0    success (for detect: everything was read, whether or not there were alerts)
+//	1    the work failed (an export keeps its progress: rerun to resume; detect: the input was not fully read)
 //	2    usage error: bad flags or arguments
 //	3    detect --fail-on: an alert at or above that severity
 //	130  interrupted (Ctrl-C or SIGTERM); an export is resumable
