@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
@@ -147,5 +150,53 @@ func TestHistoryExportOrgDenied(t *testing.T) {
 	r := runCommand(t, "", false, append([]string{"history", "export", "--org", "--out", filepath.Join(t.TempDir(), "eh")}, fast...)...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "cannot list the organization's accounts") || !strings.Contains(r.stderr, "--accounts") {
 		t.Errorf("exit code %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestHistoryExportOrgProgress checks what an organization export shows:
+// off a terminal a progress line every progressEvery; on a terminal the
+// overall bar drawn last and a failed account's bar not drawn full; and
+// in both the accounts skipped because they are not active.
+func TestHistoryExportOrgProgress(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 100 * time.Millisecond
+	accounts := []cloudtrailtest.OrgAccount{
+		{ID: "111111111111", History: cloudtrailtest.Options{Events: 1500}},
+		{ID: "222222222222", History: cloudtrailtest.Options{Events: 1500}},
+		{ID: "333333333333", NoRole: true},
+		{ID: "444444444444", State: "SUSPENDED"},
+	}
+	for _, terminal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("terminal=%v", terminal), func(t *testing.T) {
+			newOrg(t, cloudtrailtest.OrgOptions{Accounts: accounts})
+			out := filepath.Join(t.TempDir(), "eh")
+			// 30 pages an account at 40 a second: most of a second.
+			r := runCommand(t, "", terminal, "history", "export", "--out", out, "--org", "--rate", "40", "--max-backoff", "5ms", "--retry-mode", "standard")
+			if r.code != exitFailed {
+				t.Fatalf("exit code %d, stderr:\n%s", r.code, r.stderr)
+			}
+			want := []string{"trailguard: skipped 1 account not active: 444444444444 (SUSPENDED)", "skipped: 1 account not active"}
+			if terminal {
+				want = append(want, "333333333333", "stopped (role missing or not trusted)")
+			} else {
+				want = append(want, "progress: ", "account-regions done (", " ev/s")
+			}
+			for _, s := range want {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			if terminal {
+				// The last frame: the overall bar below every account's.
+				bars, _, _ := strings.Cut(r.stderr, "trailguard: ")
+				last := bars[strings.LastIndex(bars, "333333333333"):]
+				if !strings.Contains(last, "all accounts") {
+					t.Errorf("the overall bar is not drawn below the accounts' bars:\n%q", last)
+				}
+				if regexp.MustCompile(`333333333333 +\[=+\]`).MatchString(r.stderr) {
+					t.Errorf("the failed account's bar is drawn full:\n%s", r.stderr)
+				}
+			}
+		})
 	}
 }
