@@ -87,7 +87,30 @@ func scenarios() []scenario {
 				}
 				return want
 			},
-			aws: "INVALID (digest not found; its log files are not checked)",
+		},
+		{
+			name: "digest added out of the chain, signed with the right key",
+			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
+				end := start.Add(2*time.Hour + 30*time.Minute)
+				d := readDigest(t, a, a.Digests[whereA][2])
+				d.DigestEndTime, d.DigestS3Object = end.Format(time.RFC3339), a.DigestKey(acctA, region, end)
+				d.LogFiles = nil
+				_, err := a.PutDigest(archivetest.Key(), d)
+				must(t, err)
+				return []Problem{{Kind: DigestOutOfChain, Key: d.DigestS3Object}}
+			},
+			aws: "valid: the AWS CLI follows the chain from the newest digest and never reads a digest outside it; the chain (docs) is what makes an added digest detectable",
+		},
+		{
+			name: "newest digest's signature replaced",
+			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
+				key := a.Digests[whereA][5]
+				raw, meta, err := a.Get(key)
+				must(t, err)
+				meta["signature"] = "00" + meta["signature"][2:]
+				must(t, a.Put(key, raw, meta))
+				return []Problem{{Kind: DigestInvalid, Key: key}}
+			},
 		},
 		{
 			name: "log file added",
