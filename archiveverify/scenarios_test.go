@@ -22,8 +22,8 @@ type scenario struct {
 	// start and end bound the range validated, in hours from the archive's
 	// start; end 0 means the archive's end.
 	start, end float64
-	// gaps is how many gaps Verify must report.
-	gaps int
+	// gaps and notes are how many gaps and notes Verify must report.
+	gaps, notes int
 	// aws is the AWS CLI's verdict where it differs from trailguard's,
 	// with the AWS documentation that makes trailguard stricter.
 	aws string
@@ -42,6 +42,17 @@ func scenarios() []scenario {
 		{name: "range ending mid-chain, a log file listed by the next digest", opts: func(o *archivetest.Options) { o.LateLogs = true }, end: 3},
 		{name: "range starting mid-chain", opts: func(o *archivetest.Options) { o.LateLogs = true }, start: 2.5},
 		{name: "two trails in one bucket and prefix", opts: func(o *archivetest.Options) { o.ExtraTrails = []string{"second-trail"} }},
+		{name: "trail's bucket changed, the previous digest in the old bucket", opts: func(o *archivetest.Options) { o.MovedFrom, o.MovedAt = "old-archive", 3 }, notes: 1},
+		{
+			name:  "trail's bucket changed, the previous digest in the old bucket deleted",
+			opts:  func(o *archivetest.Options) { o.MovedFrom, o.MovedAt = "old-archive", 3 },
+			notes: 1,
+			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
+				key := a.Digests[whereA][2]
+				must(t, a.DeleteFrom("old-archive", key))
+				return []Problem{{Kind: DigestMissing, Key: key}}
+			},
+		},
 		{
 			name: "previousDigestSignature forged",
 			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
@@ -167,6 +178,9 @@ func TestScenarios(t *testing.T) {
 				}
 				if len(rep.Gaps) != sc.gaps {
 					t.Errorf("%s %s %s: gaps %v, want %d", rep.Account, rep.Region, rep.Trail, rep.Gaps, sc.gaps)
+				}
+				if len(wantHere) == 0 && len(rep.Notes) != sc.notes {
+					t.Errorf("%s %s %s: notes %q, want %d", rep.Account, rep.Region, rep.Trail, rep.Notes, sc.notes)
 				}
 				if rep.Digests == 0 || rep.LogFiles == 0 {
 					t.Errorf("%s %s %s: %d digests and %d log files validated, want some", rep.Account, rep.Region, rep.Trail, rep.Digests, rep.LogFiles)

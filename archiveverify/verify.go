@@ -136,6 +136,9 @@ type Report struct {
 	// Valid lists the digest and log files that validated, if
 	// Options.Verbose is set.
 	Valid []string
+	// Notes says what the validation could not cover but is no failure:
+	// the chain going on in another bucket.
+	Notes []string
 }
 
 // Gap is a time without digests between two chains of one trail: the
@@ -543,6 +546,9 @@ func (v *verifier) chain(ctx context.Context, rep *Report, st *regionState, regi
 			if prevBucket == v.opts.Bucket {
 				list(p, false)
 				spans[len(spans)-1].from, _ = p.span()
+			} else {
+				_, pEnd := p.span()
+				rep.Notes = append(rep.Notes, fmt.Sprintf("the trail delivered to s3://%s until %s (its previous digest there is valid): validate that bucket for the time before", prevBucket, pEnd.Format(time.RFC3339)))
 			}
 		default:
 			problem(DigestMissing, prevKey, "named as previous digest by "+d.key)

@@ -73,6 +73,11 @@ type Options struct {
 	// LiveLogs log files are delivered after the newest digest, in the
 	// hour after it: a live trail whose next digest is not written yet.
 	LiveLogs int
+	// MovedFrom, if set, is the bucket the trail delivered to before hour
+	// MovedAt: the first digest in Bucket names its previous digest there
+	// (previousDigestS3Bucket), as after the trail's bucket is changed.
+	MovedFrom string
+	MovedAt   int
 }
 
 // Archive is a built archive, served locally.
@@ -175,9 +180,14 @@ func New(opts Options) (*Archive, error) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLEFAKE", "fake-secret", ""),
 	}
 	ctx := context.Background()
-	if _, err := a.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &a.Bucket}); err != nil {
-		a.Close()
-		return nil, err
+	for _, b := range []string{a.Bucket, a.MovedFrom} {
+		if b == "" {
+			continue
+		}
+		if _, err := a.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	var wg sync.WaitGroup
 	var errs chan error
@@ -252,15 +262,22 @@ func gz(data []byte) []byte {
 
 // Put stores an object, gzipping content, with metadata.
 func (a *Archive) Put(key string, content []byte, meta map[string]string) error {
+	return a.put(a.Bucket, key, content, meta)
+}
+
+func (a *Archive) put(bucket, key string, content []byte, meta map[string]string) error {
 	_, err := a.S3().PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: &a.Bucket, Key: &key, Body: bytes.NewReader(gz(content)), Metadata: meta,
+		Bucket: &bucket, Key: &key, Body: bytes.NewReader(gz(content)), Metadata: meta,
 	})
 	return err
 }
 
 // Delete removes an object.
-func (a *Archive) Delete(key string) error {
-	_, err := a.S3().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &a.Bucket, Key: &key})
+func (a *Archive) Delete(key string) error { return a.DeleteFrom(a.Bucket, key) }
+
+// DeleteFrom removes an object of another bucket (Options.MovedFrom).
+func (a *Archive) DeleteFrom(bucket, key string) error {
+	_, err := a.S3().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: &key})
 	return err
 }
 
@@ -335,7 +352,7 @@ func (a *Archive) PutDigest(key *rsa.PrivateKey, d *Digest) (string, error) {
 		return "", err
 	}
 	sig := Sign(key, d, raw)
-	return sig, a.Put(d.DigestS3Object, raw, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
+	return sig, a.put(d.DigestS3Bucket, d.DigestS3Object, raw, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
 }
 
 func (a *Archive) keyPrefix() string {
@@ -391,7 +408,9 @@ func joinComma(s []string) string {
 // region.
 func (a *Archive) build(ctx context.Context, trail, account, region string) (digests, logs []string, err error) {
 	var prevKey, prevSig, prevHash *string
+	prevBucket := a.Bucket
 	n := 0
+	bucket := a.Bucket
 	// A distinct unique part per trail: two trails' log files never share
 	// a name.
 	h32 := fnv.New32a()
@@ -401,18 +420,22 @@ func (a *Archive) build(ctx context.Context, trail, account, region string) (dig
 		key := a.LogKey(account, region, t, unique+n)
 		n++
 		content := LogContent(account, region, t, a.RecordsPerLog, trail)
-		if err := a.Put(key, content, nil); err != nil {
+		if err := a.put(bucket, key, content, nil); err != nil {
 			return LogFile{}, err
 		}
 		logs = append(logs, key)
 		sum := sha256.Sum256(content)
-		return LogFile{S3Bucket: a.Bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
+		return LogFile{S3Bucket: bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
 			NewestEventTime: t.Format(time.RFC3339), OldestEventTime: t.Format(time.RFC3339)}, nil
 	}
 	var late []LogFile // delivered after the last digest's end
 	for h := range a.Hours {
 		start := a.Start.Add(time.Duration(h) * time.Hour)
 		end := start.Add(time.Hour)
+		bucket = a.Bucket
+		if a.MovedFrom != "" && h < a.MovedAt {
+			bucket = a.MovedFrom
+		}
 		if slices.Contains(a.Stopped, h) {
 			// Logging stopped: no log file, no digest; the chain starts
 			// anew when logging restarts.
@@ -422,14 +445,14 @@ func (a *Archive) build(ctx context.Context, trail, account, region string) (dig
 		signer := a.signer(h)
 		d := &Digest{
 			AWSAccountID: account, DigestStartTime: start.Format(time.RFC3339), DigestEndTime: end.Format(time.RFC3339),
-			DigestS3Bucket: a.Bucket, DigestS3Object: a.TrailDigestKey(trail, account, region, end),
+			DigestS3Bucket: bucket, DigestS3Object: a.TrailDigestKey(trail, account, region, end),
 			DigestPublicKeyFingerprint: Fingerprint(&signer.PublicKey), DigestSignatureAlgorithm: "SHA256withRSA",
 			NewestEventTime: end.Format(time.RFC3339), OldestEventTime: start.Format(time.RFC3339),
 			LogFiles: append([]LogFile{}, late...),
 		}
 		late = nil
 		if prevKey != nil {
-			d.PreviousDigestS3Bucket, d.PreviousDigestS3Object, d.PreviousDigestSignature = aws.String(a.Bucket), prevKey, prevSig
+			d.PreviousDigestS3Bucket, d.PreviousDigestS3Object, d.PreviousDigestSignature = aws.String(prevBucket), prevKey, prevSig
 			d.PreviousDigestHashValue, d.PreviousDigestHashAlgo = prevHash, aws.String("SHA-256")
 		}
 		for i := range a.LogsPerHour {
@@ -453,6 +476,7 @@ func (a *Archive) build(ctx context.Context, trail, account, region string) (dig
 		}
 		sum := sha256.Sum256(raw)
 		prevKey, prevSig, prevHash = aws.String(d.DigestS3Object), aws.String(sig), aws.String(hex.EncodeToString(sum[:]))
+		prevBucket = bucket
 		digests = append(digests, d.DigestS3Object)
 	}
 	after := a.Start.Add(time.Duration(a.Hours) * time.Hour)

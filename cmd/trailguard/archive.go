@@ -160,6 +160,9 @@ func verifyOutcome(e *env, res *archiveverify.Result, took time.Duration, bucket
 		for _, p := range r.Problems {
 			fmt.Fprintf(e.stderr, "trailguard: %s %s: %s\n", r.Account, r.Region, p)
 		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(e.stderr, "trailguard: %s %s %s: note: %s\n", r.Account, r.Region, r.Trail, n)
+		}
 		for _, g := range r.Gaps {
 			fmt.Fprintf(e.stderr, "trailguard: %s %s %s: no digest between %s and %s: logging or log file validation was off (a gap, not tampering; nothing of that time can be validated)\n",
 				r.Account, r.Region, r.Trail, g.From.Format(time.RFC3339), g.To.Format(time.RFC3339))
