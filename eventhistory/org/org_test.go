@@ -437,6 +437,7 @@ func TestCredentialExpiry(t *testing.T) {
 			if got := o.Expired() > 0; got != tt.wantExpired {
 				t.Errorf("AWS rejected %d requests as expired; want some: %v", o.Expired(), tt.wantExpired)
 			}
+			t.Logf("%d requests rejected as expired and retried; roles assumed %d and %d times", o.Expired(), o.AssumeRoleCalls(acctA), o.AssumeRoleCalls(acctB))
 			if o.AssumeRoleCalls(acctA) < 2 {
 				t.Errorf("account A's role assumed %d times, want a refresh", o.AssumeRoleCalls(acctA))
 			}
