@@ -654,7 +654,7 @@ func (v *verifier) logs(ctx context.Context, reps []Report, spans [][]interval, 
 			continue
 		}
 		if i := inside(t); i >= 0 {
-			reps[i].Problems = append(reps[i].Problems, Problem{LogExtra, key, "named within the time the trail's valid digests cover, and listed by none of them"})
+			reps[i].Problems = append(reps[i].Problems, Problem{LogExtra, key, "named within the time the trail's chain of digests covers, and listed by no digest"})
 		}
 	}
 	return nil

@@ -218,10 +218,10 @@ type orgDisplay struct {
 	mu       sync.Mutex
 	started  time.Time
 	accounts map[string]*accountView
-	// known and finished count accounts seen and ended; events counts
-	// the events this run wrote.
-	known, finished int
-	events          int64
+	// planned counts the export's accounts, known and finished those
+	// seen and ended; events counts the events this run wrote.
+	planned, known, finished int
+	events                   int64
 }
 
 // accountView is what the display knows about one account.
@@ -274,8 +274,18 @@ func (d *orgDisplay) progressLine(elapsed time.Duration) string {
 			}
 		}
 	}
-	return fmt.Sprintf("progress: %d/%d account-regions done (%d/%d accounts), %s events, %.0f ev/s, %s",
-		done, regions, d.finished, d.known, group(d.events), float64(d.events)/max(elapsed.Seconds(), 1e-9), elapsed.Round(time.Second))
+	return fmt.Sprintf("progress: %d/%d account-regions done in the %d accounts started, %d/%d accounts done, %s events, %.0f ev/s, %s",
+		done, regions, d.known, d.finished, max(d.planned, d.known), group(d.events), float64(d.events)/max(elapsed.Seconds(), 1e-9), elapsed.Round(time.Second))
+}
+
+// ObservePlan records how many accounts the export covers.
+func (d *orgDisplay) ObservePlan(accounts int) {
+	d.mu.Lock()
+	d.planned = accounts
+	d.mu.Unlock()
+	if d.total != nil {
+		d.total.SetTotal(int64(accounts), false)
+	}
 }
 
 func (d *orgDisplay) view(account string) *accountView {
@@ -343,7 +353,10 @@ func (d *orgDisplay) ObserveAccount(a org.AccountResult, end bool) {
 		fmt.Fprintf(d.e.stderr, "%s: done, %s events in %d regions (%s in all)\n", a.Account, group(run), len(a.Regions), group(all))
 	}
 	if d.total != nil {
-		d.total.SetTotal(int64(known), false)
+		d.mu.Lock()
+		total := max(d.planned, known)
+		d.mu.Unlock()
+		d.total.SetTotal(int64(total), false)
 		d.total.SetCurrent(int64(finished))
 	}
 }
@@ -404,7 +417,7 @@ func (d *orgDisplay) status() string {
 	if s := d.e.now().Sub(d.started).Seconds(); s > 0 {
 		rate = fmt.Sprintf("%.0f ev/s", float64(d.events)/s)
 	}
-	return fmt.Sprintf("%d/%d accounts %s ev %s", d.finished, d.known, group(d.events), rate)
+	return fmt.Sprintf("%d/%d accounts %s ev %s", d.finished, max(d.planned, d.known), group(d.events), rate)
 }
 
 // finish ends every bar and waits until they are drawn for the last time,

@@ -179,7 +179,7 @@ func TestHistoryExportOrgProgress(t *testing.T) {
 			if terminal {
 				want = append(want, "333333333333", "stopped (role missing or not trusted)")
 			} else {
-				want = append(want, "progress: ", "account-regions done (", " ev/s")
+				want = append(want, "progress: ", "account-regions done in the ", "/3 accounts done", " ev/s")
 			}
 			for _, s := range want {
 				if !strings.Contains(r.stderr, s) {

@@ -119,6 +119,12 @@ type AccountObserver interface {
 	ObserveAccount(AccountResult, bool)
 }
 
+// PlanObserver, if an AccountObserver implements it, is told once how many
+// accounts the export covers, before any starts.
+type PlanObserver interface {
+	ObservePlan(accounts int)
+}
+
 // Reason classifies why an account or a region could not be read.
 type Reason string
 
@@ -393,6 +399,9 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 		})
 	}
 	res := &Result{Dir: opts.Dir, Format: eventhistory.Format(st.Format), Start: st.Start, End: st.End, Resumed: resumed, Skipped: st.Skipped}
+	if p, ok := opts.AccountObserver.(PlanObserver); ok {
+		p.ObservePlan(len(st.Accounts))
+	}
 	res.Accounts = make([]AccountResult, len(st.Accounts))
 	template := opts.Options
 	template.Format, template.Start, template.End = eventhistory.Format(st.Format), st.Start, st.End
