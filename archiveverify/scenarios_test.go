@@ -113,6 +113,17 @@ func scenarios() []scenario {
 			aws: "valid: the AWS CLI follows the chain from the newest digest and never reads a digest outside it; the chain (docs) is what makes an added digest detectable",
 		},
 		{
+			name: "digest replaced, signed with the right key",
+			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
+				d := readDigest(t, a, a.Digests[whereA][2])
+				d.LogFiles = d.LogFiles[1:] // hide a log file
+				_, err := a.PutDigest(archivetest.Key(), d)
+				must(t, err)
+				return []Problem{{Kind: DigestOutOfChain, Key: d.DigestS3Object}, {Kind: LogExtra, Key: a.Logs[whereA][6]}}
+			},
+			aws: "valid: the AWS CLI checks each digest's signature alone; the next digest records the signature of the one it follows (docs), which the replacement does not have",
+		},
+		{
 			name: "newest digest's signature replaced",
 			tamper: func(t *testing.T, a *archivetest.Archive) []Problem {
 				key := a.Digests[whereA][5]

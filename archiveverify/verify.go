@@ -499,7 +499,9 @@ func (v *verifier) chain(ctx context.Context, rep *Report, st *regionState, regi
 	for i, d := range chained {
 		from, to := d.span()
 		if d.content == nil || d.content.PreviousDigestS3Object == nil || d.content.PreviousDigestSignature == nil {
-			if d.content != nil && i > 0 {
+			// Only a valid digest proves a restart: an invalid one is
+			// reported as such.
+			if d.valid && i > 0 {
 				_, prevEnd := chained[i-1].span()
 				rep.Gaps = append(rep.Gaps, Gap{From: prevEnd, To: from})
 			}
@@ -529,7 +531,7 @@ func (v *verifier) chain(ctx context.Context, rep *Report, st *regionState, regi
 			// authentic: a previous digest with another one was replaced
 			// (stricter than the AWS CLI, which checks each signature
 			// alone). An invalid digest's record proves nothing.
-			if d.valid && prev.content != nil && prev.signature != prevSig {
+			if d.valid && prev.valid && prev.signature != prevSig {
 				problem(DigestOutOfChain, prev.key, "its signature is not the one the next digest, "+d.key+", records: it was replaced")
 			}
 		case prevBucket != v.opts.Bucket || (i == 0 && nameEnd(prevKey).Before(v.opts.Start)):
