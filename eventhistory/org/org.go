@@ -594,16 +594,8 @@ func removeTemps(dir string) error {
 		}
 	}
 	for _, d := range dirs {
-		entries, err := os.ReadDir(d)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := durable.RemoveTemps(d); err != nil {
 			return err
-		}
-		for _, e := range entries {
-			if e.Type().IsRegular() && durable.IsTemp(e.Name()) {
-				if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
-					return err
-				}
-			}
 		}
 	}
 	return nil
