@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+	"github.com/trailguard/trailguard/eventhistory/durable"
 )
 
 // newOrg starts a local organization and points the SDK's configuration
@@ -199,4 +205,78 @@ func TestHistoryExportOrgProgress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHistoryExportOrgKill kills (SIGKILL) an organization export again and
+// again at moments spread over its run, checkpoint saves included, and
+// reruns it until it completes: every account-region ends with each event
+// once, and no temporary file is left.
+func TestHistoryExportOrgKill(t *testing.T) {
+	regions := []string{"eu-west-1", "us-east-1"}
+	var accounts []cloudtrailtest.OrgAccount
+	for i := range 3 {
+		accounts = append(accounts, cloudtrailtest.OrgAccount{ID: fmt.Sprintf("%012d", 100000000001+i), History: cloudtrailtest.Options{Regions: regions, Events: 600}})
+	}
+	newOrg(t, cloudtrailtest.OrgOptions{Accounts: accounts})
+	out := filepath.Join(t.TempDir(), "eh")
+	// 12 pages an account-region at 20 requests a second: about 0.6 s a run
+	// without kills.
+	args := []string{"history", "export", "--out", out, "--org", "--rate", "20", "--max-backoff", "5ms", "--retry-mode", "standard",
+		"--start", "2026-02-01", "--end", "2026-03-03"}
+	kills := 0
+	for run := 0; ; run++ {
+		if run == 40 {
+			t.Fatalf("not complete after %d runs", run)
+		}
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Each run lives a little longer (checkpoints are saved every
+		// second, and at the end of each region), at a moment that falls
+		// differently against the saves each time.
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
+			}
+		case <-time.After(time.Duration(150+run*120+(run*37)%100) * time.Millisecond):
+			cmd.Process.Signal(syscall.SIGKILL)
+			if err := <-done; err == nil {
+				goto complete // it finished just before the kill
+			}
+			kills++
+			// What a kill inside a save leaves (a window of microseconds
+			// that the kills above rarely hit): durable.WriteFile's
+			// temporary file, beside the state and a checkpoint.
+			for _, dir := range []string{out, filepath.Join(out, eventhistory.AccountsDir, accounts[run%3].ID)} {
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf(".checkpoint.json.tmp-%d", run)), []byte(`{"par`), 0o600)
+			}
+			continue
+		}
+		break
+	}
+complete:
+	if kills < 3 {
+		t.Fatalf("killed %d times, want at least 3: the export finished too fast to test anything", kills)
+	}
+	for _, a := range accounts {
+		for _, r := range regions {
+			if diff := cmp.Diff(ids(r, 600, nil), readIDs(t, filepath.Join(out, a.ID, r+".jsonl"))); diff != "" {
+				t.Errorf("%s %s after %d kills (-want +got):\n%s", a.ID, r, kills, diff)
+			}
+		}
+	}
+	filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && durable.IsTemp(d.Name()) {
+			t.Errorf("temporary file left after %d kills: %s", kills, path)
+		}
+		return nil
+	})
+	t.Logf("complete after %d kills", kills)
 }
