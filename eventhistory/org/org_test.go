@@ -456,6 +456,8 @@ func TestAssumeRoleFailures(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "throttled, then allowed", org: cloudtrailtest.OrgOptions{ThrottleAssumeRole: 5}},
+		{name: "throttled on every try", org: cloudtrailtest.OrgOptions{ThrottleAssumeRole: 1000},
+			wantReason: Throttled, wantMsg: "STS throttled it 10 times in a row"},
 		{name: "the investigator's session expired", org: cloudtrailtest.OrgOptions{CallerExpired: true},
 			wantReason: CredentialsExpired, wantMsg: "your own AWS credentials expired"},
 		{name: "denied", org: cloudtrailtest.OrgOptions{Accounts: []cloudtrailtest.OrgAccount{{ID: acctA, NoRole: true}}},
