@@ -1,11 +1,13 @@
 // Package archiveverify validates an organization trail's log archive the way
 // CloudTrail's log file integrity validation defines it ("Validating
 // CloudTrail log file integrity with custom implementations", CloudTrail
-// User Guide):
+// User Guide,
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html),
+// and agrees with the AWS CLI's validate-logs, the reference implementation
+// (TestAgreesWithAWSCLI), stricter only where the documentation allows:
 //
-//   - each digest file is signed: its x-amz-meta-signature (or, for an older
-//     digest, the next digest's previousDigestSignature) is an RSA signature,
-//     SHA256withRSA, over the data signing string
+//   - each digest file is signed: its own x-amz-meta-signature is an RSA
+//     signature, SHA256withRSA, over the data signing string
 //
 //     digestEndTime + "\n" + bucket + "/" + key + "\n" +
 //     hex(SHA-256 of the uncompressed digest file) + "\n" +
@@ -16,14 +18,19 @@
 //
 //   - digests chain: each names the previous one (previousDigestS3Object) and
 //     its signature, so a deleted, replaced or added digest breaks the chain;
+//     a digest whose previous fields are null starts a new chain (logging or
+//     validation was off: a gap, not tampering);
 //
 //   - each log file a digest lists has the digest's hashValue: the SHA-256 of
 //     its uncompressed content.
 //
 // Verify walks the organization trail's layout,
 // <prefix>/AWSLogs/<org-id>/<account>/CloudTrail-Digest/<region>/<yyyy>/<mm>/<dd>/,
-// for every account and region, and reports digests and log files that are
-// invalid, missing, out of the chain, or present but listed by no digest.
+// for every account and region, reads digests up to an hour past the range
+// (a log file delivered in the range's last minutes is listed by the next
+// digest, as the AWS CLI knows), and reports digests and log files that are
+// invalid, missing, out of the chain, or present but listed by no digest of
+// any trail.
 package archiveverify
 
 import (
