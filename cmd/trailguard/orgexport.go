@@ -214,6 +214,9 @@ type orgDisplay struct {
 	total *mpb.Bar
 	stop  chan struct{} // ends the progress lines
 	wg    sync.WaitGroup
+	// outMu serializes the lines written from the accounts' goroutines and
+	// the progress ticker.
+	outMu sync.Mutex
 
 	mu       sync.Mutex
 	started  time.Time
@@ -253,12 +256,19 @@ func newOrgDisplay(e *env, quiet bool) *orgDisplay {
 				case <-d.stop:
 					return
 				case <-tick.C:
-					fmt.Fprintln(d.e.stderr, d.progressLine(time.Since(began)))
+					d.println(d.progressLine(time.Since(began)))
 				}
 			}
 		})
 	}
 	return d
+}
+
+// println writes a line to stderr, one writer at a time.
+func (d *orgDisplay) println(line string) {
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	fmt.Fprintln(d.e.stderr, line)
 }
 
 // progressLine is the line printed every progressEvery off a terminal.
@@ -350,7 +360,7 @@ func (d *orgDisplay) ObserveAccount(a org.AccountResult, end bool) {
 		// Drawn where it stopped, not as a full bar.
 		bar.Abort(false)
 	case a.Done:
-		fmt.Fprintf(d.e.stderr, "%s: done, %s events in %d regions (%s in all)\n", a.Account, group(run), len(a.Regions), group(all))
+		d.println(fmt.Sprintf("%s: done, %s events in %d regions (%s in all)", a.Account, group(run), len(a.Regions), group(all)))
 	}
 	if d.total != nil {
 		d.mu.Lock()
