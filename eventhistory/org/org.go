@@ -749,8 +749,8 @@ func save(path string, st *state) error {
 // ActiveAccounts lists the organization's active accounts with AWS
 // Organizations' ListAccounts (permission organizations:ListAccounts, in
 // the management account or a delegated administrator account), and the
-// accounts it leaves out: suspended, pending closure or closed (their
-// Event History cannot be read: AWS denies access to a suspended account).
+// accounts it leaves out: those not ACTIVE (suspended, pending closure),
+// which the caller reports.
 func ActiveAccounts(ctx context.Context, client organizations.ListAccountsAPIClient) ([]string, []SkippedAccount, error) {
 	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	var ids []string
