@@ -1,11 +1,13 @@
 // Package archiveverify validates an organization trail's log archive the way
 // CloudTrail's log file integrity validation defines it ("Validating
 // CloudTrail log file integrity with custom implementations", CloudTrail
-// User Guide):
+// User Guide,
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html),
+// and agrees with the AWS CLI's validate-logs, the reference implementation
+// (TestAgreesWithAWSCLI), stricter only where the documentation allows:
 //
-//   - each digest file is signed: its x-amz-meta-signature (or, for an older
-//     digest, the next digest's previousDigestSignature) is an RSA signature,
-//     SHA256withRSA, over the data signing string
+//   - each digest file is signed: its own x-amz-meta-signature is an RSA
+//     signature, SHA256withRSA, over the data signing string
 //
 //     digestEndTime + "\n" + bucket + "/" + key + "\n" +
 //     hex(SHA-256 of the uncompressed digest file) + "\n" +
@@ -16,14 +18,19 @@
 //
 //   - digests chain: each names the previous one (previousDigestS3Object) and
 //     its signature, so a deleted, replaced or added digest breaks the chain;
+//     a digest whose previous fields are null starts a new chain (logging or
+//     validation was off: a gap, not tampering);
 //
 //   - each log file a digest lists has the digest's hashValue: the SHA-256 of
 //     its uncompressed content.
 //
 // Verify walks the organization trail's layout,
 // <prefix>/AWSLogs/<org-id>/<account>/CloudTrail-Digest/<region>/<yyyy>/<mm>/<dd>/,
-// for every account and region, and reports digests and log files that are
-// invalid, missing, out of the chain, or present but listed by no digest.
+// for every account and region, reads digests up to an hour past the range
+// (a log file delivered in the range's last minutes is listed by the next
+// digest, as the AWS CLI knows), and reports digests and log files that are
+// invalid, missing, out of the chain, or present but listed by no digest of
+// any trail.
 package archiveverify
 
 import (
@@ -82,8 +89,13 @@ type Options struct {
 	// (arn:aws:cloudtrail:<home-region>:<account>:trail/<name>); otherwise
 	// every trail found is validated, each with its own chain.
 	TrailARN string
+	// Accounts and Regions, if set, restrict validation to these accounts
+	// and regions (the AWS CLI's --account-id and --region).
+	Accounts, Regions []string
 	// Workers is how many files are read at once. Default: DefaultWorkers.
 	Workers int
+	// Verbose lists every file that validated in Report.Valid.
+	Verbose bool
 }
 
 // Problem kinds.
@@ -124,7 +136,22 @@ type Report struct {
 	Bytes int64
 	// Problems lists every failure.
 	Problems []Problem
+	// Gaps lists the times the chain of digests was interrupted because
+	// logging or log file validation was off: no tampering, but no log
+	// file of that time can be validated.
+	Gaps []Gap
+	// Valid lists the digest and log files that validated, if
+	// Options.Verbose is set.
+	Valid []string
+	// Notes says what the validation could not cover but is no failure:
+	// the chain going on in another bucket.
+	Notes []string
 }
+
+// Gap is a time without digests between two chains of one trail: the
+// trail's logging or log file validation was off (CloudTrail starts a new
+// chain, its previous-digest fields null, when it is turned on again).
+type Gap struct{ From, To time.Time }
 
 // OK reports whether everything validated.
 func (r *Report) OK() bool { return len(r.Problems) == 0 }
@@ -196,11 +223,17 @@ func Verify(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		for _, a := range accounts {
+			if len(v.opts.Accounts) > 0 && !slices.Contains(v.opts.Accounts, a) {
+				continue
+			}
 			regions, err := v.dirs(ctx, root+o+"/"+a+"/CloudTrail-Digest/")
 			if err != nil {
 				return nil, err
 			}
 			for _, r := range regions {
+				if len(v.opts.Regions) > 0 && !slices.Contains(v.opts.Regions, r) {
+					continue
+				}
 				targets = append(targets, target{o, a, r})
 			}
 		}
@@ -275,7 +308,8 @@ func (v *verifier) objects(ctx context.Context, prefix string, start, end time.T
 	return out, nil
 }
 
-// digestFile is a digest file's content, as CloudTrail writes it.
+// digestFile is a digest file's content, as CloudTrail writes it
+// ("CloudTrail digest file structure", CloudTrail User Guide).
 type digestFile struct {
 	AWSAccountID               string    `json:"awsAccountId"`
 	DigestStartTime            string    `json:"digestStartTime"`
@@ -299,7 +333,10 @@ type logFile struct {
 
 // digest is a digest file found in the bucket.
 type digest struct {
-	key      string
+	key    string
+	bucket string // set only for a digest outside the archive bucket
+	// end is the end time in the file name; start an hour before unless
+	// the content says otherwise.
 	end      time.Time
 	backfill bool
 	// read from S3
@@ -307,15 +344,47 @@ type digest struct {
 	content   *digestFile
 	signature string // x-amz-meta-signature
 	err       error
-	// set by the chain walk
-	reached bool
+	// valid is set when the digest's own signature verified.
+	valid bool
+}
+
+// span returns the time the digest covers: its start and end times, or
+// the hour its name ends if its content is unknown.
+func (d *digest) span() (start, end time.Time) {
+	start, end = d.end.Add(-time.Hour), d.end
+	if d.content != nil {
+		if t, err := time.Parse(time.RFC3339, d.content.DigestStartTime); err == nil {
+			start = t
+		}
+		if t, err := time.Parse(time.RFC3339, d.content.DigestEndTime); err == nil {
+			end = t
+		}
+	}
+	return start, end
 }
 
 // chainKey identifies a trail's chain of digests in one account and region.
 type chainKey struct{ trail, home string }
 
+// interval is a time a chain of digests covers without a gap.
+type interval struct{ from, to time.Time }
+
+// LogTolerance is how far from the edge of the time its digests cover a
+// log file's name may be for Verify to report the file as listed by no
+// digest. A log file's name carries the minute CloudTrail wrote it, which
+// is not exactly the delivery window of the digest that lists it: a file
+// named in a digest's last minutes can be listed by the next digest.
+const LogTolerance = 15 * time.Minute
+
+// regionState is what the trails of one account and region share: the log
+// files any digest lists, which no trail may call listed by no digest.
+type regionState struct {
+	listed     map[string]bool // log files listed by a valid digest
+	unverified map[string]bool // log files listed only by invalid digests
+}
+
 // region validates the digests and log files of one account and region,
-// a Report per trail found.
+// a Report per trail found (or only onlyTrail's).
 func (v *verifier) region(ctx context.Context, acctPrefix, org, account, region, onlyTrail, onlyHome string) ([]Report, error) {
 	// Digests are delivered about an hour after their end; look a day
 	// beyond the range on both sides and filter by the end in the name.
@@ -323,6 +392,9 @@ func (v *verifier) region(ctx context.Context, acctPrefix, org, account, region,
 	if err != nil {
 		return nil, err
 	}
+	// Read one hour past the range, as the AWS CLI does: a log file
+	// delivered in the range's last minutes is listed by the next digest.
+	last := v.opts.End.Add(time.Hour)
 	chains := map[chainKey][]*digest{}
 	for _, o := range objs {
 		key := aws.ToString(o.Key)
@@ -330,129 +402,279 @@ func (v *verifier) region(ctx context.Context, acctPrefix, org, account, region,
 		if m == nil || m[1] != account || m[2] != region {
 			continue
 		}
-		if onlyTrail != "" && (m[3] != onlyTrail || m[4] != onlyHome) {
-			continue
-		}
 		end, _ := time.Parse("20060102T150405Z", m[5])
-		if end.Before(v.opts.Start) || end.After(v.opts.End) {
+		if end.Before(v.opts.Start) || end.After(last) {
 			continue
 		}
 		ck := chainKey{m[3], m[4]}
 		chains[ck] = append(chains[ck], &digest{key: key, end: end, backfill: m[6] != ""})
 	}
+	// Every trail's digests are read, those of trails not asked for too:
+	// trails delivering to one bucket and prefix share the log folders, and
+	// a file another trail's digest lists is not listed by no digest.
+	var all []*digest
+	for _, ds := range chains {
+		all = append(all, ds...)
+	}
+	v.each(len(all), func(i int) {
+		d := all[i]
+		v.readDigest(ctx, d)
+		if d.err == nil {
+			d.valid = v.checkSignature(ctx, d, region, d.signature) == nil
+		}
+	})
+	st := &regionState{listed: map[string]bool{}, unverified: map[string]bool{}}
 	var reports []Report
+	var spans [][]interval
+	var hashed [][]logFile
 	for _, ck := range slices.SortedFunc(maps.Keys(chains), func(a, b chainKey) int { return strings.Compare(a.trail+a.home, b.trail+b.home) }) {
 		rep := Report{OrgID: org, Account: account, Region: region, Trail: ck.trail}
-		if err := v.chain(ctx, &rep, acctPrefix, region, chains[ck]); err != nil {
-			return nil, err
+		covered, files := v.chain(ctx, &rep, st, region, chains[ck])
+		if onlyTrail == "" || (ck.trail == onlyTrail && ck.home == onlyHome) {
+			reports = append(reports, rep)
+			spans = append(spans, covered)
+			hashed = append(hashed, files)
 		}
-		slices.SortStableFunc(rep.Problems, func(a, b Problem) int {
+	}
+	if err := v.logs(ctx, reports, spans, hashed, st, acctPrefix, region); err != nil {
+		return nil, err
+	}
+	for i := range reports {
+		slices.SortStableFunc(reports[i].Problems, func(a, b Problem) int {
 			return strings.Compare(a.Kind+"\x00"+a.Key, b.Kind+"\x00"+b.Key)
 		})
-		reports = append(reports, rep)
 	}
 	return reports, nil
 }
 
-// chain validates one trail's digests of an account and region, and the log
-// files they list.
-func (v *verifier) chain(ctx context.Context, rep *Report, acctPrefix, region string, ds []*digest) error {
+// chain validates one trail's digests of an account and region, each
+// against its own signature first, then their chain, as the CloudTrail
+// User Guide describes it ("Validating CloudTrail log file integrity with
+// custom implementations":
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html).
+// It returns the times the chain covers and the log files its valid
+// digests list; it records every listed file in st.
+func (v *verifier) chain(ctx context.Context, rep *Report, st *regionState, region string, ds []*digest) ([]interval, []logFile) {
 	slices.SortFunc(ds, func(a, b *digest) int { return a.end.Compare(b.end) })
+	problem := func(kind, key, detail string) { rep.Problems = append(rep.Problems, Problem{kind, key, detail}) }
+	var files []logFile
+	list := func(d *digest, hash bool) {
+		for _, lf := range d.content.LogFiles {
+			if lf.S3Bucket != v.opts.Bucket {
+				continue
+			}
+			if d.valid {
+				st.listed[lf.S3Object] = true
+				if hash {
+					files = append(files, lf)
+				}
+			} else {
+				st.unverified[lf.S3Object] = true
+			}
+		}
+	}
+
+	// Each digest against its own signature, in its S3 object's metadata.
 	byKey := map[string]*digest{}
-	v.each(len(ds), func(i int) { v.readDigest(ctx, ds[i]) })
+	var chained []*digest // not backfill, in end order
 	for _, d := range ds {
 		byKey[d.key] = d
+		switch {
+		case d.err != nil:
+			problem(DigestUnreadable, d.key, d.err.Error())
+		case !d.valid:
+			problem(DigestInvalid, d.key, v.checkSignature(ctx, d, region, d.signature).Error())
+		default:
+			rep.Digests++
+			v.validFile(rep, d.key)
+		}
+		if d.content != nil {
+			list(d, true)
+		}
+		if !d.backfill {
+			chained = append(chained, d)
+		}
 	}
-	problem := func(kind, key, detail string) { rep.Problems = append(rep.Problems, Problem{kind, key, detail}) }
 
-	var covered []*digest           // digests whose signature is valid
-	unverified := map[string]bool{} // log files listed by invalid digests
-	// Walk back from the newest digest not yet reached, signature from S3
-	// metadata first, then from each successor's previousDigestSignature.
-	// A digest no walk reaches from a newer one starts a walk of its own
-	// and is out of the chain, unless it is the newest or the chain broke
-	// just before it (a digest missing).
-	broken := false
-	for i := len(ds) - 1; i >= 0; i-- {
-		start := ds[i]
-		if start.reached || start.backfill {
+	// Then the chain: each digest names the previous one and records its
+	// signature. A digest with null previous fields starts a chain: the
+	// trail's first digest, or logging or validation turned on again
+	// after a stop (a gap, not tampering: "CloudTrail digest file
+	// structure", starting digest file).
+	named := map[string]bool{}
+	var spans []interval
+	for i, d := range chained {
+		from, to := d.span()
+		if d.content == nil || d.content.PreviousDigestS3Object == nil || d.content.PreviousDigestSignature == nil {
+			// Only a valid digest proves a restart: an invalid one is
+			// reported as such.
+			if d.valid && i > 0 {
+				_, prevEnd := chained[i-1].span()
+				rep.Gaps = append(rep.Gaps, Gap{From: prevEnd, To: from})
+			}
+			if d.content != nil || i == 0 {
+				spans = append(spans, interval{from, to})
+			} else {
+				spans[len(spans)-1].to = to
+			}
 			continue
 		}
-		outside := i != len(ds)-1 && !broken
-		if outside {
-			problem(DigestOutOfChain, start.key, "no later digest names it as its previous one")
+		if i == 0 {
+			spans = append(spans, interval{from, to})
+		} else {
+			spans[len(spans)-1].to = to
 		}
-		broken = false
-		d, sig := start, start.signature
-		for d != nil {
-			d.reached = true
-			if d.err != nil {
-				problem(DigestUnreadable, d.key, d.err.Error())
+		c := d.content
+		prevKey, prevSig := *c.PreviousDigestS3Object, *c.PreviousDigestSignature
+		prevBucket := v.opts.Bucket
+		if c.PreviousDigestS3Bucket != nil {
+			prevBucket = *c.PreviousDigestS3Bucket
+		}
+		named[prevKey] = true
+		prev, inRange := byKey[prevKey]
+		switch {
+		case inRange && prevBucket == v.opts.Bucket:
+			// A valid digest's record of the previous signature is
+			// authentic: a previous digest with another one was replaced
+			// (stricter than the AWS CLI, which checks each signature
+			// alone). An invalid digest's record proves nothing.
+			if d.valid && prev.valid && prev.signature != prevSig {
+				problem(DigestOutOfChain, prev.key, "its signature is not the one the next digest, "+d.key+", records: it was replaced")
+			}
+		case prevBucket != v.opts.Bucket || (i == 0 && nameEnd(prevKey).Before(v.opts.Start)):
+			// Outside the range or the bucket: the chain must go on there
+			// (stricter than the AWS CLI, which stops at the range's start).
+			if !d.valid {
 				break
 			}
-			if err := v.checkSignature(ctx, d, region, sig); err != nil {
-				problem(DigestInvalid, d.key, err.Error())
-				for _, lf := range d.content.LogFiles {
-					unverified[lf.S3Object] = true
-				}
-			} else if d.signature != sig {
-				problem(DigestInvalid, d.key, "its S3 metadata signature is not the one the next digest records")
+			p, err := v.previous(ctx, prevBucket, prevKey, prevSig, region)
+			if err != nil {
+				problem(DigestMissing, prevKey, err.Error())
+				break
+			}
+			if prevBucket == v.opts.Bucket {
+				list(p, false)
+				spans[len(spans)-1].from, _ = p.span()
 			} else {
-				covered = append(covered, d)
-				rep.Digests++
+				_, pEnd := p.span()
+				rep.Notes = append(rep.Notes, fmt.Sprintf("the trail delivered to s3://%s until %s (its previous digest there is valid): validate that bucket for the time before", prevBucket, pEnd.Format(time.RFC3339)))
 			}
-			c := d.content
-			if c.PreviousDigestS3Object == nil || c.PreviousDigestSignature == nil {
-				break // the trail's first digest
-			}
-			prevKey, prevSig := *c.PreviousDigestS3Object, *c.PreviousDigestSignature
-			prev, ok := byKey[prevKey]
-			switch {
-			case c.PreviousDigestS3Bucket != nil && *c.PreviousDigestS3Bucket != v.opts.Bucket:
-				d = nil // in another bucket: beyond this archive
-			case ok && prev.reached:
-				if !(outside && d == start) {
-					problem(DigestOutOfChain, d.key, "it names a previous digest another digest names too")
-				}
-				d = nil
-			case ok:
-				d, sig = prev, prevSig
-			default:
-				// Not in the range: fine if it exists (the chain continues
-				// before the range) with the signature recorded.
-				if m := digestName.FindStringSubmatch(prevKey[strings.LastIndex(prevKey, "/")+1:]); m != nil {
-					if end, err := time.Parse("20060102T150405Z", m[5]); err == nil && end.Before(v.opts.Start) {
-						if err := v.checkPrevious(ctx, prevKey, prevSig); err != nil {
-							problem(DigestMissing, prevKey, err.Error())
-						}
-						d = nil
-						break
-					}
-				}
-				problem(DigestMissing, prevKey, "named as previous digest by "+d.key)
-				broken = true
-				d = nil
+		default:
+			problem(DigestMissing, prevKey, "named as previous digest by "+d.key)
+		}
+	}
+	// A digest no later digest names is out of the chain, unless it is the
+	// newest, the last before a gap, or the next digest names one that is
+	// missing (then it is the missing one's predecessor).
+	for i, d := range chained[:max(len(chained)-1, 0)] {
+		next := chained[i+1]
+		if named[d.key] || next.content == nil || next.content.PreviousDigestS3Object == nil {
+			continue
+		}
+		if _, ok := byKey[*next.content.PreviousDigestS3Object]; ok {
+			problem(DigestOutOfChain, d.key, "no later digest names it as its previous one")
+		}
+	}
+	return spans, files
+}
+
+// nameEnd returns the end time in a digest file's name, or the zero time.
+func nameEnd(key string) time.Time {
+	m := digestName.FindStringSubmatch(key[strings.LastIndex(key, "/")+1:])
+	if m == nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse("20060102T150405Z", m[5])
+	return t
+}
+
+// validFile records a file that validated, for Options.Verbose.
+func (v *verifier) validFile(rep *Report, key string) {
+	if v.opts.Verbose {
+		rep.Valid = append(rep.Valid, key)
+	}
+}
+
+// logs hashes the log files each report's valid digests list, and reports
+// the log files in the range that no digest lists, within the time a
+// trail's chain covers (LogTolerance from its edges).
+//
+// Log files listed only by invalid digests are not hashed and not reported:
+// their digest's problem is.
+func (v *verifier) logs(ctx context.Context, reps []Report, spans [][]interval, hashed [][]logFile, st *regionState, acctPrefix, region string) error {
+	seen := map[string]bool{}
+	type job struct {
+		rep int
+		lf  logFile
+	}
+	var jobs []job
+	for i, files := range hashed {
+		for _, lf := range files {
+			if !seen[lf.S3Object] {
+				seen[lf.S3Object] = true
+				jobs = append(jobs, job{i, lf})
 			}
 		}
 	}
-	for _, d := range ds {
-		if d.backfill && !d.reached {
-			if d.err != nil {
-				problem(DigestUnreadable, d.key, d.err.Error())
-			} else if err := v.checkSignature(ctx, d, region, d.signature); err != nil {
-				problem(DigestInvalid, d.key, err.Error())
-			} else {
-				covered = append(covered, d)
-				rep.Digests++
+	var mu sync.Mutex
+	v.each(len(jobs), func(i int) {
+		j := jobs[i]
+		kind, detail, n := v.checkLog(ctx, j.lf)
+		mu.Lock()
+		defer mu.Unlock()
+		rep := &reps[j.rep]
+		if kind != "" {
+			rep.Problems = append(rep.Problems, Problem{kind, j.lf.S3Object, detail})
+			return
+		}
+		rep.LogFiles++
+		rep.Bytes += n
+		v.validFile(rep, j.lf.S3Object)
+	})
+	if len(reps) == 0 {
+		return nil
+	}
+	objs, err := v.objects(ctx, acctPrefix+"CloudTrail/"+region+"/", v.opts.Start, v.opts.End)
+	if err != nil {
+		return err
+	}
+	inside := func(t time.Time) int {
+		for i, ss := range spans {
+			for _, s := range ss {
+				if !t.Add(-LogTolerance).Before(s.from) && !t.Add(LogTolerance).After(s.to) {
+					return i
+				}
 			}
 		}
+		return -1
 	}
-	return v.logs(ctx, rep, acctPrefix, region, covered, unverified, problem)
+	for _, o := range objs {
+		key := aws.ToString(o.Key)
+		if st.listed[key] || st.unverified[key] {
+			continue
+		}
+		m := logName.FindStringSubmatch(key[strings.LastIndex(key, "/")+1:])
+		if m == nil {
+			reps[0].Problems = append(reps[0].Problems, Problem{LogExtra, key, "not a CloudTrail log file name"})
+			continue
+		}
+		t, err := time.Parse("20060102T1504Z", m[3])
+		if err != nil || t.Before(v.opts.Start) || t.After(v.opts.End) {
+			continue
+		}
+		if i := inside(t); i >= 0 {
+			reps[i].Problems = append(reps[i].Problems, Problem{LogExtra, key, "named within the time the trail's chain of digests covers, and listed by no digest"})
+		}
+	}
+	return nil
 }
 
 // readDigest fetches a digest file and its metadata signature.
 func (v *verifier) readDigest(ctx context.Context, d *digest) {
-	out, err := v.opts.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &v.opts.Bucket, Key: &d.key})
+	if d.bucket == "" {
+		d.bucket = v.opts.Bucket
+	}
+	out, err := v.opts.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &d.key})
 	if err != nil {
 		d.err = err
 		return
@@ -525,7 +747,7 @@ func signingString(c *digestFile, raw []byte) string {
 // checkSignature verifies a digest's location and its signature sig.
 func (v *verifier) checkSignature(ctx context.Context, d *digest, region, sig string) error {
 	c := d.content
-	if c.DigestS3Bucket != v.opts.Bucket || c.DigestS3Object != d.key {
+	if c.DigestS3Bucket != d.bucket || c.DigestS3Object != d.key {
 		return fmt.Errorf("%s: it names s3://%s/%s", DigestMoved, c.DigestS3Bucket, c.DigestS3Object)
 	}
 	if c.DigestSignatureAlgorithm != "SHA256withRSA" {
@@ -546,19 +768,27 @@ func (v *verifier) checkSignature(ctx context.Context, d *digest, region, sig st
 	return nil
 }
 
-// checkPrevious checks that the digest before the range exists with the
-// signature the first digest in the range records.
-func (v *verifier) checkPrevious(ctx context.Context, key, sig string) error {
-	out, err := v.opts.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &v.opts.Bucket, Key: &key})
-	if err != nil {
-		return fmt.Errorf("the digest before the range is missing: %v", err)
+// previous reads the digest a digest in the range names as its previous one
+// when it lies outside the range (before it, or in another bucket), and
+// checks that it exists, has the signature the next digest records, and
+// is signed by CloudTrail.
+func (v *verifier) previous(ctx context.Context, bucket, key, sig, region string) (*digest, error) {
+	d := &digest{key: key, bucket: bucket}
+	v.readDigest(ctx, d)
+	where := "the digest before the range"
+	if bucket != v.opts.Bucket {
+		where = "the previous digest, in s3://" + bucket + " (the trail's bucket changed),"
 	}
-	for k, val := range out.Metadata {
-		if strings.EqualFold(k, "signature") && val == sig {
-			return nil
-		}
+	switch {
+	case d.err != nil:
+		return nil, fmt.Errorf("%s is missing or unreadable: %v", where, d.err)
+	case d.signature != sig:
+		return nil, fmt.Errorf("%s has another signature than the next digest records", where)
 	}
-	return errors.New("the digest before the range has another signature than the next digest records")
+	if err := v.checkSignature(ctx, d, region, sig); err != nil {
+		return nil, fmt.Errorf("%s: %v", where, err)
+	}
+	return d, nil
 }
 
 // publicKey returns the region's digest signing key with a fingerprint.
@@ -591,70 +821,6 @@ func (v *verifier) publicKey(ctx context.Context, region, fingerprint string) (*
 		return k, nil
 	}
 	return nil, fmt.Errorf("%s: CloudTrail lists no key %q in %s", NoPublicKey, fingerprint, region)
-}
-
-// logs checks every log file the valid digests list, and the log files in
-// the time the digests cover that no digest lists.
-//
-// Log files listed only by invalid digests (unverified) are not hashed and
-// not reported: their digest's problem is.
-func (v *verifier) logs(ctx context.Context, rep *Report, acctPrefix, region string, covered []*digest, unverified map[string]bool, problem func(kind, key, detail string)) error {
-	listed := map[string]bool{}
-	var files []logFile
-	var from, to time.Time
-	for _, d := range covered {
-		for _, lf := range d.content.LogFiles {
-			if lf.S3Bucket == v.opts.Bucket && !listed[lf.S3Object] {
-				listed[lf.S3Object] = true
-				files = append(files, lf)
-			}
-		}
-		start, err1 := time.Parse(time.RFC3339, d.content.DigestStartTime)
-		end, err2 := time.Parse(time.RFC3339, d.content.DigestEndTime)
-		if err1 == nil && err2 == nil && !d.backfill {
-			if from.IsZero() || start.Before(from) {
-				from = start
-			}
-			if end.After(to) {
-				to = end
-			}
-		}
-	}
-	var mu sync.Mutex
-	v.each(len(files), func(i int) {
-		lf := files[i]
-		kind, detail, n := v.checkLog(ctx, lf)
-		mu.Lock()
-		defer mu.Unlock()
-		if kind != "" {
-			problem(kind, lf.S3Object, detail)
-			return
-		}
-		rep.LogFiles++
-		rep.Bytes += n
-	})
-	if from.IsZero() {
-		return nil
-	}
-	objs, err := v.objects(ctx, acctPrefix+"CloudTrail/"+region+"/", from, to)
-	if err != nil {
-		return err
-	}
-	for _, o := range objs {
-		key := aws.ToString(o.Key)
-		m := logName.FindStringSubmatch(key[strings.LastIndex(key, "/")+1:])
-		if m == nil || listed[key] || unverified[key] {
-			if m == nil {
-				problem(LogExtra, key, "not a CloudTrail log file name")
-			}
-			continue
-		}
-		// A log file delivered within the covered time must be listed.
-		if t, err := time.Parse("20060102T1504Z", m[3]); err == nil && !t.Before(from.Truncate(time.Minute)) && t.Before(to.Truncate(time.Minute)) {
-			problem(LogExtra, key, "delivered within the time the digests cover")
-		}
-	}
-	return nil
 }
 
 // checkLog fetches a log file and compares the SHA-256 of its uncompressed

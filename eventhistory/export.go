@@ -41,6 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/durable"
 	"github.com/trailguard/trailguard/eventhistory/manifest"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
@@ -392,6 +393,14 @@ func prepare(ctx context.Context, opts *Options) (*exporter, error) {
 		return nil, &OptionError{fmt.Sprintf("%q is not an AWS account ID (12 digits)", opts.Account)}
 	}
 	x := &exporter{opts: *opts, ckDir: CheckpointDir(opts.Dir, opts.Account)}
+	// A process killed while saving its checkpoint or manifest left a
+	// temporary file: remove it, or it stays forever (and an empty
+	// directory would look used).
+	for _, d := range []string{opts.Dir, x.ckDir} {
+		if err := durable.RemoveTemps(d); err != nil {
+			return nil, fmt.Errorf("remove the temporary files an interrupted run left: %w", err)
+		}
+	}
 	state, err := checkpoint.Load(x.ckDir)
 	switch {
 	case err == nil:

@@ -944,3 +944,47 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestLeftoverTempFiles reruns exports that a SIGKILL stopped in the middle
+// of saving: the temporary files durable.WriteFile left (checkpoint,
+// manifest) are removed, and a directory holding nothing else counts as
+// empty.
+func TestLeftoverTempFiles(t *testing.T) {
+	srv := newServer(t, cloudtrailtest.Options{Events: 60})
+	tests := []struct {
+		name string
+		// first runs an export to completion first.
+		first bool
+	}{
+		{name: "killed during a later save", first: true},
+		{name: "killed during the first checkpoint's save"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := fastOptions(srv, t.TempDir(), "us-east-1")
+			if tt.first {
+				if _, err := Export(context.Background(), opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			leftovers := []string{
+				filepath.Join(opts.Dir, "."+checkpoint.FileName+".tmp-123456"),
+				filepath.Join(opts.Dir, ".MANIFEST.sha256.tmp-42"),
+			}
+			for _, p := range leftovers {
+				if err := os.WriteFile(p, []byte(`{"partial`), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := Export(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range leftovers {
+				if _, err := os.Stat(p); !os.IsNotExist(err) {
+					t.Errorf("%s left behind (stat: %v)", p, err)
+				}
+			}
+			checkExport(t, opts.Dir, JSONLines, map[string][]string{"us-east-1": wantIDs("us-east-1", 60, nil)})
+		})
+	}
+}

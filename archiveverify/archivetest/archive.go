@@ -21,8 +21,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +50,34 @@ type Options struct {
 	Hours int
 	// LogsPerHour and RecordsPerLog size the log files.
 	LogsPerHour, RecordsPerLog int
+
+	// ExtraTrails name more organization trails delivering to the same
+	// bucket and prefix, so to the same folders: each has its own log
+	// files and digest chain (keyed by WhereTrail).
+	ExtraTrails []string
+	// Stopped lists hours (0 to Hours-1) in which logging was stopped: no
+	// log file and no digest; the digest after them starts a new chain,
+	// its previous-digest fields null, as CloudTrail writes it when logging
+	// restarts.
+	Stopped []int
+	// RotateAt, if above 0, is the hour from which digests are signed with
+	// a second key (Key2), as after CloudTrail rotates its regional key;
+	// ListPublicKeys returns both, each with its validity period.
+	RotateAt int
+	// LateLogs adds to every hour but the last a log file named in the
+	// hour's last minute but delivered after the digest's end, so listed
+	// by the next hour's digest (as the log file name's minute is not the
+	// delivery window; the CloudTrail User Guide's example digest lists
+	// such a file).
+	LateLogs bool
+	// LiveLogs log files are delivered after the newest digest, in the
+	// hour after it: a live trail whose next digest is not written yet.
+	LiveLogs int
+	// MovedFrom, if set, is the bucket the trail delivered to before hour
+	// MovedAt: the first digest in Bucket names its previous digest there
+	// (previousDigestS3Bucket), as after the trail's bucket is changed.
+	MovedFrom string
+	MovedAt   int
 }
 
 // Archive is a built archive, served locally.
@@ -59,25 +89,36 @@ type Archive struct {
 
 	s3srv *httptest.Server
 	ct    *cloudtrailtest.Server
-	key   *rsa.PrivateKey
-	fp    string
 	cfg   aws.Config
 }
 
 var (
-	keyOnce sync.Once
-	testKey *rsa.PrivateKey
+	keyOnce        sync.Once
+	testKey, test2 *rsa.PrivateKey
 )
 
 // Key returns the test signing key, made once per process.
 func Key() *rsa.PrivateKey {
+	keys()
+	return testKey
+}
+
+// Key2 returns the key that signs digests from Options.RotateAt on.
+func Key2() *rsa.PrivateKey {
+	keys()
+	return test2
+}
+
+func keys() {
 	keyOnce.Do(func() {
 		var err error
 		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 			panic(err)
 		}
+		if test2, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
 	})
-	return testKey
 }
 
 // Fingerprint returns a key's fingerprint as digests name it: here the hex
@@ -88,8 +129,23 @@ func Fingerprint(pub *rsa.PublicKey) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Where returns the map key of Digests and Logs for an account and region.
+// Where returns the map key of Digests and Logs for an account and region
+// of Options.Trail.
 func Where(account, region string) string { return account + "/" + region }
+
+// WhereTrail returns the map key of Digests and Logs for an account and
+// region of one of Options.ExtraTrails.
+func WhereTrail(account, region, trail string) string {
+	return account + "/" + region + "/" + trail
+}
+
+// signer returns the key that signs the digest of hour h.
+func (a *Archive) signer(h int) *rsa.PrivateKey {
+	if a.RotateAt > 0 && h >= a.RotateAt {
+		return Key2()
+	}
+	return Key()
+}
 
 // New builds the archive. Close it when done.
 func New(opts Options) (*Archive, error) {
@@ -102,38 +158,59 @@ func New(opts Options) (*Archive, error) {
 	if opts.HomeRegion == "" {
 		opts.HomeRegion = "us-east-1"
 	}
-	a := &Archive{Options: opts, Digests: map[string][]string{}, Logs: map[string][]string{}, key: Key()}
-	a.fp = Fingerprint(&a.key.PublicKey)
+	a := &Archive{Options: opts, Digests: map[string][]string{}, Logs: map[string][]string{}}
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	a.s3srv = httptest.NewServer(faker.Server())
-	a.ct = cloudtrailtest.NewServer(cloudtrailtest.Options{PublicKeys: []cloudtrailtest.PublicKey{{
-		DER: x509.MarshalPKCS1PublicKey(&a.key.PublicKey), Fingerprint: a.fp,
+	first := cloudtrailtest.PublicKey{
+		DER: x509.MarshalPKCS1PublicKey(&Key().PublicKey), Fingerprint: Fingerprint(&Key().PublicKey),
 		Start: opts.Start.Add(-30 * 24 * time.Hour), End: opts.Start.Add(30 * 24 * time.Hour),
-	}}})
+	}
+	pubs := []cloudtrailtest.PublicKey{first}
+	if opts.RotateAt > 0 {
+		rotated := opts.Start.Add(time.Duration(opts.RotateAt) * time.Hour)
+		pubs[0].End = rotated
+		pubs = append(pubs, cloudtrailtest.PublicKey{
+			DER: x509.MarshalPKCS1PublicKey(&Key2().PublicKey), Fingerprint: Fingerprint(&Key2().PublicKey),
+			Start: rotated, End: opts.Start.Add(30 * 24 * time.Hour),
+		})
+	}
+	a.ct = cloudtrailtest.NewServer(cloudtrailtest.Options{PublicKeys: pubs})
 	a.cfg = aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAEXAMPLEFAKE", "fake-secret", ""),
 	}
 	ctx := context.Background()
-	if _, err := a.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &a.Bucket}); err != nil {
-		a.Close()
-		return nil, err
+	for _, b := range []string{a.Bucket, a.MovedFrom} {
+		if b == "" {
+			continue
+		}
+		if _, err := a.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+			a.Close()
+			return nil, err
+		}
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, len(opts.Accounts)*len(opts.Regions))
+	var errs chan error
 	var mu sync.Mutex
+	errs = make(chan error, len(opts.Accounts)*len(opts.Regions)*(1+len(opts.ExtraTrails)))
 	for _, acct := range opts.Accounts {
 		for _, region := range opts.Regions {
-			wg.Go(func() {
-				digests, logs, err := a.build(ctx, acct, region)
-				if err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				a.Digests[Where(acct, region)], a.Logs[Where(acct, region)] = digests, logs
-				mu.Unlock()
-			})
+			for i, trail := range append([]string{a.Trail}, opts.ExtraTrails...) {
+				wg.Go(func() {
+					digests, logs, err := a.build(ctx, trail, acct, region)
+					if err != nil {
+						errs <- err
+						return
+					}
+					where := Where(acct, region)
+					if i > 0 {
+						where = WhereTrail(acct, region, trail)
+					}
+					mu.Lock()
+					a.Digests[where], a.Logs[where] = digests, logs
+					mu.Unlock()
+				})
+			}
 		}
 	}
 	wg.Wait()
@@ -185,15 +262,22 @@ func gz(data []byte) []byte {
 
 // Put stores an object, gzipping content, with metadata.
 func (a *Archive) Put(key string, content []byte, meta map[string]string) error {
+	return a.put(a.Bucket, key, content, meta)
+}
+
+func (a *Archive) put(bucket, key string, content []byte, meta map[string]string) error {
 	_, err := a.S3().PutObject(context.Background(), &s3.PutObjectInput{
-		Bucket: &a.Bucket, Key: &key, Body: bytes.NewReader(gz(content)), Metadata: meta,
+		Bucket: &bucket, Key: &key, Body: bytes.NewReader(gz(content)), Metadata: meta,
 	})
 	return err
 }
 
 // Delete removes an object.
-func (a *Archive) Delete(key string) error {
-	_, err := a.S3().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &a.Bucket, Key: &key})
+func (a *Archive) Delete(key string) error { return a.DeleteFrom(a.Bucket, key) }
+
+// DeleteFrom removes an object of another bucket (Options.MovedFrom).
+func (a *Archive) DeleteFrom(bucket, key string) error {
+	_, err := a.S3().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: &key})
 	return err
 }
 
@@ -268,7 +352,7 @@ func (a *Archive) PutDigest(key *rsa.PrivateKey, d *Digest) (string, error) {
 		return "", err
 	}
 	sig := Sign(key, d, raw)
-	return sig, a.Put(d.DigestS3Object, raw, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
+	return sig, a.put(d.DigestS3Bucket, d.DigestS3Object, raw, map[string]string{"signature": sig, "signature-algorithm": "SHA256withRSA"})
 }
 
 func (a *Archive) keyPrefix() string {
@@ -280,8 +364,14 @@ func (a *Archive) keyPrefix() string {
 
 // DigestKey names the digest of an account and region ending at end.
 func (a *Archive) DigestKey(account, region string, end time.Time) string {
+	return a.TrailDigestKey(a.Trail, account, region, end)
+}
+
+// TrailDigestKey names the digest of a trail in an account and region
+// ending at end.
+func (a *Archive) TrailDigestKey(trail, account, region string, end time.Time) string {
 	return fmt.Sprintf("%sAWSLogs/%s/%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz",
-		a.keyPrefix(), a.OrgID, account, region, end.Format("2006/01/02"), account, region, a.Trail, a.HomeRegion, end.Format("20060102T150405Z"))
+		a.keyPrefix(), a.OrgID, account, region, end.Format("2006/01/02"), account, region, trail, a.HomeRegion, end.Format("20060102T150405Z"))
 }
 
 // LogKey names a log file of an account and region delivered at t.
@@ -314,45 +404,86 @@ func joinComma(s []string) string {
 	return b.String()
 }
 
-// build writes an account and region's log files and digest chain.
-func (a *Archive) build(ctx context.Context, account, region string) (digests, logs []string, err error) {
+// build writes a trail's log files and digest chain in an account and
+// region.
+func (a *Archive) build(ctx context.Context, trail, account, region string) (digests, logs []string, err error) {
 	var prevKey, prevSig, prevHash *string
+	prevBucket := a.Bucket
 	n := 0
+	bucket := a.Bucket
+	// A distinct unique part per trail: two trails' log files never share
+	// a name.
+	h32 := fnv.New32a()
+	h32.Write([]byte(trail))
+	unique := int(h32.Sum32()) << 24
+	putLog := func(t time.Time) (LogFile, error) {
+		key := a.LogKey(account, region, t, unique+n)
+		n++
+		content := LogContent(account, region, t, a.RecordsPerLog, trail)
+		if err := a.put(bucket, key, content, nil); err != nil {
+			return LogFile{}, err
+		}
+		logs = append(logs, key)
+		sum := sha256.Sum256(content)
+		return LogFile{S3Bucket: bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
+			NewestEventTime: t.Format(time.RFC3339), OldestEventTime: t.Format(time.RFC3339)}, nil
+	}
+	var late []LogFile // delivered after the last digest's end
 	for h := range a.Hours {
 		start := a.Start.Add(time.Duration(h) * time.Hour)
 		end := start.Add(time.Hour)
+		bucket = a.Bucket
+		if a.MovedFrom != "" && h < a.MovedAt {
+			bucket = a.MovedFrom
+		}
+		if slices.Contains(a.Stopped, h) {
+			// Logging stopped: no log file, no digest; the chain starts
+			// anew when logging restarts.
+			prevKey, prevSig, prevHash, late = nil, nil, nil, nil
+			continue
+		}
+		signer := a.signer(h)
 		d := &Digest{
 			AWSAccountID: account, DigestStartTime: start.Format(time.RFC3339), DigestEndTime: end.Format(time.RFC3339),
-			DigestS3Bucket: a.Bucket, DigestS3Object: a.DigestKey(account, region, end),
-			DigestPublicKeyFingerprint: a.fp, DigestSignatureAlgorithm: "SHA256withRSA",
+			DigestS3Bucket: bucket, DigestS3Object: a.TrailDigestKey(trail, account, region, end),
+			DigestPublicKeyFingerprint: Fingerprint(&signer.PublicKey), DigestSignatureAlgorithm: "SHA256withRSA",
 			NewestEventTime: end.Format(time.RFC3339), OldestEventTime: start.Format(time.RFC3339),
-			LogFiles: []LogFile{},
+			LogFiles: append([]LogFile{}, late...),
 		}
+		late = nil
 		if prevKey != nil {
-			d.PreviousDigestS3Bucket, d.PreviousDigestS3Object, d.PreviousDigestSignature = aws.String(a.Bucket), prevKey, prevSig
+			d.PreviousDigestS3Bucket, d.PreviousDigestS3Object, d.PreviousDigestSignature = aws.String(prevBucket), prevKey, prevSig
 			d.PreviousDigestHashValue, d.PreviousDigestHashAlgo = prevHash, aws.String("SHA-256")
 		}
 		for i := range a.LogsPerHour {
-			t := start.Add(time.Duration(i+1) * time.Hour / time.Duration(a.LogsPerHour+1))
-			key := a.LogKey(account, region, t, n)
-			n++
-			content := LogContent(account, region, t, a.RecordsPerLog, "")
-			if err := a.Put(key, content, nil); err != nil {
+			lf, err := putLog(start.Add(time.Duration(i+1) * time.Hour / time.Duration(a.LogsPerHour+1)))
+			if err != nil {
 				return nil, nil, err
 			}
-			sum := sha256.Sum256(content)
-			d.LogFiles = append(d.LogFiles, LogFile{S3Bucket: a.Bucket, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
-				NewestEventTime: t.Format(time.RFC3339), OldestEventTime: t.Format(time.RFC3339)})
-			logs = append(logs, key)
+			d.LogFiles = append(d.LogFiles, lf)
+		}
+		if a.LateLogs && h < a.Hours-1 && !slices.Contains(a.Stopped, h+1) {
+			lf, err := putLog(end.Add(-time.Minute))
+			if err != nil {
+				return nil, nil, err
+			}
+			late = append(late, lf)
 		}
 		raw, _ := json.Marshal(d)
-		sig, err := a.PutDigest(a.key, d)
+		sig, err := a.PutDigest(signer, d)
 		if err != nil {
 			return nil, nil, err
 		}
 		sum := sha256.Sum256(raw)
 		prevKey, prevSig, prevHash = aws.String(d.DigestS3Object), aws.String(sig), aws.String(hex.EncodeToString(sum[:]))
+		prevBucket = bucket
 		digests = append(digests, d.DigestS3Object)
+	}
+	after := a.Start.Add(time.Duration(a.Hours) * time.Hour)
+	for i := range a.LiveLogs {
+		if _, err := putLog(after.Add(time.Duration(i+1) * time.Hour / time.Duration(a.LiveLogs+1))); err != nil {
+			return nil, nil, err
+		}
 	}
 	return digests, logs, nil
 }

@@ -50,6 +50,23 @@ func TestArchiveVerify(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stderr, "no digest files in the range") {
 		t.Errorf("empty range: exit code %d, stderr:\n%s", r.code, r.stderr)
 	}
+	// --end defaults to now; --account-id keeps one account; --verbose
+	// lists every file with its status.
+	r = runCommand(t, "", false, "archive", "verify", "--bucket", a.Bucket, "--start", "2026-03-02", "--s3-path-style",
+		"--account-id", "111111111111", "--regions", "us-east-1", "--verbose")
+	if r.code != exitOK || strings.Contains(r.stdout, "222222222222") ||
+		!strings.Contains(r.stdout, "valid\ts3://"+a.Bucket+"/"+a.Logs[archivetest.Where("111111111111", "us-east-1")][0]+"\n") ||
+		!strings.Contains(r.stdout, "valid\ts3://"+a.Bucket+"/"+a.Digests[archivetest.Where("111111111111", "us-east-1")][0]+"\n") {
+		t.Errorf("--account-id, --verbose, no --end: exit code %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCommand(t, "", false, "archive", "verify", "--bucket", a.Bucket, "--start", "2026-03-02", "--s3-path-style", "--verbose")
+	if r.code != exitFailed || !strings.Contains(r.stdout, "missing\ts3://"+a.Bucket+"/"+log+"\n") {
+		t.Errorf("--verbose with a log file deleted: exit code %d, stdout:\n%s", r.code, r.stdout)
+	}
+	r = runCommand(t, "", false, "archive", "verify", "--bucket", a.Bucket, "--start", "7d", "--account-id", "1234")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--account-id: "1234" is not an AWS account ID`) {
+		t.Errorf("bad --account-id: exit code %d, stderr:\n%s", r.code, r.stderr)
+	}
 	r = runCommand(t, "", false, "archive", "verify", "--start", "7d", "--end", "1d")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--bucket is required") {
 		t.Errorf("no bucket: exit code %d, stderr:\n%s", r.code, r.stderr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -92,15 +93,15 @@ func runOrgExport(ctx context.Context, e *env, f *exportFlags, opts eventhistory
 		return err
 	}
 	o.AWS = cfg
-	o.ListAccounts = func(ctx context.Context) ([]string, error) {
-		ids, err := org.ActiveAccounts(ctx, organizations.NewFromConfig(cfg, func(o *organizations.Options) {
+	o.ListAccounts = func(ctx context.Context) ([]string, []org.SkippedAccount, error) {
+		ids, skipped, err := org.ActiveAccounts(ctx, organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 			o.Retryer = retry.NewStandard(eventhistory.RetryCutOffResponses)
 		}))
 		var pe *eventhistory.PermissionError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("cannot list the organization's accounts: %w; run in the management account or a delegated administrator account, or name the accounts with --accounts", err)
+			return nil, nil, fmt.Errorf("cannot list the organization's accounts: %w; run in the management account or a delegated administrator account, or name the accounts with --accounts", err)
 		}
-		return ids, err
+		return ids, skipped, err
 	}
 	display := newOrgDisplay(e, f.quiet)
 	o.Observer, o.AccountObserver = display, display
@@ -126,6 +127,13 @@ func orgOutcome(e *env, res *org.Result, err error, quiet bool) error {
 		}
 		fmt.Fprintf(e.stderr, "trailguard: %s: %s: %v\n", where, fl.Reason, fl.Err)
 	}
+	if len(res.Skipped) > 0 {
+		var ids []string
+		for _, a := range res.Skipped {
+			ids = append(ids, a.ID+" ("+a.State+")")
+		}
+		fmt.Fprintf(e.stderr, "trailguard: skipped %s not active: %s\n", plural(len(res.Skipped), "account"), strings.Join(ids, ", "))
+	}
 	done, events, runEvents := res.Counts()
 	regions := 0
 	for _, a := range res.Accounts {
@@ -145,6 +153,9 @@ func orgOutcome(e *env, res *org.Result, err error, quiet bool) error {
 		}
 		if len(failures) > 0 {
 			fmt.Fprintf(e.stderr, "could not read: %s\n", failureSummary(failures))
+		}
+		if len(res.Skipped) > 0 {
+			fmt.Fprintf(e.stderr, "skipped: %s not active (suspended or closed)\n", plural(len(res.Skipped), "account"))
 		}
 		if res.Manifest != nil {
 			printManifest(e, res.Manifest)
@@ -187,22 +198,33 @@ func failureSummary(fs []org.Failure) string {
 	return strings.Join(parts, ", ")
 }
 
+// progressEvery is how often an organization export off a terminal prints
+// a progress line.
+var progressEvery = 30 * time.Second
+
 // orgDisplay shows an organization export's progress on stderr: on a
-// terminal an overall bar and a bar per account in progress, otherwise a
-// line per account this run completes; nothing when quiet.
+// terminal an overall bar (drawn last, so it stays on the screen however
+// many accounts are in progress) and a bar per account in progress;
+// otherwise a line per account this run completes and a progress line
+// every progressEvery; nothing when quiet.
 type orgDisplay struct {
 	e     *env
 	quiet bool
 	bars  *mpb.Progress
 	total *mpb.Bar
+	stop  chan struct{} // ends the progress lines
+	wg    sync.WaitGroup
+	// outMu serializes the lines written from the accounts' goroutines and
+	// the progress ticker.
+	outMu sync.Mutex
 
 	mu       sync.Mutex
 	started  time.Time
 	accounts map[string]*accountView
-	// known and finished count accounts seen and ended; events counts
-	// the events this run wrote.
-	known, finished int
-	events          int64
+	// planned counts the export's accounts, known and finished those
+	// seen and ended; events counts the events this run wrote.
+	planned, known, finished int
+	events                   int64
 }
 
 // accountView is what the display knows about one account.
@@ -211,18 +233,69 @@ type accountView struct {
 	regions map[string]eventhistory.Progress
 	base    map[string]int64 // each region's events when this run began
 	ended   bool
+	failed  org.Reason // why the account ended incomplete, if it did
 }
 
 func newOrgDisplay(e *env, quiet bool) *orgDisplay {
 	d := &orgDisplay{e: e, quiet: quiet, started: e.now(), accounts: map[string]*accountView{}}
 	if !quiet && e.terminal {
 		d.bars = mpb.New(mpb.WithOutput(e.stderr), mpb.WithAutoRefresh(), mpb.WithRefreshRate(250*time.Millisecond))
-		d.total = d.bars.AddBar(0, mpb.BarWidth(20),
+		d.total = d.bars.AddBar(0, mpb.BarWidth(20), mpb.BarPriority(math.MaxInt32),
 			mpb.PrependDecorators(decor.Name("all accounts", decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return d.status() })),
 		)
 	}
+	if !quiet && !e.terminal {
+		d.stop = make(chan struct{})
+		began := time.Now()
+		d.wg.Go(func() {
+			tick := time.NewTicker(progressEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-d.stop:
+					return
+				case <-tick.C:
+					d.println(d.progressLine(time.Since(began)))
+				}
+			}
+		})
+	}
 	return d
+}
+
+// println writes a line to stderr, one writer at a time.
+func (d *orgDisplay) println(line string) {
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	fmt.Fprintln(d.e.stderr, line)
+}
+
+// progressLine is the line printed every progressEvery off a terminal.
+func (d *orgDisplay) progressLine(elapsed time.Duration) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	regions, done := 0, 0
+	for _, v := range d.accounts {
+		regions += len(v.regions)
+		for _, p := range v.regions {
+			if p.Done {
+				done++
+			}
+		}
+	}
+	return fmt.Sprintf("progress: %d/%d account-regions done in the %d accounts started, %d/%d accounts done, %s events, %.0f ev/s, %s",
+		done, regions, d.known, d.finished, max(d.planned, d.known), group(d.events), float64(d.events)/max(elapsed.Seconds(), 1e-9), elapsed.Round(time.Second))
+}
+
+// ObservePlan records how many accounts the export covers.
+func (d *orgDisplay) ObservePlan(accounts int) {
+	d.mu.Lock()
+	d.planned = accounts
+	d.mu.Unlock()
+	if d.total != nil {
+		d.total.SetTotal(int64(accounts), false)
+	}
 }
 
 func (d *orgDisplay) view(account string) *accountView {
@@ -271,17 +344,29 @@ func (d *orgDisplay) ObserveAccount(a org.AccountResult, end bool) {
 	}
 	v.ended = true
 	d.finished++
+	if !a.Done {
+		v.failed = a.Reason
+		if v.failed == "" {
+			v.failed = "incomplete"
+		}
+	}
 	bar, known, finished := v.bar, d.known, d.finished
 	d.mu.Unlock()
 	all, run := a.Events()
 	switch {
-	case bar != nil:
+	case bar != nil && a.Done:
 		bar.SetCurrent(barTotal)
+	case bar != nil:
+		// Drawn where it stopped, not as a full bar.
+		bar.Abort(false)
 	case a.Done:
-		fmt.Fprintf(d.e.stderr, "%s: done, %s events in %d regions (%s in all)\n", a.Account, group(run), len(a.Regions), group(all))
+		d.println(fmt.Sprintf("%s: done, %s events in %d regions (%s in all)", a.Account, group(run), len(a.Regions), group(all)))
 	}
 	if d.total != nil {
-		d.total.SetTotal(int64(known), false)
+		d.mu.Lock()
+		total := max(d.planned, known)
+		d.mu.Unlock()
+		d.total.SetTotal(int64(total), false)
 		d.total.SetCurrent(int64(finished))
 	}
 }
@@ -329,6 +414,9 @@ func (d *orgDisplay) accountStatus(v *accountView) string {
 		}
 		events += p.Events - v.base[name]
 	}
+	if v.failed != "" {
+		return fmt.Sprintf("stopped (%s) %d/%d regions %s ev", v.failed, done, len(v.regions), group(events))
+	}
 	return fmt.Sprintf("%5.1f%% %d/%d regions %s ev", covered(v)*100, done, len(v.regions), group(events))
 }
 
@@ -339,11 +427,16 @@ func (d *orgDisplay) status() string {
 	if s := d.e.now().Sub(d.started).Seconds(); s > 0 {
 		rate = fmt.Sprintf("%.0f ev/s", float64(d.events)/s)
 	}
-	return fmt.Sprintf("%d/%d accounts %s ev %s", d.finished, d.known, group(d.events), rate)
+	return fmt.Sprintf("%d/%d accounts %s ev %s", d.finished, max(d.planned, d.known), group(d.events), rate)
 }
 
-// finish ends every bar and waits until they are drawn for the last time.
+// finish ends every bar and waits until they are drawn for the last time,
+// or stops the progress lines.
 func (d *orgDisplay) finish() {
+	if d.stop != nil {
+		close(d.stop)
+		d.wg.Wait()
+	}
 	if d.bars == nil {
 		return
 	}

@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+	"github.com/trailguard/trailguard/eventhistory/durable"
 )
 
 // newOrg starts a local organization and points the SDK's configuration
@@ -148,4 +157,126 @@ func TestHistoryExportOrgDenied(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stderr, "cannot list the organization's accounts") || !strings.Contains(r.stderr, "--accounts") {
 		t.Errorf("exit code %d, stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestHistoryExportOrgProgress checks what an organization export shows:
+// off a terminal a progress line every progressEvery; on a terminal the
+// overall bar drawn last and a failed account's bar not drawn full; and
+// in both the accounts skipped because they are not active.
+func TestHistoryExportOrgProgress(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 100 * time.Millisecond
+	accounts := []cloudtrailtest.OrgAccount{
+		{ID: "111111111111", History: cloudtrailtest.Options{Events: 1500}},
+		{ID: "222222222222", History: cloudtrailtest.Options{Events: 1500}},
+		{ID: "333333333333", NoRole: true},
+		{ID: "444444444444", State: "SUSPENDED"},
+	}
+	for _, terminal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("terminal=%v", terminal), func(t *testing.T) {
+			newOrg(t, cloudtrailtest.OrgOptions{Accounts: accounts})
+			out := filepath.Join(t.TempDir(), "eh")
+			// 30 pages an account at 40 a second: most of a second.
+			r := runCommand(t, "", terminal, "history", "export", "--out", out, "--org", "--rate", "40", "--max-backoff", "5ms", "--retry-mode", "standard")
+			if r.code != exitFailed {
+				t.Fatalf("exit code %d, stderr:\n%s", r.code, r.stderr)
+			}
+			want := []string{"trailguard: skipped 1 account not active: 444444444444 (SUSPENDED)", "skipped: 1 account not active"}
+			if terminal {
+				want = append(want, "333333333333", "stopped (role missing or not trusted)")
+			} else {
+				want = append(want, "progress: ", "account-regions done in the ", "/3 accounts done", " ev/s")
+			}
+			for _, s := range want {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			if terminal {
+				// The last frame: the overall bar below every account's.
+				bars, _, _ := strings.Cut(r.stderr, "trailguard: ")
+				last := bars[strings.LastIndex(bars, "333333333333"):]
+				if !strings.Contains(last, "all accounts") {
+					t.Errorf("the overall bar is not drawn below the accounts' bars:\n%q", last)
+				}
+				if regexp.MustCompile(`333333333333 +\[=+\]`).MatchString(r.stderr) {
+					t.Errorf("the failed account's bar is drawn full:\n%s", r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestHistoryExportOrgKill kills (SIGKILL) an organization export again and
+// again at moments spread over its run, checkpoint saves included, and
+// reruns it until it completes: every account-region ends with each event
+// once, and no temporary file is left.
+func TestHistoryExportOrgKill(t *testing.T) {
+	regions := []string{"eu-west-1", "us-east-1"}
+	var accounts []cloudtrailtest.OrgAccount
+	for i := range 3 {
+		accounts = append(accounts, cloudtrailtest.OrgAccount{ID: fmt.Sprintf("%012d", 100000000001+i), History: cloudtrailtest.Options{Regions: regions, Events: 600}})
+	}
+	newOrg(t, cloudtrailtest.OrgOptions{Accounts: accounts})
+	out := filepath.Join(t.TempDir(), "eh")
+	// 12 pages an account-region at 20 requests a second: about 0.6 s a run
+	// without kills.
+	args := []string{"history", "export", "--out", out, "--org", "--rate", "20", "--max-backoff", "5ms", "--retry-mode", "standard",
+		"--start", "2026-02-01", "--end", "2026-03-03"}
+	kills := 0
+	for run := 0; ; run++ {
+		if run == 40 {
+			t.Fatalf("not complete after %d runs", run)
+		}
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Each run lives a little longer (checkpoints are saved every
+		// second, and at the end of each region), at a moment that falls
+		// differently against the saves each time.
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
+			}
+		case <-time.After(time.Duration(150+run*120+(run*37)%100) * time.Millisecond):
+			cmd.Process.Signal(syscall.SIGKILL)
+			if err := <-done; err == nil {
+				goto complete // it finished just before the kill
+			}
+			kills++
+			// What a kill inside a save leaves (a window of microseconds
+			// that the kills above rarely hit): durable.WriteFile's
+			// temporary file, beside the state and a checkpoint.
+			for _, dir := range []string{out, filepath.Join(out, eventhistory.AccountsDir, accounts[run%3].ID)} {
+				os.WriteFile(filepath.Join(dir, fmt.Sprintf(".checkpoint.json.tmp-%d", run)), []byte(`{"par`), 0o600)
+			}
+			continue
+		}
+		break
+	}
+complete:
+	if kills < 3 {
+		t.Fatalf("killed %d times, want at least 3: the export finished too fast to test anything", kills)
+	}
+	for _, a := range accounts {
+		for _, r := range regions {
+			if diff := cmp.Diff(ids(r, 600, nil), readIDs(t, filepath.Join(out, a.ID, r+".jsonl"))); diff != "" {
+				t.Errorf("%s %s after %d kills (-want +got):\n%s", a.ID, r, kills, diff)
+			}
+		}
+	}
+	filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && durable.IsTemp(d.Name()) {
+			t.Errorf("temporary file left after %d kills: %s", kills, path)
+		}
+		return nil
+	})
+	t.Logf("complete after %d kills", kills)
 }

@@ -50,6 +50,23 @@ type OrgOptions struct {
 	// ListAccountsPageSize is the most accounts a ListAccounts page holds.
 	// Default: 2, so that clients must follow NextToken.
 	ListAccountsPageSize int
+	// Partition is the partition of the role ARNs AssumeRole accepts
+	// (aws-cn, aws-us-gov, ...). Default: aws.
+	Partition string
+	// CredentialDuration is how long assumed-role credentials last.
+	// Default: an hour, as AssumeRole's default DurationSeconds.
+	CredentialDuration time.Duration
+	// ClockSkew is how far the endpoint's clock is ahead of the caller's:
+	// credentials are rejected with ExpiredTokenException from
+	// Expiration - ClockSkew on, as AWS rejects them by its own clock.
+	ClockSkew time.Duration
+	// ThrottleAssumeRole makes the first ThrottleAssumeRole AssumeRole
+	// calls answer Throttling (HTTP 400), as STS does over its request
+	// quota.
+	ThrottleAssumeRole int
+	// CallerExpired makes AssumeRole answer ExpiredToken, as STS does when
+	// the caller's own session credentials have expired.
+	CallerExpired bool
 }
 
 // Org is a local endpoint for an organization: AWS STS AssumeRole (query
@@ -64,8 +81,10 @@ type Org struct {
 	srv      *httptest.Server
 	accounts map[string]*Server
 
-	mu      sync.Mutex
-	assumed map[string]int // AssumeRole calls per account
+	mu        sync.Mutex
+	assumed   map[string]int // AssumeRole calls per account
+	throttled int            // AssumeRole calls answered Throttling
+	expired   int            // requests answered ExpiredTokenException
 }
 
 // NewOrg starts an Org on 127.0.0.1. Close it when done.
@@ -75,6 +94,12 @@ func NewOrg(opts OrgOptions) *Org {
 	}
 	if opts.ListAccountsPageSize <= 0 {
 		opts.ListAccountsPageSize = 2
+	}
+	if opts.Partition == "" {
+		opts.Partition = "aws"
+	}
+	if opts.CredentialDuration <= 0 {
+		opts.CredentialDuration = time.Hour
 	}
 	o := &Org{opts: opts, accounts: map[string]*Server{}, assumed: map[string]int{}}
 	for _, a := range opts.Accounts {
@@ -98,6 +123,21 @@ func (o *Org) AssumeRoleCalls(account string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.assumed[account]
+}
+
+// Throttled returns how many AssumeRole calls were answered Throttling.
+func (o *Org) Throttled() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.throttled
+}
+
+// Expired returns how many requests were answered ExpiredTokenException
+// because their assumed-role credentials had expired.
+func (o *Org) Expired() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.expired
 }
 
 // AWSConfig returns an SDK configuration that reaches the endpoint with the
@@ -135,6 +175,16 @@ func (o *Org) serveHTTP(w http.ResponseWriter, req *http.Request) {
 			writeError(w, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
 			return
 		}
+		// The session token carries the credentials' expiry; AWS judges it
+		// by its own clock.
+		_, exp, _ := strings.Cut(req.Header.Get("X-Amz-Security-Token"), "/expires/")
+		if ns, err := strconv.ParseInt(exp, 10, 64); err != nil || !time.Now().Add(o.opts.ClockSkew).Before(time.Unix(0, ns)) {
+			o.mu.Lock()
+			o.expired++
+			o.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
+			return
+		}
 		s.serveHTTP(w, req)
 	default:
 		// The investigator's own credentials read no member account.
@@ -143,7 +193,7 @@ func (o *Org) serveHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // roleARN matches the role ARNs AssumeRole accepts.
-var roleARN = regexp.MustCompile(`^arn:aws:iam::([0-9]{12}):role/(.+)$`)
+var roleARN = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::([0-9]{12}):role/(.+)$`)
 
 func (o *Org) sts(w http.ResponseWriter, req *http.Request, key string) {
 	if err := req.ParseForm(); err != nil || req.Form.Get("Action") != "AssumeRole" {
@@ -156,11 +206,26 @@ func (o *Org) sts(w http.ResponseWriter, req *http.Request, key string) {
 		writeSTSError(w, http.StatusForbidden, "AccessDenied", fmt.Sprintf(
 			"User: arn:aws:iam::999999999999:user/investigator is not authorized to perform: sts:AssumeRole on resource: %s", arn))
 	}
-	if m == nil || key != CallerKey || session == "" {
+	o.mu.Lock()
+	throttle := o.opts.ThrottleAssumeRole > 0
+	if throttle {
+		o.opts.ThrottleAssumeRole--
+		o.throttled++
+	}
+	o.mu.Unlock()
+	switch {
+	case throttle:
+		writeSTSError(w, http.StatusBadRequest, "Throttling", "Rate exceeded")
+		return
+	case o.opts.CallerExpired:
+		writeSTSError(w, http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired")
+		return
+	}
+	if m == nil || key != CallerKey || session == "" || m[1] != o.opts.Partition {
 		denied()
 		return
 	}
-	account, name := m[1], m[2]
+	account, name := m[2], m[3]
 	a := slices.IndexFunc(o.opts.Accounts, func(a OrgAccount) bool { return a.ID == account })
 	o.mu.Lock()
 	o.assumed[account]++
@@ -186,13 +251,14 @@ func (o *Org) sts(w http.ResponseWriter, req *http.Request, key string) {
 		} `xml:"AssumeRoleResult"`
 		RequestID string `xml:"ResponseMetadata>RequestId"`
 	}
+	expires := time.Now().Add(o.opts.CredentialDuration)
 	out.Result.Credentials = creds{
 		AccessKeyID:     assumedKeyPrefix + account,
 		SecretAccessKey: "fake-secret-" + account,
-		SessionToken:    "fake-session-" + account,
-		Expiration:      time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		SessionToken:    fmt.Sprintf("fake-session-%s/expires/%d", account, expires.UnixNano()),
+		Expiration:      expires.UTC().Format(time.RFC3339Nano),
 	}
-	out.Result.AssumedRoleUser.Arn = fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", account, name, session)
+	out.Result.AssumedRoleUser.Arn = fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", o.opts.Partition, account, name, session)
 	out.Result.AssumedRoleUser.AssumedRoleID = "AROATEST:" + session
 	out.RequestID = "00000000-0000-4000-8000-000000000000"
 	w.Header().Set("Content-Type", "text/xml")

@@ -64,3 +64,37 @@ func TestIsTemp(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // name -> removed
+		".checkpoint.json.tmp-123": true,
+		".MANIFEST.sha256.tmp-9":   true,
+		"checkpoint.json":          false,
+		"notes.tmp-1":              false, // not hidden: not WriteFile's
+		".hidden":                  false,
+	}
+	for name := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub := filepath.Join(dir, ".sub.tmp-1") // a directory: left alone
+	os.Mkdir(sub, 0o700)
+	// A temporary file WriteFile leaves when killed before its rename.
+	if err := RemoveTemps(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, removed := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != removed {
+			t.Errorf("%s: removed %v, want %v", name, gone, removed)
+		}
+	}
+	if _, err := os.Stat(sub); err != nil {
+		t.Errorf("a directory was removed: %v", err)
+	}
+	if err := RemoveTemps(filepath.Join(dir, "missing")); err != nil {
+		t.Errorf("RemoveTemps of a missing directory: %v", err)
+	}
+}

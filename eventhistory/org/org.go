@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -42,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
 	"github.com/trailguard/trailguard/eventhistory/durable"
@@ -57,6 +59,19 @@ const DefaultRoleName = "trailguard-event-history-reader"
 // Options.Workers says otherwise: 64 workers at 2 requests per second each
 // read 6,400 events per second.
 const DefaultWorkers = 64
+
+// DefaultCredentialsExpiryWindow is how long before their expiry the
+// assumed roles' credentials are refreshed unless
+// Options.CredentialsExpiryWindow says otherwise. AWS judges expiry by its
+// own clock: credentials used to their last second fail on any clock
+// difference (the AWS SDKs for Java and Python refresh 5 to 15 minutes
+// ahead for the same reason).
+const DefaultCredentialsExpiryWindow = 5 * time.Minute
+
+// AssumeRoleAttempts is how often an AssumeRole call is tried when STS
+// throttles it or fails transiently, with the SDK's exponential backoff
+// between tries (at most 20 s).
+const AssumeRoleAttempts = 10
 
 // SessionName is the role session name of the assumed roles: it names
 // trailguard in the accounts' own CloudTrail records of the export.
@@ -77,12 +92,14 @@ type Options struct {
 	// Accounts to export. Default: the active accounts ListAccounts returns,
 	// and on a rerun, the first run's accounts.
 	Accounts []string
-	// ListAccounts lists the accounts to export when Accounts is empty.
-	// Default: the organization's active accounts (ActiveAccounts).
-	ListAccounts func(context.Context) ([]string, error)
+	// ListAccounts lists the accounts to export when Accounts is empty,
+	// and the accounts it leaves out because they are not active
+	// (ActiveAccounts does).
+	ListAccounts func(context.Context) ([]string, []SkippedAccount, error)
 	// RoleName is the role assumed in each account. Default: DefaultRoleName.
 	RoleName string
-	// Partition of the role ARNs. Default: aws.
+	// Partition of the role ARNs. Default: the partition of the region of
+	// AWS (Partition).
 	Partition string
 	// Workers is the most account-region exports running at once, which
 	// also bounds the accounts in progress (and so the memory used).
@@ -90,12 +107,22 @@ type Options struct {
 	Workers int
 	// AccountObserver, if set, is told when an account starts and ends.
 	AccountObserver AccountObserver
+	// CredentialsExpiryWindow is how long before their expiry the assumed
+	// roles' credentials are refreshed. Default:
+	// DefaultCredentialsExpiryWindow.
+	CredentialsExpiryWindow time.Duration
 }
 
 // AccountObserver is told about accounts: once when an account starts and
 // once when it ends. It is called from the accounts' goroutines.
 type AccountObserver interface {
 	ObserveAccount(AccountResult, bool)
+}
+
+// PlanObserver, if an AccountObserver implements it, is told once how many
+// accounts the export covers, before any starts.
+type PlanObserver interface {
+	ObservePlan(accounts int)
 }
 
 // Reason classifies why an account or a region could not be read.
@@ -126,6 +153,7 @@ const (
 // from the SDK's error types in its chain.
 func Classify(err error) Reason {
 	var role *RoleError
+	var caller *CallerError
 	var perm *eventhistory.PermissionError
 	var api interface{ ErrorCode() string }
 	switch {
@@ -133,6 +161,8 @@ func Classify(err error) Reason {
 		return ""
 	case errors.Is(err, eventhistory.ErrInterrupted), errors.Is(err, context.Canceled):
 		return Interrupted
+	case errors.As(err, &caller):
+		return caller.Reason
 	case errors.As(err, &role):
 		return RoleUnavailable
 	case errors.As(err, &perm):
@@ -172,6 +202,71 @@ func (e *RoleError) Error() string {
 
 // Unwrap returns the SDK's error.
 func (e *RoleError) Unwrap() error { return e.Err }
+
+// CallerError reports that AssumeRole failed because of the investigator's
+// own credentials, not the account's role: they expired or are invalid.
+type CallerError struct {
+	Reason Reason
+	Msg    string
+	// Err is the SDK's error.
+	Err error
+}
+
+func (e *CallerError) Error() string { return e.Msg }
+
+// Unwrap returns the SDK's error.
+func (e *CallerError) Unwrap() error { return e.Err }
+
+// assumeRoleError names why AssumeRole of arn failed. STS answers
+// AccessDenied for a role that is missing and for one whose trust policy
+// does not trust the caller alike; other answers have other causes
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_Errors
+// and CommonErrors).
+func assumeRoleError(id, arn string, err error) error {
+	var api interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if !errors.As(err, &api) {
+		return fmt.Errorf("assume %s: %w", arn, err)
+	}
+	code := api.ErrorCode()
+	switch {
+	case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "TokenRefreshRequired":
+		return &CallerError{CredentialsExpired, fmt.Sprintf("cannot assume %s: your own AWS credentials expired (AWS said: %s): refresh them (aws sso login, or a new session), then rerun the same command to resume", arn, api.ErrorMessage()), err}
+	case code == "InvalidClientTokenId" || code == "SignatureDoesNotMatch" || code == "UnrecognizedClientException":
+		return &CallerError{Other, fmt.Sprintf("cannot assume %s: AWS rejected your own credentials (%s: %s): check them and the clock", arn, code, api.ErrorMessage()), err}
+	case strings.Contains(strings.ToLower(code), "throttl") || code == "RequestLimitExceeded":
+		return fmt.Errorf("cannot assume %s: STS throttled it %d times in a row; rerun the same command later to resume: %w", arn, AssumeRoleAttempts, err)
+	case code == "AccessDenied":
+		return &RoleError{Account: id, RoleARN: arn, Err: err}
+	}
+	return fmt.Errorf("cannot assume %s: %w", arn, err)
+}
+
+// Partition returns the AWS partition of a region, for ARNs: aws-cn for the
+// China regions, aws-us-gov for AWS GovCloud (US), the ISO partitions for
+// theirs, aws otherwise
+// (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html).
+func Partition(region string) string {
+	for _, p := range []struct{ prefix, partition string }{
+		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-isof-", "aws-iso-f"},
+		{"us-iso-", "aws-iso"}, {"eu-isoe-", "aws-iso-e"},
+	} {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
+}
+
+// SkippedAccount is an account of the organization that is not exported
+// because it is not active: suspended, or closed and pending closure.
+type SkippedAccount struct {
+	ID string `json:"id"`
+	// State is the account's state as AWS Organizations reports it.
+	State string `json:"state"`
+}
 
 // AccountResult is one account's outcome.
 type AccountResult struct {
@@ -219,6 +314,9 @@ type Result struct {
 	Accounts []AccountResult
 	// Manifest describes the manifest written at the end of the run.
 	Manifest *manifest.Summary
+	// Skipped lists the organization's accounts left out because they are
+	// not active, as the first run found them.
+	Skipped []SkippedAccount
 }
 
 // Failures lists the accounts and regions that could not be read and why,
@@ -263,6 +361,7 @@ type state struct {
 	RoleName      string             `json:"roleName"`
 	Regions       []string           `json:"regions,omitempty"`
 	Accounts      []string           `json:"accounts"`
+	Skipped       []SkippedAccount   `json:"skipped,omitempty"`
 }
 
 // accountID matches AWS account IDs.
@@ -299,7 +398,10 @@ func Export(ctx context.Context, opts Options) (*Result, error) {
 			t.MaxIdleConnsPerHost = opts.Workers
 		})
 	}
-	res := &Result{Dir: opts.Dir, Format: eventhistory.Format(st.Format), Start: st.Start, End: st.End, Resumed: resumed}
+	res := &Result{Dir: opts.Dir, Format: eventhistory.Format(st.Format), Start: st.Start, End: st.End, Resumed: resumed, Skipped: st.Skipped}
+	if p, ok := opts.AccountObserver.(PlanObserver); ok {
+		p.ObservePlan(len(st.Accounts))
+	}
 	res.Accounts = make([]AccountResult, len(st.Accounts))
 	template := opts.Options
 	template.Format, template.Start, template.End = eventhistory.Format(st.Format), st.Start, st.End
@@ -393,9 +495,26 @@ func exportAccount(ctx context.Context, opts Options, template eventhistory.Opti
 	res.Account = id
 	arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", opts.Partition, id, roleName)
 	cfg := opts.AWS.Copy()
-	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(opts.AWS), arn, func(o *stscreds.AssumeRoleOptions) {
+	stsClient := sts.NewFromConfig(opts.AWS, func(o *sts.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = AssumeRoleAttempts
+			if opts.MaxBackoff > 0 {
+				so.MaxBackoff = opts.MaxBackoff
+			}
+			// Every account assumes its role at the start: the default
+			// retry quota would turn a burst of throttles into failures.
+			so.RateLimiter = ratelimit.None
+		})
+	})
+	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName
-	}))
+	}), func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = opts.CredentialsExpiryWindow
+	})
+	cfg.Credentials = creds
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(stack *middleware.Stack) error {
+		return stack.Finalize.Insert(&refreshExpired{creds}, "Retry", middleware.After)
+	})
 	// Assume the role before anything else: a role that cannot be assumed
 	// is the account's failure, named as such, not each region's.
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
@@ -403,7 +522,7 @@ func exportAccount(ctx context.Context, opts Options, template eventhistory.Opti
 			res.Err, res.Reason = eventhistory.ErrInterrupted, Interrupted
 			return res
 		}
-		res.Err = &RoleError{Account: id, RoleARN: arn, Err: err}
+		res.Err = assumeRoleError(id, arn, err)
 		res.Reason = Classify(res.Err)
 		return res
 	}
@@ -430,6 +549,58 @@ func exportAccount(ctx context.Context, opts Options, template eventhistory.Opti
 	return res
 }
 
+// refreshExpired makes a request that AWS rejected because the assumed
+// role's credentials expired (by AWS's clock, which may be ahead of ours)
+// retryable, after invalidating the cached credentials: the retry assumes
+// the role again. It sits inside the retry loop, before the credentials are
+// fetched for each attempt.
+type refreshExpired struct{ creds *aws.CredentialsCache }
+
+// ID names the middleware in the SDK's stack.
+func (*refreshExpired) ID() string { return "trailguard.RefreshExpiredCredentials" }
+
+// HandleFinalize sends the attempt and looks at its error.
+func (r *refreshExpired) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleFinalize(ctx, in)
+	var api interface{ ErrorCode() string }
+	if err != nil && errors.As(err, &api) {
+		if code := api.ErrorCode(); code == "ExpiredTokenException" || code == "ExpiredToken" {
+			r.creds.Invalidate()
+			err = &expiredRetryable{err}
+		}
+	}
+	return out, md, err
+}
+
+// expiredRetryable is an expired-credentials error the SDK's retryer
+// retries (it asks RetryableError).
+type expiredRetryable struct{ error }
+
+func (e *expiredRetryable) RetryableError() bool { return true }
+func (e *expiredRetryable) Unwrap() error        { return e.error }
+
+// removeTemps removes the temporary files that a process killed while
+// saving (durable.WriteFile) left in the output directory and the
+// accounts' checkpoint directories; nothing else.
+func removeTemps(dir string) error {
+	dirs := []string{dir}
+	accounts, err := os.ReadDir(filepath.Join(dir, eventhistory.AccountsDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, a := range accounts {
+		if a.IsDir() {
+			dirs = append(dirs, filepath.Join(dir, eventhistory.AccountsDir, a.Name()))
+		}
+	}
+	for _, d := range dirs {
+		if err := durable.RemoveTemps(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // prepare applies defaults, and loads the earlier run's state or plans a
 // new export.
 func prepare(ctx context.Context, opts *Options) (*state, bool, error) {
@@ -440,7 +611,10 @@ func prepare(ctx context.Context, opts *Options) (*state, bool, error) {
 		opts.RoleName = DefaultRoleName
 	}
 	if opts.Partition == "" {
-		opts.Partition = "aws"
+		opts.Partition = Partition(opts.AWS.Region)
+	}
+	if opts.CredentialsExpiryWindow == 0 {
+		opts.CredentialsExpiryWindow = DefaultCredentialsExpiryWindow
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
@@ -460,6 +634,9 @@ func prepare(ctx context.Context, opts *Options) (*state, bool, error) {
 		if err := eventhistory.ValidateRegion(r); err != nil {
 			return nil, false, &eventhistory.OptionError{Msg: err.Error()}
 		}
+	}
+	if err := removeTemps(opts.Dir); err != nil {
+		return nil, false, fmt.Errorf("remove the temporary files an interrupted run left: %w", err)
 	}
 	path := filepath.Join(opts.Dir, StateFile)
 	st, err := load(path)
@@ -501,7 +678,7 @@ func prepare(ctx context.Context, opts *Options) (*state, bool, error) {
 		if opts.ListAccounts == nil {
 			return nil, false, &eventhistory.OptionError{Msg: "no accounts to export"}
 		}
-		if st.Accounts, err = opts.ListAccounts(ctx); err != nil {
+		if st.Accounts, st.Skipped, err = opts.ListAccounts(ctx); err != nil {
 			return nil, false, err
 		}
 		if len(st.Accounts) == 0 {
@@ -571,28 +748,35 @@ func save(path string, st *state) error {
 
 // ActiveAccounts lists the organization's active accounts with AWS
 // Organizations' ListAccounts (permission organizations:ListAccounts, in
-// the management account or a delegated administrator account).
-func ActiveAccounts(ctx context.Context, client organizations.ListAccountsAPIClient) ([]string, error) {
+// the management account or a delegated administrator account), and the
+// accounts it leaves out: those not ACTIVE (suspended, pending closure),
+// which the caller reports.
+func ActiveAccounts(ctx context.Context, client organizations.ListAccountsAPIClient) ([]string, []SkippedAccount, error) {
 	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	var ids []string
+	var skipped []SkippedAccount
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			var perm *eventhistory.PermissionError
 			if err := describeList(err); errors.As(err, &perm) {
-				return nil, err
+				return nil, nil, err
 			}
-			return nil, fmt.Errorf("list the organization's accounts: %w", err)
+			return nil, nil, fmt.Errorf("list the organization's accounts: %w", err)
 		}
 		for _, a := range page.Accounts {
-			active := a.State == orgtypes.AccountStateActive ||
-				(a.State == "" && a.Status == orgtypes.AccountStatusActive) //nolint:staticcheck // Status is deprecated for State; older answers have only Status
-			if active {
+			state := string(a.State)
+			if state == "" {
+				state = string(a.Status) //nolint:staticcheck // Status is deprecated for State; older answers have only Status
+			}
+			if state == string(orgtypes.AccountStateActive) {
 				ids = append(ids, aws.ToString(a.Id))
+			} else {
+				skipped = append(skipped, SkippedAccount{ID: aws.ToString(a.Id), State: state})
 			}
 		}
 	}
-	return ids, nil
+	return ids, skipped, nil
 }
 
 // describeList names a denied ListAccounts.

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func fastOptions(o *cloudtrailtest.Org, dir string) Options {
 			RetryMode:          aws.RetryModeStandard,
 			CheckpointInterval: time.Nanosecond,
 		},
-		ListAccounts: func(ctx context.Context) ([]string, error) {
+		ListAccounts: func(ctx context.Context) ([]string, []SkippedAccount, error) {
 			return ActiveAccounts(ctx, organizations.NewFromConfig(o.AWSConfig()))
 		},
 	}
@@ -198,6 +199,9 @@ func TestExport(t *testing.T) {
 			var re *RoleError
 			if !errors.As(err, &re) || re.RoleARN != "arn:aws:iam::"+acctC+":role/"+DefaultRoleName {
 				t.Errorf("Export() error = %v, want a RoleError for account C's role", err)
+			}
+			if diff := cmp.Diff([]SkippedAccount{{"444444444444", "SUSPENDED"}}, res.Skipped); diff != "" {
+				t.Errorf("skipped accounts (-want +got):\n%s", diff)
 			}
 			if done, events, _ := res.Counts(); done != 2 || events != 330 || len(res.Accounts) != 3 {
 				t.Errorf("%d of %d accounts done with %d events, want 2 of 3 (the suspended one left out) with 330", done, len(res.Accounts), events)
@@ -347,15 +351,18 @@ func TestActiveAccounts(t *testing.T) {
 	o := newOrg(t, cloudtrailtest.OrgOptions{Accounts: []cloudtrailtest.OrgAccount{
 		{ID: acctA}, {ID: acctB, State: "SUSPENDED"}, {ID: acctC}, {ID: "444444444444", State: "PENDING_CLOSURE"}, {ID: "555555555555"},
 	}})
-	got, err := ActiveAccounts(context.Background(), organizations.NewFromConfig(o.AWSConfig()))
+	got, skipped, err := ActiveAccounts(context.Background(), organizations.NewFromConfig(o.AWSConfig()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{acctA, acctC, "555555555555"}, got); diff != "" {
 		t.Errorf("active accounts (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]SkippedAccount{{acctB, "SUSPENDED"}, {"444444444444", "PENDING_CLOSURE"}}, skipped); diff != "" {
+		t.Errorf("skipped accounts (-want +got):\n%s", diff)
+	}
 	denied := newOrg(t, cloudtrailtest.OrgOptions{DenyListAccounts: true})
-	_, err = ActiveAccounts(context.Background(), organizations.NewFromConfig(denied.AWSConfig()))
+	_, _, err = ActiveAccounts(context.Background(), organizations.NewFromConfig(denied.AWSConfig()))
 	var pe *eventhistory.PermissionError
 	if !errors.As(err, &pe) || pe.Action != "organizations:ListAccounts" {
 		t.Errorf("ActiveAccounts() error = %v, want a PermissionError for organizations:ListAccounts", err)
@@ -393,4 +400,147 @@ func TestWorkersBound(t *testing.T) {
 		t.Errorf("at most %d requests in flight, want 2 or 3 (Workers is 3)", got)
 	}
 	checkAccounts(t, opts.Dir, eventhistory.JSONLines, want)
+}
+
+// TestCredentialExpiry exports while the assumed roles' credentials expire,
+// with AWS's clock 0.6 s ahead of ours: credentials are refreshed before
+// they expire, and a request rejected as expired anyway is retried with new
+// credentials.
+func TestCredentialExpiry(t *testing.T) {
+	tests := []struct {
+		name   string
+		window time.Duration
+		// wantExpired: whether AWS must have rejected some credentials.
+		wantExpired bool
+	}{
+		{name: "refreshed ahead of expiry", window: time.Second},
+		{name: "expired token refreshed and retried", window: time.Nanosecond, wantExpired: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrg(t, cloudtrailtest.OrgOptions{
+				CredentialDuration: 1500 * time.Millisecond, ClockSkew: 600 * time.Millisecond,
+				Accounts: []cloudtrailtest.OrgAccount{
+					{ID: acctA, History: cloudtrailtest.Options{Regions: []string{"us-east-1"}, Events: 2000}},
+					{ID: acctB, History: cloudtrailtest.Options{Regions: []string{"us-east-1"}, Events: 2000}},
+				},
+			})
+			opts := fastOptions(o, t.TempDir())
+			// 40 pages an account at 15 a second: about 2.7 s, past the
+			// credentials' expiry.
+			opts.RequestsPerSecond = 15
+			opts.CredentialsExpiryWindow = tt.window
+			if _, err := Export(context.Background(), opts); err != nil {
+				t.Fatalf("Export() error = %v (AWS rejected %d requests as expired)", err, o.Expired())
+			}
+			checkAccounts(t, opts.Dir, eventhistory.JSONLines, map[string]map[string]int{acctA: {"us-east-1": 2000}, acctB: {"us-east-1": 2000}})
+			if got := o.Expired() > 0; got != tt.wantExpired {
+				t.Errorf("AWS rejected %d requests as expired; want some: %v", o.Expired(), tt.wantExpired)
+			}
+			t.Logf("%d requests rejected as expired and retried; roles assumed %d and %d times", o.Expired(), o.AssumeRoleCalls(acctA), o.AssumeRoleCalls(acctB))
+			if o.AssumeRoleCalls(acctA) < 2 {
+				t.Errorf("account A's role assumed %d times, want a refresh", o.AssumeRoleCalls(acctA))
+			}
+		})
+	}
+}
+
+// TestAssumeRoleFailures checks that only a denied AssumeRole is reported
+// as a role missing or not trusted: throttling is retried, and the
+// investigator's own expired session is named as such.
+func TestAssumeRoleFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		org        cloudtrailtest.OrgOptions
+		wantReason Reason
+		wantMsg    string
+	}{
+		{name: "throttled, then allowed", org: cloudtrailtest.OrgOptions{ThrottleAssumeRole: 5}},
+		{name: "throttled on every try", org: cloudtrailtest.OrgOptions{ThrottleAssumeRole: 1000},
+			wantReason: Throttled, wantMsg: "STS throttled it 10 times in a row"},
+		{name: "the investigator's session expired", org: cloudtrailtest.OrgOptions{CallerExpired: true},
+			wantReason: CredentialsExpired, wantMsg: "your own AWS credentials expired"},
+		{name: "denied", org: cloudtrailtest.OrgOptions{Accounts: []cloudtrailtest.OrgAccount{{ID: acctA, NoRole: true}}},
+			wantReason: RoleUnavailable, wantMsg: "the role is missing, or its trust policy does not trust the caller"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.org.Accounts == nil {
+				tt.org.Accounts = []cloudtrailtest.OrgAccount{{ID: acctA, History: cloudtrailtest.Options{Events: 10}}}
+			}
+			o := newOrg(t, tt.org)
+			opts := fastOptions(o, t.TempDir())
+			res, err := Export(context.Background(), opts)
+			if tt.wantReason == "" {
+				if err != nil {
+					t.Fatalf("Export() error = %v (%d AssumeRole calls throttled)", err, o.Throttled())
+				}
+				checkAccounts(t, opts.Dir, eventhistory.JSONLines, map[string]map[string]int{acctA: {"us-east-1": 10}})
+				return
+			}
+			fs := res.Failures()
+			if len(fs) != 1 || fs[0].Reason != tt.wantReason || !strings.Contains(fs[0].Err.Error(), tt.wantMsg) {
+				t.Errorf("failures %v, want one %q saying %q", fs, tt.wantReason, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// TestPartition exports an organization in AWS GovCloud (US): role ARNs
+// take the partition of the investigator's region.
+func TestPartition(t *testing.T) {
+	for _, tt := range []struct{ region, partition string }{
+		{"us-gov-west-1", "aws-us-gov"}, {"cn-north-1", "aws-cn"}, {"eu-west-1", "aws"},
+	} {
+		t.Run(tt.partition, func(t *testing.T) {
+			o := newOrg(t, cloudtrailtest.OrgOptions{Partition: tt.partition, Accounts: []cloudtrailtest.OrgAccount{
+				{ID: acctA, History: cloudtrailtest.Options{Regions: []string{tt.region}, Events: 20}},
+			}})
+			opts := fastOptions(o, t.TempDir())
+			opts.AWS.Region = tt.region
+			if _, err := Export(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+			checkAccounts(t, opts.Dir, eventhistory.JSONLines, map[string]map[string]int{acctA: {tt.region: 20}})
+		})
+	}
+}
+
+// TestLeftoverTempFiles resumes an export that a SIGKILL stopped in the
+// middle of saving its checkpoints: the temporary files it left are
+// removed, nothing else.
+func TestLeftoverTempFiles(t *testing.T) {
+	o := newOrg(t, cloudtrailtest.OrgOptions{Accounts: []cloudtrailtest.OrgAccount{
+		{ID: acctA, History: cloudtrailtest.Options{Events: 30}},
+	}})
+	opts := fastOptions(o, t.TempDir())
+	if _, err := Export(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	// What durable.WriteFile leaves when killed between create and rename.
+	ckDir := eventhistory.CheckpointDir(opts.Dir, acctA)
+	leftovers := []string{
+		filepath.Join(ckDir, ".checkpoint.json.tmp-123456"),
+		filepath.Join(opts.Dir, "."+StateFile+".tmp-98765"),
+		filepath.Join(opts.Dir, ".MANIFEST.sha256.tmp-42"),
+	}
+	for _, p := range leftovers {
+		if err := os.WriteFile(p, []byte(`{"partial`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := filepath.Join(opts.Dir, "notes.tmp-not-ours")
+	os.WriteFile(keep, nil, 0o600)
+	again := fastOptions(o, opts.Dir)
+	if _, err := Export(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s left behind (stat: %v)", p, err)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("a file not ours was removed: %v", err)
+	}
 }
