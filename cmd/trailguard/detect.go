@@ -55,8 +55,10 @@ With --config, the rules judge the records in the organization's context, from t
 config file as the app: its accounts are the organization's (sharing with them is not
 "outside"), CloudFormation acting for deployment.deployers or the bootstrap roles of
 deployment.qualifier is deployment, and detection.rulesDir and detection.disabledRules
-apply as in the detection functions. Without it only each record's own account is the
-organization's.
+apply as in the detection functions. Without it the organization is taken to be the
+accounts whose trails received the records in the files given (their recipientAccountId:
+an organization trail holds its accounts' records and no other account's), read before
+the run; from standard input alone, only each record's own account.
 
 A directory is read recursively, in lexical order, taking the files ending .json,
 .jsonl, .ndjson or .csv (optionally .gz). It skips, and counts in the summary, what
@@ -151,11 +153,21 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		}
 		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, f.config+": detection.disabledRules"
 	}
+	var learned []string
+	if opts.Context == nil {
+		if learned = learnAccounts(paths); len(learned) > 0 {
+			opts.Context = &detect.Context{Organization: detect.Organization{Accounts: learned}}
+		}
+	}
 	engine, err := detect.LoadWith(opts)
 	if err != nil {
 		return err
 	}
-	if opts.Context == nil && !f.quiet {
+	switch {
+	case f.quiet || f.config != "":
+	case len(learned) > 0:
+		fmt.Fprintf(e.stderr, "trailguard: no --config: the organization is taken to be the %d accounts whose trails received these records (recipientAccountId); give --config for its deployers and any account with no record here\n", len(learned))
+	default:
 		fmt.Fprintln(e.stderr, "trailguard: no --config: only each record's own account is taken as the organization's (sharing with your other accounts alerts as outside)")
 	}
 	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {},

@@ -282,10 +282,17 @@ func TestDetectConfig(t *testing.T) {
 	writeFile(t, cfgPath, string(orgCfg)+"detection:\n  rulesDir: rules\n  disabledRules: [root-activity]\n")
 	writeFile(t, filepath.Join(dir, "rules", "ours.yaml"), "id: vended-account\ntitle: Account created\nseverity: info\nmatch: eventName == \"CreateAccount\"\n")
 
+	dayBytes, err := os.ReadFile(day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From standard input only each record's own account is known; over files, the accounts
+	// that received the records are the organization's.
+	stdin := runCommand(t, string(dayBytes), false, "detect", "--format", "json", "-")
 	without := runCommand(t, "", false, "detect", "--format", "json", day)
 	with := runCommand(t, "", false, "detect", "--format", "json", "--config", cfgPath, day)
-	if without.code != exitOK || with.code != exitOK {
-		t.Fatalf("exit codes %d, %d; stderr:\n%s\n%s", without.code, with.code, without.stderr, with.stderr)
+	if stdin.code != exitOK || without.code != exitOK || with.code != exitOK {
+		t.Fatalf("exit codes %d, %d, %d; stderr:\n%s\n%s\n%s", stdin.code, without.code, with.code, stdin.stderr, without.stderr, with.stderr)
 	}
 	count := func(alerts []map[string]any, rule string) int {
 		n := 0
@@ -296,16 +303,16 @@ func TestDetectConfig(t *testing.T) {
 		}
 		return n
 	}
-	wo, wi := jsonAlerts(t, without.stdout), jsonAlerts(t, with.stdout)
-	for rule, want := range map[string][2]int{
-		"ec2-ami-shared":                 {3, 0}, // the image pipeline shares with the workload accounts
-		"rds-snapshot-shared":            {1, 0},
-		"s3-bucket-policy-other-account": {2, 1}, // the vendor's account stays
-		"root-activity":                  {1, 0}, // disabled by the config
-		"vended-account":                 {0, 1}, // the config's rulesDir
+	si, wo, wi := jsonAlerts(t, stdin.stdout), jsonAlerts(t, without.stdout), jsonAlerts(t, with.stdout)
+	for rule, want := range map[string][3]int{
+		"ec2-ami-shared":                 {3, 0, 0}, // the image pipeline shares with the workload accounts
+		"rds-snapshot-shared":            {1, 0, 0},
+		"s3-bucket-policy-other-account": {2, 1, 1}, // the vendor's account stays
+		"root-activity":                  {1, 1, 0}, // disabled by the config
+		"vended-account":                 {0, 0, 1}, // the config's rulesDir
 	} {
-		if got := [2]int{count(wo, rule), count(wi, rule)}; got != want {
-			t.Errorf("%s alerts without, with the config = %v, want %v", rule, got, want)
+		if got := [3]int{count(si, rule), count(wo, rule), count(wi, rule)}; got != want {
+			t.Errorf("%s alerts from standard input, over the file without and with the config = %v, want %v", rule, got, want)
 		}
 	}
 	if !strings.Contains(without.stderr, "no --config") || strings.Contains(with.stderr, "no --config") {
