@@ -56,10 +56,9 @@ type Store interface {
 	// pending one whose lease lapsed or that owner holds. It reports Done and Busy without
 	// taking it.
 	Lease(ctx context.Context, key, owner string, until time.Time) (Lease, error)
-	// Delivered records that target accepted key's alert.
-	Delivered(ctx context.Context, key, target string) error
-	// Complete marks key's alert delivered to every target.
-	Complete(ctx context.Context, key string) error
+	// Delivered records that target accepted key's alert and, when done, that every target
+	// has (one call for the last target and the completion).
+	Delivered(ctx context.Context, key, target string, done bool) error
 	// Release gives up owner's lease of key without completing it, so that a retry takes
 	// it over at once instead of when it lapses.
 	Release(ctx context.Context, key, owner string) error
@@ -113,20 +112,17 @@ func (m *MemoryStore) Lease(_ context.Context, key, owner string, until time.Tim
 }
 
 // Delivered implements Store.
-func (m *MemoryStore) Delivered(_ context.Context, key, target string) error {
+func (m *MemoryStore) Delivered(_ context.Context, key, target string, done bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if it := m.items[key]; it != nil && !slices.Contains(it.delivered, target) {
+	it := m.items[key]
+	if it == nil {
+		return nil
+	}
+	if !slices.Contains(it.delivered, target) {
 		it.delivered = append(it.delivered, target)
 	}
-	return nil
-}
-
-// Complete implements Store.
-func (m *MemoryStore) Complete(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if it := m.items[key]; it != nil {
+	if done {
 		it.done, it.owner, it.until = true, "", time.Time{}
 	}
 	return nil
@@ -180,17 +176,30 @@ func (p *Processor) deliver(ctx context.Context, owner string, a *detect.Alert) 
 		p.cleanup(ctx, func(c context.Context) error { return p.store.Release(c, key, owner) })
 		return false, err
 	}
-	var errs []error
+	var pending []Target
 	for _, t := range p.publisher.targets() {
-		if slices.Contains(lease.Delivered, t.Name()) {
-			continue
+		if !slices.Contains(lease.Delivered, t.Name()) {
+			pending = append(pending, t)
 		}
+	}
+	if len(pending) == 0 {
+		// Every target took it before a process died recording it done.
+		last := p.publisher.targets()
+		if err := p.cleanup(ctx, func(c context.Context) error { return p.store.Delivered(c, key, last[len(last)-1].Name(), true) }); err != nil {
+			return false, fmt.Errorf("alert %s delivered but not recorded as done (the retry finds every target recorded): %w", key, err)
+		}
+		return false, nil
+	}
+	var errs []error
+	for i, t := range pending {
 		if err := t.Deliver(work, a, body); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		// Recorded at once: a retry must not send it again.
-		if err := p.cleanup(ctx, func(c context.Context) error { return p.store.Delivered(c, key, t.Name()) }); err != nil {
+		// Recorded at once, the completion with the last target: a retry must not send it
+		// again.
+		done := len(errs) == 0 && i == len(pending)-1
+		if err := p.cleanup(ctx, func(c context.Context) error { return p.store.Delivered(c, key, t.Name(), done) }); err != nil {
 			return false, fmt.Errorf("%s accepted alert %s but that could not be recorded (the retry sends it again, with the same alert ID): %w", t.Name(), key, err)
 		}
 	}
@@ -199,9 +208,6 @@ func (p *Processor) deliver(ctx context.Context, owner string, a *detect.Alert) 
 			p.log.Warn("lease not given up: the retry takes it over when it lapses", "dedupeKey", key, "error", err)
 		}
 		return false, errors.Join(errs...)
-	}
-	if err := p.cleanup(ctx, func(c context.Context) error { return p.store.Complete(c, key) }); err != nil {
-		return false, fmt.Errorf("alert %s delivered but not recorded as done (the retry finds every target recorded): %w", key, err)
 	}
 	return true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -157,31 +158,21 @@ func stringSet(v ddbtypes.AttributeValue) []string {
 }
 
 // Delivered implements Store: the target is added to the item's set (adding it twice
-// changes nothing).
-func (s *DynamoStore) Delivered(ctx context.Context, key, target string) error {
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// changes nothing) and, when done, the item is done, in one UpdateItem.
+func (s *DynamoStore) Delivered(ctx context.Context, key, target string, done bool) error {
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table),
 		Key:                       s.key(key),
 		UpdateExpression:          aws.String("ADD #d :t"),
 		ExpressionAttributeNames:  map[string]string{"#d": DeliveredAttribute},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":t": &ddbtypes.AttributeValueMemberSS{Value: []string{target}}},
-	})
-	if err != nil {
-		return s.fail(err)
 	}
-	return nil
-}
-
-// Complete implements Store.
-func (s *DynamoStore) Complete(ctx context.Context, key string) error {
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       s.key(key),
-		UpdateExpression:          aws.String("SET #s = :done REMOVE #o, #l"),
-		ExpressionAttributeNames:  map[string]string{"#s": StateAttribute, "#o": OwnerAttribute, "#l": LeaseAttribute},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":done": str(StateDone)},
-	})
-	if err != nil {
+	if done {
+		in.UpdateExpression = aws.String("ADD #d :t SET #s = :done REMOVE #o, #l")
+		maps.Copy(in.ExpressionAttributeNames, map[string]string{"#s": StateAttribute, "#o": OwnerAttribute, "#l": LeaseAttribute})
+		in.ExpressionAttributeValues[":done"] = str(StateDone)
+	}
+	if _, err := s.Client.UpdateItem(ctx, in); err != nil {
 		return s.fail(err)
 	}
 	return nil

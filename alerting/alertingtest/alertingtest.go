@@ -194,8 +194,8 @@ func (f *DynamoDB) updateBurst(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateIt
 }
 
 // updateDelivery implements alerting.DynamoStore's updates (ok false for another update):
-// the lease ("SET #s = :pending, ..."), a target delivered ("ADD #d :t"), done ("SET #s =
-// :done ...") and a lease given up ("SET #l = :zero"), with their conditions' meaning.
+// the lease ("SET #s = :pending, ..."), a target delivered ("ADD #d :t", done with "SET #s
+// = :done ...") and a lease given up ("SET #l = :zero"), with their conditions' meaning.
 func (f *DynamoDB) updateDelivery(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, bool, error) {
 	expr, names, values := aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues
 	k := in.Key[f.Key].(*ddbtypes.AttributeValueMemberS).Value
@@ -228,8 +228,13 @@ func (f *DynamoDB) updateDelivery(in *dynamodb.UpdateItemInput) (*dynamodb.Updat
 			item[names["#e"]] = values[":expires"]
 		}
 		return &dynamodb.UpdateItemOutput{Attributes: maps.Clone(item)}, true, nil
-	case expr == "ADD #d :t":
+	case strings.HasPrefix(expr, "ADD #d :t"):
 		item := f.item(k)
+		if strings.Contains(expr, "SET #s = :done") {
+			item[names["#s"]] = values[":done"]
+			delete(item, names["#o"])
+			delete(item, names["#l"])
+		}
 		set, _ := item[names["#d"]].(*ddbtypes.AttributeValueMemberSS)
 		var members []string
 		if set != nil {
@@ -241,12 +246,6 @@ func (f *DynamoDB) updateDelivery(in *dynamodb.UpdateItemInput) (*dynamodb.Updat
 			}
 		}
 		item[names["#d"]] = &ddbtypes.AttributeValueMemberSS{Value: members}
-		return &dynamodb.UpdateItemOutput{}, true, nil
-	case strings.HasPrefix(expr, "SET #s = :done"):
-		item := f.item(k)
-		item[names["#s"]] = values[":done"]
-		delete(item, names["#o"])
-		delete(item, names["#l"])
 		return &dynamodb.UpdateItemOutput{}, true, nil
 	case expr == "SET #l = :zero":
 		if !exists || s("#s") != values[":pending"].(*ddbtypes.AttributeValueMemberS).Value || s("#o") != values[":owner"].(*ddbtypes.AttributeValueMemberS).Value {
