@@ -109,7 +109,7 @@ GROUP BY 1
 ORDER BY denied DESC`,
 	},
 	{
-		Name:        "events-around-event",
+		Name: "events-around-event",
 		// The second scan is bounded by the range's days again: a partition filter taken from
 		// the joined row would not prune it.
 		Description: "The events around one event: the same principal's calls, and the same account's, from 15 minutes before to 15 minutes after it. Parameters: from day, to day (yyyy/MM/dd), from time, to time (ISO 8601, UTC) bracketing the event, event ID, from day, to day again.",
