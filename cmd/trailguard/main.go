@@ -117,7 +117,7 @@ Exit codes:
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e), newQueryCmd(e))
 	return root
 }
 
