@@ -44,7 +44,7 @@ type fakeState struct {
 }
 
 type fakeError struct {
-	status      int
+	status       int
 	typ, message string
 }
 
@@ -57,6 +57,22 @@ func newFakeAthena(t *testing.T) *fakeAthena {
 	t.Cleanup(f.Close)
 	useServer(t, nil)
 	t.Setenv("AWS_ENDPOINT_URL_ATHENA", f.URL)
+	return f
+}
+
+// newFakeAthenaB is newFakeAthena for a benchmark (useServer's environment, by hand).
+func newFakeAthenaB(b *testing.B) *fakeAthena {
+	b.Helper()
+	f := &fakeAthena{pageSize: 1000, fail: map[string]fakeError{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	b.Cleanup(f.Close)
+	dir := b.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_ATHENA": f.URL, "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "AWS_REGION": "eu-west-1",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials", "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		b.Setenv(k, v)
+	}
 	return f
 }
 
@@ -91,9 +107,10 @@ func (f *fakeAthena) serve(w http.ResponseWriter, r *http.Request) {
 			s = fakeState{state: "CANCELLED", reason: "Query cancelled by user", scanned: s.scanned}
 		}
 		out = map[string]any{"QueryExecution": map[string]any{
-			"QueryExecutionId": in["QueryExecutionId"],
-			"Status":           map[string]any{"State": s.state, "StateChangeReason": s.reason},
-			"Statistics":       map[string]any{"DataScannedInBytes": s.scanned, "EngineExecutionTimeInMillis": 1200},
+			"QueryExecutionId":    in["QueryExecutionId"],
+			"Status":              map[string]any{"State": s.state, "StateChangeReason": s.reason},
+			"Statistics":          map[string]any{"DataScannedInBytes": s.scanned, "EngineExecutionTimeInMillis": 1200},
+			"ResultConfiguration": map[string]any{"OutputLocation": "s3://trailguard-query-results-222222222222-eu-west-1/" + fakeQueryID + ".csv"},
 		}}
 		if f.onPoll != nil {
 			after = func() { f.onPoll(n) }

@@ -443,6 +443,10 @@ func (q *athenaQuery) write(ctx context.Context, id string, exec *types.QueryExe
 		billed := max(scanned, minBilledBytes)
 		fmt.Fprintf(q.e.stderr, "%s, %s scanned (about $%.4f at $%.0f per TB), query %s\n",
 			plural(rows, "row"), bytesText(scanned), float64(billed)/1e12*athenaPricePerTB, athenaPricePerTB, id)
+		if exec != nil && exec.ResultConfiguration != nil && exec.ResultConfiguration.OutputLocation != nil {
+			// Large results are faster to copy from S3 than to page through the API.
+			fmt.Fprintf(q.e.stderr, "the results are also in %s until the results bucket's lifecycle expires them\n", aws.ToString(exec.ResultConfiguration.OutputLocation))
+		}
 	}
 	return nil
 }
