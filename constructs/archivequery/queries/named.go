@@ -77,12 +77,14 @@ ORDER BY eventtime`,
 		sql: `SELECT ` + eventColumns + `
 FROM %[1]s
 WHERE ` + rangeWhere + `
-  AND (any_match(resources, r -> r.arn = ?) OR strpos(requestparameters, ?) > 0 OR strpos(responseelements, ?) > 0)
+  AND (contains(transform(resources, r -> r.arn), ?) OR strpos(requestparameters, ?) > 0 OR strpos(responseelements, ?) > 0)
 ORDER BY eventtime`,
 	},
 	{
 		// additionalEventData.MFAUsed is "No" for a console sign-in without MFA
 		// (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html).
+		// Federated sign-ins (IAM Identity Center, SAML) say "No" too: their MFA is the
+		// identity provider's, so only IAM users and the root user are listed.
 		Name:        "console-signin-without-mfa",
 		Description: "Successful console sign-ins without MFA (additionalEventData.MFAUsed = No), by IAM users and root. Parameters: from day, to day (yyyy/MM/dd), from time, to time (ISO 8601, UTC).",
 		Params:      rangeParams,
@@ -90,7 +92,7 @@ ORDER BY eventtime`,
   json_extract_scalar(responseelements, '$.ConsoleLogin') AS result, eventid
 FROM %[1]s
 WHERE ` + rangeWhere + `
-  AND eventname = 'ConsoleLogin'
+  AND eventname = 'ConsoleLogin' AND useridentity.type IN ('IAMUser', 'Root')
   AND json_extract_scalar(additionaleventdata, '$.MFAUsed') = 'No'
   AND json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Success'
 ORDER BY eventtime`,
