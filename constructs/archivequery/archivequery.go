@@ -531,8 +531,10 @@ func (q *archiveQuery) addRolePolicy(stack awscdk.Stack, s *settings) {
 	compliance.SuppressMatching(policy, "AwsSolutions-IAM5",
 		"Athena reads every log file of the organization's prefix in the archive (the partitions a query names), and writes and reads result objects whose keys it generates; "+
 			"the wildcards are within the organization's prefix of the archive and the results bucket, for object actions only.",
-		`^Resource::arn:[a-z-]+:s3:::`+regexp.QuoteMeta(s.archive)+`/AWSLogs/`+s.orgID+`/\*$`,
-		`^Resource::arn:[a-z-]+:s3:::`+regexp.QuoteMeta(s.resultsBucket)+`/\*$`)
+		// The partition is a literal or, where the stack leaves it to CloudFormation, cdk-nag's
+		// <AWS::Partition>.
+		`^Resource::arn:(<AWS::Partition>|[a-z-]+):s3:::`+regexp.QuoteMeta(s.archive)+`/AWSLogs/`+s.orgID+`/\*$`,
+		`^Resource::arn:(<AWS::Partition>|[a-z-]+):s3:::`+regexp.QuoteMeta(s.resultsBucket)+`/\*$`)
 }
 
 // queryActions are what running a query and reading its results take in the workgroup
