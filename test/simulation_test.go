@@ -1494,6 +1494,8 @@ func (o *orgModel) archiveQueryScenarios(t *testing.T) []scenario {
 		scenario{name: name("the role reads a result"), who: role, action: "s3:GetObject", resource: result, account: sec, allowed: true},
 		scenario{name: name("the role encrypts a result through S3"), who: role, action: "kms:GenerateDataKey", resource: resultsKey, account: sec, allowed: true, context: viaS3(results.arn)},
 		scenario{name: name("the role decrypts a result through S3"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, allowed: true, context: viaS3(results.arn)},
+		scenario{name: name("the role decrypts a result written without the bucket key"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, allowed: true, context: viaS3(result)},
+		scenario{name: name("the role cannot decrypt another bucket's objects with the results key"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, context: viaS3(archive)},
 		// And nothing more.
 		scenario{name: name("the role cannot decrypt results outside S3"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, context: map[string]any{"kms:EncryptionContext:aws:s3:arn": results.arn}},
 		scenario{name: name("the role cannot query in another workgroup"), who: role, action: "athena:StartQueryExecution", resource: fmt.Sprintf("arn:%s:athena:%s:%s:workgroup/primary", p, r, sec), account: sec},

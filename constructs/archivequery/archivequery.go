@@ -354,15 +354,17 @@ func (q *archiveQuery) addResults(stack awscdk.Stack, props *ArchiveQueryProps, 
 				Actions: jsii.Strings(keypolicy.AdministrationActions...), Resources: jsii.Strings("*"),
 			}),
 			keypolicy.DenyGrantsExceptForAWSServices(),
-			// Athena writes and reads the results with the caller's permissions, through S3
-			// with an S3 Bucket Key (encryption context: the bucket's ARN).
+			// Athena writes and reads the results with the caller's permissions, through S3.
+			// With the bucket's S3 Bucket Key the encryption context is the bucket's ARN; an
+			// object written without it has its own ARN
+			// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String(SidQueryRoleUsesKey), Principals: &[]awsiam.IPrincipal{q.role},
 				Actions: jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"), Resources: jsii.Strings("*"),
-				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"kms:ViaService":                   "s3." + *stack.Region() + ".amazonaws.com",
-					"kms:EncryptionContext:aws:s3:arn": bucketArn,
-				}},
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"},
+					"StringLike":   map[string]any{"kms:EncryptionContext:aws:s3:arn": []string{bucketArn, bucketArn + "/*"}},
+				},
 			}),
 		}}),
 	})
