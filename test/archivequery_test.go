@@ -12,6 +12,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/archivequery/queries"
 	"github.com/trailguard/trailguard/constructs/guardrails"
+	"github.com/trailguard/trailguard/constructs/logarchive"
 )
 
 // TestArchiveQueryInSecurityStack: with archiveQuery.enabled the Security stack holds the
@@ -173,5 +174,14 @@ func TestArchiveQueryMisuse(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
+	}
+	// A second one in a stack would not deploy: its names are fixed.
+	two := newTestStack(t)
+	archive := logarchive.NewLogArchive(two, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+	props := &archivequery.ArchiveQueryProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucketName: jsii.String("trailguard-archive-222222222222"),
+		Accounts: jsii.Strings("111111111111"), Regions: jsii.Strings("eu-west-1"), InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir"), AccessLogBucket: archive.AccessLogBucket()}
+	archivequery.NewArchiveQuery(two, jsii.String("One"), props)
+	if msg := mustPanic(t, func() { archivequery.NewArchiveQuery(two, jsii.String("Two"), props) }); !strings.Contains(msg, "already holds one at TestStack/One, and a second at TestStack/Two would not deploy") {
+		t.Errorf("second construct: %s", msg)
 	}
 }

@@ -169,6 +169,7 @@ type archiveQuery struct {
 	results   awss3.Bucket
 	key       awskms.Key
 	role      awsiam.Role
+	roleName  string
 	def       queries.Table
 }
 
@@ -183,7 +184,7 @@ func (q *archiveQuery) TableDefinition() queries.Table    { return q.def }
 // RoleArn is the query role's ARN in account: the log archive names it among its
 // LogFileReaders before the role exists.
 func RoleArn(partition, account string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, DefaultRoleName)
+	return RoleArnIn(partition, account, DefaultRoleName)
 }
 
 // settings are the props with defaults applied.
@@ -312,7 +313,15 @@ func NewArchiveQuery(scope constructs.Construct, id *string, props *ArchiveQuery
 	if err != nil {
 		panic(err)
 	}
-	q := &archiveQuery{}
+	same := func(c constructs.IConstruct) bool {
+		o, ok := c.(*archiveQuery)
+		return ok && o.roleName == s.roleName
+	}
+	if err := check.OnePerStack(scope, same, "archivequery.ArchiveQuery", *scope.Node().Path()+"/"+*id,
+		"its role, workgroup, database and results bucket have fixed names, unique per account and region"); err != nil {
+		panic(err)
+	}
+	q := &archiveQuery{roleName: s.roleName}
 	constructs.NewConstruct_Override(q, scope, id)
 	managed.Tag(q) // the guardrails protect the key by this tag
 
