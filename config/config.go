@@ -43,6 +43,54 @@ type Config struct {
 	// EventHistory configures the role incident responders assume to export each account's
 	// CloudTrail Event History.
 	EventHistory EventHistory `yaml:"eventHistory"`
+	// ArchiveQuery configures the Athena layer over the log archive in the Security account.
+	ArchiveQuery ArchiveQuery `yaml:"archiveQuery"`
+}
+
+// ArchiveQuery configures querying the log archive with Athena (`trailguard query`): a Glue
+// table over the organization trail's log files, a workgroup with encrypted results and a
+// per-query scan cutoff, named queries, and the role trailguard-archive-query that the
+// investigators assume to query.
+type ArchiveQuery struct {
+	// Enabled creates the Athena layer in the Security stack. Default: false.
+	Enabled bool `yaml:"enabled"`
+	// BytesScannedCutoffPerQuery is the most data one query may scan, in bytes, at least
+	// 10000000 (10 MB); Athena cancels a query that passes it. Default: 1000000000000 (1 TB,
+	// about $5 at Athena's price in most regions).
+	BytesScannedCutoffPerQuery int `yaml:"bytesScannedCutoffPerQuery"`
+	// ResultsRetentionDays is how long query results are kept. Default: 30.
+	ResultsRetentionDays int `yaml:"resultsRetentionDays"`
+	// ProjectionStartDate is the first day (yyyy/MM/dd) the table covers: the day the
+	// organization trail started, or earlier. Default: 2020/01/01.
+	ProjectionStartDate string `yaml:"projectionStartDate"`
+	// Investigators are the IAM role ARNs that may assume trailguard-archive-query. Default:
+	// logArchive.readers and eventHistory.investigators.
+	Investigators []string `yaml:"investigators"`
+	// ExtraAccounts are account ids the table covers besides the management, Security and
+	// member accounts of this config: in stackset mode, the accounts of the OUs. Default: none.
+	ExtraAccounts []string `yaml:"extraAccounts"`
+}
+
+// ArchiveQueryAccounts are the accounts the archive query table covers: the management and
+// Security accounts, the members and ArchiveQuery.ExtraAccounts, each once.
+func (c *Config) ArchiveQueryAccounts() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(a string) {
+		if a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	add(c.Organization.ManagementAccount)
+	add(c.Organization.SecurityAccount)
+	for _, m := range c.Members {
+		add(m.ID)
+	}
+	for _, a := range c.ArchiveQuery.ExtraAccounts {
+		add(a)
+	}
+	return out
 }
 
 // EventHistory configures the Event History reader role (trailguard-event-history-reader) in

@@ -108,7 +108,8 @@ guardrails: {targets: [r-ab12]}
 			StreamName: "trailguard-security-events", BusName: "trailguard-security-events",
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
-		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
+		Guardrails:   Guardrails{Targets: []string{"r-ab12"}},
+		ArchiveQuery: ArchiveQuery{BytesScannedCutoffPerQuery: 1_000_000_000_000, ResultsRetentionDays: 30, ProjectionStartDate: "2020/01/01"},
 		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"},
 			Deployers: []string{"arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
 	}
@@ -208,6 +209,12 @@ func TestValidation(t *testing.T) {
 		{"disabled rule twice", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {disabledRules: [ses-enumeration, ses-enumeration]}", "detection.disabledRules[1]", 27, "repeats detection.disabledRules[0]", 0},
 		{"rules dir empty", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {rulesDir: ''}", "detection.rulesDir", 27, "directory of rule files", 0},
 		{"investigator arn", "emails: [soc@example.com]", "emails: [soc@example.com]\neventHistory: {investigators: ['arn:aws:iam::*:role/x']}", "eventHistory.investigators[0]", 27, "IAM role ARN", 0},
+		{"archive query cutoff", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {bytesScannedCutoffPerQuery: 1000}", "archiveQuery.bytesScannedCutoffPerQuery", 27, "at least 10000000 bytes", 0},
+		{"archive query retention", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {resultsRetentionDays: 0}", "archiveQuery.resultsRetentionDays", 27, "between 1 and 36500", 0},
+		{"archive query start date", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {projectionStartDate: 2020-01-01}", "archiveQuery.projectionStartDate", 27, "yyyy/MM/dd", 0},
+		{"archive query investigator", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {investigators: ['arn:aws:iam::*:role/x']}", "archiveQuery.investigators[0]", 27, "IAM role ARN", 0},
+		{"archive query without investigators", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {enabled: true}", "archiveQuery.investigators", 27, "is required with archiveQuery.enabled", 0},
+		{"archive query extra account", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {extraAccounts: ['5555']}", "archiveQuery.extraAccounts[0]", 27, "12-digit", 0},
 		{"guardrail targets required", "  targets: [r-ab12]\n", "", "guardrails.targets", 27, "is required while guardrails are enabled", 0},
 		{"guardrail target", "targets: [r-ab12]", "targets: [o-a1b2c3d4e5]", "guardrails.targets[0]", 28, "root id", 0},
 		{"exempt principal", `exemptPrincipals: ["arn:aws:iam::*:role/BreakGlass"]`, `exemptPrincipals: ["*"]`, "guardrails.exemptPrincipals[0]", 29, "role ARN pattern", 0},
@@ -386,5 +393,21 @@ func TestRaisedQuotas(t *testing.T) {
 	cfg := mustLoad(t, edit(t, "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 4096\n"))
 	if got := cfg.Quotas.Raised; !cmp.Equal(got, map[string]int{"events.event-pattern-size": 4096}) {
 		t.Errorf("Quotas.Raised = %v, want the event pattern size raised to 4096", got)
+	}
+}
+
+// TestArchiveQueryDefaults: the query layer's investigators default to the archive's readers
+// and the Event History investigators, and its accounts are the organization's, each once.
+func TestArchiveQueryDefaults(t *testing.T) {
+	src := edit(t, "emails: [soc@example.com]", `emails: [soc@example.com]
+eventHistory: {investigators: ["arn:aws:iam::222222222222:role/ir", "arn:aws:iam::222222222222:role/reader"]}
+archiveQuery: {enabled: true, extraAccounts: ["555555555555", "333333333333"]}`)
+	src = strings.Replace(src, "  breakGlassPrincipals:", "  readers: [\"arn:aws:iam::222222222222:role/reader\"]\n  breakGlassPrincipals:", 1)
+	cfg := mustLoad(t, src)
+	if want := []string{"arn:aws:iam::222222222222:role/reader", "arn:aws:iam::222222222222:role/ir"}; !cmp.Equal(cfg.ArchiveQuery.Investigators, want) {
+		t.Errorf("investigators = %v, want %v", cfg.ArchiveQuery.Investigators, want)
+	}
+	if want := []string{"111111111111", "222222222222", "333333333333", "555555555555"}; !cmp.Equal(cfg.ArchiveQueryAccounts(), want) {
+		t.Errorf("accounts = %v, want %v", cfg.ArchiveQueryAccounts(), want)
 	}
 }

@@ -21,6 +21,11 @@ const (
 	DefaultMaxConcurrentPercentage    = 25
 	DefaultFailureTolerancePercentage = 10
 	DefaultRegionConcurrency          = "PARALLEL"
+	// Archive query defaults: a scan cutoff of 1 TB per query (about $5), results kept 30
+	// days, the table from AWS's example's first day.
+	DefaultBytesScannedCutoffPerQuery = 1_000_000_000_000
+	DefaultQueryResultsRetentionDays  = 30
+	DefaultProjectionStartDate        = "2020/01/01"
 )
 
 // Load parses, defaults and validates a config file's contents. source names the file in
@@ -73,6 +78,14 @@ func (c *Config) applyDefaults(lines map[string]int) {
 	d.int("eventStream.retentionHours", &es.RetentionHours, DefaultStreamRetentionHours)
 	d.string("eventStream.partitionKey", &es.PartitionKey, PartitionByEventID)
 
+	aq := &c.ArchiveQuery
+	d.int("archiveQuery.bytesScannedCutoffPerQuery", &aq.BytesScannedCutoffPerQuery, DefaultBytesScannedCutoffPerQuery)
+	d.int("archiveQuery.resultsRetentionDays", &aq.ResultsRetentionDays, DefaultQueryResultsRetentionDays)
+	d.string("archiveQuery.projectionStartDate", &aq.ProjectionStartDate, DefaultProjectionStartDate)
+	if _, set := d["archiveQuery.investigators"]; !set {
+		aq.Investigators = union(c.LogArchive.Readers, c.EventHistory.Investigators)
+	}
+
 	d.string("deployment.mode", &c.Deployment.Mode, ModeStacks)
 	d.string("deployment.qualifier", &c.Deployment.Qualifier, DefaultQualifier)
 	if _, set := d["deployment.deployers"]; !set {
@@ -101,4 +114,19 @@ func (d defaulter) string(path string, p *string, def string) {
 	if _, set := d[path]; !set {
 		*p = def
 	}
+}
+
+// union returns the distinct values of lists, in order.
+func union(lists ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, v := range l {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }

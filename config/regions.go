@@ -117,3 +117,16 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// PartitionRegions returns the known regions of partition, sorted: the regions an
+// organization trail can log in (it logs every enabled region, not only those forwarded).
+func PartitionRegions(partition string) []string {
+	var out []string
+	for r, p := range regionPartitions {
+		if p == partition {
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -66,6 +66,35 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.quotas(c)
 	v.roleARNs("eventHistory.investigators", c.EventHistory.Investigators)
 	v.unique("eventHistory.investigators", c.EventHistory.Investigators)
+	v.archiveQuery(c)
+}
+
+// minBytesScannedCutoff is the least Athena accepts per query, 10 MB.
+const minBytesScannedCutoff = 10_000_000
+
+var projectionDatePattern = regexp.MustCompile(`^[0-9]{4}/(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$`)
+
+func (v *checker) archiveQuery(c *Config) {
+	aq := c.ArchiveQuery
+	if aq.BytesScannedCutoffPerQuery < minBytesScannedCutoff {
+		v.fail("archiveQuery.bytesScannedCutoffPerQuery", fmt.Sprint(aq.BytesScannedCutoffPerQuery),
+			"must be at least %d bytes (10 MB, Athena's minimum), e.g. 100000000000 for 100 GB", minBytesScannedCutoff)
+	}
+	v.between("archiveQuery.resultsRetentionDays", aq.ResultsRetentionDays, 1, maxDays)
+	if !projectionDatePattern.MatchString(aq.ProjectionStartDate) {
+		v.fail("archiveQuery.projectionStartDate", aq.ProjectionStartDate, "must be a date yyyy/MM/dd, e.g. 2020/01/01: the first day the table covers")
+	}
+	if _, set := v.lines["archiveQuery.investigators"]; set {
+		// The default (readers and investigators) is validated where it is written.
+		v.roleARNs("archiveQuery.investigators", aq.Investigators)
+	}
+	for i, a := range aq.ExtraAccounts {
+		v.match(fmt.Sprintf("archiveQuery.extraAccounts[%d]", i), a, accountIDPattern, "a 12-digit account id")
+	}
+	v.unique("archiveQuery.extraAccounts", aq.ExtraAccounts)
+	if aq.Enabled && len(aq.Investigators) == 0 && v.decoded("archiveQuery.investigators", "logArchive.readers", "eventHistory.investigators") {
+		v.fail("archiveQuery.investigators", "", "is required with archiveQuery.enabled: the IAM role ARNs that may query the archive (by default logArchive.readers and eventHistory.investigators, both empty here)")
+	}
 }
 
 // fail reports a problem at path, using the line of the nearest enclosing field that is in

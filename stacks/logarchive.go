@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 )
@@ -29,12 +30,23 @@ func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive
 		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
 		// The archive detection function (stacks/detection.go), by the names it will have.
 		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn(cfg.Partition(), cfg.HomeRegion, cfg.Organization.SecurityAccount)),
-		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn(cfg.Partition(), cfg.Organization.SecurityAccount)),
+		LogFileReaders:  jsii.Strings(logFileReaders(cfg)...),
 	})
 	output(stack, "LogArchiveBucketArn", archive.Bucket().BucketArn(), "The log archive bucket the organization trail delivers to")
 	output(stack, "LogArchiveAccessLogBucketArn", archive.AccessLogBucket().BucketArn(), "The bucket holding the log archive bucket's server access logs")
 	output(stack, "LogArchiveKeyArn", archive.Key().KeyArn(), "The KMS key encrypting the organization trail's log files (alias "+config.TrailKeyAlias+")")
 	return archive
+}
+
+// logFileReaders are the roles of the Security account that read the archive's log files
+// through S3: the archive detection function's, and the archive query role's when enabled
+// (Athena reads with the caller's permissions).
+func logFileReaders(cfg *config.Config) []string {
+	readers := []string{detection.ArchiveRoleArn(cfg.Partition(), cfg.Organization.SecurityAccount)}
+	if cfg.ArchiveQuery.Enabled {
+		readers = append(readers, archivequery.RoleArn(cfg.Partition(), cfg.Organization.SecurityAccount))
+	}
+	return readers
 }
 
 // output adds a stack output.

@@ -15,5 +15,6 @@ func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Sta
 	sink := addEventSink(stack, cfg)
 	d := addDetection(stack, cfg, sink, archive)
 	addCoverageMonitor(stack, cfg, sink, d)
+	addArchiveQuery(stack, cfg, archive)
 	return stack
 }

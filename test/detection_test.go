@@ -17,6 +17,7 @@ import (
 
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/coverage"
@@ -306,7 +307,12 @@ func TestDetectionArchivePath(t *testing.T) {
 		t.Errorf("bucket %s must depend on the archive queue's policy %q, got DependsOn %v", bucketID, queuePolicyID, bucket["DependsOn"])
 	}
 
-	// The archive key lets the archive role decrypt this bucket's objects through S3 only.
+	// The archive key lets the archive role (and the archive query role, which Athena reads
+	// the log files with) decrypt this bucket's objects through S3 only.
+	logFileReaders := []any{detection.ArchiveRoleArn("aws", account)}
+	if example.cfg.ArchiveQuery.Enabled {
+		logFileReaders = append(logFileReaders, archivequery.RoleArn("aws", account))
+	}
 	archiveKeyID, _ := tmpl.keyWithAlias(t, config.TrailKeyAlias)
 	archiveKey := resource(tmpl["Resources"].(map[string]any)[archiveKeyID].(map[string]any))
 	wantEq(t, "archive key statement", statementBySid(t, archiveKey.props()["KeyPolicy"], "AllowLogFileReadersToDecryptThisBucketThroughS3"), map[string]any{
@@ -315,7 +321,7 @@ func TestDetectionArchivePath(t *testing.T) {
 		"Action":    "kms:Decrypt",
 		"Resource":  "*",
 		"Condition": map[string]any{
-			"ArnEquals":    map[string]any{"aws:PrincipalArn": []any{detection.ArchiveRoleArn("aws", account)}},
+			"ArnEquals":    map[string]any{"aws:PrincipalArn": logFileReaders},
 			"StringEquals": map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucketArn},
 		},
 	})

@@ -93,6 +93,10 @@ var nameProperty = map[string]struct {
 	"AWS::DynamoDB::Table":     {"TableName", func(n string) string { return "arn:aws:dynamodb:eu-west-1:333333333333:table/" + n }},
 	"AWS::Logs::LogGroup":      {"LogGroupName", func(n string) string { return "arn:aws:logs:eu-west-1:333333333333:log-group:" + n + ":*" }},
 	"AWS::Scheduler::Schedule": {"Name", func(n string) string { return "arn:aws:scheduler:eu-west-1:333333333333:schedule/default/" + n }},
+	"AWS::Athena::WorkGroup":   {"Name", func(n string) string { return "arn:aws:athena:eu-west-1:333333333333:workgroup/" + n }},
+	// Glue names sit in DatabaseInput and TableInput; a table's name here is <database>/<table>.
+	"AWS::Glue::Database": {"DatabaseInput.Name", func(n string) string { return "arn:aws:glue:eu-west-1:333333333333:database/" + n }},
+	"AWS::Glue::Table":    {"TableInput.Name", func(n string) string { return "arn:aws:glue:eu-west-1:333333333333:table/" + n }},
 }
 
 // arnMatches reports whether arn matches an IAM ARN pattern (with * wildcards).
@@ -128,7 +132,17 @@ func TestGuardrailsCoverEveryLoggingResource(t *testing.T) {
 			switch how {
 			case "name":
 				np := nameProperty[typ]
-				n := physicalName(r.props()[np.prop])
+				var path []any
+				for _, part := range strings.Split(np.prop, ".") {
+					path = append(path, part)
+				}
+				n := physicalName(get(r.props(), path...))
+				if typ == "AWS::Glue::Table" && n != "" {
+					// The database, by its Ref to the database resource.
+					dbID, _ := get(r.props(), "DatabaseName", "Ref").(string)
+					db, _ := res[dbID].(map[string]any)
+					n = physicalName(get(db, "Properties", "DatabaseInput", "Name")) + "/" + n
+				}
 				if n == "" {
 					t.Errorf("%s/%s (%s) has no %s: the guardrails protect it by name, so it needs one", name, id, typ, np.prop)
 					continue

@@ -65,6 +65,7 @@ var nameProps = map[string]string{
 	"AWS::Lambda::Function":    "FunctionName",
 	"AWS::DynamoDB::Table":     "TableName",
 	"AWS::Scheduler::Schedule": "Name",
+	"AWS::Athena::WorkGroup":   "Name",
 	// StackSets name their stack instances StackSet-<name>-<uuid>.
 	"AWS::CloudFormation::StackSet": "StackSetName",
 }
@@ -229,6 +230,16 @@ func (s *renderedStack) identify(id string) *renderedResource {
 		r.arn = arn("lambda", "event-source-mapping:"+r.name)
 	case "AWS::DynamoDB::Table":
 		r.arn = arn("dynamodb", "table/"+r.name)
+	case "AWS::Athena::WorkGroup":
+		r.arn = arn("athena", "workgroup/"+r.name)
+	case "AWS::Glue::Database":
+		r.name = fmt.Sprint(s.resolve(get(r.raw.props(), "DatabaseInput", "Name")))
+		r.ref = r.name
+		r.arn = arn("glue", "database/"+r.name)
+	case "AWS::Glue::Table":
+		r.name = fmt.Sprint(s.resolve(get(r.raw.props(), "TableInput", "Name")))
+		r.ref = r.name
+		r.arn = arn("glue", "table/"+fmt.Sprint(s.resolve(r.raw.props()["DatabaseName"]))+"/"+r.name)
 	case "AWS::Scheduler::Schedule":
 		// Schedules without a GroupName are in the default group.
 		r.arn = arn("scheduler", "schedule/default/"+r.name)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 )
 
@@ -307,11 +308,24 @@ func TestLogArchiveBucketIsLockedEncryptedAndLogged(t *testing.T) {
 	wantEq(t, "access log versioning", alp["VersioningConfiguration"], map[string]any{"Status": "Enabled"})
 	wantEq(t, "access log expiry", get(alp, "LifecycleConfiguration", "Rules", 0, "ExpirationInDays"), la.AccessLogRetentionDays)
 
-	// Its policy allows only the S3 logging service, only from the archive bucket.
+	// Its policy allows only the S3 logging service, only from the archive bucket (and, with
+	// archiveQuery.enabled, from the query results bucket, under its own prefix).
 	for _, s := range statements(a.accessLogPolicy) {
-		if s["Effect"] == "Allow" && s["Sid"] != logarchive.SidAllowServerAccessLogDelivery {
+		if s["Effect"] == "Allow" && s["Sid"] != logarchive.SidAllowServerAccessLogDelivery &&
+			!(cfg.ArchiveQuery.Enabled && s["Sid"] == archivequery.SidResultsAccessLogDelivery) {
 			t.Errorf("unexpected Allow in the access-log bucket policy: %v", s)
 		}
+	}
+	if cfg.ArchiveQuery.Enabled {
+		wantEq(t, "query results log delivery", statementBySid(t, a.accessLogPolicy, archivequery.SidResultsAccessLogDelivery), map[string]any{
+			"Sid": archivequery.SidResultsAccessLogDelivery, "Effect": "Allow",
+			"Principal": map[string]any{"Service": "logging.s3.amazonaws.com"},
+			"Action":    "s3:PutObject", "Resource": objects(a.accessLogs, archivequery.ResultsAccessLogPrefix+"*"),
+			"Condition": map[string]any{
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:s3:::trailguard-query-results-%s-%s", cfg.Organization.SecurityAccount, cfg.HomeRegion)},
+				"StringEquals": map[string]any{"aws:SourceAccount": cfg.Organization.SecurityAccount},
+			},
+		})
 	}
 	wantEq(t, "log delivery", statementBySid(t, a.accessLogPolicy, logarchive.SidAllowServerAccessLogDelivery), map[string]any{
 		"Sid": logarchive.SidAllowServerAccessLogDelivery, "Effect": "Allow",

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 	"github.com/trailguard/trailguard/constructs/historyreader"
@@ -393,6 +394,11 @@ var tamperPaths = map[string][]tamperPath{
 	// A forwarder's heartbeat schedule deleted or changed (schedules take no tags: protected
 	// by name).
 	"AWS::Scheduler::Schedule": paths("scheduler:DeleteSchedule", "scheduler:UpdateSchedule"),
+	// The archive query: its workgroup deleted or re-configured (results location, encryption,
+	// scan cutoff), its saved queries changed; its database and table dropped or re-pointed.
+	"AWS::Athena::WorkGroup": paths("athena:DeleteWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteNamedQuery", "athena:UpdateNamedQuery", "athena:UntagResource"),
+	"AWS::Glue::Database":    paths("glue:DeleteDatabase", "glue:UpdateDatabase"),
+	"AWS::Glue::Table":       paths("glue:DeleteTable", "glue:BatchDeleteTable", "glue:UpdateTable", "glue:DeleteTableVersion"),
 }
 
 // protectedByParent are types changed only through actions on another resource, tried above.
@@ -407,6 +413,7 @@ var protectedByParent = map[string]string{
 	"AWS::IAM::Policy":               "its role (iam:PutRolePolicy, iam:DeleteRolePolicy)",
 	"AWS::Lambda::EventInvokeConfig": "its function (lambda:PutFunctionEventInvokeConfig)",
 	"AWS::Lambda::Permission":        "its function (lambda:AddPermission, lambda:RemovePermission)",
+	"AWS::Athena::NamedQuery":        "its workgroup (athena:DeleteNamedQuery, athena:UpdateNamedQuery are authorized on the workgroup)",
 }
 
 func paths(specs ...string) []tamperPath {
@@ -891,6 +898,7 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.historyReaderScenarios(t)...)
 	all = append(all, o.detectionScenarios(t)...)
 	all = append(all, o.coverageScenarios(t)...)
+	all = append(all, o.archiveQueryScenarios(t)...)
 	return all
 }
 
@@ -1399,5 +1407,106 @@ func (o *orgModel) detectionScenarios(t *testing.T) []scenario {
 			scenario{name: name("%s puts alerts on the alert bus", fn.arn), who: fn, action: "events:PutEvents", resource: alertBus, account: sec, allowed: true},
 		)
 	}
+	return out
+}
+
+// archiveQueryScenarios: the investigators, and nobody else, may assume the archive query
+// role; the role runs queries in its workgroup, reads the table, the organization's log files
+// (decrypting through S3) and its results, and nothing more; nobody else reads or writes the
+// results, directly or through Athena, and no member account's admin can query at all.
+func (o *orgModel) archiveQueryScenarios(t *testing.T) []scenario {
+	t.Helper()
+	cfg := o.cfg
+	if !cfg.ArchiveQuery.Enabled {
+		return nil
+	}
+	p, sec, r := cfg.Partition(), cfg.Organization.SecurityAccount, cfg.HomeRegion
+	var wg, table, db, results *renderedResource
+	for _, s := range o.stacks {
+		if s.name != cfg.SecurityStackName() {
+			continue
+		}
+		for _, res := range s.resources {
+			switch {
+			case res.typ == "AWS::Athena::WorkGroup":
+				wg = res
+			case res.typ == "AWS::Glue::Table":
+				table = res
+			case res.typ == "AWS::Glue::Database":
+				db = res
+			case res.typ == "AWS::S3::Bucket" && strings.HasPrefix(res.name, "trailguard-query-results-"):
+				results = res
+			}
+		}
+	}
+	if wg == nil || table == nil || db == nil || results == nil {
+		t.Fatalf("archive query enabled, but the Security stack lacks its workgroup, database, table or results bucket")
+	}
+	resultsKey := fmt.Sprint(get(wg.props, "WorkGroupConfiguration", "ResultConfiguration", "EncryptionConfiguration", "KmsKey"))
+	if _, ok := o.rendered[resultsKey]; !ok {
+		t.Fatalf("the workgroup's results key %s is not a key of the stack", resultsKey)
+	}
+	role := o.role(archivequery.RoleArn(p, sec))
+	if len(role.identity) == 0 {
+		t.Fatalf("the archive query role %s has no identity policy", role.arn)
+	}
+	trailKey := o.keyByAlias(t, sec, config.TrailKeyAlias)
+	archive := cfg.LogArchiveBucketARN()
+	logFile := archive + "/AWSLogs/" + cfg.Organization.ID + "/" + o.members[0] + "/CloudTrail/us-east-1/2025/10/30/" + o.members[0] + "_CloudTrail_us-east-1_20251030T0000Z_abc.json.gz"
+	result := results.arn + "/0f1e2d3c-query-id.csv"
+	viaS3 := func(bucket string) map[string]any {
+		return map[string]any{"kms:ViaService": "s3." + r + ".amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket}
+	}
+	viaAthena := map[string]any{"aws:CalledVia": []string{"athena.amazonaws.com"}, "aws:CalledViaFirst": "athena.amazonaws.com"}
+	name := func(format string, args ...any) string { return "query: " + fmt.Sprintf(format, args...) }
+	var out []scenario
+	for _, inv := range cfg.ArchiveQuery.Investigators {
+		who := principal{arn: inv, account: strings.Split(inv, ":")[4], orgID: cfg.Organization.ID, identity: []policy{allowAll}}
+		out = append(out, scenario{name: name("investigator %s assumes the query role", inv), who: who, action: "sts:AssumeRole", resource: role.arn, account: sec, allowed: true})
+	}
+	for _, a := range append([]string{sec}, o.members...) {
+		out = append(out,
+			scenario{name: name("admin of %s cannot assume the query role", a), who: o.admin(a), action: "sts:AssumeRole", resource: role.arn, account: sec},
+			scenario{name: name("admin of %s cannot read a result", a), who: o.admin(a), action: "s3:GetObject", resource: result, account: sec},
+			scenario{name: name("admin of %s cannot read a result through Athena", a), who: o.admin(a), action: "s3:GetObject", resource: result, account: sec, context: viaAthena},
+			scenario{name: name("admin of %s cannot plant a result", a), who: o.admin(a), action: "s3:PutObject", resource: result, account: sec, context: viaAthena},
+			scenario{name: name("admin of %s cannot decrypt results", a), who: o.admin(a), action: "kms:Decrypt", resource: resultsKey, account: sec, context: viaS3(results.arn)},
+		)
+	}
+	for _, a := range o.members {
+		// A workgroup has no resource policy: another account's principals cannot use it.
+		out = append(out, scenario{name: name("admin of %s cannot start a query in the workgroup", a), who: o.admin(a), action: "athena:StartQueryExecution", resource: wg.arn, account: sec})
+	}
+	// Nobody else in the Security account reads results, the detection functions included.
+	for _, fn := range []string{detection.StreamFunctionName, detection.ArchiveFunctionName} {
+		who := o.role(fmt.Sprintf("arn:%s:iam::%s:role/%s", p, sec, fn))
+		out = append(out, scenario{name: name("%s cannot read a result", who.arn), who: who, action: "s3:GetObject", resource: result, account: sec})
+	}
+	out = append(out,
+		scenario{name: name("the role starts a query in its workgroup"), who: role, action: "athena:StartQueryExecution", resource: wg.arn, account: sec, allowed: true},
+		scenario{name: name("the role reads query results"), who: role, action: "athena:GetQueryResults", resource: wg.arn, account: sec, allowed: true},
+		scenario{name: name("the role stops its query"), who: role, action: "athena:StopQueryExecution", resource: wg.arn, account: sec, allowed: true},
+		scenario{name: name("the role reads a named query"), who: role, action: "athena:GetNamedQuery", resource: wg.arn, account: sec, allowed: true},
+		scenario{name: name("the role reads the table"), who: role, action: "glue:GetTable", resource: table.arn, account: sec, allowed: true},
+		scenario{name: name("the role reads the database"), who: role, action: "glue:GetDatabase", resource: db.arn, account: sec, allowed: true},
+		scenario{name: name("the role lists the archive"), who: role, action: "s3:ListBucket", resource: archive, account: sec, allowed: true, context: viaAthena},
+		scenario{name: name("the role reads a log file through Athena"), who: role, action: "s3:GetObject", resource: logFile, account: sec, allowed: true, context: viaAthena},
+		scenario{name: name("the role decrypts a log file with the trail key through S3"), who: role, action: "kms:Decrypt", resource: trailKey, account: sec, allowed: true, context: viaS3(archive)},
+		scenario{name: name("the role writes a result"), who: role, action: "s3:PutObject", resource: result, account: sec, allowed: true, context: viaAthena},
+		scenario{name: name("the role reads a result"), who: role, action: "s3:GetObject", resource: result, account: sec, allowed: true},
+		scenario{name: name("the role encrypts a result through S3"), who: role, action: "kms:GenerateDataKey", resource: resultsKey, account: sec, allowed: true, context: viaS3(results.arn)},
+		scenario{name: name("the role decrypts a result through S3"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, allowed: true, context: viaS3(results.arn)},
+		scenario{name: name("the role decrypts a result written without the bucket key"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, allowed: true, context: viaS3(result)},
+		scenario{name: name("the role cannot decrypt another bucket's objects with the results key"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, context: viaS3(archive)},
+		// And nothing more.
+		scenario{name: name("the role cannot decrypt results outside S3"), who: role, action: "kms:Decrypt", resource: resultsKey, account: sec, context: map[string]any{"kms:EncryptionContext:aws:s3:arn": results.arn}},
+		scenario{name: name("the role cannot query in another workgroup"), who: role, action: "athena:StartQueryExecution", resource: fmt.Sprintf("arn:%s:athena:%s:%s:workgroup/primary", p, r, sec), account: sec},
+		scenario{name: name("the role cannot change its workgroup"), who: role, action: "athena:UpdateWorkGroup", resource: wg.arn, account: sec},
+		scenario{name: name("the role cannot change the table"), who: role, action: "glue:UpdateTable", resource: table.arn, account: sec},
+		scenario{name: name("the role cannot delete a log file"), who: role, action: "s3:DeleteObject", resource: logFile, account: sec},
+		scenario{name: name("the role cannot read outside the organization's prefix"), who: role, action: "s3:GetObject", resource: archive + "/elsewhere/x.json.gz", account: sec},
+		scenario{name: name("the role cannot delete a result"), who: role, action: "s3:DeleteObject", resource: result, account: sec},
+		scenario{name: name("the role cannot read another bucket"), who: role, action: "s3:GetObject", resource: "arn:" + p + ":s3:::some-bucket/x", account: sec},
+	)
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventdlq"
@@ -47,6 +48,15 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 			})
 		}},
 		{"accounttrail", func(s awscdk.Stack) { accounttrail.NewAccountTrail(s, jsii.String("Trail"), nil) }},
+		// Its access logs need a bucket of the stack: the log archive's, as it is deployed.
+		{"archivequery beside a logarchive", func(s awscdk.Stack) {
+			archive := logarchive.NewLogArchive(s, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+			archivequery.NewArchiveQuery(s, jsii.String("Query"), &archivequery.ArchiveQueryProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucketName: jsii.String("trailguard-archive-222222222222"),
+				Accounts: jsii.Strings("111111111111", "222222222222"), Regions: jsii.Strings("eu-west-1", "us-east-1"),
+				InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"), AccessLogBucket: archive.AccessLogBucket(),
+			})
+		}},
 		// Bring your own: imported resources (nothing of the user's in the stack, so every
 		// finding would be the construct's), and a key of the user's in the stack.
 		{"logarchive on an imported bucket and key", func(s awscdk.Stack) {

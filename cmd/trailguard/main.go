@@ -4,6 +4,7 @@
 //	trailguard history convert   convert Event History console downloads
 //	trailguard archive verify    validate the organization trail's archive
 //	trailguard detect            run the detection rules over CloudTrail records in files
+//	trailguard query             query the log archive with Athena for a time range
 //
 // Exit codes:
 //
@@ -97,9 +98,9 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "trailguard",
-		Short: "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification, detection",
+		Short: "Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event History export, archive verification and queries, detection",
 		Long: `Tools for an AWS Organization's API-call logging that need no CDK: deploy plan, Event
-History export, archive verification, detection.
+History export, archive verification and queries, detection.
 
 Exit codes:
   0    success (for detect: it ran, whether or not there were alerts)
@@ -117,7 +118,7 @@ Exit codes:
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e), newQueryCmd(e))
 	return root
 }
 

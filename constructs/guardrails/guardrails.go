@@ -6,7 +6,8 @@
 // the Security account's stream and bus (including the actions IAM authorizes only on "*");
 // deleting, replacing or throttling the detection functions, their mappings, log groups and
 // dedupe table, or writing its items and taking the archive queue's messages unless one is a
-// detection function; changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
+// detection function; deleting or changing the archive query's Athena workgroup, saved queries
+// and Glue database and table; changing, deleting or un-protecting trailguard's stacks, or assuming or passing the
 // deployment roles, unless they are a deployer; and leaving the organization.
 //
 // Resources with a name are protected by ARN (every trailguard name starts with
@@ -57,6 +58,10 @@ const MaxPolicySize = 5120
 
 // NamePrefix starts the name of every named logging resource trailguard creates.
 const NamePrefix = "trailguard-"
+
+// GlueNamePrefix starts the names of trailguard's Glue databases, whose names take no hyphen
+// (archivequery.GlueNamePrefix).
+const GlueNamePrefix = "trailguard_"
 
 // TagKey and TagValue mark the logging resources protected by tag. Every trailguard
 // construct tags the resources it creates with them.
@@ -347,6 +352,10 @@ var Protected = map[string]string{
 	"AWS::Lambda::Function":        "name",
 	"AWS::DynamoDB::Table":         "name",
 	"AWS::Scheduler::Schedule":     "name",
+	"AWS::Athena::WorkGroup":       "name",
+	"AWS::Athena::NamedQuery":      "parent",
+	"AWS::Glue::Database":          "name",
+	"AWS::Glue::Table":             "name",
 	// An event source mapping's ARN is a UUID: it is protected by the function it invokes
 	// (the condition key lambda:FunctionArn).
 	"AWS::Lambda::EventSourceMapping": "function",
@@ -423,9 +432,16 @@ func (o DocumentOptions) Documents() ([]string, error) {
 		"arn:%s:scheduler:*:*:schedule/*/%s",
 		// Lambda names a function's log group /aws/lambda/<function>.
 		"arn:%s:logs:*:*:log-group:%s", "arn:%s:logs:*:*:log-group:/aws/lambda/%s",
+		// The archive query workgroup (its named queries are authorized on it).
+		"arn:%s:athena:*:*:workgroup/%s",
 	} {
 		named = append(named, arns(f)...)
 	}
+	// The archive query's Glue database and its tables: Glue names take no hyphen. Glue
+	// authorizes table actions on the catalog, the database and the table
+	// (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html): a deny
+	// on the database's ARN covers its tables.
+	named = append(named, fmt.Sprintf("arn:%s:glue:*:*:database/%s*", partition, GlueNamePrefix), fmt.Sprintf("arn:%s:glue:*:*:table/%s*/*", partition, GlueNamePrefix))
 	stmts := []statement{
 		{Sid: "ProtectNamedLogging", Resource: named, Condition: notExempt, Action: []string{
 			// Trails and their selectors.
@@ -455,6 +471,10 @@ func (o DocumentOptions) Documents() ([]string, error) {
 			"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:PutResourcePolicy",
 			"dynamodb:DeleteResourcePolicy", "dynamodb:UntagResource",
 			"logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:*SubscriptionFilter",
+			// The archive query: its workgroup (results location, encryption, scan cutoff), its
+			// saved queries and its table (a changed location or SerDe answers wrongly).
+			"athena:DeleteWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteNamedQuery", "athena:UpdateNamedQuery", "athena:UntagResource",
+			"glue:DeleteDatabase", "glue:UpdateDatabase", "glue:DeleteTable", "glue:BatchDeleteTable", "glue:UpdateTable", "glue:DeleteTableVersion", "glue:BatchDeleteTableVersion",
 		}},
 		{Sid: "ProtectTaggedLogging", Resource: "*", Condition: withTag, Action: []string{
 			"kms:DisableKey*", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DeleteAlias", "kms:UpdateAlias",

@@ -703,35 +703,9 @@ var (
 		"s3:PutReplicationConfiguration", // also DeleteBucketReplication: copies elsewhere
 		"s3:PutBucketNotification",       // the object events alerting relies on
 	}
-	// keyAdminActions let the account's administrators manage the key, but not use it:
-	// kms:Encrypt, kms:Decrypt, kms:GenerateDataKey*, kms:ReEncrypt* and kms:CreateGrant are
-	// not among them, so no identity policy in the account can read the logs.
-	keyAdminActions = []string{
-		"kms:CancelKeyDeletion",
-		"kms:CreateAlias",
-		"kms:DeleteAlias",
-		"kms:DescribeKey",
-		"kms:DisableKey",
-		"kms:DisableKeyRotation",
-		"kms:EnableKey",
-		"kms:EnableKeyRotation",
-		"kms:GetKeyPolicy",
-		"kms:GetKeyRotationStatus",
-		"kms:ListAliases",
-		"kms:ListGrants",
-		"kms:ListKeyPolicies",
-		"kms:ListKeyRotations",
-		"kms:ListResourceTags",
-		"kms:PutKeyPolicy",
-		"kms:RetireGrant",
-		"kms:RevokeGrant",
-		"kms:RotateKeyOnDemand",
-		"kms:ScheduleKeyDeletion",
-		"kms:TagResource",
-		"kms:UntagResource",
-		"kms:UpdateAlias",
-		"kms:UpdateKeyDescription",
-	}
+	// keyAdminActions let the account's administrators manage the key, but not use it, so no
+	// identity policy in the account can read the logs.
+	keyAdminActions = keypolicy.AdministrationActions
 	// readActions let readers list and download log files.
 	readActions = []string{
 		"s3:GetBucketLocation",

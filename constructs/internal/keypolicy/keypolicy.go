@@ -84,3 +84,33 @@ func AllowCloudWatchLogs(sid string, region *string, logGroupArns ...*string) aw
 		Conditions: &map[string]any{"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": arns}},
 	})
 }
+
+// AdministrationActions let an account's administrators manage a key, but not use it:
+// kms:Encrypt, kms:Decrypt, kms:GenerateDataKey*, kms:ReEncrypt* and kms:CreateGrant are not
+// among them, so no identity policy in the account can decrypt with the key.
+var AdministrationActions = []string{
+	"kms:CancelKeyDeletion",
+	"kms:CreateAlias",
+	"kms:DeleteAlias",
+	"kms:DescribeKey",
+	"kms:DisableKey",
+	"kms:DisableKeyRotation",
+	"kms:EnableKey",
+	"kms:EnableKeyRotation",
+	"kms:GetKeyPolicy",
+	"kms:GetKeyRotationStatus",
+	"kms:ListAliases",
+	"kms:ListGrants",
+	"kms:ListKeyPolicies",
+	"kms:ListKeyRotations",
+	"kms:ListResourceTags",
+	"kms:PutKeyPolicy",
+	"kms:RetireGrant",
+	"kms:RevokeGrant",
+	"kms:RotateKeyOnDemand",
+	"kms:ScheduleKeyDeletion",
+	"kms:TagResource",
+	"kms:UntagResource",
+	"kms:UpdateAlias",
+	"kms:UpdateKeyDescription",
+}
