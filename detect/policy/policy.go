@@ -11,6 +11,7 @@ package policy
 
 import (
 	"encoding/json"
+	"iter"
 	"net/url"
 	"strings"
 )
@@ -44,7 +45,7 @@ func Statements(doc any) []Statement {
 		return nil
 	}
 	var out []Statement
-	for _, s := range list(m["Statement"]) {
+	for _, s := range AsList(m["Statement"]) {
 		sm, ok := s.(map[string]any)
 		if !ok {
 			continue
@@ -92,7 +93,7 @@ func parseStatement(m map[string]any) Statement {
 			s.Condition[op] = map[string][]string{}
 			for k, v := range km {
 				var vals []string
-				for _, e := range list(v) {
+				for _, e := range AsList(v) {
 					switch x := e.(type) {
 					case string:
 						vals = append(vals, x)
@@ -115,7 +116,7 @@ func strs(m map[string]any, key string) ([]string, bool) {
 		return nil, false
 	}
 	var out []string
-	for _, e := range list(v) {
+	for _, e := range AsList(v) {
 		if s, ok := e.(string); ok {
 			out = append(out, s)
 		}
@@ -123,8 +124,10 @@ func strs(m map[string]any, key string) ([]string, bool) {
 	return out, true
 }
 
-// list returns v as a list: a list as is, nil as none, else a list of one.
-func list(v any) []any {
+// AsList returns v as a list: a list as is, nil as none, else a list of
+// one. IAM writes one action, resource, principal or condition value as a
+// string and several as a list.
+func AsList(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -137,28 +140,45 @@ func list(v any) []any {
 // Allows reports whether the statement is an Allow.
 func (s Statement) Allows() bool { return strings.EqualFold(s.Effect, "Allow") }
 
+// Principal is one principal a Principal or NotPrincipal element names.
+type Principal struct {
+	// Kind is the member naming it (AWS, Service, Federated,
+	// CanonicalUser), or "" for the element written as a string ("*").
+	Kind string
+	// Value is the account, ARN, service, provider or canonical user id.
+	Value string
+}
+
 // Principals returns every principal the statement names: "*" for
 // Principal "*", else the values of its AWS, Service, Federated and
 // CanonicalUser members.
 func (s Statement) Principals() []string {
-	return principalValues(s.Principal)
+	var out []string
+	for p := range Principals(s.Principal) {
+		out = append(out, p.Value)
+	}
+	return out
 }
 
-func principalValues(p any) []string {
-	var out []string
-	switch x := p.(type) {
-	case string:
-		out = append(out, x)
-	case map[string]any:
-		for _, vals := range x {
-			for _, e := range list(vals) {
-				if v, ok := e.(string); ok {
-					out = append(out, v)
+// Principals yields the principals of a Principal or NotPrincipal element:
+// "*" (Kind "") for the element written as a string, else each string value
+// of each member of the object
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+func Principals(element any) iter.Seq[Principal] {
+	return func(yield func(Principal) bool) {
+		switch x := element.(type) {
+		case string:
+			yield(Principal{Value: x})
+		case map[string]any:
+			for kind, vals := range x {
+				for _, e := range AsList(vals) {
+					if v, ok := e.(string); ok && !yield(Principal{Kind: kind, Value: v}) {
+						return
+					}
 				}
 			}
 		}
 	}
-	return out
 }
 
 // CoversAction reports whether the statement's actions include action
