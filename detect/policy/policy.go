@@ -137,8 +137,10 @@ func AsList(v any) []any {
 	return []any{v}
 }
 
-// Allows reports whether the statement is an Allow.
-func (s Statement) Allows() bool { return strings.EqualFold(s.Effect, "Allow") }
+// Allows reports whether the statement is an Allow. The Effect value is
+// case sensitive, with the valid values Allow and Deny: "allow" is not one
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html).
+func (s Statement) Allows() bool { return s.Effect == "Allow" }
 
 // Principal is one principal a Principal or NotPrincipal element names.
 type Principal struct {
