@@ -102,6 +102,7 @@ func TestAdmin(t *testing.T) {
 		{"NotResource", `{"Statement":[{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::audit/*"}]}`, true},
 		{"attach on every role", `{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"arn:aws:iam::111122223333:role/*"}]}`, true},
 		{"with MFA condition", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`, true},
+		{"lowercase allow is no Allow", `{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, false},
 		{"PowerUser shape", `{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}]}`, false},
 		{"s3:* on *", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, false},
 		{"* on one bucket", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}]}`, false},
