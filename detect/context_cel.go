@@ -129,7 +129,7 @@ func sharedOutside(s orgscope.Scope, v any) []string {
 			out = append(out, who)
 		}
 	}
-	for _, item := range asList(v) {
+	for _, item := range policy.AsList(v) {
 		switch x := item.(type) {
 		case string:
 			judge(x)
