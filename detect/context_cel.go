@@ -158,19 +158,16 @@ func permissionOutside(s orgscope.Scope, v any) []string {
 	if principal == "" {
 		return nil
 	}
-	st := policy.Statement{Effect: "Allow", Condition: map[string]map[string][]string{}}
+	st := policy.Statement{Effect: "Allow"}
 	put := func(op, key string, val any) {
 		if str, ok := val.(string); ok && str != "" {
-			if st.Condition[op] == nil {
-				st.Condition[op] = map[string][]string{}
-			}
-			st.Condition[op][key] = []string{str}
+			st.Condition = append(st.Condition, policy.Condition{Op: policy.ParseOperator(op), Key: key, Values: []string{str}})
 		}
 	}
-	put("StringEquals", "aws:SourceAccount", rp["sourceAccount"])
-	put("ArnLike", "aws:SourceArn", rp["sourceArn"])
-	put("StringEquals", "aws:PrincipalOrgID", rp["principalOrgID"])
-	put("StringEquals", "aws:PrincipalOrgID", rp["organizationId"])
+	put("StringEquals", "aws:sourceaccount", rp["sourceAccount"])
+	put("ArnLike", "aws:sourcearn", rp["sourceArn"])
+	put("StringEquals", "aws:principalorgid", rp["principalOrgID"])
+	put("StringEquals", "aws:principalorgid", rp["organizationId"])
 	switch {
 	case principal == "*":
 		st.Principal = "*"

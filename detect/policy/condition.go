@@ -19,6 +19,13 @@ type Operator struct {
 
 // ParseOperator reads a condition operator name, case-insensitively.
 func ParseOperator(name string) Operator {
+	if op, ok := documentedOperators[name]; ok {
+		return op // spelled as documented: no lowercasing to allocate
+	}
+	return parseOperator(name)
+}
+
+func parseOperator(name string) Operator {
 	o := strings.ToLower(name)
 	var op Operator
 	if rest, ok := strings.CutPrefix(o, "forallvalues:"); ok {
@@ -30,6 +37,29 @@ func ParseOperator(name string) Operator {
 	op.Base = o
 	return op
 }
+
+// documentedOperators are the operators as the IAM documentation spells
+// them, with and without their qualifiers, read ahead.
+var documentedOperators = func() map[string]Operator {
+	bases := []string{
+		"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+		"StringLike", "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan",
+		"NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals",
+		"DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+		"DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals",
+		"ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+	}
+	m := map[string]Operator{}
+	for _, b := range bases {
+		for _, set := range []string{"", "ForAnyValue:", "ForAllValues:"} {
+			for _, ifExists := range []string{"", "IfExists"} {
+				name := set + b + ifExists
+				m[name] = parseOperator(name)
+			}
+		}
+	}
+	return m
+}()
 
 // Negated reports whether the operator requires the key not to match
 // (StringNotEquals, StringNotLike, ArnNotLike, NotIpAddress, ...).
@@ -59,7 +89,7 @@ func (o Operator) MatchesStrings() bool {
 }
 
 // Condition is one key of a statement's Condition element under one
-// operator.
+// operator. Every condition of a statement must hold for it to apply.
 type Condition struct {
 	Op Operator
 	// Key is the condition key, lowercased: IAM compares condition key names
@@ -78,18 +108,9 @@ type Condition struct {
 // apply, so each narrows who and what the statement reaches.
 func (s Statement) Required() iter.Seq[Condition] {
 	return func(yield func(Condition) bool) {
-		for name, keys := range s.Condition {
-			op := ParseOperator(name)
-			if !op.Requires() {
-				continue
-			}
-			for key, vals := range keys {
-				if len(vals) == 0 {
-					continue
-				}
-				if !yield(Condition{Op: op, Key: strings.ToLower(key), Values: vals}) {
-					return
-				}
+		for _, c := range s.Condition {
+			if c.Op.Requires() && len(c.Values) > 0 && !yield(c) {
+				return
 			}
 		}
 	}

@@ -30,9 +30,9 @@ type Statement struct {
 	// statement; Has* tell whether the element was present at all.
 	Action, NotAction, Resource, NotResource             []string
 	HasAction, HasNotAction, HasResource, HasNotResource bool
-	// Condition maps an operator (StringEquals, IpAddress, ...) to its keys
-	// and their values.
-	Condition map[string]map[string][]string
+	// Condition holds the statement's conditions, one a key under an
+	// operator, the operator read once (see Condition and Operator).
+	Condition []Condition
 }
 
 // Statements returns the statements of a policy document given as a
@@ -44,8 +44,9 @@ func Statements(doc any) []Statement {
 	if m == nil {
 		return nil
 	}
-	var out []Statement
-	for _, s := range AsList(m["Statement"]) {
+	stmts := AsList(m["Statement"])
+	out := make([]Statement, 0, len(stmts))
+	for _, s := range stmts {
 		sm, ok := s.(map[string]any)
 		if !ok {
 			continue
@@ -84,13 +85,12 @@ func parseStatement(m map[string]any) Statement {
 	s.Resource, s.HasResource = strs(m, "Resource")
 	s.NotResource, s.HasNotResource = strs(m, "NotResource")
 	if c, ok := m["Condition"].(map[string]any); ok {
-		s.Condition = map[string]map[string][]string{}
-		for op, keys := range c {
+		for name, keys := range c {
 			km, ok := keys.(map[string]any)
 			if !ok {
 				continue
 			}
-			s.Condition[op] = map[string][]string{}
+			op := ParseOperator(name)
 			for k, v := range km {
 				var vals []string
 				for _, e := range AsList(v) {
@@ -102,7 +102,7 @@ func parseStatement(m map[string]any) Statement {
 						vals = append(vals, string(b))
 					}
 				}
-				s.Condition[op][k] = vals
+				s.Condition = append(s.Condition, Condition{Op: op, Key: strings.ToLower(k), Values: vals})
 			}
 		}
 	}

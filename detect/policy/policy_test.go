@@ -227,6 +227,7 @@ func TestParseOperator(t *testing.T) {
 		{"ArnLike", "arnlike", true, true},
 		{"ForAnyValue:StringLike", "stringlike", true, true},
 		{"StringEqualsIfExists", "stringequals", false, true},
+		{"forallvalues:STRINGEQUALSIFEXISTS", "stringequals", false, true},
 		{"ForAnyValue:StringEqualsIfExists", "stringequals", false, true},
 		{"ForAllValues:StringEquals", "stringequals", false, true},
 		{"StringNotEquals", "stringnotequals", false, false},
