@@ -2,8 +2,6 @@ package detect
 
 import (
 	"encoding/json"
-	"net/url"
-	"strings"
 	"sync"
 
 	"cel.dev/cel-go/cel"
@@ -12,6 +10,8 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
+
+	"github.com/trailguard/trailguard/detect/policy"
 )
 
 // recordFields are the CloudTrail record members a condition can name as
@@ -162,47 +162,22 @@ func jsonFn(v ref.Val) ref.Val {
 // anything else as a list of one. IAM policies write one action, resource or
 // principal as a string and several as a list.
 func asListFn(v ref.Val) ref.Val {
-	return types.DefaultTypeAdapter.NativeToValue(asList(native(v)))
+	return listVal(policy.AsList(native(v)))
 }
 
-func asList(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return []any{}
-	case []any:
-		return x
+// listVal is a list as CEL sees it; a nil list is an empty one.
+func listVal(l []any) ref.Val {
+	if l == nil {
+		l = []any{}
 	}
-	return []any{v}
+	return types.DefaultTypeAdapter.NativeToValue(l)
 }
 
 // policyStatementsFn implements policyStatements(policy): the statements of
 // an IAM policy document given as an object or as JSON text (CloudTrail
 // records some policies as text, some URL-encoded), always as a list.
 func policyStatementsFn(v ref.Val) ref.Val {
-	return types.DefaultTypeAdapter.NativeToValue(asList(policyDoc(native(v))["Statement"]))
-}
-
-// policyDoc returns a policy document given as an object or as JSON text (CloudTrail records
-// some policies as text, some URL-encoded), or an empty document.
-func policyDoc(doc any) map[string]any {
-	if s, ok := doc.(string); ok {
-		doc = nil
-		text := s
-		if !strings.HasPrefix(strings.TrimSpace(text), "{") {
-			if u, err := url.QueryUnescape(text); err == nil {
-				text = u
-			}
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(text), &m) == nil {
-			doc = m
-		}
-	}
-	m, _ := doc.(map[string]any)
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m
+	return listVal(policy.AsList(policy.Document(native(v))["Statement"]))
 }
 
 // principalsFn implements principals(statement): every principal a policy
@@ -210,18 +185,9 @@ func policyDoc(doc any) map[string]any {
 // Service, Federated and CanonicalUser members.
 func principalsFn(v ref.Val) ref.Val {
 	stmt, _ := native(v).(map[string]any)
-	out := []string{}
-	switch p := stmt["Principal"].(type) {
-	case string:
-		out = append(out, p)
-	case map[string]any:
-		for _, vals := range p {
-			for _, e := range asList(vals) {
-				if s, ok := e.(string); ok {
-					out = append(out, s)
-				}
-			}
-		}
+	out := policy.Statement{Principal: stmt["Principal"]}.Principals()
+	if out == nil {
+		out = []string{}
 	}
 	return types.DefaultTypeAdapter.NativeToValue(out)
 }

@@ -12,6 +12,7 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 
 	"github.com/trailguard/trailguard/detect/orgscope"
+	"github.com/trailguard/trailguard/detect/policy"
 )
 
 // Context variables.
@@ -76,7 +77,7 @@ func (a activation) ResolveFunction(name string) (functions.LateBoundOp, bool) {
 		}, true
 	case fnOutsideGrants:
 		return func(_ string, args ...ref.Val) ref.Val {
-			return stringList(ctx.scopeFor(a.rec).OutsideGrants(policyDoc(native(args[0]))))
+			return stringList(ctx.scopeFor(a.rec).OutsideGrants(native(args[0])))
 		}, true
 	case fnSharedOutside:
 		return func(_ string, args ...ref.Val) ref.Val {
@@ -128,7 +129,7 @@ func sharedOutside(s orgscope.Scope, v any) []string {
 			out = append(out, who)
 		}
 	}
-	for _, item := range asList(v) {
+	for _, item := range policy.AsList(v) {
 		switch x := item.(type) {
 		case string:
 			judge(x)
@@ -157,29 +158,23 @@ func permissionOutside(s orgscope.Scope, v any) []string {
 	if principal == "" {
 		return nil
 	}
-	cond := map[string]any{}
+	st := policy.Statement{Effect: "Allow"}
 	put := func(op, key string, val any) {
 		if str, ok := val.(string); ok && str != "" {
-			m, _ := cond[op].(map[string]any)
-			if m == nil {
-				m = map[string]any{}
-				cond[op] = m
-			}
-			m[key] = str
+			st.Condition = append(st.Condition, policy.Condition{Op: policy.ParseOperator(op), Key: key, Values: []string{str}})
 		}
 	}
-	put("StringEquals", "aws:SourceAccount", rp["sourceAccount"])
-	put("ArnLike", "aws:SourceArn", rp["sourceArn"])
-	put("StringEquals", "aws:PrincipalOrgID", rp["principalOrgID"])
-	put("StringEquals", "aws:PrincipalOrgID", rp["organizationId"])
-	st := orgscope.Statement{"Effect": "Allow", "Condition": cond}
+	put("StringEquals", "aws:sourceaccount", rp["sourceAccount"])
+	put("ArnLike", "aws:sourcearn", rp["sourceArn"])
+	put("StringEquals", "aws:principalorgid", rp["principalOrgID"])
+	put("StringEquals", "aws:principalorgid", rp["organizationId"])
 	switch {
 	case principal == "*":
-		st["Principal"] = "*"
+		st.Principal = "*"
 	case strings.HasSuffix(principal, ".amazonaws.com") || strings.HasSuffix(principal, ".amazonaws.com.cn"):
-		st["Principal"] = map[string]any{"Service": principal}
+		st.Principal = map[string]any{"Service": principal}
 	default:
-		st["Principal"] = map[string]any{"AWS": principal}
+		st.Principal = map[string]any{"AWS": principal}
 	}
 	return s.StatementOutside(st)
 }

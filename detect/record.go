@@ -90,7 +90,7 @@ func ParseRecord(data []byte) (*Record, error) {
 	}
 	fields, ok := v.(map[string]any)
 	if !ok {
-		return nil, &NotCloudTrailError{What: "JSON " + jsonKind(v)}
+		return nil, &NotCloudTrailError{What: "JSON " + JSONKind(v)}
 	}
 	return NewRecord(fields, data)
 }
@@ -150,8 +150,9 @@ func member(data []byte, name string) []byte {
 	return nil
 }
 
-// jsonKind names the JSON type of a decoded value.
-func jsonKind(v any) string {
+// JSONKind names the JSON type of a decoded value (null, array, string,
+// number, boolean), as messages about input that is not a record say it.
+func JSONKind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"

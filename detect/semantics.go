@@ -36,7 +36,7 @@ func semanticFunctions() []cel.EnvOption {
 // stringsOf returns the strings in a string or list value.
 func stringsOf(v any) []string {
 	var out []string
-	for _, e := range asList(v) {
+	for _, e := range policy.AsList(v) {
 		if s, ok := e.(string); ok {
 			out = append(out, s)
 		}
@@ -65,7 +65,7 @@ func ingressPermissions(params map[string]any) []permission {
 		if m, ok := ip.(map[string]any); ok {
 			items = m["items"]
 		}
-		for _, it := range asList(items) {
+		for _, it := range policy.AsList(items) {
 			m, _ := it.(map[string]any)
 			if m == nil {
 				continue
@@ -76,7 +76,7 @@ func ingressPermissions(params map[string]any) []permission {
 				if rm, ok := r.(map[string]any); ok {
 					r = rm["items"]
 				}
-				for _, e := range asList(r) {
+				for _, e := range policy.AsList(r) {
 					if em, ok := e.(map[string]any); ok {
 						p.cidrs = append(p.cidrs, str(em[key[1]]))
 					}
@@ -89,7 +89,7 @@ func ingressPermissions(params map[string]any) []permission {
 		out = append(out, permission{protocol: str(params["ipProtocol"]), from: num(params["fromPort"]), to: num(params["toPort"]), cidrs: []string{c}})
 	}
 	if req, ok := params["ModifySecurityGroupRulesRequest"].(map[string]any); ok {
-		for _, r := range asList(req["SecurityGroupRule"]) {
+		for _, r := range policy.AsList(req["SecurityGroupRule"]) {
 			rm, _ := r.(map[string]any)
 			rule, _ := rm["SecurityGroupRule"].(map[string]any)
 			if rule == nil {

@@ -438,7 +438,7 @@ func (in *inputReader) value(v any, raw []byte, first bool) error {
 		}
 		return nil
 	}
-	in.skip("JSON " + kindOf(v))
+	in.skip("JSON " + detect.JSONKind(v))
 	return nil
 }
 
@@ -499,22 +499,6 @@ func (in *inputReader) wrapped(x map[string]any) (bool, error) {
 func marshal(v any) []byte {
 	b, _ := stdjson.Marshal(v)
 	return b
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "boolean"
-	}
-	return "value"
 }
 
 func kindName(k jsontext.Kind) string {

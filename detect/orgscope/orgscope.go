@@ -2,7 +2,8 @@
 // organization: the accounts of the organization, the AWS accounts AWS documents as acting for
 // one of its services, and everyone else ("outside").
 //
-// It reads policies as IAM evaluates them
+// It reads policies as package policy parses them (one reading of principals and condition
+// operators for every judge) and as IAM evaluates them
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
 // an Allow statement reaches its principals, narrowed by the condition keys that name who may
 // act (aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:PrincipalAccount, aws:PrincipalArn,
@@ -10,8 +11,9 @@
 // aws:SourceArn, aws:SourceOrgID, aws:SourceOrgPaths:
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 // A condition narrows only with an operator that requires a value (StringEquals, StringLike,
-// ArnEquals, ArnLike and their ForAnyValue forms); negated operators and ...IfExists (true
-// when the key is absent, as it is for anonymous and service callers) narrow nothing.
+// ArnEquals, ArnLike and their ForAnyValue forms: policy.Operator.Requires); negated
+// operators, ...IfExists and ForAllValues (true when the key is absent, as it is for
+// anonymous and service callers) narrow nothing.
 //
 // It is pure Go and needs no AWS access.
 package orgscope
@@ -20,6 +22,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/trailguard/trailguard/detect/policy"
 )
 
 // Scope is the organization a policy is judged against.
@@ -116,21 +120,14 @@ func (s Scope) OrgARNInScope(arn string) bool {
 	return m != nil && (s.OrgID == "" || m[1] == s.OrgID)
 }
 
-// Statement is an IAM policy statement as decoded from JSON.
-type Statement = map[string]any
-
 // OutsideGrants returns, for each Allow statement of the policy that reaches a principal
 // outside the organization, a description of that principal ("*", an account id or ARN, a
 // service "for" an account, a federated provider), sorted and without duplicates. The policy
-// is a decoded document (Statement as an object or a list).
-func (s Scope) OutsideGrants(policy map[string]any) []string {
+// is a document as policy.Statements reads it (an object, JSON text or URL-encoded JSON text).
+func (s Scope) OutsideGrants(doc any) []string {
 	var out []string
-	for _, st := range asList(policy["Statement"]) {
-		m, ok := st.(map[string]any)
-		if !ok {
-			continue
-		}
-		out = append(out, s.StatementOutside(m)...)
+	for _, st := range policy.Statements(doc) {
+		out = append(out, s.StatementOutside(st)...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -138,60 +135,53 @@ func (s Scope) OutsideGrants(policy map[string]any) []string {
 
 // StatementOutside returns who outside the organization an Allow statement reaches (nil when
 // none or when it is not an Allow).
-func (s Scope) StatementOutside(st Statement) []string {
-	if eff, _ := st["Effect"].(string); eff != "Allow" {
+func (s Scope) StatementOutside(st policy.Statement) []string {
+	if !st.Allows() {
 		return nil
 	}
-	cond, _ := st["Condition"].(map[string]any)
-	narrowed := s.narrowedToOrg(cond)
-	if _, not := st["NotPrincipal"]; not {
+	narrowed := s.narrowedToOrg(st)
+	if st.NotPrincipal != nil {
 		// Allow with NotPrincipal reaches everyone but the principals named.
 		if narrowed {
 			return nil
 		}
 		return []string{"*"}
 	}
-	var out []string
-	add := func(p string) {
-		if !narrowed {
-			out = append(out, p)
-		}
+	if narrowed {
+		return nil
 	}
-	switch p := st["Principal"].(type) {
-	case string:
-		if p == "*" {
-			add("*")
+	var out []string
+	for p := range policy.Principals(st.Principal) {
+		name := p.Value
+		if name == "" {
+			continue
 		}
-	case map[string]any:
-		for kind, vals := range p {
-			for _, v := range asList(vals) {
-				name, _ := v.(string)
-				if name == "" {
-					continue
-				}
-				switch kind {
-				case "AWS":
-					if name == "*" || s.Reaches(name) == Outside {
-						add(name)
-					}
-				case "Service":
-					if who := s.serviceSourceOutside(cond); who != "" {
-						add(name + " for " + who)
-					}
-				case "Federated":
-					// A provider ARN belongs to its account; a web identity provider
-					// (accounts.google.com, cognito-identity.amazonaws.com, ...) is anyone
-					// who signs in there.
-					if a := AccountOf(name); a == "" || s.Reaches(name) == Outside {
-						add(name)
-					}
-				case "CanonicalUser":
-					// An S3 canonical user id names an account without saying which.
-					add("canonical user " + name)
-				default:
-					add(kind + ":" + name)
-				}
+		switch p.Kind {
+		case "":
+			// The policy grammar writes only "*" as a string.
+			if name == "*" {
+				out = append(out, "*")
 			}
+		case "AWS":
+			if name == "*" || s.Reaches(name) == Outside {
+				out = append(out, name)
+			}
+		case "Service":
+			if who := s.serviceSourceOutside(st); who != "" {
+				out = append(out, name+" for "+who)
+			}
+		case "Federated":
+			// A provider ARN belongs to its account; a web identity provider
+			// (accounts.google.com, cognito-identity.amazonaws.com, ...) is anyone
+			// who signs in there.
+			if a := AccountOf(name); a == "" || s.Reaches(name) == Outside {
+				out = append(out, name)
+			}
+		case "CanonicalUser":
+			// An S3 canonical user id names an account without saying which.
+			out = append(out, "canonical user "+name)
+		default:
+			out = append(out, p.Kind+":"+name)
 		}
 	}
 	return out
@@ -202,53 +192,28 @@ var principalOrgKeys = map[string]bool{
 	"aws:principalorgid": true, "aws:principalorgpaths": true, "aws:principalaccount": true,
 	"aws:principalarn": true, "kms:calleraccount": true, "aws:sourceorgid": true,
 	"aws:sourceorgpaths": true, "aws:sourceaccount": true, "aws:sourceowner": true,
+	"aws:sourcearn": true,
 }
 
 // narrowedToOrg reports whether a statement's conditions confine its principals to the
 // organization (and the AWS-owned accounts): some key that names the principal's organization
-// or account requires values that all lie inside.
-func (s Scope) narrowedToOrg(cond map[string]any) bool {
-	for op, block := range cond {
-		if !requiring(op) {
-			continue
+// or account requires, with a string operator, values that all lie inside.
+func (s Scope) narrowedToOrg(st policy.Statement) bool {
+	for c := range st.Required() {
+		if c.Op.MatchesStrings() && principalOrgKeys[c.Key] && s.valuesInside(c.Key, c.Values) {
+			return true
 		}
-		keys, _ := block.(map[string]any)
-		for key, vals := range keys {
-			k := strings.ToLower(key)
-			if !principalOrgKeys[k] && k != "aws:sourcearn" {
-				continue
-			}
-			if s.valuesInside(k, asList(vals)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// requiring reports whether a condition operator requires the key to have one of the values
-// (so that it narrows who may act).
-func requiring(op string) bool {
-	o := strings.ToLower(op)
-	if strings.HasSuffix(o, "ifexists") || strings.Contains(o, "not") || strings.HasPrefix(o, "forallvalues:") {
-		return false
-	}
-	o = strings.TrimPrefix(o, "foranyvalue:")
-	switch o {
-	case "stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike":
-		return true
 	}
 	return false
 }
 
 // valuesInside reports whether every value a key requires lies inside the organization.
-func (s Scope) valuesInside(key string, vals []any) bool {
+func (s Scope) valuesInside(key string, vals []string) bool {
 	if len(vals) == 0 {
 		return false
 	}
 	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok || !s.valueInside(key, str) {
+		if !s.valueInside(key, v) {
 			return false
 		}
 	}
@@ -280,31 +245,26 @@ func (s Scope) valueInside(key, v string) bool {
 // documents as the confused-deputy risk
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html), not as a grant to a
 // named stranger.
-func (s Scope) serviceSourceOutside(cond map[string]any) string {
+func (s Scope) serviceSourceOutside(st policy.Statement) string {
 	var outside []string
-	for op, block := range cond {
-		if !requiring(op) {
+	for c := range st.Required() {
+		if !c.Op.MatchesStrings() {
 			continue
 		}
-		keys, _ := block.(map[string]any)
-		for key, vals := range keys {
-			k := strings.ToLower(key)
-			switch k {
-			case "aws:sourceaccount", "aws:sourceowner", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths":
-			default:
+		switch c.Key {
+		case "aws:sourceaccount", "aws:sourceowner", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths":
+		default:
+			continue
+		}
+		for _, v := range c.Values {
+			if v == "" {
 				continue
 			}
-			for _, v := range asList(vals) {
-				str, _ := v.(string)
-				if str == "" {
-					continue
-				}
-				if k == "aws:sourcearn" && AccountOf(str) == "" {
-					continue // an S3 bucket ARN has no account: it says nothing of who
-				}
-				if !s.valueInside(k, str) {
-					outside = append(outside, str)
-				}
+			if c.Key == "aws:sourcearn" && AccountOf(v) == "" {
+				continue // an S3 bucket ARN has no account: it says nothing of who
+			}
+			if !s.valueInside(c.Key, v) {
+				outside = append(outside, v)
 			}
 		}
 	}
@@ -314,13 +274,3 @@ func (s Scope) serviceSourceOutside(cond map[string]any) string {
 
 // IsOrgID reports whether s looks like an organization id.
 func IsOrgID(s string) bool { return orgIDRe.MatchString(s) }
-
-func asList(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return x
-	}
-	return []any{v}
-}

@@ -43,6 +43,19 @@ func TestOutsideGrants(t *testing.T) {
 		{"canonical user", `{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:GetObject","Resource":"*"}]}`, []string{"canonical user 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}},
 		{"federated web identity", `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`, []string{"accounts.google.com"}},
 		{"federated own saml", `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::222222222222:saml-provider/AWSSSO_x_DO_NOT_DELETE"},"Action":"sts:AssumeRoleWithSAML"}]}`, nil},
+		// Where the two halves of the engine read a statement differently, the reading AWS
+		// documents. Effect is case sensitive:
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html
+		{"lowercase allow is no Allow", `{"Statement":[{"Effect":"allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`, nil},
+		// Condition values may be numbers (policy grammar: "string", number or Boolean):
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+		{"service for an outside account as a number", `{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":999999999999}}}]}`, []string{"cloudtrail.amazonaws.com for 999999999999"}},
+		{"star with principal account inside as a number", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":222222222222}}}]}`, nil},
+		// ForAllValues is true when the request has no value for the key:
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+		{"star with org paths ForAllValues", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/*"}}}]}`, []string{"*"}},
+		{"star with org id ForAnyValue IfExists", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]}`, []string{"*"}},
+		{"star with org id in any case of operator and key", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"stringequals":{"AWS:PRINCIPALORGID":"o-a1b2c3d4e5"}}}]}`, nil},
 		{"wildcard account in principal arn condition", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/reader"}}}]}`, []string{"*"}},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ package policy
 
 import (
 	"encoding/json"
+	"iter"
 	"net/url"
 	"strings"
 )
@@ -29,9 +30,9 @@ type Statement struct {
 	// statement; Has* tell whether the element was present at all.
 	Action, NotAction, Resource, NotResource             []string
 	HasAction, HasNotAction, HasResource, HasNotResource bool
-	// Condition maps an operator (StringEquals, IpAddress, ...) to its keys
-	// and their values.
-	Condition map[string]map[string][]string
+	// Condition holds the statement's conditions, one a key under an
+	// operator, the operator read once (see Condition and Operator).
+	Condition []Condition
 }
 
 // Statements returns the statements of a policy document given as a
@@ -43,8 +44,9 @@ func Statements(doc any) []Statement {
 	if m == nil {
 		return nil
 	}
-	var out []Statement
-	for _, s := range list(m["Statement"]) {
+	stmts := AsList(m["Statement"])
+	out := make([]Statement, 0, len(stmts))
+	for _, s := range stmts {
 		sm, ok := s.(map[string]any)
 		if !ok {
 			continue
@@ -83,16 +85,15 @@ func parseStatement(m map[string]any) Statement {
 	s.Resource, s.HasResource = strs(m, "Resource")
 	s.NotResource, s.HasNotResource = strs(m, "NotResource")
 	if c, ok := m["Condition"].(map[string]any); ok {
-		s.Condition = map[string]map[string][]string{}
-		for op, keys := range c {
+		for name, keys := range c {
 			km, ok := keys.(map[string]any)
 			if !ok {
 				continue
 			}
-			s.Condition[op] = map[string][]string{}
+			op := ParseOperator(name)
 			for k, v := range km {
 				var vals []string
-				for _, e := range list(v) {
+				for _, e := range AsList(v) {
 					switch x := e.(type) {
 					case string:
 						vals = append(vals, x)
@@ -101,7 +102,7 @@ func parseStatement(m map[string]any) Statement {
 						vals = append(vals, string(b))
 					}
 				}
-				s.Condition[op][k] = vals
+				s.Condition = append(s.Condition, Condition{Op: op, Key: strings.ToLower(k), Values: vals})
 			}
 		}
 	}
@@ -115,7 +116,7 @@ func strs(m map[string]any, key string) ([]string, bool) {
 		return nil, false
 	}
 	var out []string
-	for _, e := range list(v) {
+	for _, e := range AsList(v) {
 		if s, ok := e.(string); ok {
 			out = append(out, s)
 		}
@@ -123,8 +124,10 @@ func strs(m map[string]any, key string) ([]string, bool) {
 	return out, true
 }
 
-// list returns v as a list: a list as is, nil as none, else a list of one.
-func list(v any) []any {
+// AsList returns v as a list: a list as is, nil as none, else a list of
+// one. IAM writes one action, resource, principal or condition value as a
+// string and several as a list.
+func AsList(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -134,31 +137,50 @@ func list(v any) []any {
 	return []any{v}
 }
 
-// Allows reports whether the statement is an Allow.
-func (s Statement) Allows() bool { return strings.EqualFold(s.Effect, "Allow") }
+// Allows reports whether the statement is an Allow. The Effect value is
+// case sensitive, with the valid values Allow and Deny: "allow" is not one
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html).
+func (s Statement) Allows() bool { return s.Effect == "Allow" }
+
+// Principal is one principal a Principal or NotPrincipal element names.
+type Principal struct {
+	// Kind is the member naming it (AWS, Service, Federated,
+	// CanonicalUser), or "" for the element written as a string ("*").
+	Kind string
+	// Value is the account, ARN, service, provider or canonical user id.
+	Value string
+}
 
 // Principals returns every principal the statement names: "*" for
 // Principal "*", else the values of its AWS, Service, Federated and
 // CanonicalUser members.
 func (s Statement) Principals() []string {
-	return principalValues(s.Principal)
+	var out []string
+	for p := range Principals(s.Principal) {
+		out = append(out, p.Value)
+	}
+	return out
 }
 
-func principalValues(p any) []string {
-	var out []string
-	switch x := p.(type) {
-	case string:
-		out = append(out, x)
-	case map[string]any:
-		for _, vals := range x {
-			for _, e := range list(vals) {
-				if v, ok := e.(string); ok {
-					out = append(out, v)
+// Principals yields the principals of a Principal or NotPrincipal element:
+// "*" (Kind "") for the element written as a string, else each string value
+// of each member of the object
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+func Principals(element any) iter.Seq[Principal] {
+	return func(yield func(Principal) bool) {
+		switch x := element.(type) {
+		case string:
+			yield(Principal{Value: x})
+		case map[string]any:
+			for kind, vals := range x {
+				for _, e := range AsList(vals) {
+					if v, ok := e.(string); ok && !yield(Principal{Kind: kind, Value: v}) {
+						return
+					}
 				}
 			}
 		}
 	}
-	return out
 }
 
 // CoversAction reports whether the statement's actions include action

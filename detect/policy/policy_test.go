@@ -42,6 +42,12 @@ func TestPublic(t *testing.T) {
 		{"Deny everyone", `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`, false},
 		{"named account", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"*"}]}`, false},
 		{"service principal", `{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}]}`, false},
+		// Effect is case sensitive:
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html
+		{"lowercase allow is no Allow", `{"Statement":[{"Effect":"allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`, false},
+		{"ForAllValues SourceVpce (true without the key)", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}`, true},
+		{"ForAnyValue SourceVpce", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}`, false},
+		{"fixed SourceAccount as a number", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":111122223333}}}]}`, false},
 		{"not a policy", `"hello"`, false},
 	}
 	for _, tt := range tests {
@@ -96,6 +102,7 @@ func TestAdmin(t *testing.T) {
 		{"NotResource", `{"Statement":[{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::audit/*"}]}`, true},
 		{"attach on every role", `{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"arn:aws:iam::111122223333:role/*"}]}`, true},
 		{"with MFA condition", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`, true},
+		{"lowercase allow is no Allow", `{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, false},
 		{"PowerUser shape", `{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"}]}`, false},
 		{"s3:* on *", `{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, false},
 		{"* on one bucket", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}]}`, false},
@@ -200,5 +207,43 @@ func TestPublicAddress(t *testing.T) {
 		if got := PublicAddress(s); got != want {
 			t.Errorf("PublicAddress(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestParseOperator pins the one reading of condition operators that every judge of a
+// statement shares (Public here, "outside the organization" in package orgscope), from
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html:
+// a negated operator and ...IfExists are true without the key, ForAllValues is true when the
+// request has no value for it; only the rest require the key to match.
+func TestParseOperator(t *testing.T) {
+	tests := []struct {
+		name     string
+		base     string
+		requires bool
+		strings  bool
+	}{
+		{"StringEquals", "stringequals", true, true},
+		{"stringlike", "stringlike", true, true},
+		{"ArnLike", "arnlike", true, true},
+		{"ForAnyValue:StringLike", "stringlike", true, true},
+		{"StringEqualsIfExists", "stringequals", false, true},
+		{"forallvalues:STRINGEQUALSIFEXISTS", "stringequals", false, true},
+		{"ForAnyValue:StringEqualsIfExists", "stringequals", false, true},
+		{"ForAllValues:StringEquals", "stringequals", false, true},
+		{"StringNotEquals", "stringnotequals", false, false},
+		{"ForAnyValue:StringNotLike", "stringnotlike", false, false},
+		{"ArnNotLikeIfExists", "arnnotlike", false, false},
+		{"NotIpAddress", "notipaddress", false, false},
+		{"IpAddress", "ipaddress", true, false},
+		{"Bool", "bool", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op := ParseOperator(tt.name)
+			if op.Base != tt.base || op.Requires() != tt.requires || op.MatchesStrings() != tt.strings {
+				t.Errorf("ParseOperator(%q) = %+v, Requires %v, MatchesStrings %v; want base %q, Requires %v, MatchesStrings %v",
+					tt.name, op, op.Requires(), op.MatchesStrings(), tt.base, tt.requires, tt.strings)
+			}
+		})
 	}
 }

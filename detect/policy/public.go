@@ -76,42 +76,17 @@ func (s Statement) EveryPrincipal() bool {
 // the caller to fixed values of a restricting key, or the source address to
 // less than the internet.
 func (s Statement) restrictsCaller() bool {
-	for op, keys := range s.Condition {
-		lop := strings.ToLower(op)
-		// A negated operator allows everyone but some; "IfExists" passes
-		// when the key is absent (it is for anonymous callers, for
-		// aws:SourceVpc outside a VPC, ...); ForAllValues passes on an
-		// empty key. None of them restricts who.
-		if strings.Contains(lop, "not") || strings.HasSuffix(lop, "ifexists") || strings.HasPrefix(lop, "forallvalues:") {
-			continue
-		}
-		lop = strings.TrimPrefix(lop, "foranyvalue:")
-		for key, vals := range keys {
-			lkey := strings.ToLower(key)
-			if len(vals) == 0 {
-				continue
+	for c := range s.Required() {
+		switch {
+		case c.Key == "aws:sourceip":
+			if c.Op.Base == "ipaddress" && !OpensInternet(c.Values) {
+				return true
 			}
-			switch {
-			case lkey == "aws:sourceip":
-				if lop == "ipaddress" && !OpensInternet(vals) {
-					return true
-				}
-			case restrictingKeys[lkey]:
-				if fixedOperator(lop) && allFixed(vals) {
-					return true
-				}
+		case restrictingKeys[c.Key]:
+			if c.Op.MatchesStrings() && allFixed(c.Values) {
+				return true
 			}
 		}
-	}
-	return false
-}
-
-// fixedOperator reports whether a (lowercased, positive) condition
-// operator compares with the values it is given.
-func fixedOperator(op string) bool {
-	switch op {
-	case "stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike":
-		return true
 	}
 	return false
 }
