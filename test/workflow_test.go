@@ -398,7 +398,7 @@ func TestWorkflow(t *testing.T) {
 	results, _ := runSteps(t, w, lines, len(names))
 	// make synth prints the app's summary, not the CLI's line naming every stack (150 KB for
 	// 1,000 accounts).
-	if out := results[0].output; strings.Contains(out, "Supply a stack id") || !strings.Contains(out, "trailguard: organization ") {
+	if out := results[0].output; strings.Contains(out, "\nSupply a stack id (") || !strings.Contains(out, "trailguard: organization ") {
 		t.Errorf("$ %s: want the summary only, got:\n%s", lines[0], out)
 	}
 	for i, line := range lines {
