@@ -5,11 +5,13 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/version"
 )
 
-const (
-	memberDescription    = "trailguard: local trail and real-time event forwarding of a member account"
-	forwarderDescription = "trailguard: real-time event forwarding of the management or Security account"
+// The stacks' descriptions carry the release that deployed them.
+var (
+	memberDescription    = version.Description("trailguard: local trail and real-time event forwarding of a member account")
+	forwarderDescription = version.Description("trailguard: real-time event forwarding of the management or Security account")
 )
 
 // NewMemberStack builds member account m's stack in region.

@@ -5,12 +5,13 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/version"
 )
 
 // NewSecurityStack builds the Security account's stack in the home region.
 func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Stack {
 	stack := newStack(scope, cfg, cfg.SecurityStackName(), cfg.Organization.SecurityAccount, cfg.HomeRegion,
-		"trailguard: log archive and security event sink of organization "+cfg.Organization.ID, nil)
+		version.Description("trailguard: log archive and security event sink of organization "+cfg.Organization.ID), nil)
 	archive := addLogArchive(stack, cfg)
 	sink := addEventSink(stack, cfg)
 	d := addDetection(stack, cfg, sink, archive)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/orgstackset"
+	"github.com/trailguard/trailguard/version"
 )
 
 // MemberTemplateStackName is the name of the member template's stack in its own app (stackset
@@ -32,7 +33,7 @@ func addMemberStackSet(stack awscdk.Stack, cfg *config.Config, templateApp awscd
 	ss := cfg.Deployment.StackSet
 	props := &orgstackset.OrgStackSetProps{
 		StackSetName:               jsii.String(MemberTemplateStackName),
-		Description:                jsii.String("trailguard: local trail and real-time event forwarding of every member account"),
+		Description:                jsii.String(version.Description("trailguard: local trail and real-time event forwarding of every member account")),
 		OrganizationalUnitIds:      jsii.Strings(cfg.Deployment.OrganizationalUnits...),
 		Regions:                    jsii.Strings(regions...),
 		MaxConcurrentPercentage:    jsii.Number(ss.MaxConcurrentPercentage),

@@ -56,7 +56,7 @@ func newUserQueues(s awscdk.Stack) *userQueues {
 	})
 	u.archive = awssqs.NewQueue(s, jsii.String("MyArchiveQueue"), &awssqs.QueueProps{
 		Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: u.key, EnforceSSL: jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(4)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		VisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(30)),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: u.failures, MaxReceiveCount: jsii.Number(5)},
 	})
@@ -202,13 +202,14 @@ func TestDetectionBringYourOwnMisuse(t *testing.T) {
 				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(60)),
 			})
 			p.ArchiveBucketName, p.ArchiveKey = jsii.String(byoArchiveBucket), awskms.Key_FromKeyArn(s, jsii.String("K"), jsii.String(importedKeyArn))
-		}, []string{"detection: ExistingAlertBus TestStack/Bus must be retained (RemovalPolicy RETAIN), got no DeletionPolicy (CloudFormation deletes it)",
+		}, []string{"detection: ExistingAlertBus TestStack/Bus must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got no DeletionPolicy (CloudFormation deletes it)",
 			"detection: ExistingFailureQueue TestStack/Failures must be encrypted with a customer managed KMS key (Encryption: QueueEncryption_KMS with EncryptionMasterKey), got no KmsMasterKeyId",
 			"detection: ExistingFailureQueue TestStack/Failures must keep messages 14 days (RetentionPeriod 1209600 seconds), got the default 345600 (4 days)",
-			`detection: ExistingFailureQueue TestStack/Failures must be retained (RemovalPolicy RETAIN), got DeletionPolicy "DELETE"`,
+			`detection: ExistingFailureQueue TestStack/Failures must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got DeletionPolicy "DELETE"`,
 			`detection: ExistingArchiveQueue TestStack/Archive must be encrypted with a customer managed KMS key, got "alias/aws/sqs"`,
 			"detection: ExistingArchiveQueue TestStack/Archive must have a VisibilityTimeout of at least the function's timeout, 300 seconds (Lambda advises six times it), got 60",
-			"detection: ExistingArchiveQueue TestStack/Archive must have a dead-letter queue"}},
+			"detection: ExistingArchiveQueue TestStack/Archive must have a dead-letter queue",
+			"detection: ExistingArchiveQueue TestStack/Archive must keep messages less than the failure queue's 14 days (e.g. RetentionPeriod 604800 seconds, 7 days): a dead-letter queue keeps a message's first enqueue time, so it must outlive its source; got 1209600"}},
 		{"archive bucket unnamed, in another stack, without a key, and a name beside it", func(s awscdk.Stack, p *detection.DetectionProps) {
 			other := awscdk.NewStack(s.Node().Scope().(constructs.Construct), jsii.String("Other"), &awscdk.StackProps{Env: &awscdk.Environment{Account: s.Account(), Region: s.Region()}})
 			p.ArchiveBucket = awss3.NewBucket(other, jsii.String("Archive"), nil)

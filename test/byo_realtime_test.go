@@ -94,7 +94,7 @@ func TestEventSinkBringYourOwn(t *testing.T) {
 		// The grants are in the brought resources' own policies.
 		_, pol := tmpl.only(t, "AWS::Kinesis::ResourcePolicy")
 		wantEq(t, "stream policy ResourceArn", pol.props()["ResourceArn"], getAtt(streamID, "Arn"))
-		if pol["DeletionPolicy"] != "Retain" {
+		if pol["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("stream policy must be retained")
 		}
 		statementBySid(t, pol.props()["ResourcePolicy"], "AllowOrganizationForwardersToPutRecords")
@@ -140,7 +140,7 @@ func TestEventSinkBringYourOwn(t *testing.T) {
 		_, bp := tmpl.only(t, "AWS::Events::EventBusPolicy")
 		wantEq(t, "bus policy EventBusName", bp.props()["EventBusName"], "trailguard-byo-bus")
 		wantEq(t, "bus policy Resource", get(bp.props(), "Statement", "Resource"), byoBusArn)
-		if bp["DeletionPolicy"] != "Retain" {
+		if bp["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("bus policy must be retained")
 		}
 		// What CDK cannot add is asked for, statement by statement.
@@ -307,7 +307,7 @@ func TestRealtimeBringYourOwnMisuse(t *testing.T) {
 			p.ExistingStreamKey = awskms.NewKey(s, jsii.String("MyKey"), nil)
 			eventsink.NewEventSink(s, jsii.String("Sink"), p)
 		}, []string{"ExistingStream TestStack/MyStream must be encrypted with a customer managed KMS key", "must keep records at least 168 hours (RetentionPeriod, Security Hub Kinesis.3), got 24",
-			`must be retained (RemovalPolicy RETAIN), got DeletionPolicy "DELETE"`, "must have a StreamName"}},
+			`must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got DeletionPolicy "DELETE"`, "must have a StreamName"}},
 		{"sink: AWS managed stream key", func(s awscdk.Stack) {
 			p := byoSinkProps()
 			p.ExistingStream = awskinesis.NewStream(s, jsii.String("MyStream"), &awskinesis.StreamProps{
@@ -336,7 +336,7 @@ func TestRealtimeBringYourOwnMisuse(t *testing.T) {
 				ExistingQueue: awssqs.NewQueue(s, jsii.String("Q"), &awssqs.QueueProps{Encryption: awssqs.QueueEncryption_SQS_MANAGED}),
 			})
 		}, []string{"eventdlq: ExistingQueue TestStack/Q must be encrypted with a customer managed KMS key", "must keep messages 14 days (RetentionPeriod 1209600 seconds), got the default 345600 (4 days)",
-			`must be retained (RemovalPolicy RETAIN), got DeletionPolicy "DELETE"`, "eventdlq: SourceRuleArns is required"}},
+			`must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got DeletionPolicy "DELETE"`, "eventdlq: SourceRuleArns is required"}},
 		{"dlq: neither queue nor key", func(s awscdk.Stack) {
 			eventdlq.NewDeadLetterQueue(s, jsii.String("DLQ"), &eventdlq.DeadLetterQueueProps{SourceRuleArns: jsii.Strings("arn:aws:events:eu-west-1:222222222222:rule/r")})
 		}, []string{"eventdlq: EncryptionKey is required without ExistingQueue"}},

@@ -44,7 +44,7 @@ func (tm template) resourceByProp(t *testing.T, typ, prop string, value any) (st
 
 func checkRetained(t *testing.T, what string, r resource) {
 	t.Helper()
-	if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+	if r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("%s must be retained, got DeletionPolicy %v, UpdateReplacePolicy %v", what, r["DeletionPolicy"], r["UpdateReplacePolicy"])
 	}
 }
@@ -195,7 +195,7 @@ func TestDetectionDataIsEncryptedAndRetained(t *testing.T) {
 	wantEq(t, "SSESpecification", p["SSESpecification"], map[string]any{"KMSMasterKeyId": getAtt(keyID, "Arn"), "SSEEnabled": true, "SSEType": "KMS"})
 	wantEq(t, "TimeToLiveSpecification", p["TimeToLiveSpecification"], map[string]any{"AttributeName": alerting.ExpiresAttribute, "Enabled": true})
 	wantEq(t, "PointInTimeRecoveryEnabled", get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"), true)
-	wantEq(t, "DeletionProtectionEnabled", p["DeletionProtectionEnabled"], true)
+	wantEq(t, "DeletionProtectionEnabled (a rolled-back first create must be able to delete it)", p["DeletionProtectionEnabled"], nil)
 	checkRetained(t, "the dedupe table", table)
 
 	_, bus := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", detection.DefaultAlertBusName)

@@ -82,7 +82,7 @@ func policyOfBucket(t *testing.T, tmpl template, bucket any) any {
 	var docs []any
 	for id, p := range tmpl.resourcesOfType("AWS::S3::BucketPolicy") {
 		if jsonEq(t, p.props()["Bucket"], bucket) {
-			if p["DeletionPolicy"] != "Retain" {
+			if p["DeletionPolicy"] != "RetainExceptOnCreate" {
 				t.Errorf("bucket policy %s must be retained, got DeletionPolicy %v", id, p["DeletionPolicy"])
 			}
 			docs = append(docs, p.props()["PolicyDocument"])
@@ -400,7 +400,7 @@ func TestLogArchiveExistingMisuse(t *testing.T) {
 			archive(s, func(p *logarchive.LogArchiveProps) { p.ExistingBucket = b })
 		}, []string{"ExistingKey is required with ExistingBucket TestStack/UserBucket, a bucket built in the app"}},
 		{"same-stack bucket not retained", bad(func(p *awss3.BucketProps) { p.RemovalPolicy = awscdk.RemovalPolicy_DESTROY }),
-			[]string{"ExistingBucket must be retained (RemovalPolicy RETAIN)", `DeletionPolicy "DELETE"`}},
+			[]string{"ExistingBucket must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN)", `DeletionPolicy "DELETE"`}},
 		{"same-stack bucket with public access", bad(func(p *awss3.BucketProps) { p.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ACLS() }),
 			[]string{"ExistingBucket must block all public access", "blockPublicPolicy"}},
 		{"same-stack key without rotation", func(s awscdk.Stack) {
@@ -470,7 +470,7 @@ func TestAccountTrailExistingMisuse(t *testing.T) {
 		{"key not retained", func(s awscdk.Stack) {
 			k := awskms.NewKey(s, jsii.String("UserKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true), RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
 			trail(s, func(p *accounttrail.AccountTrailProps) { p.ExistingKey = k })
-		}, []string{`accounttrail: ExistingKey must be retained (RemovalPolicy RETAIN)`, `got key TestStack/UserKey with DeletionPolicy "DELETE"`}},
+		}, []string{`accounttrail: ExistingKey must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN)`, `got key TestStack/UserKey with DeletionPolicy "DELETE"`}},
 		{"imported key is an alias in another region", func(s awscdk.Stack) {
 			k := awskms.Key_FromKeyArn(s, jsii.String("K"), jsii.String("arn:aws:kms:us-east-1:222222222222:alias/trail"))
 			trail(s, func(p *accounttrail.AccountTrailProps) { p.ExistingKey = k })

@@ -30,7 +30,7 @@ func scpOf(t *testing.T, s *synthesized) map[string]any {
 	var all []any
 	for _, id := range keys(policies) {
 		p := policies[id]
-		if p["DeletionPolicy"] != "Retain" {
+		if p["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("SCP %s DeletionPolicy = %v, want Retain: deleting the stack must not lift the protection", id, p["DeletionPolicy"])
 		}
 		if got := get(p.props(), "TargetIds"); !cmp.Equal(got, []any{"r-ab12"}) {

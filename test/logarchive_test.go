@@ -161,7 +161,7 @@ func TestLogArchiveBucketPolicyDeniesTamperingExceptBreakGlassAndDeployer(t *tes
 			if del["Effect"] != "Deny" || !jsonEq(t, del["Principal"], map[string]any{"AWS": "*"}) || !jsonEq(t, del["Resource"], bucketAndObjects(tc.bucket)) {
 				t.Errorf("deletion deny must deny everyone on the bucket and its objects, got %v", del)
 			}
-			for _, action := range []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:DeleteBucket"} {
+			for _, action := range []string{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} {
 				if !slices.Contains(strs(del["Action"]), action) {
 					t.Errorf("deletion deny lacks %s: %v", action, del["Action"])
 				}
@@ -173,8 +173,10 @@ func TestLogArchiveBucketPolicyDeniesTamperingExceptBreakGlassAndDeployer(t *tes
 			if cfgDeny["Effect"] != "Deny" || !jsonEq(t, cfgDeny["Principal"], map[string]any{"AWS": "*"}) || !jsonEq(t, cfgDeny["Resource"], getAtt(tc.bucket, "Arn")) {
 				t.Errorf("configuration deny must deny everyone on the bucket, got %v", cfgDeny)
 			}
+			// s3:DeleteBucket too: S3 deletes only an empty bucket, and CloudFormation must
+			// when the deploy that created it rolls back.
 			for _, action := range []string{
-				"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration",
+				"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketObjectLockConfiguration",
 				"s3:PutBucketLogging", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
 				"s3:PutReplicationConfiguration", "s3:PutBucketNotification",
 			} {
@@ -350,7 +352,7 @@ func TestLogArchiveIsRetainedAndNeverEmptied(t *testing.T) {
 			continue
 		}
 		n++
-		if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+		if r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
 			t.Errorf("%s (%s) must be retained on deletion and replacement, got DeletionPolicy %v, UpdateReplacePolicy %v",
 				id, r["Type"], r["DeletionPolicy"], r["UpdateReplacePolicy"])
 		}
@@ -424,7 +426,7 @@ func TestLogArchiveDefaultsInAFreshApp(t *testing.T) {
 		}
 	}
 	for _, r := range tmpl["Resources"].(map[string]any) {
-		if r := resource(r.(map[string]any)); r["Type"] != "AWS::KMS::Alias" && r["DeletionPolicy"] != "Retain" {
+		if r := resource(r.(map[string]any)); r["Type"] != "AWS::KMS::Alias" && r["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("%s must be retained", r["Type"])
 		}
 	}

@@ -132,7 +132,7 @@ func TestOrganizationTrailWithEveryOption(t *testing.T) {
 		"LogGroupName": groupName, "RetentionInDays": 400, "KmsKeyId": getAtt(keyID, "Arn"),
 	})
 	for _, r := range []resource{group, key} {
-		if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+		if r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
 			t.Errorf("%s must be retained", r["Type"])
 		}
 	}

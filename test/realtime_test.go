@@ -105,7 +105,7 @@ func TestEventSinkStreamIsEncryptedRetainedAndSized(t *testing.T) {
 	// An explicit KMS setting, not the L2 default's Fn::If.
 	wantEq(t, "StreamEncryption", p["StreamEncryption"], map[string]any{"EncryptionType": "KMS", "KeyId": getAtt(keyID, "Arn")})
 	for _, r := range []resource{stream, tmpl["Resources"].(map[string]any)[keyID].(map[string]any)} {
-		if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+		if r["DeletionPolicy"] != "RetainExceptOnCreate" || r["UpdateReplacePolicy"] != "Retain" {
 			t.Errorf("stream and key must be retained, got DeletionPolicy %v, UpdateReplacePolicy %v", r["DeletionPolicy"], r["UpdateReplacePolicy"])
 		}
 	}
@@ -120,7 +120,7 @@ func (tm template) keyWithAlias(t *testing.T, alias string) (string, resource) {
 		if a.props()["AliasName"] != alias {
 			continue
 		}
-		if a["DeletionPolicy"] != "Retain" {
+		if a["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("alias %s must be retained: member accounts find the key by it", alias)
 		}
 		id, _ := get(a.props(), "TargetKeyId", "Fn::GetAtt", 0).(string)
@@ -135,7 +135,7 @@ func TestEventSinkStreamPolicyAllowsOnlyOrgForwarderRoleToPut(t *testing.T) {
 	tmpl := example.template(t, cfg.SecurityStackName())
 	streamID, _ := tmpl.only(t, "AWS::Kinesis::Stream")
 	_, pol := tmpl.only(t, "AWS::Kinesis::ResourcePolicy")
-	if pol["DeletionPolicy"] != "Retain" || pol["UpdateReplacePolicy"] != "Retain" {
+	if pol["DeletionPolicy"] != "RetainExceptOnCreate" || pol["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("stream policy must be retained")
 	}
 	wantEq(t, "ResourceArn", pol.props()["ResourceArn"], getAtt(streamID, "Arn"))
@@ -198,7 +198,7 @@ func TestEventSinkBusPolicyAcceptsOnlyOrgForwarderRoles(t *testing.T) {
 	cfg := example.cfg
 	tmpl := example.template(t, cfg.SecurityStackName())
 	busID, bus := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", cfg.EventStream.BusName)
-	if bus["DeletionPolicy"] != "Retain" {
+	if bus["DeletionPolicy"] != "RetainExceptOnCreate" {
 		t.Errorf("bus must be retained")
 	}
 	if n := len(tmpl.resourcesOfType("AWS::Events::EventBusPolicy")); n != 0 {
@@ -425,7 +425,7 @@ func TestEveryTargetHasDeadLetterQueueAndRetryPolicy(t *testing.T) {
 				t.Errorf("%s %s: dead-letter queue must be KMS-encrypted", name, qID)
 			}
 			wantEq(t, name+" "+qID+" MessageRetentionPeriod", p["MessageRetentionPeriod"], eventdlq.RetentionDays*86400)
-			if q["DeletionPolicy"] != "Retain" {
+			if q["DeletionPolicy"] != "RetainExceptOnCreate" {
 				t.Errorf("%s %s: dead-letter queue must be retained", name, qID)
 			}
 			if used[qID] == 0 {
@@ -634,11 +634,11 @@ func TestMemberLocalTrailIsHardened(t *testing.T) {
 	if get(bp, "LoggingConfiguration", "DestinationBucketName") == nil {
 		t.Errorf("bucket must have server access logging")
 	}
-	if bucket["DeletionPolicy"] != "Retain" || bucket["UpdateReplacePolicy"] != "Retain" {
+	if bucket["DeletionPolicy"] != "RetainExceptOnCreate" || bucket["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("log bucket must be retained")
 	}
 	for id, pol := range tmpl.resourcesOfType("AWS::S3::BucketPolicy") {
-		if pol["DeletionPolicy"] != "Retain" {
+		if pol["DeletionPolicy"] != "RetainExceptOnCreate" {
 			t.Errorf("%s: bucket policies must be retained", id)
 		}
 		if jsonEq(t, pol.props()["Bucket"], ref(bucketID)) {
@@ -750,7 +750,7 @@ func TestAccountTrailCloudWatchLogsDelivery(t *testing.T) {
 	tmpl := synthStack(t, stack)
 	_, lg := tmpl.only(t, "AWS::Logs::LogGroup")
 	wantEq(t, "RetentionInDays", lg.props()["RetentionInDays"], 731)
-	if lg.props()["KmsKeyId"] == nil || lg["DeletionPolicy"] != "Retain" {
+	if lg.props()["KmsKeyId"] == nil || lg["DeletionPolicy"] != "RetainExceptOnCreate" {
 		t.Errorf("log group must be KMS-encrypted and retained, got %v", lg)
 	}
 	_, trail := tmpl.only(t, "AWS::CloudTrail::Trail")

@@ -899,7 +899,65 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.detectionScenarios(t)...)
 	all = append(all, o.coverageScenarios(t)...)
 	all = append(all, o.archiveQueryScenarios(t)...)
+	all = append(all, o.rollbackScenarios(t)...)
 	return all
+}
+
+// rollbackActions delete each type of resource, as CloudFormation does when the deploy that
+// created it rolls back (RetainExceptOnCreate included).
+var rollbackActions = map[string][]string{
+	"AWS::CloudTrail::Trail":          {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"},
+	"AWS::S3::Bucket":                 {"s3:DeleteBucketPolicy", "s3:DeleteBucket"},
+	"AWS::Events::Rule":               {"events:RemoveTargets", "events:DeleteRule"},
+	"AWS::Events::EventBus":           {"events:DeleteEventBus"},
+	"AWS::IAM::Role":                  {"iam:DetachRolePolicy", "iam:DeleteRole"},
+	"AWS::IAM::ManagedPolicy":         {"iam:DeletePolicy"},
+	"AWS::Kinesis::Stream":            {"kinesis:DeleteResourcePolicy", "kinesis:DeleteStream"},
+	"AWS::KMS::Key":                   {"kms:DeleteAlias", "kms:ScheduleKeyDeletion"},
+	"AWS::SQS::Queue":                 {"sqs:DeleteQueue"},
+	"AWS::SNS::Topic":                 {"sns:DeleteTopic"},
+	"AWS::CloudWatch::Alarm":          {"cloudwatch:DeleteAlarms"},
+	"AWS::Logs::LogGroup":             {"logs:DeleteLogGroup"},
+	"AWS::Lambda::Function":           {"lambda:DeleteFunction"},
+	"AWS::Lambda::EventSourceMapping": {"lambda:DeleteEventSourceMapping"},
+	"AWS::DynamoDB::Table":            {"dynamodb:DeleteTable"},
+	"AWS::Scheduler::Schedule":        {"scheduler:DeleteSchedule"},
+}
+
+// rollbackScenarios: a failed first deploy rolls back, and CloudFormation deletes what it
+// created (RetainExceptOnCreate resources too) as the execution role it deploys with, in
+// member accounts where the guardrails are already attached: the SCPs and the resource
+// policies must let it, or the rollback fails and the retry collides with the fixed names.
+func (o *orgModel) rollbackScenarios(t *testing.T) []scenario {
+	t.Helper()
+	cfg := o.cfg
+	p, q := cfg.Partition(), cfg.Deployment.Qualifier
+	var out []scenario
+	for _, s := range o.loggingStacks() {
+		a, r := s.env.account, s.env.region
+		actor := principal{arn: fmt.Sprintf("arn:%s:iam::%s:role/cdk-%s-cfn-exec-role-%s-%s", p, a, q, a, r), account: a, orgID: cfg.Organization.ID, identity: []policy{allowAll}}
+		if cfg.Deployment.Mode == config.ModeStackSet && a != cfg.Organization.SecurityAccount {
+			actor.arn = fmt.Sprintf("arn:%s:iam::%s:role/stacksets-exec-0123456789abcdef", p, a)
+		}
+		for _, id := range keys(s.resources) {
+			res := s.resources[id]
+			actions, ok := rollbackActions[res.typ]
+			if !ok {
+				if _, ok := protectedByParent[res.typ]; !ok {
+					t.Errorf("%s/%s: the simulation knows no rollback actions for %s: add them to rollbackActions (or protectedByParent)", s.name, id, res.typ)
+				}
+				continue
+			}
+			for _, action := range actions {
+				sc := scenario{name: fmt.Sprintf("rollback: %s %s on %s (%s)", actor.arn, action, res.arn, s.name), who: actor, action: action, resource: res.arn, account: a, allowed: true}
+				if res.typ == "AWS::Lambda::EventSourceMapping" {
+					sc.context = map[string]any{"lambda:FunctionArn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", s.env.partition, r, a, res.props["FunctionName"])}
+				}
+				out = append(out, sc)
+			}
+		}
+	}
+	return dedupe(out)
 }
 
 // historyReaderScenarios: in every account the configured investigators, and nobody else, may
@@ -916,6 +974,9 @@ func (o *orgModel) historyReaderScenarios(t *testing.T) []scenario {
 			for _, inv := range o.cfg.EventHistory.Investigators {
 				who := principal{arn: inv, account: strings.Split(inv, ":")[4], orgID: o.cfg.Organization.ID, identity: []policy{allowAll}}
 				out = append(out, scenario{name: fmt.Sprintf("history: investigator %s assumes %s", inv, r.arn), who: who, action: "sts:AssumeRole", resource: r.arn, account: acct, allowed: true})
+				// The trust names the investigator's account, narrowed by aws:PrincipalArn:
+				// that account's other principals are not trusted.
+				out = append(out, scenario{name: fmt.Sprintf("history: the admin of investigator %s's account cannot assume %s", inv, r.arn), who: o.admin(who.account), action: "sts:AssumeRole", resource: r.arn, account: acct})
 			}
 			out = append(out,
 				scenario{name: fmt.Sprintf("history: the account's admin cannot assume %s", r.arn), who: o.admin(acct), action: "sts:AssumeRole", resource: r.arn, account: acct},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
+	trailguard "github.com/trailguard/trailguard/version"
 )
 
 // childEnv makes the test binary run as the trailguard command, for tests
@@ -280,7 +281,7 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{nil, exitOK, "Usage:"},
 		{[]string{"--help"}, exitOK, "Exit codes:\n  0    success (for detect: it ran, whether or not there were alerts)\n  1    the work failed"},
-		{[]string{"--version"}, exitOK, "trailguard version "},
+		{[]string{"--version"}, exitOK, "trailguard version " + trailguard.Version + " (module "},
 		{[]string{"history"}, exitOK, "export"},
 		{[]string{"bogus"}, exitUsage, `unknown command "bogus" for "trailguard"`},
 		{[]string{"history", "bogus"}, exitUsage, `unknown command "bogus" for "trailguard history"`},

@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+
+	trailguard "github.com/trailguard/trailguard/version"
 )
 
-// version describes this build: the module version (a tag when installed with `go install
+// version describes this build: the release (version.Version, as in CHANGELOG.md and the
+// stacks' descriptions), then the module version (a tag when installed with `go install
 // ...@vX.Y.Z`, "(devel)" when built from a checkout), the commit and its time, and whether the
 // checkout had uncommitted changes, from what the Go toolchain records in every binary.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown (built without module information)"
+		return trailguard.Version + " (built without module information)"
 	}
 	v := info.Main.Version
 	if v == "" {
@@ -34,5 +37,5 @@ func version() string {
 		parts = append(parts, c)
 	}
 	parts = append(parts, info.GoVersion)
-	return fmt.Sprintf("%s, %s", v, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (module %s, %s)", trailguard.Version, v, strings.Join(parts, ", "))
 }

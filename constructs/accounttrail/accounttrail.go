@@ -25,7 +25,7 @@
 //	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
 //	bucket := awss3.NewBucket(stack, jsii.String("Logs"), &awss3.BucketProps{
 //		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key, Versioned: jsii.Bool(true),
-//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 //	})
 //	accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), &accounttrail.AccountTrailProps{
 //		ExistingBucket: bucket,
@@ -281,7 +281,7 @@ func NewAccountTrail(scope constructs.Construct, id *string, props *AccountTrail
 		}
 		a.logGroup = awslogs.NewLogGroup(a, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 			EncryptionKey: a.key,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		// The L2 takes an enum; the L1 takes the number of days.
 		a.logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(logRetention))
@@ -346,7 +346,7 @@ func (a *accountTrail) addKey(existingKey awskms.IKey, name string, cwl bool) aw
 	return awskms.NewKey(a, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the local trail " + name),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("AllowAccountAdministration"),
@@ -378,7 +378,7 @@ func (a *accountTrail) addBuckets(props *AccountTrailProps, name string, retenti
 			Versioned:         jsii.Bool(true),
 			ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 			LifecycleRules:    expiry(accessRetention),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		a.accessLog = accessLog
 	}
@@ -394,7 +394,7 @@ func (a *accountTrail) addBuckets(props *AccountTrailProps, name string, retenti
 		Versioned:         jsii.Bool(true),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		LifecycleRules:    expiry(retention),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	a.bucket = bucket
 	// Access logging is set on the L1 with a delivery statement written here: the L2's
@@ -421,9 +421,9 @@ func (a *accountTrail) addBuckets(props *AccountTrailProps, name string, retenti
 		bucket.AddToResourcePolicy(st)
 	}
 	// RETAIN on a bucket does not keep its policy: keep it explicitly.
-	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 	if accessLog != nil {
-		accessLog.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+		accessLog.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 		suppressAccessLogBucketFindings(accessLog)
 	} else {
 		// The TLS deny too: for an imported bucket this policy is the bucket's whole policy.

@@ -54,6 +54,7 @@ import (
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/fnrole"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
@@ -200,7 +201,7 @@ func (m *coverageMonitor) addKey() {
 	m.key = awskms.NewKey(m, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the coverage monitor's table, logs and environment"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	m.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	m.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheMonitorLogGroup", m.region,
@@ -219,8 +220,12 @@ func (m *coverageMonitor) addTable() {
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		DeletionProtection: jsii.Bool(true),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		// No DynamoDB deletion protection: CloudFormation could not delete the table when
+		// the deploy that created it rolls back (RetainExceptOnCreate), and the retry would
+		// collide with its fixed name. It is kept on stack deletion and replacement by its
+		// DeletionPolicy and UpdateReplacePolicy, and the guardrails deny deleting it to all
+		// but the CloudFormation execution role.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	compliance.Suppress(m.table, "The table holds each account's and region's last heartbeat time and the monitor's verdict: "+
 		"the next heartbeats rebuild it within minutes; point-in-time recovery covers its loss, and it holds no evidence.",
@@ -296,7 +301,7 @@ func (m *coverageMonitor) addFunction() {
 	logGroup := awslogs.NewLogGroup(m, jsii.String("Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/lambda/" + FunctionName),
 		EncryptionKey: m.key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	days := 365.0
 	if m.props.LogRetentionDays != nil {
@@ -355,6 +360,7 @@ func (m *coverageMonitor) addFunction() {
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 	})
 	m.fn.Node().AddDependency(policy)
+	fnrole.DropRoleDependsOn(m.fn, role)
 	const noDLQ = "The function is invoked by a schedule every few minutes with no input worth keeping: a failed run is followed by the next, " +
 		"and runs that keep failing set off the monitor's alarm (missing data breaching)."
 	compliance.Suppress(m.fn, noDLQ, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ", "PCI.DSS.321-LambdaDLQ")

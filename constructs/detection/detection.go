@@ -101,6 +101,7 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
+	"github.com/trailguard/trailguard/constructs/internal/fnrole"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
@@ -136,6 +137,11 @@ const (
 	DefaultMemoryMiB         = 512
 	// FailureRetentionDays is how long the failure queue keeps what failed: the SQS maximum.
 	FailureRetentionDays = 14
+	// ArchiveRetentionDays is how long the archive queue keeps a log file's notification.
+	// Shorter than FailureRetentionDays: a message moved to a dead-letter queue keeps its
+	// first enqueue time, so the failure queue keeps each one at least 7 days more
+	// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+	ArchiveRetentionDays = 7
 	// ArchiveMaxReceives is how many times the archive queue delivers a message before it
 	// moves to the failure queue.
 	ArchiveMaxReceives = 5
@@ -183,7 +189,8 @@ type DetectionProps struct {
 	ExistingFailureQueue awssqs.IQueue
 	// ExistingArchiveQueue is an SQS queue of this stack's account and region that the log
 	// archive bucket notifies instead of a new one (with ArchiveBucket or ArchiveBucketName).
-	// One this app defines must be as ExistingFailureQueue's, with a VisibilityTimeout of at
+	// One this app defines must be as ExistingFailureQueue's, but keep messages less than
+	// FailureRetentionDays days (ArchiveRetentionDays here), with a VisibilityTimeout of at
 	// least 300 seconds (the function's timeout) and a dead-letter queue; it gets the
 	// statement for S3 in its policy and its key's. An imported one must carry its key; the
 	// statements its policy and its key's need are synth warnings (WarningArchiveQueuePolicy,
@@ -471,7 +478,7 @@ func (d *detection) addKey() {
 	d.key = awskms.NewKey(d, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the detection functions' failure queue, dedupe table, logs and environment"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	d.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	d.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheFunctionLogGroups", d.region,
@@ -489,7 +496,7 @@ func (d *detection) addAlertBus() {
 		Name:        jsii.String(d.busName),
 		Description: jsii.String("trailguard: alerts of the detection functions, for integrations"),
 	})
-	bus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	bus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 	d.busRef = awsevents.EventBus_FromEventBusArn(d, jsii.String("AlertBusRef"), bus.AttrArn())
 }
 
@@ -506,8 +513,12 @@ func (d *detection) addDedupeTable() {
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		DeletionProtection: jsii.Bool(true),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		// No DynamoDB deletion protection: CloudFormation could not delete the table when
+		// the deploy that created it rolls back (RetainExceptOnCreate), and the retry would
+		// collide with its fixed name. It is kept on stack deletion and replacement by its
+		// DeletionPolicy and UpdateReplacePolicy, and the guardrails deny deleting it to all
+		// but the CloudFormation execution role.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	compliance.Suppress(d.table, "The table holds only the dedupe keys of alerts already published, each expiring after "+
 		fmt.Sprint(alerting.DefaultTTL)+"; point-in-time recovery covers its loss, and a lost table costs at most a repeated alert, not evidence.",
@@ -526,7 +537,7 @@ func (d *detection) addFailureQueue() {
 			DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
 			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
 			EnforceSSL:          jsii.Bool(true),
-			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		d.failuresKey = d.key
 	}
@@ -606,7 +617,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 	logGroup := awslogs.NewLogGroup(d, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(logGroupName(name)),
 		EncryptionKey: d.key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	// The L2 takes an enum of names; the props take days.
 	logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(num(d.props.LogRetentionDays, DefaultLogRetentionDays))
@@ -718,6 +729,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 	})
 	// The role must hold its permissions before Lambda first uses it.
 	fn.Node().AddDependency(policy)
+	fnrole.DropRoleDependsOn(fn, role)
 	compliance.Suppress(fn, "The functions call only AWS APIs (Kinesis, SQS, SNS, EventBridge, DynamoDB, KMS) and serve no network: "+
 		"a VPC would add NAT or six interface endpoints and no control; their permissions are limited to the named resources instead.",
 		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
@@ -826,12 +838,12 @@ func (d *detection) addArchiveFunction() {
 			Encryption:          awssqs.QueueEncryption_KMS,
 			EncryptionMasterKey: d.key,
 			DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
-			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(FailureRetentionDays)),
+			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(ArchiveRetentionDays)),
 			// Six times the function's timeout, as Lambda advises for queue sources.
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * functionTimeoutSeconds)),
 			EnforceSSL:        jsii.Bool(true),
 			DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: d.failures, MaxReceiveCount: jsii.Number(ArchiveMaxReceives)},
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		d.archiveQueueKey = d.key
 	}

@@ -79,8 +79,8 @@ func (p *DetectionProps) validateExisting(c *check.Problems, stack awscdk.Stack)
 }
 
 // checkQueue records what makes a brought queue unfit: a queue this app defines must be
-// encrypted with a customer managed key, keep messages FailureRetentionDays days and be
-// retained (the archive queue also outlive the function's timeout and have a dead-letter
+// encrypted with a customer managed key, keep messages FailureRetentionDays days (the archive
+// queue less) and be retained (the archive queue also outlive the function's timeout and have a dead-letter
 // queue); an imported one must carry its key (its ARN names it) and be in this stack's
 // account and region.
 func checkQueue(c *check.Problems, stack awscdk.Stack, field string, q awssqs.IQueue, archive bool) {
@@ -99,12 +99,17 @@ func checkQueue(c *check.Problems, stack awscdk.Stack, field string, q awssqs.IQ
 	case check.Known(k) && strings.HasPrefix(*k, "alias/aws/"):
 		c.Addf("%s %s must be encrypted with a customer managed KMS key, got %q: S3 cannot send notifications to a queue encrypted with an AWS managed key, whose policy cannot be changed", field, who, *k)
 	}
-	if r := cfn.MessageRetentionPeriod(); r == nil || *r != FailureRetentionDays*86400 {
-		got := "the default 345600 (4 days)"
-		if r != nil {
-			got = fmt.Sprint(*r)
-		}
+	r, got := cfn.MessageRetentionPeriod(), "the default 345600 (4 days)"
+	if r != nil {
+		got = fmt.Sprintf("%.0f", *r)
+	}
+	switch {
+	case !archive && (r == nil || *r != FailureRetentionDays*86400):
 		c.Addf("%s %s must keep messages %d days (RetentionPeriod %d seconds), got %s", field, who, FailureRetentionDays, FailureRetentionDays*86400, got)
+	case archive && r != nil && *r >= FailureRetentionDays*86400:
+		// A message moved to a dead-letter queue keeps its first enqueue time.
+		c.Addf("%s %s must keep messages less than the failure queue's %d days (e.g. RetentionPeriod %d seconds, %d days): a dead-letter queue keeps a message's first enqueue time, so it must outlive its source; got %s",
+			field, who, FailureRetentionDays, ArchiveRetentionDays*86400, ArchiveRetentionDays, got)
 	}
 	retained(c, field, "queue", who, cfn)
 	if !archive {
@@ -125,12 +130,12 @@ func checkQueue(c *check.Problems, stack awscdk.Stack, field string, q awssqs.IQ
 }
 
 func retained(c *check.Problems, field, kind, who string, cfn awscdk.CfnResource) {
-	if dp := cfn.CfnOptions().DeletionPolicy(); dp != awscdk.CfnDeletionPolicy_RETAIN {
+	if dp := cfn.CfnOptions().DeletionPolicy(); !check.Retained(dp) {
 		got := fmt.Sprintf("DeletionPolicy %q", dp)
 		if dp == "" {
 			got = "no DeletionPolicy (CloudFormation deletes it)"
 		}
-		c.Addf("%s %s must be retained (RemovalPolicy RETAIN), got %s: deleting the stack would lose the %s and what it holds", field, who, got, kind)
+		c.Addf("%s %s must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got %s: deleting the stack would lose the %s and what it holds", field, who, got, kind)
 	}
 }
 

@@ -140,8 +140,8 @@ func checkQueue(probs *check.Problems, q awssqs.IQueue) {
 		}
 		probs.Addf("ExistingQueue %s must keep messages %d days (RetentionPeriod 1209600 seconds), got %s", path, RetentionDays, got)
 	}
-	if dp := cfn.CfnOptions().DeletionPolicy(); dp != awscdk.CfnDeletionPolicy_RETAIN {
-		probs.Addf("ExistingQueue %s must be retained (RemovalPolicy RETAIN), got DeletionPolicy %q: an undelivered security event is evidence", path, dp)
+	if dp := cfn.CfnOptions().DeletionPolicy(); !check.Retained(dp) {
+		probs.Addf("ExistingQueue %s must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got DeletionPolicy %q: an undelivered security event is evidence", path, dp)
 	}
 }
 
@@ -182,7 +182,7 @@ func NewDeadLetterQueue(scope constructs.Construct, id *string, props *DeadLette
 			DataKeyReuse:        awscdk.Duration_Hours(jsii.Number(1)),
 			RetentionPeriod:     awscdk.Duration_Days(jsii.Number(RetentionDays)),
 			EnforceSSL:          jsii.Bool(true),
-			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 	}
 	if _, inApp := d.queue.Node().DefaultChild().(awssqs.CfnQueue); inApp {

@@ -327,7 +327,7 @@ func (f *eventForwarder) addKeyAndAlarmTopic() {
 	f.key = awskms.NewKey(f, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the event forwarder's dead-letter queues and alarm topic"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("AllowAccountAdministration"),

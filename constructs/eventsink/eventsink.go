@@ -51,7 +51,7 @@
 //	stream := awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{
 //		StreamName: jsii.String("trailguard-security-events"), StreamMode: awskinesis.StreamMode_ON_DEMAND,
 //		Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: key,
-//		RetentionPeriod: awscdk.Duration_Days(jsii.Number(7)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//		RetentionPeriod: awscdk.Duration_Days(jsii.Number(7)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 //	})
 //	eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 //		OrganizationId:           jsii.String("o-a1b2c3d4e5"),
@@ -419,7 +419,7 @@ func (s *eventSink) addStream() {
 		RetentionPeriod: awscdk.Duration_Hours(jsii.Number(hours)),
 		Encryption:      awskinesis.StreamEncryption_KMS,
 		EncryptionKey:   s.streamKey,
-		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:   awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	s.stream = stream
 	cdknag.NagSuppressions_AddResourceSuppressions(stream, &[]*cdknag.NagPackSuppression{{
@@ -440,14 +440,14 @@ func (s *eventSink) addStreamKey() {
 	key := awskms.NewKey(s, jsii.String("StreamKey"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the Security event stream " + *s.props.StreamName),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	s.streamKey = key
 	// Member accounts find the key by this alias: it stays with the key.
 	awskms.NewAlias(s, jsii.String("StreamKeyAlias"), &awskms.AliasProps{
 		AliasName:     s.props.KeyAlias,
 		TargetKey:     key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 }
@@ -493,7 +493,7 @@ func (s *eventSink) addStreamPolicy() {
 			}},
 		},
 	})
-	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 }
 
 // addAlertTopic adds the alert topic, encrypted with its own key that EventBridge and
@@ -502,7 +502,7 @@ func (s *eventSink) addAlertTopic(ruleArns []*string) {
 	s.alertKey = awskms.NewKey(s, jsii.String("AlertKey"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the Security alert topic and the dead-letter queues"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	s.alertKey.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	s.alertKey.AddToResourcePolicy(keypolicy.AllowEventBridge(), jsii.Bool(true))
@@ -541,7 +541,7 @@ func (s *eventSink) addBus() {
 		Name:        s.props.BusName,
 		Description: jsii.String("trailguard: receives CloudTrail events forwarded from the organization's accounts"),
 	})
-	s.cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	s.cfnBus.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 	busArn := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("arn:"), s.partition, jsii.String(":events:"), s.region, jsii.String(":"), s.account, jsii.String(":event-bus/"), s.props.BusName,
 	})

@@ -134,8 +134,8 @@ func checkStream(add func(string, ...any), stack awscdk.Stack, st awskinesis.ISt
 		}
 		add("ExistingStream %s must keep records at least 168 hours (RetentionPeriod, Security Hub Kinesis.3), got %s", where, got)
 	}
-	if dp := cfn.CfnOptions().DeletionPolicy(); dp != awscdk.CfnDeletionPolicy_RETAIN {
-		add("ExistingStream %s must be retained (RemovalPolicy RETAIN), got DeletionPolicy %q: it holds the organization's events", where, dp)
+	if dp := cfn.CfnOptions().DeletionPolicy(); !check.Retained(dp) {
+		add("ExistingStream %s must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got DeletionPolicy %q: it holds the organization's events", where, dp)
 	}
 	if !check.Known(cfn.Name()) {
 		add("ExistingStream %s must have a StreamName: the key policy names the stream by its ARN, and the stream's generated ARN would make the key and the stream depend on each other", where)
@@ -198,7 +198,7 @@ func (s *eventSink) useExistingStream() {
 		// the stream.
 		for _, c := range *st.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			if p, ok := c.(awskinesis.CfnResourcePolicy); ok {
-				p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+				p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 			}
 		}
 		return
@@ -227,7 +227,7 @@ func (s *eventSink) useExistingBus() {
 			"Statement":    s.busStatement(b.EventBusArn()),
 		},
 	})
-	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 }
 
 // useExistingAlertTopic grants the alert rules and this account's alarms the topic and its key.

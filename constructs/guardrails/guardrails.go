@@ -315,7 +315,7 @@ func NewGuardrails(scope constructs.Construct, id *string, props *GuardrailsProp
 			TargetIds:   props.TargetIds,
 		})
 		// Deleting the stack must not silently lift the protection.
-		p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		p.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE, nil)
 		g.policies = append(g.policies, p)
 	}
 	return g

@@ -1,7 +1,9 @@
 // Package historyreader provides the role that incident responders assume in each account to
 // export its CloudTrail Event History (`trailguard history export --org`): it may call
 // cloudtrail:LookupEvents and account:ListRegions (on its own account), nothing else, and
-// only the investigator principals it names may assume it.
+// only the investigator principals it names may assume it. The trust names their accounts
+// and the investigators by aws:PrincipalArn, so they need not exist before the role; their own
+// identity policies must allow sts:AssumeRole on it.
 //
 // Usage, in every account's stack (IAM is global: create it in one region only):
 //
@@ -33,7 +35,8 @@ const DefaultRoleName = "trailguard-event-history-reader"
 // HistoryReaderProps configures a HistoryReader.
 type HistoryReaderProps struct {
 	// InvestigatorArns are the IAM role ARNs that may assume the role: exact ARNs, no
-	// wildcards, no account roots. Required.
+	// wildcards, no account roots. They need not exist yet: the trust policy names their
+	// accounts, narrowed to these ARNs by aws:PrincipalArn. Required.
 	InvestigatorArns *[]*string
 	// RoleName is the role's name. It must start with "trailguard-" so that the guardrails
 	// and alerts recognise it.
@@ -104,16 +107,30 @@ func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryRead
 	constructs.NewConstruct_Override(r, scope, id)
 	managed.Tag(r) // the guardrails protect the unnamed resources by this tag
 
-	var investigators []awsiam.IPrincipal
+	// IAM refuses a trust policy that names a role which does not exist ("Invalid principal
+	// in policy"), and one naming a role breaks when the role is deleted and re-created (IAM
+	// stores the role's unique id). Trust the investigators' accounts instead, narrowed to the
+	// investigators by aws:PrincipalArn: the stack deploys before they exist, and keeps
+	// working when they are re-created. Their own identity policies must allow
+	// sts:AssumeRole on this role (as they must for any role in another account).
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+	var accounts []awsiam.IPrincipal
 	var arns []string
+	seen := map[string]bool{}
 	for _, a := range *props.InvestigatorArns {
-		investigators = append(investigators, awsiam.NewArnPrincipal(a))
 		arns = append(arns, *a)
+		root := accountRoot(a)
+		if !seen[*root] {
+			seen[*root] = true
+			accounts = append(accounts, awsiam.NewArnPrincipal(root))
+		}
 	}
 	r.role = awsiam.NewRole(r, jsii.String("Resource"), &awsiam.RoleProps{
 		RoleName:    jsii.String(name),
 		Description: jsii.String("trailguard: lets incident responders export this account's CloudTrail Event History (" + strings.Join(arns, ", ") + ")"),
-		AssumedBy:   awsiam.NewCompositePrincipal(investigators...),
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewCompositePrincipal(accounts...), &map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": arns},
+		}),
 	})
 	// A managed policy named like the role, so the guardrails can protect it by ARN.
 	policy := awsiam.NewManagedPolicy(r, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
@@ -148,3 +165,15 @@ func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryRead
 }
 
 func (r *historyReader) Role() awsiam.IRole { return r.role }
+
+// accountRoot is the root principal of the account of the role ARN arn (a token stays one).
+func accountRoot(arn *string) *string {
+	if !*awscdk.Token_IsUnresolved(arn) {
+		parts := strings.Split(*arn, ":")
+		return jsii.String("arn:" + parts[1] + ":iam::" + parts[4] + ":root")
+	}
+	part := func(i float64) *string {
+		return awscdk.Fn_Select(jsii.Number(i), awscdk.Fn_Split(jsii.String(":"), arn, nil))
+	}
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), part(1), jsii.String(":iam::"), part(4), jsii.String(":root")})
+}

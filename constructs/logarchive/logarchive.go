@@ -55,7 +55,7 @@
 //		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key,
 //		Versioned: jsii.Bool(true), ObjectLockEnabled: jsii.Bool(true),
 //		ObjectLockDefaultRetention: awss3.ObjectLockRetention_Compliance(awscdk.Duration_Days(jsii.Number(365))),
-//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+//		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 //	})
 //	logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
 //		OrganizationId: jsii.String("o-a1b2c3d4e5"),
@@ -340,14 +340,14 @@ func (l *logArchive) addKey(stack awscdk.Stack, props *LogArchiveProps, s *setti
 		Description:       jsii.String("Encrypts the organization trail's log files in the log archive"),
 		EnableKeyRotation: jsii.Bool(true),
 		Policy:            keyPolicy(stack, s),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	if props.KeyAlias != nil {
 		// Retained with the key: the trail in the management account finds the key by it.
 		awskms.NewAlias(key, jsii.String("Alias"), &awskms.AliasProps{
 			AliasName:     props.KeyAlias,
 			TargetKey:     key,
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 	}
 	return key
@@ -372,7 +372,7 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 				NoncurrentVersionExpiration:         awscdk.Duration_Days(&s.noncurrent),
 				AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortIncompleteUploadDays)),
 			}},
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		})
 		l.accessLogBucket = accessLogs
 	}
@@ -404,7 +404,7 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 		ObjectLockEnabled:          jsii.Bool(true),
 		ObjectLockDefaultRetention: lock,
 		LifecycleRules:             &[]*awss3.LifecycleRule{archiveRule},
-		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	l.bucket = bucket
 	// Server access logging is set on the L1: the L2's serverAccessLogsBucket behaves
@@ -444,7 +444,7 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 	}
 	// RemovalPolicy RETAIN on a bucket does not reach its bucket policy, which CloudFormation
 	// would otherwise delete with the stack, leaving the retained buckets open to change.
-	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	bucket.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 	if accessLogs == nil {
 		// The TLS deny too: for an imported bucket this policy is the bucket's whole policy.
 		existing.AddToBucketPolicy(l, "AccessLogBucketPolicy", l.accessLogBucket, []awsiam.PolicyStatement{
@@ -456,7 +456,7 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 		accessLogs.AddToResourcePolicy(st)
 	}
 	acknowledgeAccessLogBucketLimits(accessLogs)
-	accessLogs.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	accessLogs.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 }
 
 // acknowledgeAccessLogBucketLimits records, with their reasons, the compliance rules an
@@ -680,16 +680,21 @@ const (
 
 // Actions the policies deny.
 var (
-	// deleteActions delete log data or the bucket itself. Only break-glass principals may.
+	// deleteActions delete log data. Only break-glass principals may.
 	deleteActions = []string{
 		"s3:DeleteObject",
 		"s3:DeleteObjectVersion",
 		"s3:BypassGovernanceRetention",
-		"s3:DeleteBucket",
 	}
 	// protectiveConfigActions change what keeps the logs safe. Break-glass principals and the
 	// deployment role may.
 	protectiveConfigActions = []string{
+		// S3 deletes only an empty bucket, every version and delete marker gone
+		// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html), and only
+		// break-glass principals may empty it: the deployment role deletes only a bucket
+		// that holds nothing, as CloudFormation does when the deploy that created it rolls
+		// back (RetainExceptOnCreate), so that the retry can create it again.
+		"s3:DeleteBucket",
 		"s3:PutBucketPolicy",
 		"s3:DeleteBucketPolicy",
 		"s3:PutLifecycleConfiguration", // also DeleteBucketLifecycle

@@ -220,7 +220,7 @@ func (o *organizationTrail) addLogGroup(stack awscdk.Stack, props *OrganizationT
 		Description:       jsii.String("Encrypts the CloudWatch Logs log group of organization trail " + *props.TrailName),
 		EnableKeyRotation: jsii.Bool(true),
 		// The logs stay readable only while the key exists.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	// The log group's name is fixed so that this statement can name it without a circular
 	// reference between the key and the log group.
@@ -242,7 +242,7 @@ func (o *organizationTrail) addLogGroup(stack awscdk.Stack, props *OrganizationT
 	o.logGroup = awslogs.NewLogGroup(o, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String(name),
 		EncryptionKey: key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	// The L2 takes an enum; the L1 takes the number of days.
 	o.logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(&days)

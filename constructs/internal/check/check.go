@@ -227,3 +227,12 @@ func unwrapJsii(v any) any {
 	}
 	return v
 }
+
+// Retained reports whether a DeletionPolicy keeps the resource when its stack is deleted:
+// Retain, or RetainExceptOnCreate (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE), which also
+// keeps it except when the operation that created it rolls back, so that a failed first
+// deploy leaves no fixed name behind for the retry to collide with.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
+func Retained(dp awscdk.CfnDeletionPolicy) bool {
+	return dp == awscdk.CfnDeletionPolicy_RETAIN || dp == awscdk.CfnDeletionPolicy_RETAIN_EXCEPT_ON_CREATE
+}

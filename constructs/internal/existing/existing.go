@@ -198,8 +198,8 @@ func CheckKey(p *check.Problems, field string, stack awscdk.Stack, k awskms.IKey
 
 func retained(p *check.Problems, field, kind, who string, cfn awscdk.CfnResource) {
 	del, repl := cfn.CfnOptions().DeletionPolicy(), cfn.CfnOptions().UpdateReplacePolicy()
-	if del != awscdk.CfnDeletionPolicy_RETAIN || repl != awscdk.CfnDeletionPolicy_RETAIN {
-		p.Addf("%s must be retained (RemovalPolicy RETAIN): deleting the stack or replacing the %s would lose the logs, got %s %s with DeletionPolicy %q and UpdateReplacePolicy %q",
+	if !check.Retained(del) || repl != awscdk.CfnDeletionPolicy_RETAIN {
+		p.Addf("%s must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN): deleting the stack or replacing the %s would lose the logs, got %s %s with DeletionPolicy %q and UpdateReplacePolicy %q",
 			field, kind, kind, who, del, repl)
 	}
 }
@@ -226,7 +226,7 @@ func AddToBucketPolicy(scope constructs.Construct, id string, b awss3.IBucket, s
 			policy.Document().AddStatements(s)
 		}
 	}
-	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	policy.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 	return policy
 }
 

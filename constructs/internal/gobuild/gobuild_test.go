@@ -168,34 +168,18 @@ func TestBuildOutsideAModule(t *testing.T) {
 }
 
 // TestBuildFromAnotherModule: a platform team's module whose app uses the detection construct
-// (its go.mod requires this module, its go.sum written by `go mod tidy`) builds both functions
-// by import path, offline, with the versions its go.mod selects.
+// builds both functions by import path, offline, with the versions its go.mod selects. The
+// module is examples/platform, whose go.mod and go.sum `go mod tidy` wrote (online, as a
+// platform team runs it) and `make deps` downloads: the test needs only what a build needs,
+// not whatever else a developer's module cache happens to hold (an offline `go mod tidy` here
+// needed the test-only modules of dependencies, which a fresh machine never downloaded).
 func TestBuildFromAnotherModule(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod": "module example.com/platform\n\ngo 1.26.8\n\nrequire github.com/trailguard/trailguard v0.0.0-00010101000000-000000000000\n\n" +
-			"replace github.com/trailguard/trailguard => " + root + "\n",
-		"main.go": "package main\n\nimport _ \"github.com/trailguard/trailguard/constructs/detection\"\n\nfunc main() {}\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Offline: every module is in the module cache already (this module's own build needs
-	// them), and the checksum database is not reachable here.
-	tidy := exec.Command("go", "mod", "tidy")
-	tidy.Dir = dir
-	tidy.Env = append(os.Environ(), "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
-	if out, err := tidy.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
-	}
-	b := &Builder{Dir: dir, CacheDir: t.TempDir()}
-	for _, pkg := range []string{"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"} {
+	b := &Builder{Dir: filepath.Join(root, "examples", "platform"), CacheDir: t.TempDir()}
+	for _, pkg := range functionPackages {
 		out, err := b.Build(pkg)
 		if err != nil {
 			t.Fatal(err)
@@ -208,6 +192,37 @@ func TestBuildFromAnotherModule(t *testing.T) {
 		// binary under 50 MiB is within both whatever it compresses to.
 		if info.Size() > 50<<20 {
 			t.Errorf("%s is %d MiB, want under 50", pkg, info.Size()>>20)
+		}
+	}
+}
+
+// functionPackages are the detection functions the detection construct builds at synth.
+var functionPackages = []string{"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"}
+
+// TestFunctionDepsRecordEveryModule: `go mod tidy` in a platform team's module records the
+// modules the detection package imports under any build tag; the functions are built from
+// this module with -mod=readonly, so constructs/detection/functiondeps.go must import a package
+// of every module the functions need beyond the detection package's own. Offline: go list
+// reads only what the build of this module needs.
+func TestFunctionDepsRecordEveryModule(t *testing.T) {
+	modules := func(tags string, pkgs ...string) map[string]bool {
+		args := append([]string{"list", "-deps", "-tags", tags, "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}"}, pkgs...)
+		cmd := exec.Command("go", args...)
+		cmd.Env = buildEnv(os.Environ())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go %s: %v", strings.Join(args, " "), err)
+		}
+		set := map[string]bool{}
+		for _, m := range strings.Fields(string(out)) {
+			set[m] = true
+		}
+		return set
+	}
+	recorded := modules("trailguard_function_deps", "github.com/trailguard/trailguard/constructs/detection")
+	for m := range modules("", functionPackages...) {
+		if !recorded[m] {
+			t.Errorf("the functions need module %s, which constructs/detection does not import under the trailguard_function_deps tag: a platform team's `go mod tidy` would leave it out and the synth's offline build would fail; import one of its packages in constructs/detection/functiondeps.go", m)
 		}
 	}
 }
