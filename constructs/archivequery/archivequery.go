@@ -62,6 +62,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/internal/trust"
 )
 
 // Defaults.
@@ -336,14 +337,11 @@ func NewArchiveQuery(scope constructs.Construct, id *string, props *ArchiveQuery
 
 // addRole creates the query role that only the investigators may assume.
 func (q *archiveQuery) addRole(s *settings) {
-	var investigators []awsiam.IPrincipal
-	for _, a := range s.investigators {
-		investigators = append(investigators, awsiam.NewArnPrincipal(jsii.String(a)))
-	}
 	q.role = awsiam.NewRole(q, jsii.String("Role"), &awsiam.RoleProps{
 		RoleName:    jsii.String(s.roleName),
 		Description: jsii.String("trailguard: lets incident responders query the organization trail's log archive with Athena (workgroup " + s.workGroup + ")"),
-		AssumedBy:   awsiam.NewCompositePrincipal(investigators...),
+		// The investigators' accounts narrowed to them: they need not exist before the role.
+		AssumedBy: trust.PrincipalsByArn(*jsii.Strings(s.investigators...)),
 		// A query runs for at most 30 minutes by default; an investigation session lasts longer.
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(4)),
 	})

@@ -26,6 +26,7 @@ import (
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/internal/trust"
 )
 
 // DefaultRoleName is the role's name unless RoleName says otherwise; the history export
@@ -107,30 +108,16 @@ func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryRead
 	constructs.NewConstruct_Override(r, scope, id)
 	managed.Tag(r) // the guardrails protect the unnamed resources by this tag
 
-	// IAM refuses a trust policy that names a role which does not exist ("Invalid principal
-	// in policy"), and one naming a role breaks when the role is deleted and re-created (IAM
-	// stores the role's unique id). Trust the investigators' accounts instead, narrowed to the
-	// investigators by aws:PrincipalArn: the stack deploys before they exist, and keeps
-	// working when they are re-created. Their own identity policies must allow
-	// sts:AssumeRole on this role (as they must for any role in another account).
-	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
-	var accounts []awsiam.IPrincipal
+	// The investigators' accounts narrowed to them by aws:PrincipalArn: they need not exist
+	// before the role (trust.PrincipalsByArn).
 	var arns []string
-	seen := map[string]bool{}
 	for _, a := range *props.InvestigatorArns {
 		arns = append(arns, *a)
-		root := accountRoot(a)
-		if !seen[*root] {
-			seen[*root] = true
-			accounts = append(accounts, awsiam.NewArnPrincipal(root))
-		}
 	}
 	r.role = awsiam.NewRole(r, jsii.String("Resource"), &awsiam.RoleProps{
 		RoleName:    jsii.String(name),
 		Description: jsii.String("trailguard: lets incident responders export this account's CloudTrail Event History (" + strings.Join(arns, ", ") + ")"),
-		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewCompositePrincipal(accounts...), &map[string]any{
-			"ArnEquals": map[string]any{"aws:PrincipalArn": arns},
-		}),
+		AssumedBy:   trust.PrincipalsByArn(*props.InvestigatorArns),
 	})
 	// A managed policy named like the role, so the guardrails can protect it by ARN.
 	policy := awsiam.NewManagedPolicy(r, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
@@ -165,15 +152,3 @@ func NewHistoryReader(scope constructs.Construct, id *string, props *HistoryRead
 }
 
 func (r *historyReader) Role() awsiam.IRole { return r.role }
-
-// accountRoot is the root principal of the account of the role ARN arn (a token stays one).
-func accountRoot(arn *string) *string {
-	if !*awscdk.Token_IsUnresolved(arn) {
-		parts := strings.Split(*arn, ":")
-		return jsii.String("arn:" + parts[1] + ":iam::" + parts[4] + ":root")
-	}
-	part := func(i float64) *string {
-		return awscdk.Fn_Select(jsii.Number(i), awscdk.Fn_Split(jsii.String(":"), arn, nil))
-	}
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), part(1), jsii.String(":iam::"), part(4), jsii.String(":root")})
-}
