@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,8 +87,8 @@ func TestArchiveQueryInSecurityStack(t *testing.T) {
 		"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true})
 	wantEq(t, "results expiry", get(results.props(), "LifecycleConfiguration", "Rules", 0, "ExpirationInDays"), float64(cfg.ArchiveQuery.ResultsRetentionDays))
 	wantEq(t, "results access logs prefix", get(results.props(), "LoggingConfiguration", "LogFilePrefix"), archivequery.ResultsAccessLogPrefix)
-	wantEq(t, "results retained", results["DeletionPolicy"], "Retain")
-	wantEq(t, "results key retained", tmpl["Resources"].(map[string]any)[keyID].(map[string]any)["DeletionPolicy"], "Retain")
+	wantEq(t, "results retained", results["DeletionPolicy"], "RetainExceptOnCreate")
+	wantEq(t, "results key retained", tmpl["Resources"].(map[string]any)[keyID].(map[string]any)["DeletionPolicy"], "RetainExceptOnCreate")
 
 	named := map[string]string{}
 	for _, q := range tmpl.resourcesOfType("AWS::Athena::NamedQuery") {
@@ -108,11 +109,21 @@ func TestArchiveQueryInSecurityStack(t *testing.T) {
 	if role == nil {
 		t.Fatal("no query role")
 	}
-	var trusted []string
+	// The investigators' accounts, narrowed to them by aws:PrincipalArn: IAM refuses a trust
+	// naming a role that does not exist yet.
+	var trusted, narrowed []string
 	for _, st := range statements(role.props()["AssumeRolePolicyDocument"]) {
 		trusted = append(trusted, strs(get(st, "Principal", "AWS"))...)
+		narrowed = append(narrowed, strs(get(st, "Condition", "ArnEquals", "aws:PrincipalArn"))...)
 	}
-	wantEq(t, "query role trust", trusted, cfg.ArchiveQuery.Investigators)
+	var accounts []string
+	for _, a := range cfg.ArchiveQuery.Investigators {
+		if root := "arn:" + strings.Split(a, ":")[1] + ":iam::" + strings.Split(a, ":")[4] + ":root"; !slices.Contains(accounts, root) {
+			accounts = append(accounts, root)
+		}
+	}
+	wantEq(t, "query role trust", trusted, accounts)
+	wantEq(t, "query role trust narrowed to", narrowed, cfg.ArchiveQuery.Investigators)
 	if policyOfRole(t, tmpl, roleID) == nil {
 		t.Error("the query role has no policy")
 	}

@@ -922,6 +922,9 @@ var rollbackActions = map[string][]string{
 	"AWS::Lambda::EventSourceMapping": {"lambda:DeleteEventSourceMapping"},
 	"AWS::DynamoDB::Table":            {"dynamodb:DeleteTable"},
 	"AWS::Scheduler::Schedule":        {"scheduler:DeleteSchedule"},
+	"AWS::Athena::WorkGroup":          {"athena:DeleteWorkGroup"},
+	"AWS::Glue::Database":             {"glue:DeleteDatabase"},
+	"AWS::Glue::Table":                {"glue:DeleteTable"},
 }
 
 // rollbackScenarios: a failed first deploy rolls back, and CloudFormation deletes what it

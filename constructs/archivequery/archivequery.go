@@ -354,7 +354,7 @@ func (q *archiveQuery) addResults(stack awscdk.Stack, props *ArchiveQueryProps, 
 	q.key = awskms.NewKey(q, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the Athena query results of the log archive"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 		Policy: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String(SidKeyAdministration), Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
@@ -390,7 +390,7 @@ func (q *archiveQuery) addResults(stack awscdk.Stack, props *ArchiveQueryProps, 
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
 		}},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	// Results are evidence and may hold what the logs hold: only the query role reads or
 	// writes them, whatever identity policies in the account say.
@@ -400,7 +400,7 @@ func (q *archiveQuery) addResults(stack awscdk.Stack, props *ArchiveQueryProps, 
 		Resources:  jsii.Strings(bucketArn + "/*"),
 		Conditions: &map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": RoleArnIn(*stack.Partition(), *stack.Account(), s.roleName)}},
 	}))
-	q.results.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	q.results.Policy().ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
 	// Server access logging on the L1, as the log archive does (no ACLs with
 	// bucket-owner-enforced ownership).
 	q.results.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
