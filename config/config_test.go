@@ -108,6 +108,7 @@ guardrails: {targets: [r-ab12]}
 			StreamName: "trailguard-security-events", BusName: "trailguard-security-events",
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
+		Response:   Response{MaxActionsPerResource: 3, MaxActionsPerAccount: 20},
 		Guardrails: Guardrails{Targets: []string{"r-ab12"}},
 		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"},
 			Deployers: []string{"arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
@@ -207,6 +208,12 @@ func TestValidation(t *testing.T) {
 		{"disabled rule id", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {disabledRules: [Root_Activity]}", "detection.disabledRules[0]", 27, "a rule id", 0},
 		{"disabled rule twice", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {disabledRules: [ses-enumeration, ses-enumeration]}", "detection.disabledRules[1]", 27, "repeats detection.disabledRules[0]", 0},
 		{"rules dir empty", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {rulesDir: ''}", "detection.rulesDir", 27, "directory of rule files", 0},
+		{"response action unknown", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {actions: {make-private: {mode: enforce}}}", "response.actions.make-private", 27, "is not an action; want one of cloudtrail-start-logging, ec2-revoke-open-ingress", 0},
+		{"response mode", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {actions: {s3-block-public-access: {mode: on}}}", "response.actions.s3-block-public-access.mode", 27, "must be one of off, dry-run, enforce", 0},
+		{"response exempt bucket", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {buckets: ['My Bucket']}}", "response.exemptions.buckets[0]", 27, "bucket name or ARN pattern", 0},
+		{"response exempt security group", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {securityGroups: [default]}}", "response.exemptions.securityGroups[0]", 27, "security group id", 0},
+		{"response exempt account", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {accounts: ['1234']}}", "response.exemptions.accounts[0]", 27, "12-digit", 0},
+		{"response limit", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {maxActionsPerResource: 0}", "response.maxActionsPerResource", 27, "between 1 and 1000", 0},
 		{"investigator arn", "emails: [soc@example.com]", "emails: [soc@example.com]\neventHistory: {investigators: ['arn:aws:iam::*:role/x']}", "eventHistory.investigators[0]", 27, "IAM role ARN", 0},
 		{"guardrail targets required", "  targets: [r-ab12]\n", "", "guardrails.targets", 27, "is required while guardrails are enabled", 0},
 		{"guardrail target", "targets: [r-ab12]", "targets: [o-a1b2c3d4e5]", "guardrails.targets[0]", 28, "root id", 0},
@@ -386,5 +393,18 @@ func TestRaisedQuotas(t *testing.T) {
 	cfg := mustLoad(t, edit(t, "team: security\n", "team: security\nquotas:\n  raised:\n    events.event-pattern-size: 4096\n"))
 	if got := cfg.Quotas.Raised; !cmp.Equal(got, map[string]int{"events.event-pattern-size": 4096}) {
 		t.Errorf("Quotas.Raised = %v, want the event pattern size raised to 4096", got)
+	}
+}
+
+func TestResponseModes(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse:\n  actions:\n    s3-block-public-access: {mode: enforce}\n    iam-deactivate-access-key: {mode: 'off'}\n  exemptions: {buckets: ['www-*', 'arn:aws:s3:::site.example.com'], securityGroups: [sg-0123456789abcdef0], accounts: ['444444444444']}"))
+	for action, want := range map[string]string{
+		"s3-block-public-access":    ResponseEnforce,
+		"iam-deactivate-access-key": ResponseOff,
+		"ec2-revoke-open-ingress":   ResponseDryRun, // not listed: the default
+	} {
+		if got := cfg.Response.ActionMode(action); got != want {
+			t.Errorf("ActionMode(%s) = %q, want %q", action, got, want)
+		}
 	}
 }

@@ -73,6 +73,9 @@ func (c *Config) applyDefaults(lines map[string]int) {
 	d.int("eventStream.retentionHours", &es.RetentionHours, DefaultStreamRetentionHours)
 	d.string("eventStream.partitionKey", &es.PartitionKey, PartitionByEventID)
 
+	d.int("response.maxActionsPerResource", &c.Response.MaxActionsPerResource, DefaultMaxActionsPerResource)
+	d.int("response.maxActionsPerAccount", &c.Response.MaxActionsPerAccount, DefaultMaxActionsPerAccount)
+
 	d.string("deployment.mode", &c.Deployment.Mode, ModeStacks)
 	d.string("deployment.qualifier", &c.Deployment.Qualifier, DefaultQualifier)
 	if _, set := d["deployment.deployers"]; !set {
