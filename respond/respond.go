@@ -381,3 +381,39 @@ func (p *Policy) Throttle(d Decision, c Counts) (out Decision, tripped bool) {
 	d.Mode = config.ResponseDryRun
 	return d, true
 }
+
+// Decider decides the responses to alerts of an engine's rules: the responder function and
+// `trailguard respond --dry-run` both decide through it, from the alert alone.
+type Decider struct {
+	policy *Policy
+	rules  map[string]*detect.Rule
+}
+
+// NewDecider returns a Decider for the rules of engine under policy.
+func NewDecider(engine *detect.Engine, policy *Policy) *Decider {
+	rules := map[string]*detect.Rule{}
+	for _, r := range engine.Rules() {
+		rules[r.ID] = r
+	}
+	return &Decider{policy: policy, rules: rules}
+}
+
+// HasResponse reports whether the alert's rule carries a response: only those alerts are
+// sent to the responder.
+func (d *Decider) HasResponse(a *detect.Alert) bool {
+	r := d.rules[a.Rule]
+	return r != nil && r.Response != nil
+}
+
+// Policy returns the decider's policy.
+func (d *Decider) Policy() *Policy { return d.policy }
+
+// Decide decides the response to a: the rule is looked up by its id in the decider's rules
+// (an alert cannot choose its own action), the record is the alert's.
+func (d *Decider) Decide(a *detect.Alert) (Decision, error) {
+	rec, err := detect.ParseRecord(a.Record)
+	if err != nil {
+		return Decision{}, fmt.Errorf("alert %s: its record: %w", a.DedupeKey, err)
+	}
+	return d.policy.Decide(d.rules[a.Rule], a, rec), nil
+}

@@ -4,6 +4,7 @@
 //	trailguard history convert   convert Event History console downloads
 //	trailguard archive verify    validate the organization trail's archive
 //	trailguard detect            run the detection rules over CloudTrail records in files
+//	trailguard respond --dry-run show what the automatic response would do for records in files
 //
 // Exit codes:
 //
@@ -117,7 +118,7 @@ Exit codes:
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e), newRespondCmd(e))
 	return root
 }
 
