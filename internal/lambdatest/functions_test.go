@@ -51,7 +51,7 @@ func binary(t *testing.T, name string) string {
 	buildOnce.Do(func() {
 		dir := binDir
 		binaries = map[string]string{}
-		for _, cmd := range []string{"streamconsumer", "archiveconsumer"} {
+		for _, cmd := range []string{"streamconsumer", "archiveconsumer", "responder"} {
 			out := filepath.Join(dir, cmd)
 			b, err := exec.Command("go", "build", "-o", out, "../../cmd/"+cmd).CombinedOutput()
 			if err != nil {
