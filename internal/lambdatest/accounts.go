@@ -147,7 +147,7 @@ func (a *Accounts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type pab struct {
-		XMLName                                                                  xml.Name `xml:"PublicAccessBlockConfiguration"`
+		XMLName                                                                     xml.Name `xml:"PublicAccessBlockConfiguration"`
 		BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets bool
 	}
 	switch c.Op {
