@@ -46,7 +46,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func binary(t *testing.T, name string) string {
+func binary(t *testing.T, name string) string { return binaryB(t, name) }
+
+func binaryB(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir := binDir

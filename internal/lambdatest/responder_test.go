@@ -34,6 +34,10 @@ func publicBucketRecord(bucket, id, role string) string {
 // responderMessage is the SQS event the detection functions' responder target sends for
 // record's alert of s3-bucket-made-public.
 func responderMessage(t *testing.T, engine *detect.Engine, record string) []byte {
+	return responderMessageB(t, engine, record)
+}
+
+func responderMessageB(t testing.TB, engine *detect.Engine, record string) []byte {
 	t.Helper()
 	rec, err := detect.ParseRecord([]byte(record))
 	if err != nil {
@@ -215,4 +219,37 @@ func TestResponderEndToEnd(t *testing.T) {
 			t.Errorf("third audit %+v, want the circuit breaker tripped, high, naming the stack", last)
 		}
 	})
+}
+
+// BenchmarkResponderAction is the responder function's own time per action: one alert of a
+// public bucket, from the invocation to its response, through the local Runtime API with
+// the action in enforce (AssumeRole, read, tags, PutPublicAccessBlock, read again, the audit
+// alert), against local fakes through the real SDK clients. Run by make bench.
+func BenchmarkResponderAction(b *testing.B) {
+	engine, err := detect.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	accounts := lambdatest.NewAccounts(b)
+	tg := lambdatest.NewTargets(b)
+	cfg, _ := json.Marshal(config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "enforce"}}, MaxActionsPerResource: 1000, MaxActionsPerAccount: 1 << 30})
+	env := append(lambdatest.Environment(map[string]string{"SNS": tg.URL, "STS": accounts.URL, "S3": accounts.URL}),
+		"LAMBDA_TASK_ROOT="+b.TempDir(), alerting.EnvTopicARN+"="+topicARN, "TRAILGUARD_RESPONSE_CONFIG="+string(cfg))
+	f := &lambdatest.Function{Binary: binaryB(b, "responder"), Env: env, Timeout: 10 * time.Second}
+	f.Start(b)
+	msgs := make([][]byte, b.N+1)
+	for i := range msgs {
+		name := fmt.Sprintf("bench-%d", i)
+		accounts.SetBucket(name, lambdatest.FakeBucket{Owner: memberAccount})
+		msgs[i] = responderMessageB(b, engine, publicBucketRecord(name, fmt.Sprintf("e-bench-%d", i), ""))
+	}
+	if res := f.Invoke(msgs[b.N]); !res.OK() { // the cold start is not counted
+		b.Fatalf("warm-up: %+v\n%s", res, f.Log())
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if res := f.Invoke(msgs[i]); !res.OK() {
+			b.Fatalf("invocation: %+v", res)
+		}
+	}
 }
