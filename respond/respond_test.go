@@ -6,6 +6,7 @@ import (
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/respond/action"
 )
 
 // rec builds a CloudTrail record; principal is a role session's role name, or "" for a user.
@@ -111,6 +112,17 @@ func TestThrottle(t *testing.T) {
 		got, tripped := p.Throttle(d, tc.counts)
 		if got.Mode != tc.wantMode || tripped != tc.tripped {
 			t.Errorf("Throttle(%v) = %s tripped %v, want %s %v", tc.counts, got.Mode, tripped, tc.wantMode, tc.tripped)
+		}
+	}
+}
+
+// TestEveryActionDecides: every action of the catalogue has a decision (a rule may name any
+// of them, and the synth accepts it).
+func TestEveryActionDecides(t *testing.T) {
+	r := rec(t, `{"eventName":"Nothing","eventSource":"x.amazonaws.com"}`)
+	for _, name := range action.Names() {
+		if _, why := target(name, r, nil); strings.Contains(why, "not implemented") {
+			t.Errorf("action %s: %s", name, why)
 		}
 	}
 }

@@ -43,7 +43,7 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 				actions = append(actions, strs(st["Action"])...)
 			}
 			wantEq(t, name+" actions", actions, []string{
-				"s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketTagging",
+				"s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:PutBucketPublicAccessBlock",
 				"s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
 				"ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups",
 				"ec2:RevokeSecurityGroupIngress",

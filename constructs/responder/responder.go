@@ -317,7 +317,7 @@ func (r *responder) addFunction() {
 		"Lambda names the function's log streams when it creates them (known only by prefix, in its own log group); "+
 			"the responder assumes the trailguard-responder role of whichever account an alert names, limited to the organization by aws:ResourceOrgID.",
 		`^Resource::arn:.+:logs:.+:log-group:/aws/lambda/`+FunctionName+`:log-stream:\*$`,
-		`^Resource::arn:<AWS::Partition>:iam::\*:role/`+respond.RoleName+`$`)
+		`^Resource::arn:(aws[a-z-]*|<AWS::Partition>):iam::\*:role/`+respond.RoleName+`$`)
 	env := map[string]*string{
 		alerting.EnvTopicARN: r.props.AlertTopic.TopicArn(),
 		alerting.EnvBusName:  r.props.AlertBus.EventBusName(),
