@@ -103,7 +103,10 @@ func NewResponderRole(scope constructs.Construct, id *string, props *ResponderRo
 	// does not exist yet, and breaks it when the role is re-created
 	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
 	fnArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":iam::" + *props.SecurityAccount + ":role/" + fnRole)})
-	principal := awsiam.NewAccountPrincipal(props.SecurityAccount).WithConditions(&map[string]any{
+	// The account's root as an ARN with the partition as a pseudo parameter, so that the
+	// template is the same in a member stack and in the StackSet.
+	root := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":iam::" + *props.SecurityAccount + ":root")})
+	principal := awsiam.NewArnPrincipal(root).WithConditions(&map[string]any{
 		"ArnEquals": map[string]any{"aws:PrincipalArn": fnArn},
 	})
 	r.role = awsiam.NewRole(r, jsii.String("Resource"), &awsiam.RoleProps{
