@@ -22,6 +22,18 @@ import (
 	"github.com/trailguard/trailguard/respond/action"
 )
 
+// Environment variables of the responder function (set by constructs/responder, read by
+// cmd/responder).
+const (
+	// EnvResponseConfig is the config's response section as JSON (config.Response).
+	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
+	// EnvTable is the responder table (the rate limits' ledger); without it the counts are
+	// kept in memory, per function instance.
+	EnvTable = "TRAILGUARD_RESPONDER_TABLE"
+	// EnvPartition is the AWS partition of the role ARNs. Default: aws.
+	EnvPartition = "TRAILGUARD_PARTITION"
+)
+
 // RoleName is the name of the role the responder assumes in every account. Its own calls are
 // never responded to.
 const RoleName = "trailguard-responder"

@@ -13,7 +13,7 @@
 // dead-letter queue; every action is idempotent, so a retry finds nothing left to do.
 //
 // Environment: alerting.EnvTopicARN and alerting.EnvBusName (the audit alerts),
-// EnvResponseConfig, EnvTable, EnvPartition; the rules as the detection functions load them
+// respond.EnvResponseConfig, respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
 // (alerting.LoadEngine).
 package main
 
@@ -36,17 +36,6 @@ import (
 	"github.com/trailguard/trailguard/respond"
 	"github.com/trailguard/trailguard/respond/action"
 	"github.com/trailguard/trailguard/respond/execute"
-)
-
-// Environment variables of the responder (set by constructs/responder).
-const (
-	// EnvResponseConfig is the config's response section as JSON (config.Response).
-	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
-	// EnvTable is the responder table (the rate limits' ledger); without it the counts are
-	// kept in memory, per function instance.
-	EnvTable = "TRAILGUARD_RESPONDER_TABLE"
-	// EnvPartition is the AWS partition of the role ARNs. Default: aws.
-	EnvPartition = "TRAILGUARD_PARTITION"
 )
 
 // AuditRule is the rule id of the audit alerts.
@@ -78,12 +67,12 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		return nil, err
 	}
 	resp := config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}
-	if s := getenv(EnvResponseConfig); s != "" {
+	if s := getenv(respond.EnvResponseConfig); s != "" {
 		if err := json.Unmarshal([]byte(s), &resp); err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvResponseConfig, err)
+			return nil, fmt.Errorf("%s: %w", respond.EnvResponseConfig, err)
 		}
 	}
-	partition := getenv(EnvPartition)
+	partition := getenv(respond.EnvPartition)
 	if partition == "" {
 		partition = "aws"
 	}
@@ -96,7 +85,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		return nil, err
 	}
 	var ledger execute.Ledger = &execute.MemoryLedger{}
-	if table := getenv(EnvTable); table != "" {
+	if table := getenv(respond.EnvTable); table != "" {
 		ledger = &execute.DynamoLedger{Client: dynamodb.NewFromConfig(cfg), Table: table}
 	}
 	return &handler{

@@ -67,13 +67,6 @@ const (
 	dlqRetentionDays = 14
 )
 
-// Environment variables of the function (cmd/responder reads them).
-const (
-	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
-	EnvTable          = "TRAILGUARD_RESPONDER_TABLE"
-	EnvPartition      = "TRAILGUARD_PARTITION"
-)
-
 // ResponderProps configures a Responder.
 type ResponderProps struct {
 	// OrganizationId limits the roles the function may assume to the organization's
@@ -321,11 +314,11 @@ func (r *responder) addFunction() {
 	env := map[string]*string{
 		alerting.EnvTopicARN: r.props.AlertTopic.TopicArn(),
 		alerting.EnvBusName:  r.props.AlertBus.EventBusName(),
-		EnvTable:             r.table.TableName(),
-		EnvPartition:         r.env.Partition,
+		respond.EnvTable:     r.table.TableName(),
+		respond.EnvPartition: r.env.Partition,
 	}
 	if r.props.ResponseConfig != nil {
-		env[EnvResponseConfig] = r.props.ResponseConfig
+		env[respond.EnvResponseConfig] = r.props.ResponseConfig
 	}
 	if r.props.DisabledRules != nil && len(*r.props.DisabledRules) > 0 {
 		var ids []string

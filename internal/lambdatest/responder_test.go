@@ -15,6 +15,7 @@ import (
 	"github.com/trailguard/trailguard/internal/lambdatest"
 	// The responder binary is built by go build; importing its packages makes go test's
 	// cache see their changes.
+	"github.com/trailguard/trailguard/respond"
 	_ "github.com/trailguard/trailguard/respond/execute"
 )
 
@@ -90,7 +91,7 @@ func TestResponderEndToEnd(t *testing.T) {
 		env := append(lambdatest.Environment(map[string]string{"SNS": tg.URL, "STS": accounts.URL, "S3": accounts.URL}),
 			"LAMBDA_TASK_ROOT="+t.TempDir(),
 			alerting.EnvTopicARN+"="+topicARN,
-			"TRAILGUARD_RESPONSE_CONFIG="+string(cfg),
+			respond.EnvResponseConfig+"="+string(cfg),
 		)
 		f := &lambdatest.Function{Binary: binary(t, "responder"), Env: env, Timeout: 10 * time.Second}
 		f.Start(t)
@@ -234,7 +235,7 @@ func BenchmarkResponderAction(b *testing.B) {
 	tg := lambdatest.NewTargets(b)
 	cfg, _ := json.Marshal(config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "enforce"}}, MaxActionsPerResource: 1000, MaxActionsPerAccount: 1 << 30})
 	env := append(lambdatest.Environment(map[string]string{"SNS": tg.URL, "STS": accounts.URL, "S3": accounts.URL}),
-		"LAMBDA_TASK_ROOT="+b.TempDir(), alerting.EnvTopicARN+"="+topicARN, "TRAILGUARD_RESPONSE_CONFIG="+string(cfg))
+		"LAMBDA_TASK_ROOT="+b.TempDir(), alerting.EnvTopicARN+"="+topicARN, respond.EnvResponseConfig+"="+string(cfg))
 	f := &lambdatest.Function{Binary: binaryB(b, "responder"), Env: env, Timeout: 10 * time.Second}
 	f.Start(b)
 	msgs := make([][]byte, b.N+1)
