@@ -58,11 +58,12 @@ test: deps lint ## lint and run all tests (config, golden templates, compliance 
 plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
 	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)
 
-bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the AWS quota gate
+bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the responder's time per action, the AWS quota gate
 	go run ./cmd/synthbench
 	go run ./cmd/historybench
 	go run ./cmd/detectbench
 	go run ./cmd/functionbench
+	go test -run '^$$' -bench ResponderAction -benchtime 200x ./internal/lambdatest
 	go test -run '^$$' -bench . -benchmem ./compliance/quota
 
 detection-report: ## measure the default rules (org-day precision, attack coverage) into docs/detection.md

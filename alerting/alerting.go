@@ -117,6 +117,9 @@ type Publisher struct {
 	// Events and BusName: the bus alerts are put on for integrations. Default: none.
 	Events  EventBridgeAPI
 	BusName string
+	// Extra are further targets, delivered after the bus, such as the ResponderTarget.
+	// Default: none.
+	Extra []Target
 }
 
 // targets are the publisher's targets, in delivery order: the topic, then the bus.
@@ -125,7 +128,7 @@ func (p *Publisher) targets() []Target {
 	if p.Events != nil && p.BusName != "" {
 		ts = append(ts, &busTarget{p})
 	}
-	return ts
+	return append(ts, p.Extra...)
 }
 
 // Publish sends a to every target, in order, stopping at the first that fails. The

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/trailguard/trailguard/detect"
 )
@@ -47,6 +48,9 @@ func NewFunction(ctx context.Context, getenv func(string) string, log *slog.Logg
 	pub, store, thresholds, err := FromEnv(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err
+	}
+	if queue := getenv(EnvResponderQueueURL); queue != "" {
+		pub.Extra = append(pub.Extra, NewResponderTarget(sqs.NewFromConfig(cfg), queue, engine))
 	}
 	return &Function{Engine: engine, Processor: NewSharedProcessor(engine, pub, store, thresholds, log), AWS: cfg}, nil
 }

@@ -32,6 +32,8 @@ type Config struct {
 	Alerts Alerts `yaml:"alerts"`
 	// Detection configures the rules of the detection functions in the Security account.
 	Detection Detection `yaml:"detection"`
+	// Response configures the automatic response to the rules' alerts (docs/response.md).
+	Response Response `yaml:"response"`
 	// Guardrails configures the service control policy that protects the logging.
 	Guardrails Guardrails `yaml:"guardrails"`
 	// Deployment configures how the stacks reach the accounts.

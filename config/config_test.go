@@ -109,6 +109,7 @@ guardrails: {targets: [r-ab12]}
 			Mode: "ON_DEMAND", RetentionHours: 168, PartitionKey: "eventId",
 		},
 		Guardrails:   Guardrails{Targets: []string{"r-ab12"}},
+		Response:     Response{MaxActionsPerResource: 3, MaxActionsPerAccount: 20},
 		ArchiveQuery: ArchiveQuery{BytesScannedCutoffPerQuery: 1_000_000_000_000, ResultsRetentionDays: 30, ProjectionStartDate: "2020/01/01"},
 		Deployment: Deployment{Mode: "stacks", Qualifier: "hnb659fds", StackSet: StackSetOptions{MaxConcurrentPercentage: 25, FailureTolerancePercentage: 10, RegionConcurrency: "PARALLEL"},
 			Deployers: []string{"arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
@@ -208,6 +209,12 @@ func TestValidation(t *testing.T) {
 		{"disabled rule id", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {disabledRules: [Root_Activity]}", "detection.disabledRules[0]", 27, "a rule id", 0},
 		{"disabled rule twice", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {disabledRules: [ses-enumeration, ses-enumeration]}", "detection.disabledRules[1]", 27, "repeats detection.disabledRules[0]", 0},
 		{"rules dir empty", "emails: [soc@example.com]", "emails: [soc@example.com]\ndetection: {rulesDir: ''}", "detection.rulesDir", 27, "directory of rule files", 0},
+		{"response action unknown", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {actions: {make-private: {mode: enforce}}}", "response.actions.make-private", 27, "is not an action; want one of cloudtrail-start-logging, ec2-revoke-open-ingress", 0},
+		{"response mode", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {actions: {s3-block-public-access: {mode: on}}}", "response.actions.s3-block-public-access.mode", 27, "must be one of off, dry-run, enforce", 0},
+		{"response exempt bucket", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {buckets: ['My Bucket']}}", "response.exemptions.buckets[0]", 27, "bucket name or ARN pattern", 0},
+		{"response exempt security group", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {securityGroups: [default]}}", "response.exemptions.securityGroups[0]", 27, "security group id", 0},
+		{"response exempt account", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {exemptions: {accounts: ['1234']}}", "response.exemptions.accounts[0]", 27, "12-digit", 0},
+		{"response limit", "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse: {maxActionsPerResource: 0}", "response.maxActionsPerResource", 27, "between 1 and 1000", 0},
 		{"investigator arn", "emails: [soc@example.com]", "emails: [soc@example.com]\neventHistory: {investigators: ['arn:aws:iam::*:role/x']}", "eventHistory.investigators[0]", 27, "IAM role ARN", 0},
 		{"archive query cutoff", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {bytesScannedCutoffPerQuery: 1000}", "archiveQuery.bytesScannedCutoffPerQuery", 27, "at least 10000000 bytes", 0},
 		{"archive query retention", "emails: [soc@example.com]", "emails: [soc@example.com]\narchiveQuery: {resultsRetentionDays: 0}", "archiveQuery.resultsRetentionDays", 27, "between 1 and 36500", 0},
@@ -409,5 +416,18 @@ archiveQuery: {enabled: true, extraAccounts: ["555555555555", "333333333333"]}`)
 	}
 	if want := []string{"111111111111", "222222222222", "333333333333", "555555555555"}; !cmp.Equal(cfg.ArchiveQueryAccounts(), want) {
 		t.Errorf("accounts = %v, want %v", cfg.ArchiveQueryAccounts(), want)
+	}
+}
+
+func TestResponseModes(t *testing.T) {
+	cfg := mustLoad(t, edit(t, "emails: [soc@example.com]", "emails: [soc@example.com]\nresponse:\n  actions:\n    s3-block-public-access: {mode: enforce}\n    iam-deactivate-access-key: {mode: 'off'}\n  exemptions: {buckets: ['www-*', 'arn:aws:s3:::site.example.com'], securityGroups: [sg-0123456789abcdef0], accounts: ['444444444444']}"))
+	for action, want := range map[string]string{
+		"s3-block-public-access":    ResponseEnforce,
+		"iam-deactivate-access-key": ResponseOff,
+		"ec2-revoke-open-ingress":   ResponseDryRun, // not listed: the default
+	} {
+		if got := cfg.Response.ActionMode(action); got != want {
+			t.Errorf("ActionMode(%s) = %q, want %q", action, got, want)
+		}
 	}
 }

@@ -85,6 +85,8 @@ func (c *Config) applyDefaults(lines map[string]int) {
 	if _, set := d["archiveQuery.investigators"]; !set {
 		aq.Investigators = union(c.LogArchive.Readers, c.EventHistory.Investigators)
 	}
+	d.int("response.maxActionsPerResource", &c.Response.MaxActionsPerResource, DefaultMaxActionsPerResource)
+	d.int("response.maxActionsPerAccount", &c.Response.MaxActionsPerAccount, DefaultMaxActionsPerAccount)
 
 	d.string("deployment.mode", &c.Deployment.Mode, ModeStacks)
 	d.string("deployment.qualifier", &c.Deployment.Qualifier, DefaultQualifier)

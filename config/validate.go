@@ -60,6 +60,7 @@ func validate(c *Config, lines map[string]int, bad map[string]bool, problems *Pr
 	v.eventStream(c)
 	v.alerts(c)
 	v.detection(c)
+	v.response(c)
 	v.guardrails(c)
 	v.deployment(c)
 	v.tags(c)

@@ -43,6 +43,10 @@ type Alert struct {
 	// Threshold describes the records that crossed a threshold rule's
 	// threshold; the other fields are those of the record that crossed it.
 	Threshold *ThresholdHit `json:"threshold,omitempty"`
+	// Response is set on the automatic response's audit alerts (rule trailguard-response):
+	// the decision, the resource's state before and after, and the calls made
+	// (docs/response.md).
+	Response json.RawMessage `json:"response,omitempty"`
 	// Record is the CloudTrail record.
 	Record json.RawMessage `json:"record"`
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/trailguard/trailguard/respond/action"
 )
 
 // Rule is one detection: a condition over a CloudTrail record, the
@@ -41,6 +43,9 @@ type Rule struct {
 	// Threshold, when set, makes the rule alert only when enough matching
 	// records arrive within a time window.
 	Threshold *Threshold
+	// Response, when set, is the automatic response to the rule's alerts (package respond):
+	// an action of the catalogue in package respond/action and its parameters.
+	Response *Response
 	// Disabled rules are loaded and checked but never alert.
 	Disabled bool
 	// File is where the rule was read from.
@@ -87,6 +92,15 @@ type Threshold struct {
 	// Distinct, when set, is a CEL expression giving a string or a list of
 	// strings; the threshold counts distinct values instead of records.
 	Distinct string
+}
+
+// Response is the automatic response a rule's alerts ask for. Whether it runs, and in which
+// mode, is the config's choice (response.actions); see docs/response.md.
+type Response struct {
+	// Action is an action's name (package respond/action).
+	Action string
+	// Params are the action's parameters, as decoded from YAML.
+	Params map[string]any
 }
 
 // LoadError is one problem with a rule file.
@@ -174,7 +188,13 @@ type ruleDoc struct {
 	Match       string         `yaml:"match"`
 	Exceptions  []exceptionDoc `yaml:"exceptions"`
 	Threshold   *thresholdDoc  `yaml:"threshold"`
+	Response    *responseDoc   `yaml:"response"`
 	Disabled    bool           `yaml:"disabled"`
+}
+
+type responseDoc struct {
+	Action string         `yaml:"action"`
+	Params map[string]any `yaml:"params"`
 }
 
 type exceptionDoc struct {
@@ -367,6 +387,15 @@ func (d *ruleDoc) rule(file string) (*Rule, LoadErrors) {
 			th.GroupBy = "principal"
 		}
 		rule.Threshold = th
+	}
+	if r := d.Response; r != nil {
+		for _, fe := range action.Validate(r.Action, r.Params) {
+			fail("response."+fe.Field, "%v", fe.Err)
+		}
+		if d.Threshold != nil {
+			fail("response", "a threshold rule cannot carry a response: its alert stands for many records, and a response acts on the one resource a record names")
+		}
+		rule.Response = &Response{Action: r.Action, Params: r.Params}
 	}
 	return rule, errs
 }

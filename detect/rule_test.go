@@ -20,6 +20,16 @@ func TestRuleErrors(t *testing.T) {
 			[]string{"threshold.count: must be at least 2, got 1", "threshold.window: is required"}},
 		{"threshold count beyond what a shared count item holds", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nthreshold: {count: 5000, window: 10m}\n",
 			[]string{"threshold.count: must be at most 1000, got 5000"}},
+		{"unknown response action", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {action: make-private}\n",
+			[]string{`test/r.yaml: rule r: response.action: unknown action "make-private"; want one of cloudtrail-start-logging, ec2-revoke-open-ingress`}},
+		{"response without an action", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {params: {}}\n",
+			[]string{"rule r: response.action: is required; want one of"}},
+		{"unknown and bad response parameters", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {action: ec2-revoke-open-ingress, params: {ports: [22, 70000], force: true}}\n",
+			[]string{"response.params.force: unknown parameter of ec2-revoke-open-ingress; want ports", "response.params.ports: must hold port numbers 0-65535, got 70000"}},
+		{"a parameter to an action that takes none", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {action: s3-block-public-access, params: {bucket: x}}\n",
+			[]string{"response.params.bucket: unknown parameter of s3-block-public-access; it takes none"}},
+		{"a response on a threshold rule", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nthreshold: {count: 5, window: 10m}\nresponse: {action: cloudtrail-start-logging}\n",
+			[]string{"rule r: response: a threshold rule cannot carry a response"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseFiles(map[string][]byte{"r.yaml": []byte(tc.yaml)}, "test")

@@ -28,5 +28,6 @@ func NewForwarderStack(scope constructs.Construct, cfg *config.Config, a config.
 	stack := newStack(scope, cfg, cfg.ForwarderStackName(a.Name, region), a.ID, region, forwarderDescription, nil)
 	fwd := addEventForwarder(stack, cfg)
 	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
+	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
 	return stack
 }

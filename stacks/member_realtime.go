@@ -8,6 +8,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/accounttrail"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/historyreader"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 )
 
 // addMemberLogging adds the forwarder and, conditioned on the home region, the local trail to
@@ -28,6 +29,16 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), props)
 	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
 	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
+	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
+}
+
+// addResponderRole adds the role the Security account's responder function assumes to carry
+// out the automatic response, conditioned on cond (IAM is global: one region creates it).
+func addResponderRole(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCondition) {
+	r := responderrole.NewResponderRole(stack, jsii.String("ResponderRole"), &responderrole.ResponderRoleProps{
+		SecurityAccount: jsii.String(cfg.Organization.SecurityAccount),
+	})
+	eventforwarder.SetCondition(r, cond)
 }
 
 // addHistoryReader adds, if the config names investigators, the role they assume to export

@@ -15,6 +15,7 @@ func NewSecurityStack(scope constructs.Construct, cfg *config.Config) awscdk.Sta
 	archive := addLogArchive(stack, cfg)
 	sink := addEventSink(stack, cfg)
 	d := addDetection(stack, cfg, sink, archive)
+	addResponder(stack, cfg, sink, d)
 	addCoverageMonitor(stack, cfg, sink, d)
 	addArchiveQuery(stack, cfg, archive)
 	return stack

@@ -20,6 +20,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )
@@ -60,7 +61,7 @@ func TestDetectionStreamFunction(t *testing.T) {
 	if keyID == nil {
 		t.Fatal("the environment must be encrypted with the detection key (KmsKeyArn)")
 	}
-	if got := keys(get(p, "Environment", "Variables").(map[string]any)); !slices.Equal(got, []string{alerting.EnvBusName, alerting.EnvTopicARN, coverage.EnvTable, alerting.EnvDedupeTable}) {
+	if got := keys(get(p, "Environment", "Variables").(map[string]any)); !slices.Equal(got, []string{alerting.EnvBusName, alerting.EnvTopicARN, coverage.EnvTable, alerting.EnvDedupeTable, alerting.EnvResponderQueueURL}) {
 		t.Errorf("environment variables %v", got)
 	}
 	wantEq(t, "DeadLetterConfig", get(p, "DeadLetterConfig", "TargetArn", "Fn::GetAtt", 0) != nil, true)
@@ -127,6 +128,9 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 	tableID, _ := tmpl.resourceByProp(t, "AWS::DynamoDB::Table", "TableName", detection.DedupeTableName)
 	busID, _ := tmpl.resourceByProp(t, "AWS::Events::EventBus", "Name", detection.DefaultAlertBusName)
 	queueID, _ := get(fn.props(), "DeadLetterConfig", "TargetArn", "Fn::GetAtt", 0).(string)
+	responderQueueID, _ := tmpl.resourceByProp(t, "AWS::SQS::Queue", "QueueName", responder.QueueName)
+	_, responderQueue := tmpl.resourceByProp(t, "AWS::SQS::Queue", "QueueName", responder.QueueName)
+	responderKeyID, _ := get(responderQueue.props(), "KmsMasterKeyId", "Fn::GetAtt", 0).(string)
 	region, account := cfg.HomeRegion, cfg.Organization.SecurityAccount
 	via := func(svc string) string { return svc + "." + region + ".amazonaws.com" }
 
@@ -152,6 +156,10 @@ func TestDetectionStreamRoleIsLeastPrivilege(t *testing.T) {
 		{"EncryptAlerts", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(alertKeyID, "Arn"), map[string]any{"StringEquals": map[string]any{
 			"kms:ViaService": via("sns"), "kms:EncryptionContext:aws:sns:topicArn": ref(topicID)}}},
 		{"PutAlertEvents", []string{"events:PutEvents"}, getAtt(busID, "Arn"), nil},
+		// The alerts of rules with a response, to the responder (docs/response.md).
+		{"SendResponses", []string{"sqs:SendMessage"}, getAtt(responderQueueID, "Arn"), nil},
+		{"EncryptResponses", []string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt(responderKeyID, "Arn"), map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": via("sqs"), "kms:EncryptionContext:aws:sqs:arn": getAtt(responderQueueID, "Arn")}}},
 	}
 	var sids []string
 	for _, s := range statements(doc) {
@@ -355,8 +363,8 @@ func TestDetectionArchivePath(t *testing.T) {
 			wantEq(t, w.sid+" Condition", s["Condition"], w.conditions)
 		}
 	}
-	if n := len(statements(doc)); n != 13 {
-		t.Errorf("the archive role has %d statements, want 13 (the 9 both functions share and 4 of its own)", n)
+	if n := len(statements(doc)); n != 15 {
+		t.Errorf("the archive role has %d statements, want 15 (the 11 both functions share and 4 of its own)", n)
 	}
 
 	_, m := tmpl.resourceByProp(t, "AWS::Lambda::EventSourceMapping", "FunctionName", ref(fnID))

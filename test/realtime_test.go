@@ -405,6 +405,12 @@ func TestEveryTargetHasDeadLetterQueueAndRetryPolicy(t *testing.T) {
 				}
 			}
 		}
+		// A queue's own dead-letter queue (the responder queue's).
+		for _, q := range queues {
+			if dlq, ok := get(q.props(), "RedrivePolicy", "deadLetterTargetArn", "Fn::GetAtt", 0).(string); ok {
+				used[dlq]++
+			}
+		}
 		// The detection functions' failure queue: their event source mapping's on-failure
 		// destination and their own dead-letter queue.
 		// A queue a function reads (the archive queue) is no dead-letter queue: it has one.

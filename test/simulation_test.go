@@ -14,6 +14,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 	"github.com/trailguard/trailguard/constructs/historyreader"
+	"github.com/trailguard/trailguard/constructs/responder"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 )
 
 // orgModel is an organization deployed as a synthesized app describes it: every stack
@@ -896,6 +898,7 @@ func (o *orgModel) allScenarios(t *testing.T) []scenario {
 	all = append(all, o.forwarderScenarios(t)...)
 	all = append(all, o.deployerScenarios()...)
 	all = append(all, o.historyReaderScenarios(t)...)
+	all = append(all, o.responderScenarios(t)...)
 	all = append(all, o.detectionScenarios(t)...)
 	all = append(all, o.coverageScenarios(t)...)
 	all = append(all, o.archiveQueryScenarios(t)...)
@@ -993,6 +996,65 @@ func (o *orgModel) historyReaderScenarios(t *testing.T) []scenario {
 	}
 	if len(out) == 0 && len(o.cfg.EventHistory.Investigators) > 0 {
 		t.Fatal("no Event History reader role found in the templates")
+	}
+	return out
+}
+
+// responderScenarios: in every account only the Security account's responder function may
+// assume the trailguard-responder role (not the account's admin, not the Security account's
+// admin), which may make the response actions and their reads, and nothing else; nobody
+// (outside the exempt roles) may change who can assume it or what it may do.
+func (o *orgModel) responderScenarios(t *testing.T) []scenario {
+	var out []scenario
+	p := o.cfg.Partition()
+	sec := o.cfg.Organization.SecurityAccount
+	fn := o.role(fmt.Sprintf("arn:%s:iam::%s:role/%s", p, sec, responder.FunctionName))
+	if len(fn.identity) == 0 {
+		t.Fatal("the responder function's role has no policies in the templates")
+	}
+	for _, s := range o.stacks {
+		for _, r := range s.ofType("AWS::IAM::Role") {
+			if !strings.HasSuffix(r.arn, ":role/"+responderrole.RoleName) {
+				continue
+			}
+			acct := s.env.account
+			region := o.cfg.HomeRegion
+			can := func(action, resource string) scenario {
+				return scenario{name: fmt.Sprintf("responder: %s may %s", r.arn, action), who: o.role(r.arn), action: action, resource: resource, account: acct, allowed: true}
+			}
+			cannot := func(action, resource string) scenario {
+				return scenario{name: fmt.Sprintf("responder: %s cannot %s", r.arn, action), who: o.role(r.arn), action: action, resource: resource, account: acct}
+			}
+			bucket := "arn:" + p + ":s3:::some-bucket"
+			sg := fmt.Sprintf("arn:%s:ec2:%s:%s:security-group/sg-0123456789abcdef0", p, region, acct)
+			trail := fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/some-trail", p, region, acct)
+			user := fmt.Sprintf("arn:%s:iam::%s:user/bob", p, acct)
+			out = append(out,
+				scenario{name: fmt.Sprintf("responder: the responder function assumes %s", r.arn), who: fn, action: "sts:AssumeRole", resource: r.arn, account: acct, allowed: true},
+				scenario{name: fmt.Sprintf("responder: the account's admin cannot assume %s", r.arn), who: o.admin(acct), action: "sts:AssumeRole", resource: r.arn, account: acct},
+				scenario{name: fmt.Sprintf("responder: the Security account's admin cannot assume %s", r.arn), who: o.admin(sec), action: "sts:AssumeRole", resource: r.arn, account: acct},
+				can("s3:GetBucketPublicAccessBlock", bucket), can("s3:PutBucketPublicAccessBlock", bucket), can("s3:GetBucketTagging", bucket),
+				can("s3:PutAccountPublicAccessBlock", "*"),
+				can("ec2:DescribeSecurityGroupRules", "*"), can("ec2:RevokeSecurityGroupIngress", sg),
+				can("cloudtrail:GetTrailStatus", trail), can("cloudtrail:StartLogging", trail),
+				can("iam:ListAccessKeys", user), can("iam:UpdateAccessKey", user),
+				cannot("s3:PutBucketPolicy", bucket), cannot("s3:DeleteBucketPolicy", bucket), cannot("s3:GetObject", bucket+"/x"),
+				cannot("ec2:AuthorizeSecurityGroupIngress", sg), cannot("ec2:DeleteSecurityGroup", sg),
+				cannot("cloudtrail:StopLogging", trail), cannot("cloudtrail:DeleteTrail", trail),
+				cannot("iam:DeleteAccessKey", user), cannot("iam:CreateAccessKey", user), cannot("iam:AttachUserPolicy", user),
+				cannot("sts:AssumeRole", fmt.Sprintf("arn:%s:iam::%s:role/Admin", p, acct)),
+			)
+			if acct != o.cfg.Organization.ManagementAccount { // SCPs never restrict the management account
+				out = append(out,
+					scenario{name: fmt.Sprintf("responder: the account's admin cannot change who may assume %s", r.arn), who: o.admin(acct), action: "iam:UpdateAssumeRolePolicy", resource: r.arn, account: acct},
+					scenario{name: fmt.Sprintf("responder: the account's admin cannot delete %s", r.arn), who: o.admin(acct), action: "iam:DeleteRole", resource: r.arn, account: acct},
+					scenario{name: fmt.Sprintf("responder: the account's admin cannot widen %s", r.arn), who: o.admin(acct), action: "iam:AttachRolePolicy", resource: r.arn, account: acct},
+				)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no responder role found in the templates")
 	}
 	return out
 }

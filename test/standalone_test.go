@@ -25,6 +25,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/historyreader"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 	"github.com/trailguard/trailguard/constructs/orgtrail"
+	"github.com/trailguard/trailguard/constructs/responder"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 	"github.com/trailguard/trailguard/coverage"
 )
 
@@ -165,6 +167,23 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 		}},
 		{"historyreader", func(s awscdk.Stack) {
 			historyreader.NewHistoryReader(s, jsii.String("Reader"), &historyreader.HistoryReaderProps{InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir")})
+		}},
+		{"responderrole", func(s awscdk.Stack) {
+			responderrole.NewResponderRole(s, jsii.String("ResponderRole"), &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222")})
+		}},
+		{"detection and responder, beside the sink", func(s awscdk.Stack) {
+			sink := eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), StreamName: jsii.String("trailguard-s"), BusName: jsii.String("trailguard-b"),
+				KeyAlias: jsii.String("alias/trailguard/s"), StreamProducerRoleName: jsii.String("trailguard-forwarder-stream-eu-west-1"),
+				BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
+			})
+			d := detection.NewDetection(s, jsii.String("Detection"), &detection.DetectionProps{
+				Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+			})
+			r := responder.NewResponder(s, jsii.String("Responder"), &responder.ResponderProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(), AlertBus: d.AlertBus(),
+			})
+			d.SendResponsesTo(r.Queue(), r.Key())
 		}},
 		{"detection and coveragemonitor, beside the sink", func(s awscdk.Stack) {
 			sink := eventsink.NewEventSink(s, jsii.String("Sink"), &eventsink.EventSinkProps{

@@ -18,6 +18,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/historyreader"
 	"github.com/trailguard/trailguard/constructs/logarchive"
 	"github.com/trailguard/trailguard/constructs/orgtrail"
+	"github.com/trailguard/trailguard/constructs/responder"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 	"github.com/trailguard/trailguard/coverage"
 )
 
@@ -88,6 +90,18 @@ func TestEachConstructTagsItsOwnResources(t *testing.T) {
 			return coveragemonitor.NewCoverageMonitor(s, jsii.String("CoverageMonitor"), &coveragemonitor.CoverageMonitorProps{
 				Expected: expected, Recorder: d.StreamFunction().(awslambda.Function),
 				AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(), AlertBus: d.AlertBus(),
+			})
+		}},
+		{"responderrole", func(s awscdk.Stack) constructs.IConstruct {
+			return responderrole.NewResponderRole(s, jsii.String("ResponderRole"), &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222")})
+		}},
+		{"responder", func(s awscdk.Stack) constructs.IConstruct {
+			sink := eventsink.NewEventSink(s, jsii.String("Sink"), sinkProps())
+			d := detection.NewDetection(s, jsii.String("Detection"), &detection.DetectionProps{
+				Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
+			})
+			return responder.NewResponder(s, jsii.String("Responder"), &responder.ResponderProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(), AlertBus: d.AlertBus(),
 			})
 		}},
 		{"guardrails", func(s awscdk.Stack) constructs.IConstruct {

@@ -5,6 +5,7 @@
 //	trailguard archive verify    validate the organization trail's archive
 //	trailguard detect            run the detection rules over CloudTrail records in files
 //	trailguard query             query the log archive with Athena for a time range
+//	trailguard respond --dry-run show what the automatic response would do for records in files
 //
 // Exit codes:
 //
@@ -118,7 +119,7 @@ Exit codes:
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
-	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e), newQueryCmd(e))
+	root.AddCommand(newHistoryCmd(e), newPlanCmd(e), newArchiveCmd(e), newDetectCmd(e), newQueryCmd(e), newRespondCmd(e))
 	return root
 }
 

@@ -397,6 +397,9 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 // Detection is the Security account's detection functions.
 type Detection interface {
 	constructs.Construct
+	// SendResponsesTo makes both functions send the alerts of rules that carry a response
+	// to queue (encrypted with key), the responder's (constructs/responder).
+	SendResponsesTo(queue awssqs.IQueue, key awskms.IKey)
 	// StreamFunction is the function reading the stream.
 	StreamFunction() awslambda.IFunction
 	// AlertBus is the bus alerts are put on for integrations.
@@ -431,6 +434,7 @@ type detection struct {
 	failuresKey                awskms.IKey // encrypts failures
 	streamFn                   awslambda.Function
 	archiveFn                  awslambda.Function
+	policies                   []awsiam.ManagedPolicy // of the functions
 	archiveQueue               awssqs.IQueue
 	archiveQueueKey            awskms.IKey // encrypts archiveQueue
 }
@@ -730,6 +734,7 @@ func (d *detection) newFunction(id, name, description string, code awslambda.Cod
 	// The role must hold its permissions before Lambda first uses it.
 	fn.Node().AddDependency(policy)
 	fnrole.DropRoleDependsOn(fn, role)
+	d.policies = append(d.policies, policy)
 	compliance.Suppress(fn, "The functions call only AWS APIs (Kinesis, SQS, SNS, EventBridge, DynamoDB, KMS) and serve no network: "+
 		"a VPC would add NAT or six interface endpoints and no control; their permissions are limited to the named resources instead.",
 		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
@@ -806,6 +811,33 @@ func (d *detection) env() map[string]*string {
 		env[alerting.EnvRefreshAccounts] = jsii.String("true")
 	}
 	return env
+}
+
+// SendResponsesTo implements Detection.
+func (d *detection) SendResponsesTo(queue awssqs.IQueue, key awskms.IKey) {
+	for _, fn := range []awslambda.Function{d.streamFn, d.archiveFn} {
+		if fn != nil {
+			fn.AddEnvironment(jsii.String(alerting.EnvResponderQueueURL), queue.QueueUrl(), nil)
+		}
+	}
+	for _, p := range d.policies {
+		p.AddStatements(
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("SendResponses"),
+				Actions:   jsii.Strings("sqs:SendMessage"),
+				Resources: &[]*string{queue.QueueArn()},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("EncryptResponses"),
+				Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+				Resources: &[]*string{key.KeyArn()},
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"kms:ViaService":                    d.stackEnv.ViaService("sqs"),
+					"kms:EncryptionContext:aws:sqs:arn": queue.QueueArn(),
+				}},
+			}),
+		)
+	}
 }
 
 func (d *detection) StreamFunction() awslambda.IFunction { return d.streamFn }

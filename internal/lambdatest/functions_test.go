@@ -46,12 +46,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func binary(t *testing.T, name string) string {
+func binary(t *testing.T, name string) string { return binaryB(t, name) }
+
+func binaryB(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir := binDir
 		binaries = map[string]string{}
-		for _, cmd := range []string{"streamconsumer", "archiveconsumer"} {
+		for _, cmd := range []string{"streamconsumer", "archiveconsumer", "responder"} {
 			out := filepath.Join(dir, cmd)
 			b, err := exec.Command("go", "build", "-o", out, "../../cmd/"+cmd).CombinedOutput()
 			if err != nil {
@@ -60,11 +62,32 @@ func binary(t *testing.T, name string) string {
 			}
 			binaries[cmd] = out
 		}
+		buildErr = trackSources("../../cmd/streamconsumer", "../../cmd/archiveconsumer")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return binaries[name]
+}
+
+// trackSources reads the Go files of the module's packages that pkgs build from: go test
+// caches a result by the files a test opens, and the binaries are built by another process,
+// so without this a change to a function's code would replay a stale pass.
+func trackSources(pkgs ...string) error {
+	args := append([]string{"list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}"}, pkgs...)
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		return fmt.Errorf("go list: %w", err)
+	}
+	for _, dir := range strings.Fields(string(out)) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if _, err := os.ReadFile(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // world is one scenario's AWS: the dedupe table (dynalite), the targets, the archive bucket.

@@ -179,7 +179,8 @@ func TestBuildFromAnotherModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &Builder{Dir: filepath.Join(root, "examples", "platform"), CacheDir: t.TempDir()}
-	for _, pkg := range functionPackages {
+	// The example uses the detection construct.
+	for _, pkg := range functionPackages["github.com/trailguard/trailguard/constructs/detection"] {
 		out, err := b.Build(pkg)
 		if err != nil {
 			t.Fatal(err)
@@ -196,14 +197,20 @@ func TestBuildFromAnotherModule(t *testing.T) {
 	}
 }
 
-// functionPackages are the detection functions the detection construct builds at synth.
-var functionPackages = []string{"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"}
+// functionPackages are the functions each construct builds at synth, by construct package.
+var functionPackages = map[string][]string{
+	"github.com/trailguard/trailguard/constructs/detection": {
+		"github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/archiveconsumer"},
+	"github.com/trailguard/trailguard/constructs/coveragemonitor": {"github.com/trailguard/trailguard/cmd/coveragemonitor"},
+	"github.com/trailguard/trailguard/constructs/responder":       {"github.com/trailguard/trailguard/cmd/responder"},
+}
 
 // TestFunctionDepsRecordEveryModule: `go mod tidy` in a platform team's module records the
-// modules the detection package imports under any build tag; the functions are built from
-// this module with -mod=readonly, so constructs/detection/functiondeps.go must import a package
-// of every module the functions need beyond the detection package's own. Offline: go list
-// reads only what the build of this module needs.
+// modules a construct package imports under any build tag; the functions are built from this
+// module with -mod=readonly, so each construct that builds a function must import (in its
+// functiondeps.go, under the trailguard_function_deps tag) a package of every module its
+// functions need beyond its own. Offline: go list reads only what the build of this module
+// needs.
 func TestFunctionDepsRecordEveryModule(t *testing.T) {
 	modules := func(tags string, pkgs ...string) map[string]bool {
 		args := append([]string{"list", "-deps", "-tags", tags, "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}"}, pkgs...)
@@ -219,10 +226,12 @@ func TestFunctionDepsRecordEveryModule(t *testing.T) {
 		}
 		return set
 	}
-	recorded := modules("trailguard_function_deps", "github.com/trailguard/trailguard/constructs/detection")
-	for m := range modules("", functionPackages...) {
-		if !recorded[m] {
-			t.Errorf("the functions need module %s, which constructs/detection does not import under the trailguard_function_deps tag: a platform team's `go mod tidy` would leave it out and the synth's offline build would fail; import one of its packages in constructs/detection/functiondeps.go", m)
+	for construct, functions := range functionPackages {
+		recorded := modules("trailguard_function_deps", construct)
+		for m := range modules("", functions...) {
+			if !recorded[m] {
+				t.Errorf("the functions of %s need module %s, which it does not import under the trailguard_function_deps tag: a platform team's `go mod tidy` would leave it out and the synth's offline build would fail; import one of its packages in its functiondeps.go", construct, m)
+			}
 		}
 	}
 }

@@ -1,0 +1,16 @@
+//go:build trailguard_function_deps
+
+package responder
+
+// This file is never compiled. The function is built at synth from this module's packages
+// with -mod=readonly, so a module that uses this package must record every module it
+// imports; `go mod tidy` considers every build tag, and these imports make it do so.
+import (
+	_ "github.com/aws/aws-lambda-go/events"
+	_ "github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
+	_ "github.com/aws/aws-sdk-go-v2/service/iam"
+	_ "github.com/aws/aws-sdk-go-v2/service/s3"
+	_ "github.com/aws/aws-sdk-go-v2/service/s3control"
+)
