@@ -44,7 +44,7 @@ func TestArchiveQueryInSecurityStack(t *testing.T) {
 	wantEq(t, "columns", get(in, "StorageDescriptor", "Columns"), cols)
 	wantEq(t, "partition keys", in["PartitionKeys"], []any{
 		map[string]any{"Name": "account", "Type": "string"}, map[string]any{"Name": "region", "Type": "string"}, map[string]any{"Name": "timestamp", "Type": "string"}})
-	wantEq(t, "serde", get(in, "StorageDescriptor", "SerdeInfo", "SerializationLibrary"), "com.amazon.emr.hive.serde.CloudTrailSerde")
+	wantEq(t, "serde", get(in, "StorageDescriptor", "SerdeInfo", "SerializationLibrary"), "org.apache.hive.hcatalog.data.JsonSerDe")
 	wantEq(t, "input format", get(in, "StorageDescriptor", "InputFormat"), "com.amazon.emr.cloudtrail.CloudTrailInputFormat")
 	prefix := "s3://" + cfg.LogArchive.BucketName + "/AWSLogs/" + cfg.Organization.ID + "/"
 	wantEq(t, "location", get(in, "StorageDescriptor", "Location"), prefix)

@@ -36,6 +36,7 @@ import (
 	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
+	"github.com/trailguard/trailguard/constructs/internal/fnrole"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
@@ -160,7 +161,7 @@ func (r *responder) addKey() {
 	r.key = awskms.NewKey(r, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("trailguard: encrypts the responder's queues, table, logs and environment"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	r.key.AddToResourcePolicy(keypolicy.DenyGrantsExceptForAWSServices(), jsii.Bool(false))
 	r.key.AddToResourcePolicy(keypolicy.AllowCloudWatchLogs("AllowCloudWatchLogsForTheResponderLogGroup", r.env.Region,
@@ -176,7 +177,7 @@ func (r *responder) addQueues() {
 		EncryptionMasterKey: r.key,
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(dlqRetentionDays)),
 		EnforceSSL:          jsii.Bool(true),
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	const reason = "This queue is the responder queue's dead-letter queue: a dead-letter queue of it would only move the same messages; its alarm makes any message visible."
 	compliance.Suppress(r.dlq, reason, "AwsSolutions-SQS3")
@@ -191,7 +192,7 @@ func (r *responder) addQueues() {
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * timeoutSeconds)),
 		EnforceSSL:        jsii.Bool(true),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: r.dlq, MaxReceiveCount: jsii.Number(maxReceives)},
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	delivery.NewAlarmOnAny(r, "DeadLetterAlarm", nil,
 		"trailguard: alerts the responder could not handle after every retry wait in this queue: read them, fix the cause (the responder's log says it), and send them to the responder queue again.",
@@ -214,8 +215,9 @@ func (r *responder) addTable() {
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		DeletionProtection: jsii.Bool(true),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		// No DynamoDB deletion protection: CloudFormation could not delete the table when
+		// a first create rolls back (the guardrails deny deleting it to everyone else).
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	compliance.Suppress(r.table, "The table holds only the responder's action counts of the last day, for its rate limit; the audit alerts are the record. "+
 		"Point-in-time recovery covers its loss.",
@@ -243,7 +245,7 @@ func (r *responder) addFunction() {
 	logGroup := awslogs.NewLogGroup(r, jsii.String("Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/lambda/" + FunctionName),
 		EncryptionKey: r.key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	logGroup.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(DefaultLogRetentionDays))
 	role := awsiam.NewRole(r, jsii.String("Role"), &awsiam.RoleProps{
@@ -343,6 +345,7 @@ func (r *responder) addFunction() {
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 	})
 	r.function.Node().AddDependency(policy)
+	fnrole.DropRoleDependsOn(r.function, role)
 	mapping := awslambda.NewEventSourceMapping(r, jsii.String("QueueMapping"), &awslambda.EventSourceMappingProps{
 		Target:                  r.function,
 		EventSourceArn:          r.queue.QueueArn(),

@@ -19,9 +19,12 @@ type Column struct {
 
 // The table's storage, as AWS documents it for CloudTrail log files.
 const (
-	// SerDe deserializes CloudTrail records ("CloudTrail SerDe",
-	// https://docs.aws.amazon.com/athena/latest/ug/cloudtrail-serde.html).
-	SerDe = "com.amazon.emr.hive.serde.CloudTrailSerde"
+	// SerDe deserializes CloudTrail records: the Hive JSON SerDe, as AWS's table with
+	// partition projection names it beside the CloudTrail input format
+	// (https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-partition-projection.html);
+	// the older CloudTrail SerDe (com.amazon.emr.hive.serde.CloudTrailSerde) is what the
+	// manually partitioned table of earlier docs used.
+	SerDe = "org.apache.hive.hcatalog.data.JsonSerDe"
 	// InputFormat reads the Records array of CloudTrail's gzipped JSON log files.
 	InputFormat = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 	// OutputFormat is the Hive text output format AWS's DDL names.
