@@ -22,6 +22,7 @@ import (
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/eventhistory"
 	"github.com/trailguard/trailguard/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/eventhistory/consolefile"
 	"github.com/trailguard/trailguard/eventhistory/org"
 	"github.com/trailguard/trailguard/eventhistory/output"
 )
@@ -540,16 +541,9 @@ func (in *inputReader) csv(br *bufio.Reader) error {
 	if err != nil {
 		return fmt.Errorf("not JSON, and not CSV either: %w", err)
 	}
-	col := -1
-	for i, h := range header {
-		name := strings.ToLower(strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.TrimSpace(h)))
-		if name == "cloudtrailevent" || name == "eventrecord" || name == "event" {
-			col = i
-			break
-		}
-	}
-	if col < 0 {
-		return errors.New("the CSV file has no column with the full event (such as \"CloudTrail event\"): its columns are a summary that cannot be turned into CloudTrail records; download the JSON file from the Event history page instead")
+	col, err := consolefile.EventColumn(header)
+	if err != nil {
+		return err
 	}
 	for {
 		row, err := cr.Read()

@@ -227,6 +227,19 @@ func (rd *reader) yield(record []byte) error {
 	return rd.fn(rd.scratch.Bytes())
 }
 
+// EventColumn returns the index of the column of a CSV header that holds the full event
+// (CloudTrail event, CloudTrailEvent, Event record, ...), or an error that says why a CSV
+// without one cannot be read: its other columns are a summary, not the record.
+func EventColumn(header []string) (int, error) {
+	for i, h := range header {
+		name := strings.ToLower(strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.TrimSpace(h)))
+		if name == "cloudtrailevent" || name == "eventrecord" || name == "event" {
+			return i, nil
+		}
+	}
+	return -1, errors.New("the CSV file has no column with the full event (such as \"CloudTrail event\"): its columns are a summary that cannot be turned into CloudTrail records; download the JSON file from the Event history page instead")
+}
+
 // csv reads a CSV file whose header names a column holding the full event
 // (CloudTrail event, CloudTrailEvent, ...). Without one the file cannot be
 // converted: the other columns are a summary, not the record.
@@ -238,16 +251,9 @@ func (rd *reader) csv(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("the file is neither JSON nor CSV: %w", err)
 	}
-	col := -1
-	for i, h := range header {
-		name := strings.ToLower(strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.TrimSpace(h)))
-		if name == "cloudtrailevent" || name == "eventrecord" || name == "event" {
-			col = i
-			break
-		}
-	}
-	if col < 0 {
-		return errors.New("the CSV file has no column with the full event (such as \"CloudTrail event\"): its columns are a summary that cannot be turned into CloudTrail records; download the JSON file from the Event history page instead")
+	col, err := EventColumn(header)
+	if err != nil {
+		return err
 	}
 	for {
 		row, err := cr.Read()
