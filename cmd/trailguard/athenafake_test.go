@@ -34,7 +34,9 @@ type fakeAthena struct {
 	started  []map[string]any
 	stopped  []string
 	polls    int
-	pageReqs int
+	// pages counts GetQueryResults requests by NextToken ("" for the first page); an
+	// SDK retry of a slow response asks for the same page again.
+	pages map[string]int
 	onPoll   func(n int) // called after each GetQueryExecution
 }
 
@@ -116,7 +118,11 @@ func (f *fakeAthena) serve(w http.ResponseWriter, r *http.Request) {
 			after = func() { f.onPoll(n) }
 		}
 	case "GetQueryResults":
-		f.pageReqs++
+		tok, _ := in["NextToken"].(string)
+		if f.pages == nil {
+			f.pages = map[string]int{}
+		}
+		f.pages[tok]++
 		out = f.page(in)
 	case "StopQueryExecution":
 		f.stopped = append(f.stopped, fmt.Sprint(in["QueryExecutionId"]))
