@@ -5,7 +5,7 @@
 // quota gate after it, and exits non-zero when the config is invalid or any gate reports an
 // unsuppressed finding; on any failure it leaves no deployable cloud assembly. It is the only
 // package that reads environment variables, context or input files (the config, the Guard
-// rules); synth/ does the rest.
+// rules); internal/synth/ does the rest.
 package main
 
 import (
@@ -20,13 +20,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/assembly"
+	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/examples"
-	"github.com/trailguard/trailguard/synth"
+	"github.com/trailguard/trailguard/internal/synth"
 )
 
 // Environment variables the app reads.

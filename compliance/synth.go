@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/trailguard/trailguard/assembly"
+	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/compliance/quota"
 )
 

@@ -6,14 +6,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trailguard/trailguard/respond/action"
+	"github.com/trailguard/trailguard/internal/respond/action"
 )
 
 // Response configures the automatic response (docs/response.md): which actions run, in which
 // mode, what they never touch, and how often they may act.
 type Response struct {
 	// Actions set each action's mode, by action name (the catalogue of package
-	// respond/action). An action not listed runs in dry-run.
+	// internal/respond/action). An action not listed runs in dry-run.
 	Actions map[string]ActionSettings `yaml:"actions"`
 	// Exemptions are resources and accounts no action touches.
 	Exemptions Exemptions `yaml:"exemptions"`

@@ -11,7 +11,7 @@ import (
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 
-	"github.com/trailguard/trailguard/detect/policy"
+	"github.com/trailguard/trailguard/internal/policy"
 )
 
 // recordFields are the CloudTrail record members a condition can name as

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trailguard/trailguard/detect/orgscope"
+	"github.com/trailguard/trailguard/internal/orgscope"
 )
 
 // Context is what the engine knows beyond the records: the organization and who deploys into

@@ -11,8 +11,8 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
 
-	"github.com/trailguard/trailguard/detect/orgscope"
-	"github.com/trailguard/trailguard/detect/policy"
+	"github.com/trailguard/trailguard/internal/orgscope"
+	"github.com/trailguard/trailguard/internal/policy"
 )
 
 // Context variables.

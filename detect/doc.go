@@ -7,7 +7,7 @@
 // (https://cel.dev), optional exceptions (principal, account, role and tag
 // patterns, or a CEL condition) and an optional threshold (count, or count of
 // distinct values, within a window of event time, grouped by a CEL
-// expression), and an optional response (an action of package respond/action,
+// expression), and an optional response (an action of package internal/respond/action,
 // validated on load; docs/response.md). The default rules are embedded (DefaultRules); Load merges
 // the rules of directories over them by id.
 //

@@ -14,7 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/trailguard/trailguard/respond/action"
+	"github.com/trailguard/trailguard/internal/respond/action"
 )
 
 // Rule is one detection: a condition over a CloudTrail record, the
@@ -44,7 +44,7 @@ type Rule struct {
 	// records arrive within a time window.
 	Threshold *Threshold
 	// Response, when set, is the automatic response to the rule's alerts (package respond):
-	// an action of the catalogue in package respond/action and its parameters.
+	// an action of the catalogue in package internal/respond/action and its parameters.
 	Response *Response
 	// Disabled rules are loaded and checked but never alert.
 	Disabled bool
@@ -97,7 +97,7 @@ type Threshold struct {
 // Response is the automatic response a rule's alerts ask for. Whether it runs, and in which
 // mode, is the config's choice (response.actions); see docs/response.md.
 type Response struct {
-	// Action is an action's name (package respond/action).
+	// Action is an action's name (package internal/respond/action).
 	Action string
 	// Params are the action's parameters, as decoded from YAML.
 	Params map[string]any

@@ -8,7 +8,7 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 
-	"github.com/trailguard/trailguard/detect/policy"
+	"github.com/trailguard/trailguard/internal/policy"
 )
 
 // semanticFunctions are the CEL functions that judge what a request means

@@ -16,7 +16,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/examples"
-	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/internal/stacks"
 )
 
 // Tests of what a first deploy promises beyond each template's own settings: every account

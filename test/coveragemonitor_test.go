@@ -17,7 +17,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/coverage"
-	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/internal/stacks"
 )
 
 // forwardingStack is a synthesized stack that forwards an account's events of a region.

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"

@@ -11,7 +11,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/accounttrail"
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/historyreader"
-	"github.com/trailguard/trailguard/eventhistory/org"
+	"github.com/trailguard/trailguard/internal/eventhistory/org"
 )
 
 // TestEventHistoryReaderInEveryAccount: every account (management, Security, members) has the

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/config"
-	"github.com/trailguard/trailguard/upgrade"
-	"github.com/trailguard/trailguard/version"
+	"github.com/trailguard/trailguard/internal/upgrade"
+	"github.com/trailguard/trailguard/internal/version"
 )
 
 // Tests of what a real lifecycle does to the stacks: a first deploy before anything else

@@ -31,8 +31,8 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
-	"github.com/trailguard/trailguard/stacks"
-	"github.com/trailguard/trailguard/synth"
+	"github.com/trailguard/trailguard/internal/stacks"
+	"github.com/trailguard/trailguard/internal/synth"
 )
 
 // repoRoot is the module root, relative to this package's directory.

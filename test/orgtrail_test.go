@@ -11,7 +11,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/orgtrail"
-	"github.com/trailguard/trailguard/stacks"
+	"github.com/trailguard/trailguard/internal/stacks"
 )
 
 // Tests of the organization trail in the management account.

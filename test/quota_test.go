@@ -16,7 +16,7 @@ import (
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/examples"
-	"github.com/trailguard/trailguard/synth"
+	"github.com/trailguard/trailguard/internal/synth"
 )
 
 // TestQuotaGateCatchesOversizedEventPattern synthesizes a stack with a CfnRule whose event

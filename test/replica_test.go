@@ -14,8 +14,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/trailguard/trailguard/stacks"
-	"github.com/trailguard/trailguard/synth"
+	"github.com/trailguard/trailguard/internal/stacks"
+	"github.com/trailguard/trailguard/internal/synth"
 )
 
 // Tests of the replicated member stacks: in stacks mode only the first member stack of each

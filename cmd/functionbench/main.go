@@ -29,8 +29,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/alerting"
-	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/detect"
 )
 

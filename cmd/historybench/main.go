@@ -37,9 +37,9 @@ import (
 
 // The packages whose benchmarks run.
 const (
-	pkg       = "github.com/trailguard/trailguard/eventhistory"
-	orgPkg    = "github.com/trailguard/trailguard/eventhistory/org"
-	verifyPkg = "github.com/trailguard/trailguard/archiveverify"
+	pkg       = "github.com/trailguard/trailguard/internal/eventhistory"
+	orgPkg    = "github.com/trailguard/trailguard/internal/eventhistory/org"
+	verifyPkg = "github.com/trailguard/trailguard/internal/archiveverify"
 )
 
 // Goals.
@@ -179,7 +179,7 @@ func writeTables(w io.Writer, rate result, mem map[int]result) (goalsMet bool) {
 		goalsMet = false
 		return "**no**"
 	}
-	fmt.Fprintf(w, "Measured %s with %s %s/%s on %d CPUs, against the local CloudTrail server of package eventhistory/cloudtrailtest (in the benchmark's process).\n\n",
+	fmt.Fprintf(w, "Measured %s with %s %s/%s on %d CPUs, against the local CloudTrail server of package internal/eventhistory/cloudtrailtest (in the benchmark's process).\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 
 	fmt.Fprintln(w, "Throughput at the API's rate limit: the server allows 2 LookupEvents requests per second per region (token bucket, burst 2) and answers more with ThrottlingException; the client paces each region at its default of 2 requests per second. The share of the limit is the sustained request rate the server measured per region, from its first request to its last.")

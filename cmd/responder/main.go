@@ -5,7 +5,7 @@
 // (respond.Decider), applies the rate limit and circuit breaker (respond.Policy.Throttle,
 // counts in the responder table), re-reads the resource through the trailguard-responder
 // role of the alert's account and acts only if it is still wrong and the action is in
-// enforce mode (package respond/execute), and publishes an audit alert (rule
+// enforce mode (package internal/respond/execute), and publishes an audit alert (rule
 // trailguard-response) with the before and after state to the alert topic and bus.
 //
 // A message whose processing failed (the state could not be read, the action failed) is
@@ -30,12 +30,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/respond"
-	"github.com/trailguard/trailguard/respond/action"
-	"github.com/trailguard/trailguard/respond/execute"
+	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/internal/respond/action"
+	"github.com/trailguard/trailguard/internal/respond/execute"
 )
 
 // AuditRule is the rule id of the audit alerts.

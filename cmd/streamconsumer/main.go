@@ -29,7 +29,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/trailguard/trailguard/alerting"
-	"github.com/trailguard/trailguard/alerting/alertingtest"
+	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
 )

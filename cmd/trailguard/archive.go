@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/cobra"
-	"github.com/trailguard/trailguard/archiveverify"
-	"github.com/trailguard/trailguard/eventhistory"
+	"github.com/trailguard/trailguard/internal/archiveverify"
+	"github.com/trailguard/trailguard/internal/eventhistory"
 )
 
 func newArchiveCmd(e *env) *cobra.Command {

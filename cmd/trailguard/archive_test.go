@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trailguard/trailguard/archiveverify/archivetest"
+	"github.com/trailguard/trailguard/internal/archiveverify/archivetest"
 )
 
 func TestArchiveVerify(t *testing.T) {

@@ -20,11 +20,11 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/eventhistory"
-	"github.com/trailguard/trailguard/eventhistory/checkpoint"
-	"github.com/trailguard/trailguard/eventhistory/consolefile"
-	"github.com/trailguard/trailguard/eventhistory/org"
-	"github.com/trailguard/trailguard/eventhistory/output"
+	"github.com/trailguard/trailguard/internal/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/internal/eventhistory/consolefile"
+	"github.com/trailguard/trailguard/internal/eventhistory/org"
+	"github.com/trailguard/trailguard/internal/eventhistory/output"
 )
 
 // Why a file holds no CloudTrail records, as the summary counts them.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/trailguard/trailguard/eventhistory/checkpoint"
-	"github.com/trailguard/trailguard/eventhistory/manifest"
+	"github.com/trailguard/trailguard/internal/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/internal/eventhistory/manifest"
 )
 
 // Inputs of the detect tests that are not CloudTrail records.

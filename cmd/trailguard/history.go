@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go/logging"
 	"github.com/spf13/cobra"
-	"github.com/trailguard/trailguard/eventhistory"
-	"github.com/trailguard/trailguard/eventhistory/checkpoint"
-	"github.com/trailguard/trailguard/eventhistory/manifest"
-	"github.com/trailguard/trailguard/eventhistory/org"
-	"github.com/trailguard/trailguard/eventhistory/output"
+	"github.com/trailguard/trailguard/internal/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory/checkpoint"
+	"github.com/trailguard/trailguard/internal/eventhistory/manifest"
+	"github.com/trailguard/trailguard/internal/eventhistory/org"
+	"github.com/trailguard/trailguard/internal/eventhistory/output"
 )
 
 func newHistoryCmd(e *env) *cobra.Command {

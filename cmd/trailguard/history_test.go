@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
-	trailguard "github.com/trailguard/trailguard/version"
+	"github.com/trailguard/trailguard/internal/eventhistory/cloudtrailtest"
+	trailguard "github.com/trailguard/trailguard/internal/version"
 )
 
 // childEnv makes the test binary run as the trailguard command, for tests

@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/trailguard/trailguard/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory"
 )
 
 // Exit codes.

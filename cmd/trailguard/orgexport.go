@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/trailguard/trailguard/eventhistory"
-	"github.com/trailguard/trailguard/eventhistory/org"
+	"github.com/trailguard/trailguard/internal/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory/org"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/trailguard/trailguard/eventhistory"
-	"github.com/trailguard/trailguard/eventhistory/cloudtrailtest"
-	"github.com/trailguard/trailguard/eventhistory/durable"
+	"github.com/trailguard/trailguard/internal/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory/cloudtrailtest"
+	"github.com/trailguard/trailguard/internal/eventhistory/durable"
 )
 
 // newOrg starts a local organization and points the SDK's configuration

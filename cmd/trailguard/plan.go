@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard/config"
-	"github.com/trailguard/trailguard/deployplan"
+	"github.com/trailguard/trailguard/internal/deployplan"
 	"github.com/trailguard/trailguard/examples"
 )
 

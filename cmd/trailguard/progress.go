@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trailguard/trailguard/eventhistory"
+	"github.com/trailguard/trailguard/internal/eventhistory"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )

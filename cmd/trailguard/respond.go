@@ -15,8 +15,8 @@ import (
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/eventhistory/consolefile"
-	"github.com/trailguard/trailguard/respond"
+	"github.com/trailguard/trailguard/internal/eventhistory/consolefile"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 type respondFlags struct {

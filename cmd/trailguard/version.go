@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	trailguard "github.com/trailguard/trailguard/version"
+	trailguard "github.com/trailguard/trailguard/internal/version"
 )
 
 // version describes this build: the release (version.Version, as in CHANGELOG.md and the

@@ -51,7 +51,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"

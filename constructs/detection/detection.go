@@ -97,7 +97,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
@@ -126,6 +126,20 @@ const (
 	ArchiveFunctionName = "trailguard-detect-archive"
 	// DedupeTableName names the dedupe table.
 	DedupeTableName = "trailguard-detect-dedupe"
+)
+
+// What the functions put on the alert bus and look for beside their binary: a rule that
+// matches AlertEventSource forwards every alert, and code of your own (StreamCode,
+// ArchiveCode) bundles its rules and context where the functions read them.
+const (
+	// AlertEventSource is the source of every alert put on the alert bus.
+	AlertEventSource = alerting.EventSource
+	// AlertDetailType is the detail-type of every alert put on the alert bus.
+	AlertDetailType = alerting.EventDetailType
+	// RulesDir is the directory beside the function's binary that holds its rule files.
+	RulesDir = alerting.RulesDir
+	// ContextFile is the file beside the function's binary that holds its organization context.
+	ContextFile = alerting.ContextFile
 )
 
 // Defaults of DetectionProps.
@@ -167,7 +181,7 @@ type DetectionProps struct {
 	// topic only. Required.
 	AlertKey awskms.IKey
 	// AlertBusName is the custom event bus alerts are put on for integrations (source
-	// alerting.EventSource, detail-type alerting.EventDetailType, the alert as detail). It is
+	// AlertEventSource, detail-type AlertDetailType, the alert as detail). It is
 	// created and retained. Unset with ExistingAlertBus.
 	// Default: DefaultAlertBusName.
 	AlertBusName *string
@@ -248,7 +262,7 @@ type DetectionProps struct {
 	// directory (e.g. "team/iam.yaml"), loaded after the default rules by both functions: a
 	// rule with a default rule's id replaces it. They are checked at synth with the engine
 	// (an invalid rule panics naming its file, rule and problem) and bundled in the
-	// functions' built code, under alerting.RulesDir beside the binary. Not with StreamCode
+	// functions' built code, under RulesDir beside the binary. Not with StreamCode
 	// or ArchiveCode (bundle them in your code yourself).
 	// Default: the default rules only.
 	RuleFiles *map[string]*string
@@ -258,7 +272,7 @@ type DetectionProps struct {
 	DisabledRules *[]*string
 	// OrganizationContext is the organization the rules judge records in (its accounts, OUs,
 	// deployers: detect.ContextFromConfig of the trailguard config), baked into the functions'
-	// built code as alerting.ContextFile beside the binary. Not with StreamCode or ArchiveCode
+	// built code as ContextFile beside the binary. Not with StreamCode or ArchiveCode
 	// (bundle the file in your code yourself).
 	// Default: none: only each record's own account is the organization's.
 	OrganizationContext *detect.Context

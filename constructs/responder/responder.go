@@ -33,7 +33,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"
@@ -43,7 +43,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/responderrole"
-	"github.com/trailguard/trailguard/respond"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // Names and defaults.

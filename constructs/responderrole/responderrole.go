@@ -25,7 +25,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/internal/managed"
-	"github.com/trailguard/trailguard/respond"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // RoleName is the role's name: the responder assumes it by this name in every account.

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/alerting"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventdlq"
 	"github.com/trailguard/trailguard/constructs/eventsink"
@@ -59,7 +58,7 @@ func addSIEMAlertForwarding(stack awscdk.Stack, d detection.Detection, sink even
 	awsevents.NewCfnRule(stack, jsii.String("SIEMForwarding"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(ruleName),
 		EventBusName: d.AlertBus().EventBusName(),
-		EventPattern: map[string]any{"source": []string{alerting.EventSource}},
+		EventPattern: map[string]any{"source": []string{detection.AlertEventSource}},
 		State:        jsii.String("ENABLED"),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
 			Id:               jsii.String("siem"),

@@ -9,14 +9,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/trailguard/trailguard/alerting"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/lambdatest"
 	// The responder binary is built by go build; importing its packages makes go test's
 	// cache see their changes.
-	"github.com/trailguard/trailguard/respond"
-	_ "github.com/trailguard/trailguard/respond/execute"
+	"github.com/trailguard/trailguard/internal/respond"
+	_ "github.com/trailguard/trailguard/internal/respond/execute"
 )
 
 const memberAccount = "333333333333"

@@ -1,0 +1,128 @@
+package respond
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/respond/action"
+)
+
+// rec builds a CloudTrail record; principal is a role session's role name, or "" for a user.
+func rec(t *testing.T, json string) *detect.Record {
+	t.Helper()
+	r, err := detect.ParseRecord([]byte(json))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+const (
+	userAlice  = `"userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::333333333333:user/alice","accountId":"333333333333"}`
+	responder  = `"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/trailguard-responder/tg-abc","accountId":"333333333333","sessionContext":{"sessionIssuer":{"type":"Role","userName":"trailguard-responder"}}}`
+	common     = `"eventID":"e1","eventTime":"2026-12-06T10:00:00Z","awsRegion":"eu-west-1","recipientAccountId":"333333333333",`
+	publicPol  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}]}`
+	sgResponse = `"responseElements":{"_return":true,"securityGroupRuleSet":{"items":[{"groupId":"sg-0123456789abcdef0","securityGroupRuleId":"sgr-0aaa","isEgress":false,"ipProtocol":"tcp","fromPort":22,"toPort":22,"cidrIpv4":"0.0.0.0/0"},{"groupId":"sg-0123456789abcdef0","securityGroupRuleId":"sgr-0bbb","isEgress":false,"ipProtocol":"tcp","fromPort":443,"toPort":443,"cidrIpv4":"0.0.0.0/0"}]}}`
+)
+
+func TestDecide(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]*detect.Rule{}
+	for _, r := range engine.Rules() {
+		rules[r.ID] = r
+	}
+	bucketPolicy := `{` + common + userAlice + `,"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","requestParameters":{"bucketName":"site","bucketPolicy":` + publicPol + `}}`
+	tests := []struct {
+		name     string
+		record   string
+		response config.Response
+		wantAct  bool
+		wantMode string
+		want     string // in the reason
+		target   string
+	}{
+		{name: "public bucket policy", record: bucketPolicy, wantAct: true, wantMode: "dry-run", want: "made bucket site public", target: "bucket site"},
+		{name: "enforced", record: bucketPolicy, response: config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "enforce"}}}, wantAct: true, wantMode: "enforce", target: "bucket site"},
+		{name: "off", record: bucketPolicy, response: config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "off"}}}, wantMode: "off", want: "is off"},
+		{name: "exempt bucket by name pattern", record: bucketPolicy, response: config.Response{Exemptions: config.Exemptions{Buckets: []string{"si*"}}}, wantMode: "dry-run", want: "bucket site is exempt", target: "bucket site"},
+		{name: "exempt bucket by ARN", record: bucketPolicy, response: config.Response{Exemptions: config.Exemptions{Buckets: []string{"arn:aws:s3:::site"}}}, wantMode: "dry-run", want: "is exempt"},
+		{name: "exempt account", record: bucketPolicy, response: config.Response{Exemptions: config.Exemptions{Accounts: []string{"333333333333"}}}, wantMode: "dry-run", want: "account 333333333333 is exempt"},
+		{name: "the responder's own call", record: `{` + common + responder + `,"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","requestParameters":{"bucketName":"site","bucketPolicy":` + publicPol + `}}`, wantMode: "dry-run", want: "responder's own"},
+		{name: "a failed call", record: `{` + common + userAlice + `,"errorCode":"AccessDenied","eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","requestParameters":{"bucketName":"site","bucketPolicy":` + publicPol + `}}`, wantMode: "dry-run", want: "changed nothing"},
+		{name: "account-level block public access removed", record: `{` + common + userAlice + `,"eventSource":"s3.amazonaws.com","eventName":"DeleteAccountPublicAccessBlock","requestParameters":{"accountId":"333333333333"}}`, wantAct: true, wantMode: "dry-run", target: "account 333333333333 Block Public Access"},
+		{name: "security group opened on ssh: only the ssh rule", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}},{"ipProtocol":"tcp","fromPort":443,"toPort":443,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}},` + sgResponse + `}`,
+			wantAct: true, wantMode: "dry-run", target: "security group sg-0123456789abcdef0 rules sgr-0aaa"},
+		{name: "exempt security group", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}},` + sgResponse + `}`,
+			response: config.Response{Exemptions: config.Exemptions{SecurityGroups: []string{"sg-0123456789abcdef0"}}}, wantMode: "dry-run", want: "is exempt"},
+		{name: "trail stopped", record: `{` + common + userAlice + `,"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","requestParameters":{"name":"arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local"}}`, wantAct: true, wantMode: "dry-run", target: "trail arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local"},
+		{name: "trail deleted: nothing to start", record: `{` + common + userAlice + `,"eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail","requestParameters":{"name":"t"}}`, wantMode: "dry-run", want: "cannot be undone by starting logging"},
+		{name: "access key for another user", record: `{` + common + userAlice + `,"eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","requestParameters":{"userName":"bob"},"responseElements":{"accessKey":{"userName":"bob","accessKeyId":"AKIAEXAMPLE","status":"Active"}}}`, wantAct: true, wantMode: "dry-run", target: "access key AKIAEXAMPLE of user bob"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rec(t, tt.record)
+			alerts, err := detect.NewDetector(engine, detect.MemoryDedupe{}).Process(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var alert *detect.Alert
+			for _, a := range alerts {
+				if rules[a.Rule].Response != nil {
+					alert = a
+				}
+			}
+			if alert == nil {
+				t.Fatalf("no alert of a rule with a response; got %d alerts", len(alerts))
+			}
+			p := &Policy{Response: tt.response}
+			d := p.Decide(rules[alert.Rule], alert, r)
+			if d.Act != tt.wantAct || d.Mode != tt.wantMode {
+				t.Errorf("act %v mode %q, want act %v mode %q (%s)", d.Act, d.Mode, tt.wantAct, tt.wantMode, d.Reason)
+			}
+			if !strings.Contains(d.Reason, tt.want) {
+				t.Errorf("reason %q does not say %q", d.Reason, tt.want)
+			}
+			if tt.target != "" && (d.Target == nil || d.Target.String() != tt.target) {
+				t.Errorf("target %v, want %s", d.Target, tt.target)
+			}
+			if d.AlertID != alert.DedupeKey || d.EventID != "e1" {
+				t.Errorf("alert id %q event %q, want the alert's", d.AlertID, d.EventID)
+			}
+		})
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	p := &Policy{Response: config.Response{MaxActionsPerResource: 3, MaxActionsPerAccount: 20}}
+	d := Decision{Act: true, Mode: "enforce", Target: &Target{Kind: KindBucket, Bucket: "site", Account: "333333333333"}, Reason: "r"}
+	for _, tc := range []struct {
+		counts   Counts
+		wantMode string
+		tripped  bool
+	}{
+		{Counts{2, 19}, "enforce", false},
+		{Counts{3, 3}, "dry-run", true},
+		{Counts{0, 20}, "dry-run", true},
+	} {
+		got, tripped := p.Throttle(d, tc.counts)
+		if got.Mode != tc.wantMode || tripped != tc.tripped {
+			t.Errorf("Throttle(%v) = %s tripped %v, want %s %v", tc.counts, got.Mode, tripped, tc.wantMode, tc.tripped)
+		}
+	}
+}
+
+// TestEveryActionDecides: every action of the catalogue has a decision (a rule may name any
+// of them, and the synth accepts it).
+func TestEveryActionDecides(t *testing.T) {
+	r := rec(t, `{"eventName":"Nothing","eventSource":"x.amazonaws.com"}`)
+	for _, name := range action.Names() {
+		if _, why := target(name, r, nil); strings.Contains(why, "not implemented") {
+			t.Errorf("action %s: %s", name, why)
+		}
+	}
+}

@@ -1,0 +1,154 @@
+// Package synth runs a complete trailguard synth of an organization config, as `cdk synth`
+// runs it through app/ and as the tests run it: it builds the stacks into a CDK app with the
+// compliance gates, synthesizes the app, reads the gates' verdict, checks every template
+// against the AWS quotas a deploy would hit, and then emits the member stacks that replicate
+// each region's prototype into the same cloud assembly (and checks them too).
+package synth
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/internal/assembly"
+	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/compliance/quota"
+	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/internal/stacks"
+)
+
+// NewApp returns a trailguard app that writes its cloud assembly to outdir ("" for the one
+// the cdk CLI names) with context added to the context the cdk CLI passes (tests pass the
+// cdk.json context here; under the CLI it may be nil).
+func NewApp(outdir string, context map[string]any) awscdk.App {
+	return newApp(outdir, context, true)
+}
+
+// newApp returns an app; builtinValidation false turns off the CloudFormation validation the
+// CDK runs on every template of an app that registers no validation plugin itself.
+func newApp(outdir string, context map[string]any, builtinValidation bool) awscdk.App {
+	props := &awscdk.AppProps{
+		StackTraces:                     jsii.Bool(false),
+		BuiltinCloudFormationValidation: jsii.Bool(builtinValidation),
+	}
+	if outdir != "" {
+		props.Outdir = jsii.String(outdir)
+	}
+	if context != nil {
+		props.Context = &context
+	}
+	return awscdk.NewApp(props)
+}
+
+// replicasPattern names the directory in the cloud assembly that Run emits the replicas into
+// before merging them (os.MkdirTemp's pattern).
+const replicasPattern = ".replicas-*"
+
+// Options configure Run.
+type Options struct {
+	// Gates are the compliance gates every built stack goes through.
+	Gates *compliance.Gates
+	// Context is what NewApp was given for the main app; the other apps Run creates get it too.
+	Context map[string]any
+	// BuildEveryMember builds every member stack from constructs (see stacks.Options).
+	BuildEveryMember bool
+}
+
+// Result is what a synth produced.
+type Result struct {
+	// Stacks are the stacks built in the main app, and the replicas emitted beside them.
+	Stacks *stacks.Stacks
+	// Outdir is the cloud assembly directory.
+	Outdir string
+	// Report is the compliance gates' verdict over every built stack, with the AWS quota
+	// gate's findings over every stack (replicas included). When it has findings the caller
+	// must not leave the assembly deployable; replicas are emitted only when the built stacks
+	// have none.
+	Report *compliance.Report
+}
+
+// Run builds cfg's stacks into app (made with NewApp), synthesizes it with the gates, checks
+// their report and the AWS quotas and, if all is clean, emits the replicated member stacks
+// into the same cloud assembly and checks their quotas. CDK errors surface as panics, as
+// everywhere in the CDK's Go binding.
+func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
+	quotas, err := quota.NewGate(quota.Options{Raised: cfg.Quotas.Raised})
+	if err != nil {
+		return nil, err
+	}
+	// Templates synthesized on their own (the StackSet's member template) get an app of their
+	// own, with the same context and gates; their reports count like the main one.
+	var templateDirs []string
+	defer func() {
+		for _, d := range templateDirs {
+			os.RemoveAll(d)
+		}
+	}()
+	newTemplateApp := func() awscdk.App {
+		dir, err := os.MkdirTemp("", "trailguard-template-*")
+		if err != nil {
+			panic(err)
+		}
+		templateDirs = append(templateDirs, dir)
+		a := NewApp(dir, opts.Context)
+		opts.Gates.Apply(a)
+		return a
+	}
+	built := stacks.Build(app, cfg, stacks.Options{NewTemplateApp: newTemplateApp, BuildEveryMember: opts.BuildEveryMember})
+	opts.Gates.Apply(app)
+	outdir := *app.Synth(nil).Directory()
+	res := &Result{Stacks: built, Outdir: outdir}
+
+	report, err := compliance.Check(outdir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the compliance report: %w", err)
+	}
+	for _, d := range templateDirs {
+		r, err := compliance.Check(d)
+		if err != nil {
+			return nil, fmt.Errorf("reading the compliance report: %w", err)
+		}
+		report.Add(r)
+	}
+	res.Report = report
+	// The quota gate reads the synthesized templates, StackSet templates included.
+	qf, err := quotas.Check(outdir)
+	if err != nil {
+		return nil, fmt.Errorf("checking the AWS quotas: %w", err)
+	}
+	report.AddQuota(qf)
+	if len(report.Findings) > 0 || len(built.Replicas) == 0 {
+		return res, quota.WriteReport(outdir, qf)
+	}
+
+	// The replicas' templates are their prototypes', which the gates have just passed: they
+	// get an app without gates or validation (validating a thousand copies of one template
+	// would take a minute), inside the assembly so that merging only renames files. A synth
+	// that was killed (Ctrl-C) left its directory there: the name is ours, remove it.
+	stale, _ := filepath.Glob(filepath.Join(outdir, replicasPattern))
+	for _, d := range stale {
+		os.RemoveAll(d)
+	}
+	dir, err := os.MkdirTemp(outdir, replicasPattern)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := stacks.EmitReplicas(newApp(dir, opts.Context, false), cfg, outdir, built.Replicas); err != nil {
+		return nil, err
+	}
+	if err := assembly.Merge(outdir, dir); err != nil {
+		return nil, fmt.Errorf("adding the replicated member stacks to the cloud assembly: %w", err)
+	}
+	// A replica's template is its prototype's but for its name, which rendered names can
+	// contain: the gate checks each new stack (once per length of name).
+	replicas, err := quotas.Check(outdir)
+	if err != nil {
+		return nil, fmt.Errorf("checking the AWS quotas: %w", err)
+	}
+	report.AddQuota(replicas)
+	return res, quota.WriteReport(outdir, append(qf, replicas...))
+}
