@@ -31,7 +31,8 @@ type Alert struct {
 	// AccountID is the account the event happened in (recipientAccountId,
 	// else the caller's account).
 	AccountID string `json:"accountId"`
-	Region    string `json:"region"`
+	// Region is the record's awsRegion.
+	Region string `json:"region"`
 	// Principal is who made the call (see Record.Principal).
 	Principal string `json:"principal"`
 	// SourceIPAddress and UserAgent are the record's.

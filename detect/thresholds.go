@@ -39,6 +39,7 @@ type Observation struct {
 // shard: package alerting's DynamoThresholds) lets a burst spread over them
 // alert; it may approximate the window, and document how.
 type ThresholdStore interface {
+	// Count records obs and returns its hit, or nil (see ThresholdStore).
 	Count(obs Observation) (*ThresholdHit, error)
 }
 
