@@ -8,8 +8,10 @@ import (
 	"go/token"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -218,4 +220,31 @@ func relPos(p token.Position) string {
 		p.Filename = filepath.ToSlash(rel)
 	}
 	return fmt.Sprintf("%s:%d", p.Filename, p.Line)
+}
+
+// TestPublicAPIDocListsThePublicPackages fails when docs/public-api.md's table does not list
+// exactly the public packages: a package made public, or moved under internal/, must be
+// documented there (its purpose, and so the stability promise that comes with it).
+func TestPublicAPIDocListsThePublicPackages(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "docs", "public-api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| \\[`([^`]+)`\\]").FindAllStringSubmatch(string(b), -1) {
+		listed[m[1]] = true
+	}
+	public := map[string]bool{}
+	for importPath := range publicPackages(t) {
+		rel := strings.TrimPrefix(importPath, modulePath+"/")
+		public[rel] = true
+		if !listed[rel] {
+			t.Errorf("docs/public-api.md does not list public package %s: add a row to its table saying what it is for (or move the package under internal/)", rel)
+		}
+	}
+	for rel := range listed {
+		if !public[rel] {
+			t.Errorf("docs/public-api.md lists %s, which is not a public package of the module", rel)
+		}
+	}
 }
