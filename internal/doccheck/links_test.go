@@ -18,12 +18,12 @@ import (
 
 // markdownFiles are the documents whose links TestRelativeLinks checks, as globs relative to
 // the module root.
-var markdownFiles = []string{"README.md", "CHANGELOG.md", "docs/*.md"}
+var markdownFiles = []string{"README.md", "CHANGELOG.md", "docs/*.md", "examples/*/README.md", "detect/testdata/*/README.md"}
 
-// TestRelativeLinks fails on a relative link in README.md, CHANGELOG.md or docs/*.md that
-// points to no file or directory of the repository, or to a heading (#anchor) its markdown
-// file does not have, as GitHub renders them. Links with a scheme (https:, mailto:) are not
-// followed.
+// TestRelativeLinks fails on a relative link in README.md, CHANGELOG.md, docs/*.md or the
+// examples' and test corpora's READMEs that points to no file or directory of the repository,
+// or to a heading (#anchor) its markdown file does not have, as GitHub renders them. Links
+// with a scheme (https:, mailto:) are not followed.
 func TestRelativeLinks(t *testing.T) {
 	var files []string
 	for _, g := range markdownFiles {
