@@ -25,8 +25,9 @@ const root = "../.."
 const modulePath = "github.com/trailguard/trailguard"
 
 // notPublic are the module's top-level directories whose packages are not API: commands, the
-// CDK app, the CDK test package, the examples and everything internal.
-var notPublic = []string{"app", "cmd", "examples", "internal", "node_modules", "test"}
+// CDK app, the CDK test package, the examples and everything internal; and the generated
+// directories (the cloud assembly, the npm packages) that hold no package of the module.
+var notPublic = []string{"app", "cdk.out", "cmd", "examples", "internal", "node_modules", "test"}
 
 // publicPackages returns the import paths and directories of the module's public packages:
 // every directory with a non-test Go file that is not a main package, outside notPublic,
