@@ -43,7 +43,7 @@ type Rule struct {
 	// Threshold, when set, makes the rule alert only when enough matching
 	// records arrive within a time window.
 	Threshold *Threshold
-	// Response, when set, is the automatic response to the rule's alerts (package respond):
+	// Response, when set, is the automatic response to the rule's alerts (package internal/respond):
 	// an action of the catalogue in package internal/respond/action and its parameters.
 	Response *Response
 	// Disabled rules are loaded and checked but never alert.
