@@ -78,7 +78,7 @@ func (f Finding) Message() string {
 	}
 	fix := f.Quota.Fix
 	if f.Quota.Adjustable {
-		fix += "; or request a quota increase with Service Quotas and give the gate the raised value (see README, AWS quotas)"
+		fix += "; or request a quota increase with Service Quotas and give the gate the raised value (see docs/compliance.md, AWS quotas)"
 	}
 	return fmt.Sprintf("%s is %s %s, %s: %s. Quota: %s", f.What, group(f.Measured), f.Quota.Unit, over, fix, f.Quota.Doc)
 }
