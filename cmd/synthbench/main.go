@@ -118,8 +118,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 type result struct {
 	wall    time.Duration
-	peakRSS int64 // bytes: the largest sum of the process tree's RSS
-	peakPSS int64 // bytes: the largest sum of the process tree's PSS
+	cpu     time.Duration // user and system time of the process tree (of every process waited for)
+	peakRSS int64         // bytes: the largest sum of the process tree's RSS
+	peakPSS int64         // bytes: the largest sum of the process tree's PSS
 	stacks  int
 }
 
@@ -156,7 +157,8 @@ func synth(cli, app, cfgPath, outdir string, sample bool) (result, error) {
 		return result{}, fmt.Errorf("cdk synth: %v\n%s", err, out.String())
 	}
 	templates, _ := filepath.Glob(filepath.Join(outdir, "*.template.json"))
-	return result{wall: wall, peakRSS: peakRSS.Load(), peakPSS: peakPSS.Load(), stacks: len(templates)}, nil
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{wall: wall, cpu: cpu, peakRSS: peakRSS.Load(), peakPSS: peakPSS.Load(), stacks: len(templates)}, nil
 }
 
 // sampleTree records in peakRSS and peakPSS the largest total RSS and PSS of the process
