@@ -6,7 +6,9 @@
 // counts in the responder table), re-reads the resource through the trailguard-responder
 // role of the alert's account and acts only if it is still wrong and the action is in
 // enforce mode (package internal/respond/execute), and publishes an audit alert (rule
-// trailguard-response) with the before and after state to the alert topic and bus.
+// trailguard-response) with the before and after state to the alert topic and bus. A skip
+// for an exemption gets an audit alert too (respond.Decision.Audited); the other skips are
+// logged, each decision whole.
 //
 // A message whose processing failed (the state could not be read, the action failed) is
 // reported as failed (ReportBatchItemFailures) and retried by SQS, then moved to the
@@ -30,9 +32,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
 	"github.com/trailguard/trailguard/internal/respond/action"
 	"github.com/trailguard/trailguard/internal/respond/execute"
@@ -120,9 +122,19 @@ func (h *handler) message(ctx context.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
+	// Every decision is logged whole, as `trailguard respond --dry-run --format json` prints
+	// it: the same decisions, comparable line for line.
+	h.log.Info("decision", "decision", d)
 	if !d.Act {
-		h.log.Info("skip", "alertId", d.AlertID, "action", d.Action, "mode", d.Mode, "reason", d.Reason)
-		return nil
+		if !d.Audited() {
+			return nil
+		}
+		// An exemption is a decision someone made: it gets an audit alert of its own.
+		audit, err := auditAlert(&a, execute.Outcome{Decision: d, Result: execute.Skipped}, false)
+		if err != nil {
+			return err
+		}
+		return h.pub.Publish(ctx, audit)
 	}
 	counts, err := h.ledger.Counts(ctx, d.Target, h.now().Add(-execute.Window))
 	if err != nil {
@@ -178,7 +190,7 @@ func auditAlert(a *detect.Alert, o execute.Outcome, tripped bool) (*detect.Alert
 	case execute.Gone:
 		title = fmt.Sprintf("Response %s: %s no longer exists", d.Action, d.Target)
 	default:
-		title = fmt.Sprintf("Response %s skipped on %s", d.Action, d.Target)
+		title = fmt.Sprintf("Response %s skipped on %s: %s", d.Action, d.Target, d.Reason)
 	}
 	key := AuditRule + "/" + a.DedupeKey
 	if tripped {
