@@ -15,8 +15,9 @@
 // dead-letter queue; every action is idempotent, so a retry finds nothing left to do.
 //
 // Environment: alerting.EnvTopicARN and alerting.EnvBusName (the audit alerts),
-// respond.EnvResponseConfig, respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
-// (alerting.LoadEngine).
+// respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
+// (alerting.LoadEngine). Files bundled beside the binary: the response config
+// (respond.ConfigFile) and the users' rules (alerting.RulesDir).
 package main
 
 import (
@@ -32,7 +33,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -68,11 +68,13 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	resp := config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}
-	if s := getenv(respond.EnvResponseConfig); s != "" {
-		if err := json.Unmarshal([]byte(s), &resp); err != nil {
-			return nil, fmt.Errorf("%s: %w", respond.EnvResponseConfig, err)
-		}
+	root, err := alerting.TaskRoot(getenv)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := respond.LoadConfig(root)
+	if err != nil {
+		return nil, err
 	}
 	partition := getenv(respond.EnvPartition)
 	if partition == "" {

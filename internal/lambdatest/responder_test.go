@@ -3,6 +3,8 @@ package lambdatest_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -134,16 +136,24 @@ func audits(t *testing.T, tg *lambdatest.Targets) []auditBody {
 	return out
 }
 
-// startResponder runs the responder binary with resp, against org's accounts and a fake
-// alert topic.
+// startResponder runs the responder binary with resp bundled beside it as the construct
+// bundles it (respond.ConfigFile in the task root), against org's accounts and a fake alert
+// topic.
 func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lambdatest.Function, *lambdatest.Targets) {
 	t.Helper()
 	tg := lambdatest.NewTargets(t)
 	endpoints := org.Endpoints()
 	endpoints["SNS"] = tg.URL
-	cfg, _ := json.Marshal(resp)
+	root := t.TempDir()
+	cfg, err := respond.MarshalConfig(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, respond.ConfigFile), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	env := append(lambdatest.Environment(endpoints), org.Env()...)
-	env = append(env, "LAMBDA_TASK_ROOT="+t.TempDir(), alerting.EnvTopicARN+"="+topicARN, respond.EnvResponseConfig+"="+string(cfg))
+	env = append(env, "LAMBDA_TASK_ROOT="+root, alerting.EnvTopicARN+"="+topicARN)
 	f := &lambdatest.Function{Binary: binaryB(t, "responder"), Env: env, Timeout: 10 * time.Second}
 	f.Start(t)
 	return f, tg

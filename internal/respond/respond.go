@@ -23,10 +23,9 @@ import (
 )
 
 // Environment variables of the responder function (set by constructs/responder, read by
-// cmd/responder).
+// cmd/responder). Its response config is a file bundled with its code (ConfigFile), not a
+// variable: Lambda allows 4 KB of environment in all, and exemption lists grow.
 const (
-	// EnvResponseConfig is the config's response section as JSON (config.Response).
-	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
 	// EnvTable is the responder table (the rate limits' ledger); without it the counts are
 	// kept in memory, per function instance.
 	EnvTable = "TRAILGUARD_RESPONDER_TABLE"
