@@ -28,9 +28,11 @@ const exitAlerts = 3
 type detectFlags struct {
 	config string
 	rules  []string
-	format string
-	failOn string
-	quiet  bool
+	// disable are rule ids to turn off, as the config's detection.disabledRules.
+	disable []string
+	format  string
+	failOn  string
+	quiet   bool
 	// cpuProfile is a file to write a CPU profile of the run to (hidden:
 	// for measuring the engine, see cmd/detectbench).
 	cpuProfile string
@@ -84,7 +86,10 @@ rule could not be loaded: what could be read was still checked; 2 on a usage err
   trailguard detect --rules ./rules --format json --fail-on high events.jsonl
 
   # in your organization's context (accounts, deployers, your rules and disabled rules)
-  trailguard detect --config org.yaml ./AWSLogs`,
+  trailguard detect --config org.yaml ./AWSLogs
+
+  # without two noisy rules
+  trailguard detect --disable root-activity,console-login-without-mfa ./AWSLogs`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("detect needs at least one PATH")
@@ -96,6 +101,7 @@ rule could not be loaded: what could be read was still checked; 2 on a usage err
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "the organization's trailguard config (org.yaml): its accounts, deployers, detection.rulesDir and detection.disabledRules")
 	fl.StringArrayVar(&f.rules, "rules", nil, "a directory of rule files (*.yaml) to add to the default rules; a rule with a default rule's id replaces it (repeatable)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "ids of rules to turn off, comma-separated or repeated (added to the config's detection.disabledRules)")
 	fl.StringVar(&f.format, "format", "text", "output format: text (a table) or json (one alert object per line)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when an alert of this severity or higher was raised: "+strings.Join(detect.SeverityNames(), ", "))
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no summary, only alerts and errors")
@@ -127,7 +133,7 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
-	engine, cfg, learned, err := loadRules(f.config, f.rules, paths)
+	engine, cfg, learned, err := loadRules(f.config, f.rules, f.disable, paths)
 	if err != nil {
 		return err
 	}
@@ -191,11 +197,11 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 
 // loadRules loads the rules as detect and respond run them: the default rules, the config's
 // detection.rulesDir (relative to the config file) and then the --rules directories, without
-// the config's detection.disabledRules, judging records in the config's organization
-// context, as the detection functions do. Without a config, the organization is the
+// the config's detection.disabledRules and the ids in disable (--disable), judging records in
+// the config's organization context, as the detection functions do. Without a config, the organization is the
 // accounts whose trails received the records in paths (learned, returned). cfg is nil
 // without a config.
-func loadRules(configPath string, rules, paths []string) (engine *detect.Engine, cfg *config.Config, learned []string, err error) {
+func loadRules(configPath string, rules, disable, paths []string) (engine *detect.Engine, cfg *config.Config, learned []string, err error) {
 	for _, dir := range rules {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return nil, nil, nil, usageErrorf("--rules %s is not a directory", dir)
@@ -221,6 +227,10 @@ func loadRules(configPath string, rules, paths []string) (engine *detect.Engine,
 			opts.Dirs = append([]string{dir}, opts.Dirs...)
 		}
 		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, configPath+": detection.disabledRules"
+	}
+	if len(disable) > 0 {
+		opts.Disabled = append(opts.Disabled, disable...)
+		opts.DisabledName = strings.TrimPrefix(opts.DisabledName+" or --disable", " or ")
 	}
 	if opts.Context == nil {
 		if learned = learnAccounts(paths); len(learned) > 0 {

@@ -61,7 +61,7 @@ func runRespond(ctx context.Context, e *env, f *respondFlags, paths []string) er
 	if f.format != "text" && f.format != "json" {
 		return usageErrorf("--format must be text or json, got %q", f.format)
 	}
-	engine, cfg, _, err := loadRules(f.config, f.rules, paths)
+	engine, cfg, _, err := loadRules(f.config, f.rules, nil, paths)
 	if err != nil {
 		return err
 	}

@@ -97,7 +97,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
@@ -108,6 +107,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
