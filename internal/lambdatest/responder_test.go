@@ -427,32 +427,55 @@ func TestResponderSafety(t *testing.T) {
 	})
 }
 
-// BenchmarkResponderAction is the responder function's own time per action: one alert of a
-// public bucket, from the invocation to its response, through the local Runtime API with
-// the action in enforce (AssumeRole, read, tags, PutPublicAccessBlock, read again, the audit
-// alert), against local fakes through the real SDK clients. Run by make bench.
+// BenchmarkResponderAction is the responder function's own time per action, for each action:
+// one alert, from the invocation to its response, through the local Runtime API with the
+// action in enforce (AssumeRole, the reads, the one change, the read after, the audit alert),
+// against the local fakes through the real SDK clients. The resource is put back in its wrong
+// state before each alert. Run by make bench.
 func BenchmarkResponderAction(b *testing.B) {
 	engine, err := detect.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
-	org := awsfake.New(b)
-	f, _ := startResponder(b, org, config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "enforce"}}, MaxActionsPerResource: 1000, MaxActionsPerAccount: 1 << 30})
-	msgs := make([][]byte, b.N+1)
-	for i := range msgs {
-		name := fmt.Sprintf("bench-%d", i)
-		org.SetBucket(name, awsfake.Bucket{Owner: memberAccount})
-		msgs[i] = responderMessage(b, engine, publicBucketRecord(name, fmt.Sprintf("e-bench-%d", i), ""))
+	for _, bc := range []struct {
+		name   string
+		record func(i int) string
+		reset  func(org *awsfake.Org, i int)
+	}{
+		{"s3-bucket", func(i int) string { return publicBucketRecord(fmt.Sprintf("bench-%d", i), fmt.Sprintf("e-%d", i), "") },
+			func(org *awsfake.Org, i int) {
+				org.SetBucket(fmt.Sprintf("bench-%d", i), awsfake.Bucket{Owner: memberAccount})
+			}},
+		{"s3-account", func(i int) string { return accountPublicRecord(fmt.Sprintf("e-%d", i)) },
+			func(org *awsfake.Org, i int) { org.SetAccountBlockPublicAccess(memberAccount, nil) }},
+		{"ec2-security-group", func(i int) string { return openSSHRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
+		{"cloudtrail-trail", func(i int) string { return stopLoggingRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
+		{"iam-access-key", func(i int) string { return accessKeyRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			org := awsfake.New(b)
+			resp := enforceAll
+			resp.MaxActionsPerResource, resp.MaxActionsPerAccount = 1<<30, 1<<30
+			f, _ := startResponder(b, org, resp)
+			msgs := make([][]byte, b.N+1)
+			for i := range msgs {
+				msgs[i] = responderMessage(b, engine, bc.record(i))
+			}
+			bc.reset(org, b.N)
+			if res := f.Invoke(msgs[b.N]); !res.OK() { // the cold start is not counted
+				b.Fatalf("warm-up: %+v\n%s", res, f.Log())
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				bc.reset(org, i)
+				if res := f.Invoke(msgs[i]); !res.OK() {
+					b.Fatalf("invocation: %+v", res)
+				}
+			}
+			b.StopTimer()
+			if n := len(awsfake.Changes(org.Calls())); n != b.N+1 {
+				b.Fatalf("%d changes for %d alerts: not every alert acted", n, b.N+1)
+			}
+		})
 	}
-	if res := f.Invoke(msgs[b.N]); !res.OK() { // the cold start is not counted
-		b.Fatalf("warm-up: %+v\n%s", res, f.Log())
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if res := f.Invoke(msgs[i]); !res.OK() {
-			b.Fatalf("invocation: %+v", res)
-		}
-	}
-	b.StopTimer()
-	org.Calls()
 }
