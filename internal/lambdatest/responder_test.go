@@ -222,6 +222,8 @@ func TestResponderActions(t *testing.T) {
 		{name: "public bucket: PutPublicAccessBlock on the bucket", record: publicBucketRecord("reports", "e-bucket", ""),
 			session: "s3-bucket-made-public@e-bucket",
 			change:  "s3:PutPublicAccessBlock Bucket=reports ExpectedBucketOwner=333333333333",
+			// Virtual-hosted, as the SDK addresses a bucket by default.
+			host: "reports." + awsfake.S3Host,
 			after: func(t *testing.T, org *awsfake.Org) {
 				if got := org.Bucket("reports").BlockPublicAccess; got == nil || *got != awsfake.AllOn {
 					t.Errorf("bucket Block Public Access %+v, want all four on", got)

@@ -10,13 +10,14 @@
 // credentials signed it; an assumed role acts only in its own account (AccessDenied
 // elsewhere), as without a cross-account grant.
 //
-// S3 Control is addressed as the SDK really sends it: the account ID becomes a host prefix,
-// {AccountId}.s3-control.{region}.amazonaws.com, or {AccountId}.{host} of a custom endpoint
-// (the SDK's S3 Control endpoint rules), which no loopback address can take. Env therefore
-// points AWS_ENDPOINT_URL_S3_CONTROL at a name that is never resolved and sets HTTP_PROXY to
-// the fake: the SDK's default transport sends through the proxy (http.ProxyFromEnvironment),
-// the fake answers as the proxy and checks the host prefix; every other endpoint is a
-// loopback address, which Go never proxies.
+// S3 and S3 Control are addressed as the SDK really sends them: the bucket or the account ID
+// becomes a host prefix ({Bucket}.s3.{region}.amazonaws.com, virtual-hosted, the default;
+// {AccountId}.s3-control.{region}.amazonaws.com; {Bucket}.{host} and {AccountId}.{host} of a
+// custom endpoint: the SDK's endpoint rules), which no loopback address can take. Env
+// therefore points AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_S3_CONTROL at names that are never
+// resolved and sets HTTP_PROXY to the fake: the SDK's default transport sends through the
+// proxy (http.ProxyFromEnvironment), the fake answers as the proxy and reads the prefix; every
+// other endpoint is a loopback address, which Go never proxies.
 package awsfake
 
 import (
@@ -31,9 +32,13 @@ import (
 	"testing"
 )
 
-// S3ControlHost is the endpoint host S3 Control is addressed at (never resolved: requests
-// reach the fake as their HTTP proxy).
-const S3ControlHost = "s3-control.awsfake.test"
+// Endpoint hosts that are never resolved: requests reach the fake as their HTTP proxy, with
+// the host the SDK made (S3: {Bucket}.S3Host, virtual-hosted as by default; S3 Control:
+// {AccountId}.S3ControlHost).
+const (
+	S3Host        = "s3.awsfake.test"
+	S3ControlHost = "s3-control.awsfake.test"
+)
 
 // Org is the fake: the AWS APIs of every account of the organization, on one endpoint.
 type Org struct {
@@ -96,15 +101,15 @@ func New(t testing.TB) *Org {
 // Endpoints are the AWS_ENDPOINT_URL_<SERVICE> values (lambdatest.Environment) of the
 // services the fake serves.
 func (o *Org) Endpoints() map[string]string {
-	m := map[string]string{"S3_CONTROL": "http://" + S3ControlHost}
-	for _, s := range []string{"STS", "S3", "EC2", "IAM", "CLOUDTRAIL", "SQS"} {
+	m := map[string]string{"S3": "http://" + S3Host, "S3_CONTROL": "http://" + S3ControlHost}
+	for _, s := range []string{"STS", "EC2", "IAM", "CLOUDTRAIL", "SQS"} {
 		m[s] = o.URL
 	}
 	return m
 }
 
-// Env is the environment a function needs besides Endpoints: the fake as HTTP proxy, for S3
-// Control's account-prefixed host.
+// Env is the environment a function needs besides Endpoints: the fake as HTTP proxy, for the
+// hosts S3 and S3 Control prefix with the bucket or account.
 func (o *Org) Env() []string {
 	return []string{"HTTP_PROXY=" + o.URL, "NO_PROXY="}
 }

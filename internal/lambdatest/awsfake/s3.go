@@ -89,11 +89,16 @@ func readPAB(body []byte) (*BlockPublicAccess, error) {
 	return &BlockPublicAccess{in.BlockPublicAcls, in.IgnorePublicAcls, in.BlockPublicPolicy, in.RestrictPublicBuckets}, nil
 }
 
-// s3 serves a bucket's Block Public Access and tags (REST XML, path-style:
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutPublicAccessBlock.html).
+// s3 serves a bucket's Block Public Access and tags (REST XML:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutPublicAccessBlock.html), the bucket
+// named by the host ({Bucket}.S3Host, virtual-hosted) or, path-style, by the path.
 func (o *Org) s3(q *request) {
 	w, r := q.w, q.r
-	bucket := strings.Trim(r.URL.Path, "/")
+	host, _, _ := strings.Cut(r.Host, ":")
+	bucket, virtual := strings.CutSuffix(host, "."+S3Host)
+	if !virtual {
+		bucket = strings.Trim(r.URL.Path, "/")
+	}
 	params := map[string]string{"Bucket": bucket, "ExpectedBucketOwner": r.Header.Get("X-Amz-Expected-Bucket-Owner")}
 	var op string
 	switch query := r.URL.Query(); {
