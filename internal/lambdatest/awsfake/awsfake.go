@@ -18,6 +18,10 @@
 // resolved and sets HTTP_PROXY to the fake: the SDK's default transport sends through the
 // proxy (http.ProxyFromEnvironment), the fake answers as the proxy and reads the prefix; every
 // other endpoint is a loopback address, which Go never proxies.
+//
+// A further service is one more file: its state and setters on Org, a method serving its
+// operations in the service's protocol (recording each call with record), and a case for its
+// signing name in ServeHTTP.
 package awsfake
 
 import (
