@@ -182,7 +182,7 @@ func TestDryRunParity(t *testing.T) {
 	}
 	for _, want := range []string{
 		"s3-block-public-access enforce", "ec2-revoke-open-ingress dry-run", "cloudtrail-start-logging dry-run",
-		"skip " + respond.SkipExempt, "skip " + respond.SkipOff, "skip " + respond.SkipOwnCall, "skip " + respond.SkipNoTarget,
+		"skip " + respond.SkipExempt, "skip " + respond.SkipOff, "skip " + respond.SkipOwnCall, "skip " + respond.SkipNoTarget, "skip " + respond.SkipFailedCall,
 	} {
 		if !kinds[want] {
 			t.Errorf("no decision %q in the corpus; got %v", want, kinds)
