@@ -31,7 +31,8 @@ rulesDir and disabledRules) and, for each alert of a rule that carries a respons
 deployed responder function makes, with the same code: the action, its mode (from the
 config's response section: off, dry-run or enforce), the resource, and why it would act or
 why it skips (the action is off, the resource or account is exempt, the call failed, the
-call is the responder's own, the event names nothing the action can restore).
+call is the responder's own, the event names nothing the action can restore). A skip for
+an exemption is marked "audited": the responder publishes an audit alert for it.
 
 It never calls AWS: the responder re-reads each resource's current state before acting and
 acts only if it is still wrong, and it counts its actions per resource and account for the
@@ -81,7 +82,10 @@ func runRespond(ctx context.Context, e *env, f *respondFlags, paths []string) er
 		r.flush = func() { tw.Flush() }
 		fmt.Fprintln(tw, "DECISION\tACTION\tMODE\tACCOUNT\tREGION\tRESOURCE\tEVENT ID\tWHY")
 		print = func(d respond.Decision) error {
-			verdict, account, region, resource := "skip", "-", "-", "-"
+			verdict, account, region, resource := "skip ("+d.Skip+")", "-", "-", "-"
+			if d.Skip == respond.SkipExempt {
+				verdict += ", audited"
+			}
 			if d.Act {
 				if d.Mode == config.ResponseDryRun {
 					verdict = "would report (dry-run)"

@@ -38,7 +38,7 @@ func TestRespondDryRun(t *testing.T) {
 		{name: "defaults: dry-run", args: []string{"respond", "--dry-run", filepath.Join(dir, "events.jsonl")},
 			want: []string{"would report (dry-run)  cloudtrail-start-logging", "trail main", "bucket reports", "bucket www-site"}, notWant: []string{"enforce", "StartSession"}},
 		{name: "config: enforce and an exemption", args: []string{"respond", "--dry-run", "--config", filepath.Join(dir, "org.yaml"), filepath.Join(dir, "events.jsonl")},
-			want: []string{"would act (enforce)     s3-block-public-access", "bucket reports", "skip", "bucket www-site is exempt (response.exemptions.buckets: www-*)"}},
+			want: []string{"would act (enforce)     s3-block-public-access", "bucket reports", "skip (exempt), audited", "bucket www-site is exempt (response.exemptions.buckets: www-*)"}},
 		{name: "a bad line: reported, the rest of the file decided", args: []string{"respond", "--dry-run", filepath.Join(dir, "bad")}, wantCode: exitFailed,
 			want: []string{"trail main", "bucket after-bad-line"}},
 		{name: "json", args: []string{"respond", "--dry-run", "--format", "json", filepath.Join(dir, "events.jsonl")},
