@@ -70,6 +70,13 @@ type Clients struct {
 	EC2        EC2API
 	CloudTrail CloudTrailAPI
 	IAM        IAMAPI
+	// The restoring actions' clients: the trail's configuration and its bucket's default
+	// key (cloudtrail-restore-trail), the forwarder rules and their dead-letter queues'
+	// alarms (events-restore-forwarder-rule).
+	TrailConfig      CloudTrailConfigAPI
+	BucketEncryption S3EncryptionAPI
+	Events           EventsAPI
+	CloudWatch       CloudWatchAPI
 }
 
 // ClientFactory returns the clients of account and region, with the responder role's
@@ -116,6 +123,20 @@ type Outcome struct {
 type Executor struct {
 	// Clients returns the clients of an account and region.
 	Clients ClientFactory
+	// Deployed is the configuration synth deployed of the trails and forwarder rules the
+	// restoring actions put back (the responder function's bundled respond.DeployedFile).
+	// Default: none, and those actions leave every resource as it is.
+	Deployed *respond.Deployed
+	// Partition is the AWS partition of the ARNs the restoring actions write.
+	// Default: aws.
+	Partition string
+}
+
+func (x *Executor) partition() string {
+	if x.Partition == "" {
+		return "aws"
+	}
+	return x.Partition
 }
 
 var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
@@ -172,6 +193,10 @@ func (x *Executor) Execute(ctx context.Context, d respond.Decision) (Outcome, er
 		err = trail(ctx, c, t, enforce, &o)
 	case respond.KindAccessKey:
 		err = accessKey(ctx, c, t, enforce, &o)
+	case respond.KindTrailConfig:
+		err = x.trailConfig(ctx, c, t, enforce, &o)
+	case respond.KindRule:
+		err = x.rule(ctx, c, t, enforce, &o)
 	default:
 		err = fmt.Errorf("no executor for %s", t.Kind)
 	}
