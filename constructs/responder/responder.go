@@ -86,6 +86,12 @@ type ResponderProps struct {
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off. Default: none.
 	DisabledRules *[]*string
+	// Deployed is the configuration, as JSON (respond.Deployed), of the trails and
+	// forwarder rules the restoring actions put back: bundled with the function
+	// (respond.DeployedFile), so that a restore never takes a value from the event.
+	// Default: none, and cloudtrail-restore-trail and events-restore-forwarder-rule leave
+	// every resource as it is.
+	Deployed *string
 }
 
 var orgIDRe = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -103,6 +109,11 @@ func (p *ResponderProps) validate() error {
 	}
 	if p.AlertBus == nil {
 		errs = append(errs, errors.New("responder: AlertBus is required: the audit alerts are put there for integrations"))
+	}
+	if p.Deployed != nil {
+		if _, err := respond.ParseDeployed([]byte(*p.Deployed)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: Deployed must be respond.Deployed as JSON: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -229,11 +240,16 @@ func (r *responder) code() awslambda.Code {
 	if err != nil {
 		panic(err)
 	}
-	if r.props.RuleFiles != nil && len(*r.props.RuleFiles) > 0 {
-		bundled := map[string][]byte{}
+	bundled := map[string][]byte{}
+	if r.props.RuleFiles != nil {
 		for n, c := range *r.props.RuleFiles {
 			bundled[alerting.RulesDir+"/"+n] = []byte(*c)
 		}
+	}
+	if r.props.Deployed != nil {
+		bundled[respond.DeployedFile] = []byte(*r.props.Deployed)
+	}
+	if len(bundled) > 0 {
 		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
 			panic(err)
 		}

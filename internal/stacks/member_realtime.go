@@ -17,6 +17,14 @@ import (
 func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	fwd := addEventForwarder(stack, cfg)
 
+	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), accountTrailProps(cfg))
+	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
+	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
+	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
+}
+
+// accountTrailProps are the member accounts' local trail's props from the config.
+func accountTrailProps(cfg *config.Config) *accounttrail.AccountTrailProps {
 	at := cfg.AccountTrail
 	props := &accounttrail.AccountTrailProps{
 		TrailName:      jsii.String(at.Name),
@@ -26,10 +34,7 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	if at.CloudWatchLogs.Enabled {
 		props.LogGroupRetentionDays = jsii.Number(at.CloudWatchLogs.RetentionDays)
 	}
-	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), props)
-	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
-	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
-	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
+	return props
 }
 
 // addResponderRole adds the role the Security account's responder function assumes to carry
@@ -56,13 +61,18 @@ func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCon
 // addEventForwarder adds the forwarder of the stack's account and region to the Security
 // account's stream and bus.
 func addEventForwarder(stack awscdk.Stack, cfg *config.Config) eventforwarder.EventForwarder {
+	return eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), eventForwarderProps(cfg))
+}
+
+// eventForwarderProps are every account's forwarder's props from the config.
+func eventForwarderProps(cfg *config.Config) *eventforwarder.EventForwarderProps {
 	es := cfg.EventStream
-	return eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
+	return &eventforwarder.EventForwarderProps{
 		StreamArn:             jsii.String(cfg.StreamARN()),
 		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
 		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),
 		PartitionKeyPath:      jsii.String(partitionKeyPath(es.PartitionKey)),
 		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
 		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
-	})
+	}
 }
