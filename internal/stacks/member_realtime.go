@@ -41,7 +41,9 @@ func accountTrailProps(cfg *config.Config) *accounttrail.AccountTrailProps {
 // out the automatic response, conditioned on cond (IAM is global: one region creates it).
 func addResponderRole(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCondition) {
 	r := responderrole.NewResponderRole(stack, jsii.String("ResponderRole"), &responderrole.ResponderRoleProps{
-		SecurityAccount: jsii.String(cfg.Organization.SecurityAccount),
+		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
+		TrailNames:          jsii.Strings(cfg.OrganizationTrail.Name, cfg.AccountTrail.Name),
+		ForwarderTargetArns: jsii.Strings(cfg.StreamARN(), cfg.ReceivingBusARN()),
 	})
 	eventforwarder.SetCondition(r, cond)
 }
