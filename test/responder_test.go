@@ -1,8 +1,11 @@
 package test
 
 import (
+	"fmt"
+
 	"testing"
 
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/constructs/responderrole"
 )
@@ -39,9 +42,12 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 			wantEq(t, name+" trust action", trust[0]["Action"], "sts:AssumeRole")
 			wantEq(t, name+" trust condition", trust[0]["Condition"], map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": fnArn}})
 			var actions []string
+			bySid := map[string]map[string]any{}
 			for _, st := range statements(policyOfRole(t, tmpl, id)) {
 				actions = append(actions, strs(st["Action"])...)
+				bySid[fmt.Sprint(st["Sid"])] = st
 			}
+			checkRestoreStatements(t, name, bySid)
 			wantEq(t, name+" actions", actions, []string{
 				"s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:PutBucketPublicAccessBlock",
 				"s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
@@ -49,6 +55,13 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 				"ec2:RevokeSecurityGroupIngress",
 				"cloudtrail:GetTrailStatus", "cloudtrail:StartLogging",
 				"iam:ListAccessKeys", "iam:UpdateAccessKey",
+				// The restoring actions (checkRestoreStatements).
+				"cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus",
+				"cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail",
+				"organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization",
+				"s3:GetEncryptionConfiguration",
+				"events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule", "events:PutRule",
+				"events:PutTargets", "iam:PassRole", "cloudwatch:DescribeAlarms",
 			})
 		}
 	}
@@ -57,4 +70,30 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 			t.Errorf("account %s has no responder role in %s", account, cfg.HomeRegion)
 		}
 	}
+}
+
+// checkRestoreStatements: the restoring actions are scoped to trailguard's two trails and the
+// three forwarder rules of the role's own account, PutTargets to the deployed targets only,
+// PassRole of the forwarders' roles to EventBridge only.
+func checkRestoreStatements(t *testing.T, name string, bySid map[string]map[string]any) {
+	t.Helper()
+	cfg := example.cfg
+	join := func(parts ...any) any { return map[string]any{"Fn::Join": []any{"", parts}} }
+	res := func(service, suffix string) any {
+		return join("arn:", ref("AWS::Partition"), ":"+service+":*:", ref("AWS::AccountId"), suffix)
+	}
+	wantEq(t, name+" RestoreTrails resources", bySid["RestoreTrails"]["Resource"], []any{
+		res("cloudtrail", ":trail/"+cfg.AccountTrail.Name), res("cloudtrail", ":trail/"+cfg.OrganizationTrail.Name)}) // CDK sorts resources
+	wantEq(t, name+" RestoreForwarderRules resources", bySid["RestoreForwarderRules"]["Resource"], []any{
+		res("events", ":rule/"+eventforwarder.AlarmsRuleName), res("events", ":rule/"+eventforwarder.BusRuleName), res("events", ":rule/"+eventforwarder.StreamRuleName)})
+	wantEq(t, name+" RestoreForwarderTargets resources", bySid["RestoreForwarderTargets"]["Resource"], bySid["RestoreForwarderRules"]["Resource"])
+	wantEq(t, name+" RestoreForwarderTargets condition", bySid["RestoreForwarderTargets"]["Condition"], map[string]any{
+		"ForAllValues:ArnEquals": map[string]any{"events:TargetArn": []any{cfg.StreamARN(), cfg.ReceivingBusARN()}},
+		"Null":                   map[string]any{"events:TargetArn": "false"},
+	})
+	wantEq(t, name+" PassForwarderRolesToEventBridge condition", bySid["PassForwarderRolesToEventBridge"]["Condition"],
+		map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"}})
+	wantEq(t, name+" PassForwarderRolesToEventBridge resources", bySid["PassForwarderRolesToEventBridge"]["Resource"], []any{
+		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.BusRoleNamePrefix+"*"),
+		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.StreamRoleNamePrefix+"*")})
 }
