@@ -410,8 +410,9 @@ type TargetState struct {
 
 // rule restores a trailguard forwarder rule as deployed: re-enabled if it was disabled
 // (EnableRule; PutRule with the deployed state when that is
-// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, which EnableRule would turn into ENABLED and
-// so drop the read-only events), re-created if it was deleted, re-patterned if its pattern
+// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: EnableRule takes no state, and AWS does not
+// document that it restores that one rather than ENABLED, which drops the read-only events;
+// https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html), re-created if it was deleted, re-patterned if its pattern
 // changed (PutRule), and given its deployed targets again if they were removed or changed
 // (PutTargets, the same target ids). A target the rule was given besides them is reported,
 // never removed. A rule synth did not deploy in this region is left alone.

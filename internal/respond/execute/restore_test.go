@@ -216,7 +216,7 @@ func TestRestoreTrail(t *testing.T) {
 		wantAfter  bool     // the state after is as deployed
 	}{
 		{name: "organization trail made single-region, validation off: settings restored with the alias key", target: orgTarget, mode: "enforce",
-			trails: map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail, c.LogFileValidationEnabled = false, false })},
+			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail, c.LogFileValidationEnabled = false, false })},
 			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive key=" + orgAlias}, wantAfter: true},
 		{name: "organization trail made an account trail", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsOrganizationTrail = false })},
@@ -238,7 +238,7 @@ func TestRestoreTrail(t *testing.T) {
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.InsightTypes = nil })},
 			wantResult: Acted, wantCalls: []string{"PutInsightSelectors ApiCallRateInsight"}, wantAfter: true},
 		{name: "an extra Insights type is kept: never turned off", target: orgTarget, mode: "enforce",
-			trails: map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.InsightTypes = []string{"ApiErrorRateInsight"} })},
+			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.InsightTypes = []string{"ApiErrorRateInsight"} })},
 			wantResult: Acted, wantCalls: []string{"PutInsightSelectors ApiErrorRateInsight,ApiCallRateInsight"}},
 		{name: "re-scoped and stopped: settings restored, then logging started", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail, c.IsLogging = false, false })},
@@ -450,10 +450,14 @@ func TestRestoreRule(t *testing.T) {
 			rules:      streamRule(func(r *RuleState) { r.Targets[0].Arn = "arn:aws:kinesis:eu-west-1:999999999999:stream/x" }),
 			wantResult: Acted, wantCalls: []string{"PutTargets SecurityStream arn:aws:kinesis:eu-west-1:222222222222:stream/s"}},
 		{name: "as deployed, the pattern in another key order: already right", target: stream, mode: "enforce",
-			rules:      streamRule(func(r *RuleState) { r.EventPattern = `{"region":["eu-west-1"], "detail-type":["AWS API Call via CloudTrail"], "account":["333333333333"]}` }),
+			rules: streamRule(func(r *RuleState) {
+				r.EventPattern = `{"region":["eu-west-1"], "detail-type":["AWS API Call via CloudTrail"], "account":["333333333333"]}`
+			}),
 			wantResult: AlreadyRight},
 		{name: "an extra target is reported, never removed", target: stream, mode: "enforce",
-			rules:      streamRule(func(r *RuleState) { r.Targets = append(r.Targets, TargetState{ID: "x", Arn: "arn:aws:events:eu-west-1:999999999999:event-bus/exfil"}) }),
+			rules: streamRule(func(r *RuleState) {
+				r.Targets = append(r.Targets, TargetState{ID: "x", Arn: "arn:aws:events:eu-west-1:999999999999:event-bus/exfil"})
+			}),
 			wantResult: AlreadyRight, wantNote: "never removes targets"},
 		{name: "dry-run changes nothing", target: stream, mode: "dry-run", rules: map[string]*RuleState{}, wantResult: WouldAct},
 		{name: "dead-letter alarm missing: re-created without, and said", target: stream, mode: "enforce", rules: map[string]*RuleState{}, alarms: fakeAlarms{},
