@@ -1350,7 +1350,11 @@ func TestSimulationNoticesWeakenedPolicies(t *testing.T) {
 		{"SCP without its deny on named resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectNamedLogging")
 		}, []string{"cloudtrail:StopLogging on arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local", "kinesis:DeleteStream", "iam:DeleteRole on arn:aws:iam::333333333333:role/trailguard-forwarder-stream-eu-west-1",
-			"lambda:PutFunctionConcurrency on arn:aws:lambda:eu-west-1:222222222222:function:trailguard-detect-stream", "dynamodb:DeleteTable", "iam:PassRole on arn:aws:iam::222222222222:role/trailguard-detect-archive"}},
+			"lambda:PutFunctionConcurrency on arn:aws:lambda:eu-west-1:222222222222:function:trailguard-detect-stream", "dynamodb:DeleteTable"}},
+		{"SCP without its deny of the restoring calls", func(t *testing.T, o *orgModel) {
+			withoutSCPStatement(t, o, "ProtectNamedLoggingRestores")
+		}, []string{"iam:PassRole on arn:aws:iam::222222222222:role/trailguard-detect-archive", "the admin of 333333333333 still cannot re-scope the trail",
+			"the admin of 333333333333 still cannot re-pattern the forwarder rule", "the admin of 333333333333 still cannot pass a forwarder role"}},
 		{"SCP without its deny on tagged resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectTaggedLogging")
 		}, []string{"kms:ScheduleKeyDeletion", "sqs:PurgeQueue"}},
