@@ -369,7 +369,7 @@ func (r *responder) addFunction() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	})
 	mapping.Node().AddDependency(policy)
-	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, SNS, EventBridge, DynamoDB) and serves no network: "+
+	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, CloudWatch, SNS, EventBridge, DynamoDB) and serves no network: "+
 		"a VPC would add NAT or interface endpoints and no control.",
 		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
 	compliance.Acknowledge(r.function, "lambda_inside_vpc_check", "The function calls only AWS APIs and serves no network; see the cdk-nag suppression's reason.")

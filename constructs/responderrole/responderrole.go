@@ -2,8 +2,9 @@
 // (constructs/responder) assumes in each account to carry out the automatic response
 // (docs/response.md): it may read and restore exactly what the response actions touch
 // (Block Public Access of buckets and of the account, ingress rules of security groups,
-// trail logging, access key status) and nothing else, and only the responder function's role
-// may assume it.
+// trail logging, access key status, and with TrailNames and ForwarderTargetArns trailguard's
+// own trails and forwarder rules as deployed) and nothing else, and only the responder
+// function's role may assume it.
 //
 // Usage, in every account's stack (IAM is global: create it in one region only):
 //

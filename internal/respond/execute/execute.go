@@ -5,7 +5,9 @@
 // for the audit alert. Every action is idempotent: run twice, the second finds nothing to do.
 //
 // It uses the AWS SDK through small interfaces (S3API, S3ControlAPI, EC2API, CloudTrailAPI,
-// IAMAPI), so that its tests and the responder's end-to-end tests run on local fakes.
+// IAMAPI, and for the restoring actions CloudTrailConfigAPI, S3EncryptionAPI, EventsAPI,
+// CloudWatchAPI), so that its tests and the responder's end-to-end tests run on local fakes.
+// Every action is one reconcile (reconcile.go): read, right?, plan, act, read again.
 package execute
 
 import (
