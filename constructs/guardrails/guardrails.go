@@ -395,17 +395,28 @@ type statement struct {
 // GuardrailsProps: names starting with NamePrefix and ExtraNames are protected, principals
 // matching Exempt are not restricted.
 type DocumentOptions struct {
-	Partition         string
-	ExtraNames        []string
-	Exempt            []string
-	SecurityAccount   string
-	Deployers         []string
-	DeploymentRoles   []string
+	// Partition is the ARN partition, such as "aws" (GuardrailsProps.Partition).
+	Partition string
+	// ExtraNames are GuardrailsProps.ExtraNames.
+	ExtraNames []string
+	// Exempt are GuardrailsProps.ExemptPrincipalArns.
+	Exempt []string
+	// SecurityAccount is GuardrailsProps.SecurityAccount; "" for none.
+	SecurityAccount string
+	// Deployers are GuardrailsProps.DeployerArns.
+	Deployers []string
+	// DeploymentRoles are GuardrailsProps.DeploymentRoleArns.
+	DeploymentRoles []string
+	// DeploymentBuckets are GuardrailsProps.DeploymentBucketNames.
 	DeploymentBuckets []string
-	StackNames        []string
-	DetectionRoles    []string
-	DetectionQueues   []string
-	Responders        []string
+	// StackNames are GuardrailsProps.StackNames; empty for its default.
+	StackNames []string
+	// DetectionRoles are GuardrailsProps.DetectionRoleArns.
+	DetectionRoles []string
+	// DetectionQueues are GuardrailsProps.DetectionQueueNames.
+	DetectionQueues []string
+	// Responders are GuardrailsProps.ResponderRoleArns.
+	Responders []string
 }
 
 // RestoringActions are the calls the automatic response makes to put a trailguard trail or
