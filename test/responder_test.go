@@ -2,8 +2,9 @@ package test
 
 import (
 	"fmt"
-
 	"testing"
+
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/responder"
@@ -96,4 +97,26 @@ func checkRestoreStatements(t *testing.T, name string, bySid map[string]map[stri
 	wantEq(t, name+" PassForwarderRolesToEventBridge resources", bySid["PassForwarderRolesToEventBridge"]["Resource"], []any{
 		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.BusRoleNamePrefix+"*"),
 		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.StreamRoleNamePrefix+"*")})
+}
+
+// TestResponderRoleRestoreMisuse: the restore props refuse a wildcard trail name and a target
+// that is not a stream or bus, naming the field and the value.
+func TestResponderRoleRestoreMisuse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		props *responderrole.ResponderRoleProps
+		want  []string
+	}{
+		{"wildcard trail", &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222"), TrailNames: jsii.Strings("trailguard-*")},
+			[]string{`TrailNames[0] must be a trail name`, `got "trailguard-*"`}},
+		{"queue as target", &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222"), ForwarderTargetArns: jsii.Strings("arn:aws:sqs:eu-west-1:222222222222:q")},
+			[]string{`ForwarderTargetArns[0] must be a Kinesis stream or event bus ARN`, `got "arn:aws:sqs:eu-west-1:222222222222:q"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := mustPanic(t, func() { responderrole.NewResponderRole(newTestStack(t), jsii.String("R"), tc.props) })
+			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
+				t.Errorf("error %q does not say %q", msg, missing)
+			}
+		})
+	}
 }
