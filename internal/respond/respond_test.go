@@ -1,6 +1,9 @@
 package respond
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,5 +143,73 @@ func TestEveryActionDecides(t *testing.T) {
 		if _, why := target(name, r, nil); strings.Contains(why, "not implemented") {
 			t.Errorf("action %s: %s", name, why)
 		}
+	}
+}
+
+// TestFixturesDecide: every alerting fixture case (detect/testdata/rules) of a rule with a
+// response gets a decision with a reason; none says its action is not implemented, and every
+// such rule's fixtures include a case it acts on.
+func TestFixturesDecide(t *testing.T) {
+	engine, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	decider := NewDecider(engine, &Policy{})
+	for _, r := range engine.Rules() {
+		if r.Response == nil {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "..", "detect", "testdata", "rules", r.ID+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f struct {
+				Cases []struct {
+					Name    string            `json:"name"`
+					Alert   bool              `json:"alert"`
+					Records []json.RawMessage `json:"records"`
+				} `json:"cases"`
+			}
+			if err := json.Unmarshal(b, &f); err != nil {
+				t.Fatal(err)
+			}
+			acts := 0
+			for _, c := range f.Cases {
+				if !c.Alert {
+					continue
+				}
+				det := detect.NewDetector(engine, detect.MemoryDedupe{})
+				for _, raw := range c.Records {
+					rec, err := detect.ParseRecord(raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					alerts, err := det.Process(rec)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, a := range alerts {
+						if a.Rule != r.ID {
+							continue
+						}
+						d, err := decider.Decide(a)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if d.Reason == "" || strings.Contains(d.Reason, "not implemented") {
+							t.Errorf("%s: decision %+v", c.Name, d)
+						}
+						if d.Act {
+							acts++
+						}
+						t.Logf("%s: act %v: %s", c.Name, d.Act, d.Reason)
+					}
+				}
+			}
+			if acts == 0 {
+				t.Errorf("no fixture case of %s is acted on", r.ID)
+			}
+		})
 	}
 }
