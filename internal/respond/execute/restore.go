@@ -221,8 +221,12 @@ func (x *Executor) trailConfig(ctx context.Context, c *Clients, t *respond.Targe
 		plan: func(got *TrailConfig) []string {
 			var calls []string
 			if d.settings {
-				calls = append(calls, fmt.Sprintf("cloudtrail:UpdateTrail Name=%s IsMultiRegionTrail=%v IsOrganizationTrail=%v IncludeGlobalServiceEvents=%v EnableLogFileValidation=%v S3BucketName=%s S3KeyPrefix=\"\" KmsKeyId=%s",
-					name, want.IsMultiRegionTrail, want.IsOrganizationTrail, want.IncludeGlobalServiceEvents, want.LogFileValidationEnabled, want.S3BucketName, want.KmsKeyId))
+				call := fmt.Sprintf("cloudtrail:UpdateTrail Name=%s IsMultiRegionTrail=%v IsOrganizationTrail=%v IncludeGlobalServiceEvents=%v EnableLogFileValidation=%v S3BucketName=%s KmsKeyId=%s",
+					name, want.IsMultiRegionTrail, want.IsOrganizationTrail, want.IncludeGlobalServiceEvents, want.LogFileValidationEnabled, want.S3BucketName, want.KmsKeyId)
+				if got.S3KeyPrefix != want.S3KeyPrefix {
+					call += fmt.Sprintf(" S3KeyPrefix=%q", want.S3KeyPrefix)
+				}
+				calls = append(calls, call)
 			}
 			if d.selectors {
 				b, _ := json.Marshal(want.AdvancedEventSelectors)
@@ -244,11 +248,17 @@ func (x *Executor) trailConfig(ctx context.Context, c *Clients, t *respond.Targe
 		},
 		act: func(got *TrailConfig) error {
 			if d.settings {
-				if _, err := c.TrailConfig.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{
+				in := &cloudtrail.UpdateTrailInput{
 					Name: aws.String(name), IsMultiRegionTrail: aws.Bool(want.IsMultiRegionTrail), IsOrganizationTrail: aws.Bool(want.IsOrganizationTrail),
 					IncludeGlobalServiceEvents: aws.Bool(want.IncludeGlobalServiceEvents), EnableLogFileValidation: aws.Bool(want.LogFileValidationEnabled),
-					S3BucketName: aws.String(want.S3BucketName), S3KeyPrefix: aws.String(""), KmsKeyId: aws.String(want.KmsKeyId),
-				}); err != nil {
+					S3BucketName: aws.String(want.S3BucketName), KmsKeyId: aws.String(want.KmsKeyId),
+				}
+				// The prefix only when it was changed: the deployed trails have none, and an
+				// empty prefix clears one.
+				if got.S3KeyPrefix != want.S3KeyPrefix {
+					in.S3KeyPrefix = aws.String(want.S3KeyPrefix)
+				}
+				if _, err := c.TrailConfig.UpdateTrail(ctx, in); err != nil {
 					return fmt.Errorf("restore the settings of trail %s: %w", name, err)
 				}
 			}

@@ -3,6 +3,7 @@ package execute
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,10 +86,13 @@ func (f *fakeTrails) UpdateTrail(_ context.Context, in *cloudtrail.UpdateTrailIn
 	if err != nil {
 		return nil, err
 	}
-	f.calls = append(f.calls, "UpdateTrail bucket="+aws.ToString(in.S3BucketName)+" key="+aws.ToString(in.KmsKeyId))
+	f.calls = append(f.calls, "UpdateTrail bucket="+aws.ToString(in.S3BucketName)+" key="+aws.ToString(in.KmsKeyId)+" prefix="+fmt.Sprint(in.S3KeyPrefix != nil))
 	t.IsMultiRegionTrail, t.IsOrganizationTrail = aws.ToBool(in.IsMultiRegionTrail), aws.ToBool(in.IsOrganizationTrail)
 	t.IncludeGlobalServiceEvents, t.LogFileValidationEnabled = aws.ToBool(in.IncludeGlobalServiceEvents), aws.ToBool(in.EnableLogFileValidation)
-	t.S3BucketName, t.S3KeyPrefix, t.KmsKeyId = aws.ToString(in.S3BucketName), aws.ToString(in.S3KeyPrefix), aws.ToString(in.KmsKeyId)
+	t.S3BucketName, t.KmsKeyId = aws.ToString(in.S3BucketName), aws.ToString(in.KmsKeyId)
+	if in.S3KeyPrefix != nil { // UpdateTrail changes only what it is given
+		t.S3KeyPrefix = *in.S3KeyPrefix
+	}
 	if strings.Contains(t.KmsKeyId, ":alias/") { // CloudTrail stores the key the alias names
 		t.KmsKeyId = strings.Replace(t.KmsKeyId, "alias/trailguard/organization-trail", "key/0000-org", 1)
 	}
@@ -217,13 +221,16 @@ func TestRestoreTrail(t *testing.T) {
 	}{
 		{name: "organization trail made single-region, validation off: settings restored with the alias key", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail, c.LogFileValidationEnabled = false, false })},
-			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive key=" + orgAlias}, wantAfter: true},
+			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive key=" + orgAlias + " prefix=false"}, wantAfter: true},
 		{name: "organization trail made an account trail", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsOrganizationTrail = false })},
 			wantResult: Acted, wantCalls: []string{"UpdateTrail "}, wantAfter: true},
 		{name: "key moved to another account's key", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.KmsKeyId = "arn:aws:kms:eu-west-1:999999999999:key/evil" })},
 			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive key=" + orgAlias}, wantAfter: true},
+		{name: "a key prefix added: cleared", target: orgTarget, mode: "enforce",
+			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.S3KeyPrefix = "elsewhere" })},
+			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive key=" + orgAlias + " prefix=true"}, wantAfter: true},
 		{name: "bucket moved, global service events off", target: orgTarget, mode: "enforce",
 			trails:     map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.S3BucketName, c.IncludeGlobalServiceEvents = "attacker-bucket", false })},
 			wantResult: Acted, wantCalls: []string{"UpdateTrail bucket=trailguard-archive"}, wantAfter: true},
