@@ -17,6 +17,7 @@ import (
 
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/constructs/responderrole"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -54,9 +55,12 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 			wantEq(t, name+" trust action", trust[0]["Action"], "sts:AssumeRole")
 			wantEq(t, name+" trust condition", trust[0]["Condition"], map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": fnArn}})
 			var actions []string
+			bySid := map[string]map[string]any{}
 			for _, st := range statements(policyOfRole(t, tmpl, id)) {
 				actions = append(actions, strs(st["Action"])...)
+				bySid[fmt.Sprint(st["Sid"])] = st
 			}
+			checkRestoreStatements(t, name, bySid)
 			wantEq(t, name+" actions", actions, []string{
 				"s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:PutBucketPublicAccessBlock",
 				"s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
@@ -64,6 +68,13 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 				"ec2:RevokeSecurityGroupIngress",
 				"cloudtrail:GetTrailStatus", "cloudtrail:StartLogging",
 				"iam:ListAccessKeys", "iam:UpdateAccessKey",
+				// The restoring actions (checkRestoreStatements).
+				"cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus",
+				"cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:StartLogging", "cloudtrail:UpdateTrail",
+				"organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization",
+				"s3:GetEncryptionConfiguration",
+				"events:DescribeRule", "events:EnableRule", "events:ListTargetsByRule", "events:PutRule",
+				"events:PutTargets", "iam:PassRole", "cloudwatch:DescribeAlarms",
 			})
 		}
 	}
@@ -129,5 +140,53 @@ func TestResponderConfigBundled(t *testing.T) {
 	msg := mustPanic(t, func() { responder.NewResponder(bad, jsii.String("Responder"), props) })
 	if !strings.Contains(msg, `ResponseConfig: Actions.s3-block-public-access.Mode: "on"; want one of off, dry-run, enforce`) {
 		t.Errorf("panic %q, want the field, the value and what is allowed", msg)
+	}
+}
+
+// checkRestoreStatements: the restoring actions are scoped to trailguard's two trails and the
+// three forwarder rules of the role's own account, PutTargets to the deployed targets only,
+// PassRole of the forwarders' roles to EventBridge only.
+func checkRestoreStatements(t *testing.T, name string, bySid map[string]map[string]any) {
+	t.Helper()
+	cfg := example.cfg
+	join := func(parts ...any) any { return map[string]any{"Fn::Join": []any{"", parts}} }
+	res := func(service, suffix string) any {
+		return join("arn:", ref("AWS::Partition"), ":"+service+":*:", ref("AWS::AccountId"), suffix)
+	}
+	wantEq(t, name+" RestoreTrails resources", bySid["RestoreTrails"]["Resource"], []any{
+		res("cloudtrail", ":trail/"+cfg.AccountTrail.Name), res("cloudtrail", ":trail/"+cfg.OrganizationTrail.Name)}) // CDK sorts resources
+	wantEq(t, name+" RestoreForwarderRules resources", bySid["RestoreForwarderRules"]["Resource"], []any{
+		res("events", ":rule/"+eventforwarder.AlarmsRuleName), res("events", ":rule/"+eventforwarder.BusRuleName), res("events", ":rule/"+eventforwarder.StreamRuleName)})
+	wantEq(t, name+" RestoreForwarderTargets resources", bySid["RestoreForwarderTargets"]["Resource"], bySid["RestoreForwarderRules"]["Resource"])
+	wantEq(t, name+" RestoreForwarderTargets condition", bySid["RestoreForwarderTargets"]["Condition"], map[string]any{
+		"ForAllValues:ArnEquals": map[string]any{"events:TargetArn": []any{cfg.StreamARN(), cfg.ReceivingBusARN()}},
+		"Null":                   map[string]any{"events:TargetArn": "false"},
+	})
+	wantEq(t, name+" PassForwarderRolesToEventBridge condition", bySid["PassForwarderRolesToEventBridge"]["Condition"],
+		map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"}})
+	wantEq(t, name+" PassForwarderRolesToEventBridge resources", bySid["PassForwarderRolesToEventBridge"]["Resource"], []any{
+		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.BusRoleNamePrefix+"*"),
+		join("arn:", ref("AWS::Partition"), ":iam::", ref("AWS::AccountId"), ":role/"+eventforwarder.StreamRoleNamePrefix+"*")})
+}
+
+// TestResponderRoleRestoreMisuse: the restore props refuse a wildcard trail name and a target
+// that is not a stream or bus, naming the field and the value.
+func TestResponderRoleRestoreMisuse(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		props *responderrole.ResponderRoleProps
+		want  []string
+	}{
+		{"wildcard trail", &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222"), TrailNames: jsii.Strings("trailguard-*")},
+			[]string{`TrailNames[0] must be a trail name`, `got "trailguard-*"`}},
+		{"queue as target", &responderrole.ResponderRoleProps{SecurityAccount: jsii.String("222222222222"), ForwarderTargetArns: jsii.Strings("arn:aws:sqs:eu-west-1:222222222222:q")},
+			[]string{`ForwarderTargetArns[0] must be a Kinesis stream or event bus ARN`, `got "arn:aws:sqs:eu-west-1:222222222222:q"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := mustPanic(t, func() { responderrole.NewResponderRole(newTestStack(t), jsii.String("R"), tc.props) })
+			if missing := missingSubstrings(msg, tc.want...); len(missing) > 0 {
+				t.Errorf("error %q does not say %q", msg, missing)
+			}
+		})
 	}
 }

@@ -23,9 +23,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -88,18 +91,46 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	deployed, err := loadDeployed(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if deployed == nil {
+		log.Warn("responder: no " + respond.DeployedFile + " in the bundle: the restoring actions leave trails and rules as they are")
+	}
 	var ledger execute.Ledger = &execute.MemoryLedger{}
 	if table := getenv(respond.EnvTable); table != "" {
 		ledger = &execute.DynamoLedger{Client: dynamodb.NewFromConfig(cfg), Table: table}
 	}
 	return &handler{
 		decider: respond.NewDecider(engine, &respond.Policy{Response: resp, Partition: partition}),
-		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition)},
+		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition), Deployed: deployed, Partition: partition},
 		ledger:  ledger,
 		pub:     pub,
 		log:     log,
 		now:     time.Now,
 	}, nil
+}
+
+// loadDeployed reads the deployed definitions synth bundled beside the binary
+// ($LAMBDA_TASK_ROOT, else the executable's directory, as the rules); nil without the file.
+func loadDeployed(getenv func(string) string) (*respond.Deployed, error) {
+	root := getenv("LAMBDA_TASK_ROOT")
+	if root == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		root = filepath.Dir(exe)
+	}
+	b, err := os.ReadFile(filepath.Join(root, respond.DeployedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return respond.ParseDeployed(b)
 }
 
 // handle processes each message on its own and reports the failed ones for SQS to retry.

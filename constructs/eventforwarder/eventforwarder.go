@@ -71,7 +71,6 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
-	"github.com/trailguard/trailguard/coverage"
 )
 
 // Role names. IAM names are global per account, so they include the region. The Security
@@ -289,17 +288,11 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 	f := &eventForwarder{
 		props: props, dst: dst,
 		partition: awscdk.Aws_PARTITION(), region: awscdk.Aws_REGION(), account: awscdk.Aws_ACCOUNT_ID(),
-		// The heartbeat travels the rules that carry every event (addHeartbeat).
-		detailTypes: []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, coverage.DetailType},
+		detailTypes: detailTypes(props),
 		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
 	}
 	constructs.NewConstruct_Override(f, scope, id)
 	managed.Tag(f) // the guardrails protect the unnamed resources by this tag
-	if props.ExtraDetailTypes != nil {
-		for _, d := range *props.ExtraDetailTypes {
-			f.detailTypes = append(f.detailTypes, *d)
-		}
-	}
 
 	f.addRegionConditions()
 	f.addKeyAndAlarmTopic()
@@ -402,7 +395,7 @@ func (f *eventForwarder) addStreamPath() {
 		SourceRuleArns: &[]*string{f.ruleArn(StreamRuleName)},
 		AlarmTopic:     f.alarmTopic,
 		Description:    jsii.String("the Security stream " + *props.StreamArn),
-		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "stream-dead-letters"),
+		AlarmName:      jsii.String(StreamDeadLetterAlarmName),
 	})
 	partitionKey := eventsink.PartitionKeyEventID
 	if props.PartitionKeyPath != nil {
@@ -410,7 +403,7 @@ func (f *eventForwarder) addStreamPath() {
 	}
 	streamRule := awsevents.NewCfnRule(f, jsii.String("Resource"), &awsevents.CfnRuleProps{
 		Name:         jsii.String(StreamRuleName),
-		Description:  jsii.String("trailguard: forwards this account's CloudTrail events to the Security stream"),
+		Description:  jsii.String(streamRuleDescription),
 		EventPattern: f.own(map[string]any{"detail-type": f.detailTypes}),
 		State:        jsii.String(f.state),
 		Targets: []any{&awsevents.CfnRule_TargetProperty{
@@ -455,7 +448,7 @@ func (f *eventForwarder) addBusPaths() {
 		SourceRuleArns: &busRuleArns,
 		AlarmTopic:     f.alarmTopic,
 		Description:    jsii.String("the Security account's receiving bus " + *f.props.ReceivingBusArn),
-		AlarmName:      jsii.String(eventsink.ForwarderAlarmPrefix + "bus-dead-letters"),
+		AlarmName:      jsii.String(BusDeadLetterAlarmName),
 	})
 	busRule := func(id, name, description string, pattern map[string]any, state string, cond awscdk.CfnCondition) {
 		rule := awsevents.NewCfnRule(f, jsii.String(id), &awsevents.CfnRuleProps{
@@ -478,11 +471,11 @@ func (f *eventForwarder) addBusPaths() {
 			SetCondition(alarm, cond)
 		}
 	}
-	busRule("BusRule", BusRuleName, "trailguard: forwards this account's CloudTrail events to the Security account's receiving bus",
+	busRule("BusRule", BusRuleName, busRuleDescription,
 		map[string]any{"detail-type": f.detailTypes}, f.state, f.isOther)
 	// So that the Security account hears of failed deliveries without a subscription in every
 	// account and region.
-	busRule("AlarmsRule", AlarmsRuleName, "trailguard: sends this forwarder's alarms to the Security account's alert rules", eventsink.DeliveryAlertPattern(), eventsink.StateEnabled, nil)
+	busRule("AlarmsRule", AlarmsRuleName, alarmsRuleDescription, eventsink.DeliveryAlertPattern(), eventsink.StateEnabled, nil)
 }
 
 // own narrows pattern to this account's and region's events: events that other accounts or

@@ -89,6 +89,12 @@ type ResponderProps struct {
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off. Default: none.
 	DisabledRules *[]*string
+	// Deployed is the configuration, as JSON (respond.Deployed), of the trails and
+	// forwarder rules the restoring actions put back: bundled with the function
+	// (respond.DeployedFile), so that a restore never takes a value from the event.
+	// Default: none, and cloudtrail-restore-trail and events-restore-forwarder-rule leave
+	// every resource as it is.
+	Deployed *string
 }
 
 var orgIDRe = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -110,6 +116,11 @@ func (p *ResponderProps) validate() error {
 	if p.ResponseConfig != nil {
 		if _, err := respond.ParseConfig([]byte(*p.ResponseConfig)); err != nil {
 			errs = append(errs, fmt.Errorf("responder: ResponseConfig: %w", err))
+		}
+	}
+	if p.Deployed != nil {
+		if _, err := respond.ParseDeployed([]byte(*p.Deployed)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: Deployed must be respond.Deployed as JSON: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -253,6 +264,9 @@ func (r *responder) code() awslambda.Code {
 			bundled[alerting.RulesDir+"/"+n] = []byte(*c)
 		}
 	}
+	if r.props.Deployed != nil {
+		bundled[respond.DeployedFile] = []byte(*r.props.Deployed)
+	}
 	if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
 		panic(err)
 	}
@@ -368,7 +382,7 @@ func (r *responder) addFunction() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	})
 	mapping.Node().AddDependency(policy)
-	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, SNS, EventBridge, DynamoDB) and serves no network: "+
+	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, CloudWatch, SNS, EventBridge, DynamoDB) and serves no network: "+
 		"a VPC would add NAT or interface endpoints and no control.",
 		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
 	compliance.Acknowledge(r.function, "lambda_inside_vpc_check", "The function calls only AWS APIs and serves no network; see the cdk-nag suppression's reason.")

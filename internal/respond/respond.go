@@ -44,6 +44,10 @@ const (
 	KindSecurityGroup = "ec2-security-group"
 	KindTrail         = "cloudtrail-trail"
 	KindAccessKey     = "iam-access-key"
+	// KindTrailConfig is a trail's configuration (settings, event and Insights selectors).
+	KindTrailConfig = "cloudtrail-trail-configuration"
+	// KindRule is an EventBridge rule of the default event bus.
+	KindRule = "events-rule"
 )
 
 // Target is the resource an action acts on, as the event names it.
@@ -61,6 +65,8 @@ type Target struct {
 	Rules   []IngressRule `json:"rules,omitempty"`
 	// Trail is the trail's name or ARN, as the event gives it (KindTrail).
 	Trail string `json:"trail,omitempty"`
+	// Rule is the rule's name (KindRule).
+	Rule string `json:"rule,omitempty"`
 	// UserName and AccessKeyID name the key (KindAccessKey).
 	UserName    string `json:"userName,omitempty"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
@@ -92,6 +98,10 @@ func (t Target) String() string {
 		return "security group " + t.GroupID + " rules " + strings.Join(ids, ",")
 	case KindTrail:
 		return "trail " + t.Trail
+	case KindTrailConfig:
+		return "the configuration of trail " + t.Trail
+	case KindRule:
+		return "rule " + t.Rule + " in " + t.Region
 	case KindAccessKey:
 		return "access key " + t.AccessKeyID + " of user " + t.UserName
 	}
@@ -106,8 +116,10 @@ func (t Target) Key() string {
 		return "s3/" + t.Bucket
 	case KindSecurityGroup:
 		return t.Account + "/" + t.Region + "/ec2/" + t.GroupID
-	case KindTrail:
+	case KindTrail, KindTrailConfig:
 		return t.Account + "/" + t.Region + "/cloudtrail/" + t.Trail
+	case KindRule:
+		return t.Account + "/" + t.Region + "/events/" + t.Rule
 	case KindAccessKey:
 		return t.Account + "/iam/" + t.AccessKeyID
 	}
@@ -274,6 +286,42 @@ func target(name string, rec *detect.Record, params map[string]any) (*Target, st
 		}
 		t.Kind, t.Trail = KindTrail, name
 		return t, fmt.Sprintf("StopLogging stopped trail %s: start logging again", name)
+	case action.CloudTrailRestoreTrail:
+		// UpdateTrail names the trail "name"; the selectors' calls "trailName"
+		// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html).
+		var name string
+		switch event {
+		case "UpdateTrail":
+			name, _ = rp["name"].(string)
+		case "PutEventSelectors", "PutInsightSelectors":
+			name, _ = rp["trailName"].(string)
+		default:
+			return nil, fmt.Sprintf("%s is not a change of a trail's configuration that can be restored (an event data store is out of scope)", event)
+		}
+		if name == "" {
+			return nil, fmt.Sprintf("%s names no trail", event)
+		}
+		t.Kind, t.Trail = KindTrailConfig, name
+		return t, fmt.Sprintf("%s changed trail %s: put it back to its configuration as deployed, if it is one of trailguard's", event, name)
+	case action.EventsRestoreForwarderRule:
+		var name, bus string
+		switch event {
+		case "DisableRule", "DeleteRule", "PutRule":
+			name, bus = str(rp["name"]), str(rp["eventBusName"])
+		case "RemoveTargets", "PutTargets":
+			name, bus = str(rp["rule"]), str(rp["eventBusName"])
+		default:
+			return nil, fmt.Sprintf("%s is not a change of a rule", event)
+		}
+		if name == "" {
+			return nil, fmt.Sprintf("%s names no rule", event)
+		}
+		// The forwarders' rules are on the default bus; a bus may be named by name or ARN.
+		if bus != "" && bus != "default" && !strings.HasSuffix(bus, ":event-bus/default") {
+			return nil, fmt.Sprintf("rule %s is on event bus %s: the forwarders' rules are on the default bus", name, bus)
+		}
+		t.Kind, t.Rule = KindRule, name
+		return t, fmt.Sprintf("%s changed rule %s: restore it as deployed (enabled, its pattern and targets), if it is a trailguard forwarder rule", event, name)
 	case action.IAMDeactivateAccessKey:
 		user, _ := rp["userName"].(string)
 		key, _ := re["accessKey"].(map[string]any)

@@ -7,7 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -33,12 +35,18 @@ func AssumeRoleClients(cfg aws.Config, partition string) ClientFactory {
 		c.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = session
 		}))
+		s3c := s3.NewFromConfig(c)
+		ct := cloudtrail.NewFromConfig(c)
 		return &Clients{
-			S3:         s3.NewFromConfig(c),
-			S3Control:  s3control.NewFromConfig(c),
-			EC2:        ec2.NewFromConfig(c),
-			CloudTrail: cloudtrail.NewFromConfig(c),
-			IAM:        iam.NewFromConfig(c),
+			S3:               s3c,
+			S3Control:        s3control.NewFromConfig(c),
+			EC2:              ec2.NewFromConfig(c),
+			CloudTrail:       ct,
+			IAM:              iam.NewFromConfig(c),
+			TrailConfig:      ct,
+			BucketEncryption: s3c,
+			Events:           eventbridge.NewFromConfig(c),
+			CloudWatch:       cloudwatch.NewFromConfig(c),
 		}, nil
 	}
 }
