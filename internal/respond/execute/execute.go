@@ -361,7 +361,11 @@ func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce b
 		act: func(still []respond.IngressRule) error {
 			revoke := ids(still)
 			if _, err := c.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(t.GroupID), SecurityGroupRuleIds: revoke}); err != nil {
-				if errorCode(err) != "InvalidPermission.NotFound" {
+				// A rule revoked since the read: by rule id EC2 answers InvalidSecurityGroupRuleId.NotFound,
+				// by properties InvalidPermission.NotFound
+				// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html); the read
+				// that follows tells what is left.
+				if code := errorCode(err); code != "InvalidSecurityGroupRuleId.NotFound" && code != "InvalidPermission.NotFound" {
 					return fmt.Errorf("revoke rules %v of security group %s: %w", revoke, t.GroupID, err)
 				}
 			}
