@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/compliance/quota"
+	"github.com/trailguard/trailguard/internal/assembly"
 )
 
 // SynthOptions configure Synth.
