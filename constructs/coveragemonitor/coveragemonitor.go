@@ -51,7 +51,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"
@@ -61,6 +60,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/coverage"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 // MonitorPackage is the import path of the monitor function's main package.
@@ -136,6 +136,9 @@ func (p *CoverageMonitorProps) validate() error {
 	}
 	if p.AlertKey == nil {
 		c.Addf("AlertKey is required: the key the alert topic is encrypted with")
+	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		c.Addf("%s", msg)
 	}
 	if d := p.LogRetentionDays; d != nil {
 		ok := false

@@ -97,7 +97,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
@@ -108,6 +107,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
@@ -352,6 +352,9 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 	}
 	if p.AlertKey == nil {
 		c.Addf("AlertKey is required: the key the alert topic is encrypted with")
+	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		c.Addf("%s", msg)
 	}
 	if c.Match("AlertBusName", p.AlertBusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)") &&
 		p.AlertBusName != nil && *p.AlertBusName == "default" {
@@ -925,6 +928,7 @@ func (d *detection) addArchiveFunction() {
 			cfn.Node().AddDependency(d.archiveQueue)
 		}
 	}
+	d.checkArchiveNotification()
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLogFiles"),

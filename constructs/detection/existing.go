@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // Ids of the synth warnings left when a grant cannot be added because the policy belongs to
@@ -28,6 +29,18 @@ const (
 	WarningArchiveQueuePolicy = "trailguard:detection:archiveQueuePolicy"
 	WarningArchiveKeyPolicy   = "trailguard:detection:archiveQueueKeyPolicy"
 )
+
+// WarningArchiveBucketNotification is the id of the synth warning left when the archive
+// bucket does not notify the archive queue of new log files and the construct cannot make it
+// (an imported bucket, ArchiveBucketName, or a bucket of the app without the notification).
+// It carries the queue configuration to add (ArchiveNotificationId) and the AWS CLI commands
+// to add it; acknowledge it once done. Without the notification the archive function never
+// runs, and nothing else says so.
+const WarningArchiveBucketNotification = "trailguard:detection:archiveBucketNotification"
+
+// ArchiveNotificationId is the Id of the archive bucket's queue configuration the
+// WarningArchiveBucketNotification warning asks for.
+const ArchiveNotificationId = "trailguard-archive-log-files"
 
 // validateExisting records the problems with the Existing* props and ArchiveBucket: shaping
 // props given with them, and what a resource defined in this app lacks (an imported one is
@@ -192,4 +205,85 @@ func (d *detection) grantOrWarn(added bool, id, what string, statement awsiam.Po
 
 func added(r *awsiam.AddToResourcePolicyResult) bool {
 	return r != nil && r.StatementAdded != nil && *r.StatementAdded
+}
+
+// checkArchiveNotification leaves WarningArchiveBucketNotification unless the archive bucket
+// is one of the app whose notification configuration already sends new log files to the
+// archive queue (as logarchive's LogFileQueueArn does).
+//
+// The construct does not set the notification of a bucket it does not define. S3 keeps one
+// notification configuration per bucket, which PutBucketNotificationConfiguration replaces
+// whole (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html);
+// CDK's custom resource for an imported bucket (BucketNotifications) reads and rewrites it
+// from a Lambda function on every deploy, racing whoever else configures the bucket, and
+// trailguard's own log archive policy denies s3:PutBucketNotification to all but its
+// break-glass and deployment roles. The bucket's owner adds it once instead.
+func (d *detection) checkArchiveNotification() {
+	queueArn := d.archiveQueue.QueueArn()
+	if d.props.ExistingArchiveQueue == nil {
+		// The new queue's ARN from its fixed name: a literal when the stack's environment is
+		// known, not a reference to a resource to look up after the deploy.
+		queueArn = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":sqs:"), d.region, jsii.String(":"), d.account, jsii.String(":" + ArchiveFunctionName)})
+	}
+	render := func(v any) string {
+		out, _ := statements.Value(d, v)
+		return out
+	}
+	var bucketName string
+	if b := d.props.ArchiveBucket; b != nil {
+		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
+			for _, q := range queueTargets(awscdk.Stack_Of(d), cfn) {
+				if got := render(q); got == render(queueArn) || got == render(d.archiveQueue.QueueArn()) {
+					return
+				}
+			}
+		}
+	}
+	bucketName = strings.Trim(render(d.props.archiveBucketName()), `"`)
+	config := map[string]any{
+		"Id":       ArchiveNotificationId,
+		"QueueArn": queueArn,
+		"Events":   []any{"s3:ObjectCreated:*"},
+		"Filter": map[string]any{"Key": map[string]any{"FilterRules": []any{
+			map[string]any{"Name": "prefix", "Value": "AWSLogs/"},
+			map[string]any{"Name": "suffix", "Value": ".json.gz"},
+		}}},
+	}
+	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningArchiveBucketNotification), jsii.String(fmt.Sprintf(
+		"The archive bucket %[1]s does not notify the archive queue of new log files, and this construct does not change a bucket it does not define "+
+			"(S3 keeps one notification configuration per bucket and replaces it whole; the log archive's policy allows that only to its break-glass and deployment roles): "+
+			"add this entry to the bucket's \"QueueConfigurations\", or the archive detection function never runs: %[2]s. "+
+			"As a principal allowed s3:PutBucketNotification on the bucket, after this stack is deployed (S3 checks the queue's policy): "+
+			"aws s3api get-bucket-notification-configuration --bucket %[1]s > notification.json; add the entry to \"QueueConfigurations\" keeping every other entry; "+
+			"aws s3api put-bucket-notification-configuration --bucket %[1]s --notification-configuration file://notification.json. "+
+			"S3 refuses a second configuration for the same events whose prefix and suffix overlap: if the bucket already notifies something of AWSLogs/ objects, fan out through an SNS topic instead",
+		bucketName, render(config))))
+}
+
+// queueTargets returns the queues the bucket's notification configuration sends to, as
+// resolved in stack.
+func queueTargets(stack awscdk.Stack, cfn awss3.CfnBucket) []any {
+	n := cfn.NotificationConfiguration()
+	if n == nil {
+		return nil
+	}
+	resolved, ok := stack.Resolve(n).(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []any
+	qs, _ := resolved["queueConfigurations"].([]any)
+	if len(qs) == 0 {
+		qs, _ = resolved["QueueConfigurations"].([]any)
+	}
+	for _, q := range qs {
+		if m, ok := q.(map[string]any); ok {
+			for _, k := range []string{"queue", "Queue"} {
+				if v, ok := m[k]; ok {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"
@@ -43,6 +42,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/responderrole"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -100,6 +100,9 @@ func (p *ResponderProps) validate() error {
 	}
 	if p.AlertTopic == nil || p.AlertKey == nil {
 		errs = append(errs, errors.New("responder: AlertTopic and AlertKey are required: the audit alerts are published there"))
+	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		errs = append(errs, errors.New("responder: "+msg))
 	}
 	if p.AlertBus == nil {
 		errs = append(errs, errors.New("responder: AlertBus is required: the audit alerts are put there for integrations"))
