@@ -15,8 +15,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 // Tests of the detection construct with the alert bus, failure queue, archive queue and

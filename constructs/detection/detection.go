@@ -64,6 +64,19 @@
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
 //
+// An archive bucket this construct does not define (imported, or ArchiveBucketName) cannot be
+// made to notify the archive queue safely: S3 keeps one notification configuration per
+// bucket and replaces it whole. The construct leaves the synth warning
+// WarningArchiveBucketNotification with the queue configuration to add and the AWS CLI
+// commands to add it; a bucket of the app that does not notify the queue gets the same.
+//
+// AlertKey must be AlertTopic's key: the functions' KMS permission names it. A topic that
+// carries another key, or an imported topic beside a key this app creates (the sink's own
+// AlertKey beside an ExistingAlertTopic), fails synth: import the topic with its key
+// (awssns.Topic_FromTopicAttributes with KeyArn) and pass topic.MasterKey().
+//
+// Users' rule files: LoadRuleFiles reads a directory of them into RuleFiles.
+//
 // The rules judge records in the organization's context (package detect's Context): give
 // OrganizationContext (detect.ContextFromConfig of a trailguard config) and it is baked into
 // both functions' code beside the binary; RefreshOrganizationAccounts adds the accounts
@@ -178,7 +191,8 @@ type DetectionProps struct {
 	// AlertTopic receives the alerts and the functions' alarms. Required.
 	AlertTopic awssns.ITopic
 	// AlertKey encrypts the alert topic; the functions publish through SNS with it, for this
-	// topic only. Required.
+	// topic only. It must be the topic's key: a topic that carries another key (MasterKey()),
+	// or an imported topic beside a key this app creates, fails synth. Required.
 	AlertKey awskms.IKey
 	// AlertBusName is the custom event bus alerts are put on for integrations (source
 	// AlertEventSource, detail-type AlertDetailType, the alert as detail). It is
@@ -238,13 +252,16 @@ type DetectionProps struct {
 	// A bucket this app defines must be in this stack and have a BucketName (the policies
 	// name it by its ARN, built from the name, so that the bucket can depend on the queue
 	// without a cycle); the construct makes its notification configuration wait for the
-	// queue and its policy, which S3 checks. An imported one must be imported by name.
+	// queue and its policy, which S3 checks. An imported one must be imported by name. The
+	// bucket must notify the archive queue of new log files: a bucket of the app that does not
+	// (its NotificationConfiguration has no queue configuration to the queue), and any
+	// imported one, get the synth warning WarningArchiveBucketNotification with what to add.
 	// Default: ArchiveBucketName.
 	ArchiveBucket awss3.IBucket
 	// ArchiveBucketName is the log archive bucket's name, for a bucket this stack does not
 	// define (in another stack of the account, or made outside CDK): as ArchiveBucket, but
-	// the bucket's notification configuration must then be made after this stack deploys.
-	// Unset with ArchiveBucket.
+	// the bucket's notification configuration must then be made after this stack deploys, as
+	// the synth warning WarningArchiveBucketNotification says. Unset with ArchiveBucket.
 	// Default: no archive function (unless ArchiveBucket).
 	ArchiveBucketName *string
 	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName, and with an
@@ -264,6 +281,7 @@ type DetectionProps struct {
 	// (an invalid rule panics naming its file, rule and problem) and bundled in the
 	// functions' built code, under RulesDir beside the binary. Not with StreamCode
 	// or ArchiveCode (bundle them in your code yourself).
+	// LoadRuleFiles reads a directory of them.
 	// Default: the default rules only.
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off in both functions (alerting's

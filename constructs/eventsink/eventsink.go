@@ -207,7 +207,10 @@ type EventSinkProps struct {
 	// key's statement for events.amazonaws.com must carry no aws:SourceAccount or
 	// aws:SourceArn condition: EventBridge cannot publish to an encrypted topic with them
 	// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-	// A new AlertKey still encrypts the dead-letter queues.
+	// A new AlertKey still encrypts the dead-letter queues: it is not the topic's key, so give
+	// the publishers (detection's, coveragemonitor's, responder's AlertKey) the topic's own key
+	// (import the topic with awssns.Topic_FromTopicAttributes and KeyArn and pass
+	// topic.MasterKey()); they refuse AlertKey() beside an imported topic.
 	// Default: a new topic encrypted with AlertKey.
 	ExistingAlertTopic awssns.ITopic
 	// IncludeReadOnlyEvents makes the bus's stream rule and alert rules receive read-only
@@ -315,8 +318,9 @@ type EventSink interface {
 	Bus() awsevents.IEventBus
 	// AlertTopic receives the detection alerts, the delivery alerts and the dead-letter queue alarms.
 	AlertTopic() awssns.ITopic
-	// AlertKey encrypts the alert topic (and the dead-letter queues); publishers need
-	// kms:GenerateDataKey and kms:Decrypt on it.
+	// AlertKey encrypts the alert topic (and the dead-letter queues); with ExistingAlertTopic
+	// it encrypts only the dead-letter queues, and publishers need the topic's own key.
+	// Otherwise publishers need kms:GenerateDataKey and kms:Decrypt on it.
 	AlertKey() awskms.IKey
 }
 

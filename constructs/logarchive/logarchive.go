@@ -182,7 +182,10 @@ type LogArchiveProps struct {
 	// files through S3 and nothing else (kms:ViaService s3, the bucket's ARN as encryption
 	// context, as S3 Bucket Keys use), such as the archive detection function's role. Unlike
 	// Readers they get no bucket policy grant: their own identity policy must allow
-	// s3:GetObject, so they must be in this account. Requires BucketName.
+	// s3:GetObject, so they must be in this account. Requires the bucket's name at synth:
+	// BucketName, or an ExistingBucket with a literal name (imported by name or ARN, or an
+	// awss3.Bucket with BucketName). With an imported ExistingKey the statement is part of
+	// the WarningKeyPolicy warning, to add by hand.
 	// Default: none.
 	LogFileReaders *[]*string
 	// DeploymentRoleArn is the role CloudFormation deploys the stack with. It is exempt from

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
+	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/logarchive"
+)
+
+// rulesDir holds Acme's own detection rules, relative to the app (the cdk CLI runs it here).
+const rulesDir = "rules"
+
+// newSecurityStack is the Security account's stack in the home region: trailguard's policy on
+// the existing archive, the event stream every account forwards to, alerts to the existing
+// topic, and the detection functions over both feeds with Acme's own rule.
+func newSecurityStack(scope constructs.Construct) awscdk.Stack {
+	stack := newStack(scope, "brownfield-security", securityAccount, homeRegion,
+		"Acme: trailguard on the existing log archive and alert topic")
+
+	// The existing archive, imported by name and ARN. CloudFormation cannot change an
+	// imported key's policy: the construct's warning (logarchive.WarningKeyPolicy) carries
+	// the statements to add. Its bucket policy is written here and replaces the bucket's.
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("ExistingArchive"), jsii.String(existingArchiveBucket))
+	key := awskms.Key_FromKeyArn(stack, jsii.String("ExistingArchiveKey"), jsii.String(existingArchiveKeyArn))
+	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
+		OrganizationId:       jsii.String(organizationID),
+		TrailArn:             jsii.String(existingTrailArn),
+		ExistingBucket:       bucket,
+		ExistingKey:          key,
+		BreakGlassPrincipals: jsii.Strings(breakGlassRole),
+		// The archive detection function decrypts the log files, by the role name it will have.
+		LogFileReaders: jsii.Strings(detection.ArchiveRoleArn("aws", securityAccount)),
+	})
+
+	// The existing alert topic, imported with its key: the detection functions publish with
+	// that key, and a key this app made could not be the topic's (NewDetection refuses it).
+	topic := awssns.Topic_FromTopicAttributes(stack, jsii.String("ExistingAlerts"), &awssns.TopicAttributes{
+		TopicArn: jsii.String(existingAlertTopicArn),
+		KeyArn:   jsii.String(existingAlertKeyArn),
+	})
+	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+		OrganizationId:           jsii.String(organizationID),
+		StreamName:               jsii.String(streamName),
+		BusName:                  jsii.String(busName),
+		KeyAlias:                 jsii.String(streamKeyAlias),
+		StreamProducerRoleName:   jsii.String(eventforwarder.StreamRoleName(homeRegion)),
+		BusSenderRoleNamePattern: jsii.String(eventforwarder.BusRoleNamePattern),
+		ExistingAlertTopic:       topic,
+	})
+
+	rules, err := detection.LoadRuleFiles(rulesDir)
+	if err != nil {
+		panic(err)
+	}
+	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+		Stream:        sink.Stream(),
+		StreamKey:     sink.StreamKey(),
+		AlertTopic:    sink.AlertTopic(),
+		AlertKey:      topic.MasterKey(), // the topic's own key, not sink.AlertKey()
+		ArchiveBucket: archive.Bucket(),
+		ArchiveKey:    archive.Key(),
+		RuleFiles:     rules,
+	})
+	return stack
+}
