@@ -454,6 +454,14 @@ type Detection interface {
 	// Key encrypts the failure queue and the archive queue (unless brought), the dedupe
 	// table, the log groups and the functions' environment.
 	Key() awskms.IKey
+	// MetricStreamLag is the stream function's iterator age, the maximum per 5 minutes in
+	// milliseconds: how far detection is behind the stream. The construct alarms on it at
+	// LagAlarmMillis; use it for dashboards or alarms of your own.
+	MetricStreamLag() awscloudwatch.IMetric
+	// MetricFailedRecords is the records and log files that failed detection after every
+	// retry and wait in the failure queue, the maximum per 5 minutes. The construct alarms on
+	// any.
+	MetricFailedRecords() awscloudwatch.IMetric
 }
 
 type detection struct {
@@ -590,10 +598,23 @@ func (d *detection) addFailureQueue() {
 		fmt.Sprintf("trailguard: records failed detection after every retry and wait in this queue (kept %d days). "+
 			"A stream failure holds the shard and sequence numbers: read the records from the stream within its retention. "+
 			"A log file notification names the file: after fixing the cause, send it to the archive queue again.", FailureRetentionDays),
-		d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-			Statistic: jsii.String("Maximum"),
-		}), d.props.AlertTopic)
+		d.MetricFailedRecords(), d.props.AlertTopic)
+}
+
+// MetricFailedRecords implements Detection.
+func (d *detection) MetricFailedRecords() awscloudwatch.IMetric {
+	return d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Maximum"),
+	})
+}
+
+// MetricStreamLag implements Detection.
+func (d *detection) MetricStreamLag() awscloudwatch.IMetric {
+	return d.streamFn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Maximum"),
+	})
 }
 
 // buildCode builds the functions the props give no code for, in parallel (about a second
@@ -818,11 +839,8 @@ func (d *detection) addStreamFunction() {
 	// Lambda checks the role's access to the stream when it creates the mapping.
 	mapping.Node().AddDependency(policy)
 	lag := awscloudwatch.NewAlarm(d, jsii.String("StreamLagAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("trailguard: the stream function is more than 10 minutes behind the stream (throttled, failing or overloaded): alerts are late."),
-		Metric: fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-			Statistic: jsii.String("Maximum"),
-		}),
+		AlarmDescription:   jsii.String("trailguard: the stream function is more than 10 minutes behind the stream (throttled, failing or overloaded): alerts are late."),
+		Metric:             d.MetricStreamLag(),
 		Threshold:          jsii.Number(LagAlarmMillis),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),

@@ -34,7 +34,7 @@
 //		BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
 //		AlertEmails:              jsii.Strings("security-oncall@example.com"),
 //	})
-//	_ = sink.Stream() // e.g. grant a consumer: sink.Stream().GrantRead(role)
+//	sink.GrantStreamRead(siemRole) // a managed policy: the gates refuse Stream().GrantRead's inline one
 //
 // Bring your own resources (as in the package's bringYourOwn example): give ExistingStream,
 // ExistingStreamKey, ExistingBus or ExistingAlertTopic instead of the props that shape a new
@@ -75,6 +75,7 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
@@ -322,7 +323,26 @@ type EventSink interface {
 	// it encrypts only the dead-letter queues, and publishers need the topic's own key.
 	// Otherwise publishers need kms:GenerateDataKey and kms:Decrypt on it.
 	AlertKey() awskms.IKey
+	// GrantStreamRead lets role read the stream (a consumer such as a SIEM): the Kinesis read
+	// actions on the stream, and kms:Decrypt on its key through Kinesis for this stream
+	// only. The statements are a customer managed policy attached to role, returned; unlike
+	// Stream().GrantRead(role), whose inline policy the NIST, HIPAA and PCI packs refuse.
+	GrantStreamRead(role awsiam.IRole) awsiam.ManagedPolicy
+	// GrantAlertPublish lets role publish to the alert topic, encrypting with the topic's key
+	// through SNS for this topic only, as a customer managed policy attached to role. With
+	// an ExistingAlertTopic imported without its key it panics: import it with
+	// awssns.Topic_FromTopicAttributes and KeyArn.
+	GrantAlertPublish(role awsiam.IRole) awsiam.ManagedPolicy
+	// MetricBusToStreamFailures is the events from other regions the receiving bus failed
+	// to put on the stream, per 5 minutes (FailedInvocations + InvocationsFailedToBeSentToDlq
+	// of BusStreamRuleName). The sink alarms on it already; use it for dashboards.
+	MetricBusToStreamFailures() awscloudwatch.IMetric
+	// MetricAlertDeliveryFailures is the forwarders' alarm changes the delivery alert rule
+	// failed to publish to the alert topic, per 5 minutes (DeliveryAlertRuleName).
+	MetricAlertDeliveryFailures() awscloudwatch.IMetric
 }
+
+func (s *eventSink) stack() awscdk.Stack { return awscdk.Stack_Of(s) }
 
 type eventSink struct {
 	constructs.Construct

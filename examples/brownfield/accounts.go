@@ -36,6 +36,8 @@ const (
 	existingAlertKeyArn   = "arn:aws:kms:" + homeRegion + ":" + securityAccount + ":key/5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f"
 	// breakGlassRole may still change the archive's configuration (and add its notification).
 	breakGlassRole = "arn:aws:iam::" + securityAccount + ":role/acme-break-glass"
+	// siemCollectorRole is the SIEM's collector in the tooling account.
+	siemCollectorRole = "arn:aws:iam::410000000009:role/siem-collector"
 )
 
 // What this app adds, named so that the other accounts' stacks can find it. Every name starts

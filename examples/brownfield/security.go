@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -59,7 +61,7 @@ func newSecurityStack(scope constructs.Construct) awscdk.Stack {
 	if err != nil {
 		panic(err)
 	}
-	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
+	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 		Stream:        sink.Stream(),
 		StreamKey:     sink.StreamKey(),
 		AlertTopic:    sink.AlertTopic(),
@@ -67,6 +69,28 @@ func newSecurityStack(scope constructs.Construct) awscdk.Stack {
 		ArchiveBucket: archive.Bucket(),
 		ArchiveKey:    archive.Key(),
 		RuleFiles:     rules,
+	})
+
+	// The SIEM (in a tooling account) reads the stream with a role of Acme's: the grant is a
+	// managed policy the gates accept, not Stream().GrantRead's inline policy.
+	siem := awsiam.NewRole(stack, jsii.String("SIEMReader"), &awsiam.RoleProps{
+		RoleName:  jsii.String("trailguard-acme-siem-reader"),
+		AssumedBy: awsiam.NewArnPrincipal(jsii.String(siemCollectorRole)),
+	})
+	sink.GrantStreamRead(siem)
+
+	// The security team's dashboard: is detection keeping up, and is anything lost?
+	awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String("trailguard-acme"),
+		Widgets: &[]*[]awscloudwatch.IWidget{{
+			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+				Title: jsii.String("Detection lag (ms)"), Left: &[]awscloudwatch.IMetric{d.MetricStreamLag()},
+			}),
+			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+				Title: jsii.String("Lost on the way"),
+				Left:  &[]awscloudwatch.IMetric{d.MetricFailedRecords(), sink.MetricBusToStreamFailures(), sink.MetricAlertDeliveryFailures()},
+			}),
+		}},
 	})
 	return stack
 }
