@@ -91,6 +91,20 @@ const (
 // home region).
 func StreamRoleName(region string) string { return StreamRoleNamePrefix + region }
 
+// SinkRoleNames returns the two role names eventsink.EventSinkProps needs from the
+// forwarders, for a sink in homeRegion (the stream's region): StreamProducerRoleName, the
+// home-region forwarders' stream role, and BusSenderRoleNamePattern, every region's bus
+// role. They are the only values that let these forwarders deliver:
+//
+//	stream, bus := eventforwarder.SinkRoleNames("eu-west-1")
+//	eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+//		StreamProducerRoleName: stream, BusSenderRoleNamePattern: bus, // ...
+//	})
+func SinkRoleNames(homeRegion string) (streamProducerRoleName, busSenderRoleNamePattern *string) {
+	stream, bus := StreamRoleName(homeRegion), BusRoleNamePattern
+	return &stream, &bus
+}
+
 // Rule names. They start with eventsink.ResourcePrefix, so the alert patterns recognise
 // changes to them.
 const (

@@ -157,10 +157,12 @@ type EventSinkProps struct {
 	KeyAlias *string
 	// StreamProducerRoleName is the name of the role that member accounts' home-region
 	// forwarders use to put records on the stream. The stream and key policies allow it in
-	// any account of the organization. Required.
+	// any account of the organization. eventforwarder.SinkRoleNames returns it (with
+	// BusSenderRoleNamePattern) for the forwarders of package eventforwarder. Required.
 	StreamProducerRoleName *string
 	// BusSenderRoleNamePattern is the name pattern (IAM wildcards) of the roles member
-	// accounts' forwarders use to put events on the receiving bus. Required.
+	// accounts' forwarders use to put events on the receiving bus
+	// (eventforwarder.SinkRoleNames). Required.
 	BusSenderRoleNamePattern *string
 	// Mode is ModeOnDemand or ModeProvisioned (new stream only).
 	// Default: ModeOnDemand.

@@ -47,13 +47,15 @@ func newSecurityStack(scope constructs.Construct) awscdk.Stack {
 		TopicArn: jsii.String(existingAlertTopicArn),
 		KeyArn:   jsii.String(existingAlertKeyArn),
 	})
+	// The forwarders' roles, by the names eventforwarder gives them.
+	streamProducer, busSenders := eventforwarder.SinkRoleNames(homeRegion)
 	sink := eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
 		OrganizationId:           jsii.String(organizationID),
 		StreamName:               jsii.String(streamName),
 		BusName:                  jsii.String(busName),
 		KeyAlias:                 jsii.String(streamKeyAlias),
-		StreamProducerRoleName:   jsii.String(eventforwarder.StreamRoleName(homeRegion)),
-		BusSenderRoleNamePattern: jsii.String(eventforwarder.BusRoleNamePattern),
+		StreamProducerRoleName:   streamProducer,
+		BusSenderRoleNamePattern: busSenders,
 		ExistingAlertTopic:       topic,
 	})
 
