@@ -8,6 +8,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 )
 
@@ -88,4 +89,41 @@ func TestEventSinkGrants(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventForwarderAccessors: the forwarder exposes the rules, roles, queues and alarms it
+// creates, each the one in the template.
+func TestEventForwarderAccessors(t *testing.T) {
+	stack := newTestStack(t)
+	f := eventforwarder.NewEventForwarder(stack, jsii.String("Forwarder"), &eventforwarder.EventForwarderProps{
+		StreamArn:       jsii.String("arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-s"),
+		StreamKeyAlias:  jsii.String("alias/trailguard/s"),
+		ReceivingBusArn: jsii.String("arn:aws:events:eu-west-1:222222222222:event-bus/trailguard-b"),
+	})
+	tmpl := synthStack(t, stack)
+	for _, name := range []string{eventforwarder.StreamRuleName, eventforwarder.BusRuleName, eventforwarder.AlarmsRuleName} {
+		rule, ok := f.Rules()[name]
+		if !ok {
+			t.Errorf("Rules() lacks %s", name)
+			continue
+		}
+		id, _ := tmpl.resourceByProp(t, "AWS::Events::Rule", "Name", name)
+		wantEq(t, "rule "+name, *stack.GetLogicalId(rule), id)
+	}
+	wantEq(t, "rules", len(f.Rules()), 3)
+	for what, role := range map[string]awsiam.IRole{"StreamRole": f.StreamRole(), "BusRole": f.BusRole()} {
+		if role == nil {
+			t.Fatalf("%s() is nil", what)
+		}
+		if _, ok := tmpl["Resources"].(map[string]any)[logicalID(role)]; !ok {
+			t.Errorf("%s() %s is not in the template", what, *role.Node().Path())
+		}
+	}
+	wantEq(t, "dead-letter queues", len(f.DeadLetterQueues()), 2)
+	for _, a := range f.Alarms() {
+		if _, ok := tmpl["Resources"].(map[string]any)[logicalID(a)]; !ok {
+			t.Errorf("alarm %s is not in the template", *a.Node().Path())
+		}
+	}
+	wantEq(t, "alarms: 3 rules' and 2 queues'", len(f.Alarms()), 5)
 }
