@@ -20,12 +20,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/examples"
+	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/internal/synth"
 )
 
@@ -93,11 +93,11 @@ func run(stderr io.Writer) (code int) {
 			fmt.Fprintf(stderr, "  %s\n", f)
 		}
 		if n := len(report.Findings) - report.Quota(); n > 0 {
-			fmt.Fprintf(stderr, "trailguard: %d compliance finding(s): fix them, or suppress each next to its construct with a reason (see README, Compliance gates). Report: %s\n",
+			fmt.Fprintf(stderr, "trailguard: %d compliance finding(s): fix them, or suppress each next to its construct with a reason (see docs/compliance.md, Suppressions). Report: %s\n",
 				n, filepath.Join(outdir, compliance.ReportFile))
 		}
 		if n := report.Quota(); n > 0 {
-			fmt.Fprintf(stderr, "trailguard: %d AWS quota finding(s): the deploy would fail; fix each as it says, or raise an adjustable quota (see README, AWS quotas). Report: %s\n",
+			fmt.Fprintf(stderr, "trailguard: %d AWS quota finding(s): the deploy would fail; fix each as it says, or raise an adjustable quota (see docs/compliance.md, AWS quotas). Report: %s\n",
 				n, filepath.Join(outdir, quota.ReportFile))
 		}
 		// Keep the reports, drop the templates: a non-compliant assembly must not be deployable.

@@ -172,6 +172,7 @@ type Finding struct {
 	Resources []string
 }
 
+// String is the finding as the synth prints it: severity, rule, description and the resources.
 func (f Finding) String() string {
 	return fmt.Sprintf("[%s] %s: %s\n      at %s", f.Severity, f.Rule, oneLine(f.Description), strings.Join(f.Resources, "\n         "))
 }

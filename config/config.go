@@ -3,7 +3,20 @@
 //
 // It is pure Go (no jsii), so it loads and validates in microseconds and its tests need no
 // Node.js. Every other package receives a *Config that Load has already defaulted and
-// validated.
+// validated. examples/org.yaml documents every setting with its default.
+//
+//	data, err := os.ReadFile("org.yaml")
+//	if err != nil {
+//		return err
+//	}
+//	cfg, err := config.Load("org.yaml", data)
+//	if err != nil {
+//		// Every problem at once, each with its line, the field, the value and what is
+//		// expected: print it as it is.
+//		return err
+//	}
+//	// Names and ARNs other accounts' stacks agree on, computed from the config.
+//	fmt.Println(cfg.SecurityStackName(), cfg.StreamARN(), cfg.LogArchiveBucketARN())
 package config
 
 // Config describes one AWS Organization and how trailguard logs its API calls.

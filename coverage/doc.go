@@ -23,4 +23,23 @@
 // later: SilentAfter + MonitorInterval + DeliveryAllowance = 20 + 5 + 1 = 26 minutes, under
 // the 30 the design promises. SilentAfter is two heartbeat intervals, so one late or lost
 // heartbeat does not alert.
+//
+// The coveragemonitor construct deploys all of it; its functions use the package so:
+//
+//	table := &coverage.Table{Client: dynamodb.NewFromConfig(awsCfg), Name: os.Getenv(coverage.EnvTable)}
+//
+//	// The stream function, for each record:
+//	if hb, ok := coverage.ParseHeartbeat(data, arrived); ok {
+//		err = table.Record(ctx, hb)
+//	}
+//
+//	// The monitor function, every MonitorInterval:
+//	rows, err := table.Scan(ctx)
+//	res := coverage.Evaluate(time.Now(), expected, rows, coverage.Options{})
+//	for _, a := range coverage.Alerts(time.Now(), res) {
+//		// publish a (a *detect.Alert) like the detection functions' alerts
+//	}
+//	for _, u := range res.Updates {
+//		err = table.Save(ctx, u) // after alerting: a failed run alerts again
+//	}
 package coverage

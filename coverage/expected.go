@@ -15,13 +15,16 @@ const ExpectedFile = "expected.json"
 
 // Pair is an account and a region.
 type Pair struct {
+	// Account is the 12-digit account id.
 	Account string `json:"account"`
-	Region  string `json:"region"`
+	// Region is the region's name, such as "eu-west-1".
+	Region string `json:"region"`
 }
 
 // Key is the pair's key in the table: "<account>:<region>".
 func (p Pair) Key() string { return p.Account + ":" + p.Region }
 
+// String is the pair as logs and alerts show it: its Key.
 func (p Pair) String() string { return p.Key() }
 
 // Expected is what the config says should send heartbeats.

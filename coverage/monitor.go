@@ -31,6 +31,7 @@ const (
 
 // PairState is a pair's row in the table.
 type PairState struct {
+	// Pair is the account and region the row is about.
 	Pair Pair
 	// LastSeen is the arrival time of its latest heartbeat; zero if never heard from.
 	LastSeen time.Time
@@ -46,8 +47,14 @@ type PairState struct {
 
 // Options tune Evaluate. Zero values take the package defaults.
 type Options struct {
-	SilentAfter         time.Duration
-	NeverSeenGrace      time.Duration
+	// SilentAfter is how long a pair may go without a heartbeat before it is silent.
+	// Default: SilentAfter (the constant).
+	SilentAfter time.Duration
+	// NeverSeenGrace is how long an expected pair may go unheard from since the monitor
+	// first knew of it before it is silent. Default: NeverSeenGrace (the constant).
+	NeverSeenGrace time.Duration
+	// ArchiveActiveWithin is how recent archive activity must be for an uncovered pair to
+	// be unforwarded. Default: ArchiveActiveWithin (the constant).
 	ArchiveActiveWithin time.Duration
 }
 

@@ -34,15 +34,19 @@ const (
 
 // DynamoDBAPI is the part of the DynamoDB client the table uses.
 type DynamoDBAPI interface {
+	// UpdateItem is (*dynamodb.Client).UpdateItem: Record, RecordArchive and Save use it.
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	// Scan is (*dynamodb.Client).Scan: Table.Scan reads every row with it.
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // Table is the coverage table. The stream function and the monitor write different
 // attributes of an item (UpdateItem), so neither overwrites the other's.
 type Table struct {
+	// Client is the DynamoDB client, such as dynamodb.NewFromConfig(cfg).
 	Client DynamoDBAPI
-	Name   string
+	// Name is the table's name (the functions read it from EnvTable).
+	Name string
 }
 
 // Record stores hb's arrival as its pair's last heartbeat, unless a later one is stored

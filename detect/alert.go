@@ -31,7 +31,8 @@ type Alert struct {
 	// AccountID is the account the event happened in (recipientAccountId,
 	// else the caller's account).
 	AccountID string `json:"accountId"`
-	Region    string `json:"region"`
+	// Region is the record's awsRegion.
+	Region string `json:"region"`
 	// Principal is who made the call (see Record.Principal).
 	Principal string `json:"principal"`
 	// SourceIPAddress and UserAgent are the record's.
@@ -135,7 +136,7 @@ func BurstEnd(first time.Time, window time.Duration) time.Time {
 // start>", the burst start being BurstStart of the hit's first counted record (first) in
 // RFC 3339. A burst alerts once: however a batch, a retry or the other path cuts it, its
 // count starts at its first record, and once it alerted counting starts afresh at its end
-// (BurstEnd), in MemoryThresholds and in package alerting's DynamoThresholds alike: sustained
+// (BurstEnd), in MemoryThresholds and in package internal/alerting's DynamoThresholds alike: sustained
 // activity alerts about once a window.
 func ThresholdDedupeKey(ruleID, group string, first time.Time, window time.Duration) string {
 	return ruleID + "/" + group + "/" + BurstStart(first, window).Format(time.RFC3339)

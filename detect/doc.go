@@ -17,7 +17,7 @@
 // library and its strings, lists, sets and optional-values extensions they
 // can call json(value), asList(value), policyStatements(policy) and
 // principals(statement), and these functions that judge what a request
-// means (package detect/policy, docs/detection.md#semantics):
+// means (package internal/policy, docs/detection.md#semantics):
 //
 //   - publicPolicy(policy) bool: the resource policy (object, JSON text or
 //     URL-encoded JSON text) is public as S3 Block Public Access defines it;
@@ -58,7 +58,7 @@
 // inOrg(accountOrArn), awsOwnedAccount(account[, service]),
 // deployerRole(roleArn), outsideGrants(policy), sharedOutside(receivers) and
 // permissionOutside(requestParameters), the last three judging who a policy
-// or share reaches outside the organization (package orgscope). A record's
+// or share reaches outside the organization (package internal/orgscope). A record's
 // own account is always the organization's; without a Context it is the only
 // one. CloudFormation acting for a deployer (actor.deployment) is deployment;
 // acting for anyone else it is that principal's own act. docs/detection.md

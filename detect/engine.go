@@ -233,6 +233,7 @@ type EvalError struct {
 	Err error
 }
 
+// Error says which rule and field failed, and CEL's error.
 func (e *EvalError) Error() string { return fmt.Sprintf("rule %s: %s: %v", e.Rule, e.Field, e.Err) }
 
 // Match returns the rules rec matches and is not excepted from, in rule

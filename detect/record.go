@@ -50,6 +50,7 @@ type NotCloudTrailError struct {
 	What string
 }
 
+// Error says what the JSON is instead of a CloudTrail record.
 func (e *NotCloudTrailError) Error() string { return "not a CloudTrail record: " + e.What }
 
 // Is makes errors.Is(err, ErrNotCloudTrail) true.

@@ -43,7 +43,7 @@ type Rule struct {
 	// Threshold, when set, makes the rule alert only when enough matching
 	// records arrive within a time window.
 	Threshold *Threshold
-	// Response, when set, is the automatic response to the rule's alerts (package respond):
+	// Response, when set, is the automatic response to the rule's alerts (package internal/respond):
 	// an action of the catalogue in package internal/respond/action and its parameters.
 	Response *Response
 	// Disabled rules are loaded and checked but never alert.
@@ -115,6 +115,7 @@ type LoadError struct {
 	Err error
 }
 
+// Error is "<file>: rule <id>: <field>: <problem>", leaving out what is not known.
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -128,11 +129,13 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns Err, for errors.Is and errors.As.
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // LoadErrors are all the problems found in a set of rule files.
 type LoadErrors []*LoadError
 
+// Error lists every problem, one a line.
 func (es LoadErrors) Error() string {
 	if len(es) == 1 {
 		return "rules: " + es[0].Error()

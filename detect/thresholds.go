@@ -36,9 +36,10 @@ type Observation struct {
 //
 // NewMemoryThresholds counts exactly, for one process (trailguard detect). A
 // store shared by several detectors (the stream and archive functions, every
-// shard: package alerting's DynamoThresholds) lets a burst spread over them
+// shard: package internal/alerting's DynamoThresholds) lets a burst spread over them
 // alert; it may approximate the window, and document how.
 type ThresholdStore interface {
+	// Count records obs and returns its hit, or nil (see ThresholdStore).
 	Count(obs Observation) (*ThresholdHit, error)
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
@@ -23,6 +22,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 // Tests of the detection functions in the Security stack.

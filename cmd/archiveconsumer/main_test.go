@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/trailguard/trailguard/internal/alerting"
-	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 )
 
 // fakeS3 serves objects by key; a key of failing fails once per read.

@@ -1,7 +1,7 @@
-// Command functionbench measures the detection functions on this machine and prints README
-// tables: the stream function's cold start (process start to the first event handled,
-// through a local Lambda Runtime API) and the processing time of a full stream batch of
-// 10,000 records (the records of detect/testdata, each with a new eventID and event time,
+// Command functionbench measures the detection functions on this machine and prints the
+// tables of docs/benchmarks.md: the stream function's cold start (process start to the first
+// event handled, through a local Lambda Runtime API) and the processing time of a full stream
+// batch of 10,000 records (the records of detect/testdata, each with a new eventID and event time,
 // through the same processor the functions run, with in-memory fakes of SNS, EventBridge and
 // the dedupe table, which also holds the shared threshold counts: what the function's CPU
 // does, without the network, and how many DynamoDB round trips a batch makes).
@@ -29,9 +29,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
-	"github.com/trailguard/trailguard/detect"
 )
 
 func main() {

@@ -29,9 +29,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 )
 
 func main() {

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/trailguard/trailguard/internal/alerting"
-	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 )
 
 // batch is a Kinesis event of the given record payloads, sequence numbers 1, 2, ...

@@ -31,13 +31,13 @@ type fakeAthena struct {
 	failOnce bool
 
 	// What the client sent.
-	started  []map[string]any
-	stopped  []string
-	polls    int
+	started []map[string]any
+	stopped []string
+	polls   int
 	// pages counts GetQueryResults requests by NextToken ("" for the first page); an
 	// SDK retry of a slow response asks for the same page again.
-	pages map[string]int
-	onPoll   func(n int) // called after each GetQueryExecution
+	pages  map[string]int
+	onPoll func(n int) // called after each GetQueryExecution
 }
 
 type fakeState struct {

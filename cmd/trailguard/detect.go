@@ -28,9 +28,11 @@ const exitAlerts = 3
 type detectFlags struct {
 	config string
 	rules  []string
-	format string
-	failOn string
-	quiet  bool
+	// disable are rule ids to turn off, as the config's detection.disabledRules.
+	disable []string
+	format  string
+	failOn  string
+	quiet   bool
 	// cpuProfile is a file to write a CPU profile of the run to (hidden:
 	// for measuring the engine, see cmd/detectbench).
 	cpuProfile string
@@ -84,7 +86,10 @@ rule could not be loaded: what could be read was still checked; 2 on a usage err
   trailguard detect --rules ./rules --format json --fail-on high events.jsonl
 
   # in your organization's context (accounts, deployers, your rules and disabled rules)
-  trailguard detect --config org.yaml ./AWSLogs`,
+  trailguard detect --config org.yaml ./AWSLogs
+
+  # without two noisy rules
+  trailguard detect --disable root-activity,console-login-without-mfa ./AWSLogs`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("detect needs at least one PATH")
@@ -96,6 +101,7 @@ rule could not be loaded: what could be read was still checked; 2 on a usage err
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "the organization's trailguard config (org.yaml): its accounts, deployers, detection.rulesDir and detection.disabledRules")
 	fl.StringArrayVar(&f.rules, "rules", nil, "a directory of rule files (*.yaml) to add to the default rules; a rule with a default rule's id replaces it (repeatable)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "ids of rules to turn off, comma-separated or repeated (added to the config's detection.disabledRules)")
 	fl.StringVar(&f.format, "format", "text", "output format: text (a table) or json (one alert object per line)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when an alert of this severity or higher was raised: "+strings.Join(detect.SeverityNames(), ", "))
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no summary, only alerts and errors")
@@ -152,6 +158,10 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 			opts.Dirs = append([]string{dir}, opts.Dirs...)
 		}
 		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, f.config+": detection.disabledRules"
+	}
+	if len(f.disable) > 0 {
+		opts.Disabled = append(opts.Disabled, f.disable...)
+		opts.DisabledName = strings.TrimPrefix(opts.DisabledName+" or --disable", " or ")
 	}
 	var learned []string
 	if opts.Context == nil {

@@ -145,6 +145,9 @@ func TestDetectExitCodes(t *testing.T) {
 		{name: "bad format", args: []string{"--format", "xml", file}, wantCode: exitUsage, wantStderr: "--format must be text or json"},
 		{name: "bad severity", args: []string{"--fail-on", "urgent", file}, wantCode: exitUsage, wantStderr: `unknown severity "urgent"`},
 		{name: "rules not a directory", args: []string{"--rules", file, file}, wantCode: exitUsage, wantStderr: "is not a directory"},
+		{name: "disable one rule", args: []string{"--fail-on", "low", "--disable", "ssm-start-session", file}, wantCode: exitOK},
+		{name: "disable a list", args: []string{"--fail-on", "low", "--disable", "root-activity,ssm-start-session", file}, wantCode: exitOK},
+		{name: "disable an unknown rule", args: []string{"--disable", "no-such-rule", file}, wantCode: exitFailed, wantStderr: "--disable: rule no-such-rule: no rule has this id"},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.json")}, wantCode: exitFailed, wantStderr: "nope.json: stat"},
 		{
 			// The broken file's first record is still checked, the other

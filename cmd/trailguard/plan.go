@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard/config"
-	"github.com/trailguard/trailguard/internal/deployplan"
 	"github.com/trailguard/trailguard/examples"
+	"github.com/trailguard/trailguard/internal/deployplan"
 )
 
 // newPlanCmd prints the ordered deployment steps for a config.

@@ -10,7 +10,25 @@
 // the longest it could), and JSON-typed properties as compact JSON. Each quota is a Quota in
 // All with the documentation page it comes from.
 //
-// The package is pure Go: it reads the assembly's files and needs no CDK.
+// The package is pure Go: it reads the assembly's files and needs no CDK. An app that runs
+// the gates with compliance.Synth gets this gate too (SynthOptions.Quotas); to check a cloud
+// assembly on its own, after `cdk synth`:
+//
+//	gate, err := quota.NewGate(quota.Options{
+//		// Raised with Service Quotas in every account and region deployed to.
+//		Raised: map[string]int{quota.EventPatternSize.ID: 4096},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	findings, err := gate.Check("cdk.out")
+//	if err != nil {
+//		return err
+//	}
+//	for _, f := range findings {
+//		fmt.Println(f) // where, what, how much, and the fix
+//	}
+//	return quota.WriteReport("cdk.out", findings) // cdk.out/quota-report.json, for CI
 package quota
 
 import (
@@ -60,7 +78,7 @@ func (f Finding) Message() string {
 	}
 	fix := f.Quota.Fix
 	if f.Quota.Adjustable {
-		fix += "; or request a quota increase with Service Quotas and give the gate the raised value (see README, AWS quotas)"
+		fix += "; or request a quota increase with Service Quotas and give the gate the raised value (see docs/compliance.md, AWS quotas)"
 	}
 	return fmt.Sprintf("%s is %s %s, %s: %s. Quota: %s", f.What, group(f.Measured), f.Quota.Unit, over, fix, f.Quota.Doc)
 }

@@ -4,7 +4,7 @@
 // organization trail's log files as they arrive. Both run the detection engine (package
 // detect) with the default rules (and the users', RuleFiles) and publish each alert to the alert topic and to the
 // integrations bus (AlertBusName) once, whichever sees the event first, through one dedupe
-// table (package alerting).
+// table (package internal/alerting).
 //
 // Nothing is lost silently: a record that keeps failing is retried, isolated by bisecting
 // the batch, and recorded in an encrypted failure queue (retained, with an alarm on the alert
@@ -635,7 +635,7 @@ func (d *detection) buildCode() {
 }
 
 // functionCode returns code, or the package built for Lambda with the users' rule files
-// under alerting.RulesDir beside the binary.
+// under RulesDir beside the binary.
 func (d *detection) functionCode(code awslambda.Code, importPath string) awslambda.Code {
 	if code != nil {
 		return code

@@ -389,16 +389,26 @@ type statement struct {
 // GuardrailsProps: names starting with NamePrefix and ExtraNames are protected, principals
 // matching Exempt are not restricted.
 type DocumentOptions struct {
-	Partition         string
-	ExtraNames        []string
-	Exempt            []string
-	SecurityAccount   string
-	Deployers         []string
-	DeploymentRoles   []string
+	// Partition is the ARN partition, such as "aws" (GuardrailsProps.Partition).
+	Partition string
+	// ExtraNames are GuardrailsProps.ExtraNames.
+	ExtraNames []string
+	// Exempt are GuardrailsProps.ExemptPrincipalArns.
+	Exempt []string
+	// SecurityAccount is GuardrailsProps.SecurityAccount; "" for none.
+	SecurityAccount string
+	// Deployers are GuardrailsProps.DeployerArns.
+	Deployers []string
+	// DeploymentRoles are GuardrailsProps.DeploymentRoleArns.
+	DeploymentRoles []string
+	// DeploymentBuckets are GuardrailsProps.DeploymentBucketNames.
 	DeploymentBuckets []string
-	StackNames        []string
-	DetectionRoles    []string
-	DetectionQueues   []string
+	// StackNames are GuardrailsProps.StackNames; empty for its default.
+	StackNames []string
+	// DetectionRoles are GuardrailsProps.DetectionRoleArns.
+	DetectionRoles []string
+	// DetectionQueues are GuardrailsProps.DetectionQueueNames.
+	DetectionQueues []string
 }
 
 // Documents renders the policies: the logging resources' first, then (if it has statements)

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 )
 
 type fakeSQS struct{ sent []*sqs.SendMessageInput }

@@ -13,8 +13,8 @@ import (
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
 )
 
 // thresholdEngine has a record-counting and a distinct-value threshold rule.

@@ -1,6 +1,7 @@
 // Package gobench holds what trailguard's benchmarks share: memory figures measured inside a
 // benchmark (the process's peak RSS, the heap's peak), and running a compiled test binary's
-// benchmarks to read the metrics they report, for the commands that print README tables.
+// benchmarks to read the metrics they report, for the commands that print the tables of
+// docs/benchmarks.md.
 package gobench
 
 import (

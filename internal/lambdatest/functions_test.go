@@ -20,9 +20,9 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/alerting/alertingtest"
-	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/lambdatest"
 )
 

@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/lambdatest"
 	// The responder binary is built by go build; importing its packages makes go test's
 	// cache see their changes.

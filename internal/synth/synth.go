@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/internal/stacks"
 )
 

@@ -153,6 +153,7 @@ func Names() []string {
 
 // Range is a query's time range: [From, To).
 type Range struct {
+	// From is the first instant of the range (inclusive), To the end (exclusive).
 	From, To time.Time
 }
 

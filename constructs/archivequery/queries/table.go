@@ -3,6 +3,21 @@
 // archivequery construct saves in the workgroup, and the partition predicates that prune a
 // time-range query to the days it needs. It imports no CDK, so `trailguard query` uses it
 // without jsii.
+//
+// A named query over the last 7 days, for Athena's StartQueryExecution (QueryString and
+// ExecutionParameters) in the archivequery construct's workgroup:
+//
+//	q, _ := queries.ByName("principal-activity")
+//	r := queries.Range{From: time.Now().AddDate(0, 0, -7), To: time.Now()}
+//	sql := q.SQL(queries.QualifiedName("trailguard_archive", "cloudtrail_logs"))
+//	params, err := q.Values(r, map[queries.Param]string{
+//		queries.Principal: "arn:aws:iam::111111111111:role/deploy",
+//	})
+//
+// An ad hoc query limited to the range's partitions:
+//
+//	sql := "SELECT eventname, count(*) FROM " + queries.QualifiedName("trailguard_archive", "cloudtrail_logs") +
+//		" WHERE " + r.Predicate(nil, nil) + " GROUP BY eventname"
 package queries
 
 import (
@@ -13,7 +28,9 @@ import (
 
 // Column is one column of the table: its name and its Hive type, as Glue stores them.
 type Column struct {
+	// Name is the column's name, lowercase.
 	Name string
+	// Type is its Hive type, such as "string" or "struct<...>".
 	Type string
 }
 
