@@ -129,7 +129,7 @@ type AccountTrailProps struct {
 	// An imported key's policy cannot be changed by CDK: add the statements that
 	// KeyPolicyStatements returns for the same props to it yourself before the trail is
 	// created, or CloudTrail cannot encrypt (and the trail fails to create). The construct
-	// records an info annotation saying so.
+	// leaves the synth warning WarningKeyPolicy carrying them as JSON.
 	// Default: a new key.
 	ExistingKey awskms.IKey
 }

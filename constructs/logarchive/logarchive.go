@@ -250,7 +250,7 @@ type LogArchiveProps struct {
 	// An imported key's policy cannot be changed by CDK: add the statements that
 	// KeyPolicyStatements returns for the same props to the key's policy yourself before the
 	// trail is created, or CloudTrail cannot encrypt and the readers cannot decrypt. The
-	// construct records an info annotation saying so.
+	// construct leaves the synth warning WarningKeyPolicy carrying them as JSON.
 	// Default: a new key.
 	ExistingKey awskms.IKey
 }
