@@ -175,7 +175,10 @@ func TestDetectionBringYourOwn(t *testing.T) {
 			detection.WarningArchiveBucketNotification, `"Id":"` + detection.ArchiveNotificationId + `"`, `"QueueArn":"` + byoArchiveQueueArn + `"`,
 			`"Events":["s3:ObjectCreated:*"]`, `{"Name":"prefix","Value":"AWSLogs/"}`, `{"Name":"suffix","Value":".json.gz"}`,
 			"aws s3api get-bucket-notification-configuration --bucket " + byoArchiveBucket + " > notification.json",
-			"aws s3api put-bucket-notification-configuration --bucket " + byoArchiveBucket + " --notification-configuration file://notification.json"} {
+			"aws s3api put-bucket-notification-configuration --bucket " + byoArchiveBucket + " --notification-configuration file://notification.json",
+			// No logarchive asks the imported archive key's owner for the function's decrypt.
+			detection.WarningArchiveLogKeyPolicy, `"aws:PrincipalArn":"arn:aws:iam::222222222222:role/` + detection.ArchiveFunctionName + `"`,
+			`"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::` + byoArchiveBucket + `"`, `"kms:ViaService":"s3.eu-west-1.amazonaws.com"`} {
 			if !strings.Contains(msgs, want) {
 				t.Errorf("warnings do not mention %q:\n%s", want, msgs)
 			}

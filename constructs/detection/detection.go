@@ -70,6 +70,10 @@
 // WarningArchiveBucketNotification with the queue configuration to add and the AWS CLI
 // commands to add it; a bucket of the app that does not notify the queue gets the same.
 //
+// An imported log archive key (ArchiveKey) must let the archive function decrypt: unless a
+// logarchive of the app asks for that statement (LogFileReaders, in its WarningKeyPolicy),
+// the construct leaves WarningArchiveLogKeyPolicy with it.
+//
 // AlertKey must be AlertTopic's key: the functions' KMS permission names it. A topic that
 // carries another key, or an imported topic beside a key this app creates (the sink's own
 // AlertKey beside an ExistingAlertTopic), fails synth: import the topic with its key
@@ -965,6 +969,7 @@ func (d *detection) addArchiveFunction() {
 		}
 	}
 	d.checkArchiveNotification()
+	d.checkArchiveLogKey()
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLogFiles"),

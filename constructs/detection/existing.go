@@ -13,9 +13,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/statements"
 )
 
@@ -37,6 +39,12 @@ const (
 // to add it; acknowledge it once done. Without the notification the archive function never
 // runs, and nothing else says so.
 const WarningArchiveBucketNotification = "trailguard:detection:archiveBucketNotification"
+
+// WarningArchiveLogKeyPolicy is the id of the synth warning left when the log archive's key
+// (ArchiveKey, or ArchiveBucket's) is imported and nothing else asks its owner to let the
+// archive function decrypt the log files (logarchive's LogFileReaders do, in its
+// WarningKeyPolicy): it carries the key policy statement to add.
+const WarningArchiveLogKeyPolicy = "trailguard:detection:archiveLogKeyPolicy"
 
 // ArchiveNotificationId is the Id of the archive bucket's queue configuration the
 // WarningArchiveBucketNotification warning asks for.
@@ -286,4 +294,54 @@ func queueTargets(stack awscdk.Stack, cfn awss3.CfnBucket) []any {
 		}
 	}
 	return out
+}
+
+// checkArchiveLogKey leaves WarningArchiveLogKeyPolicy, at synth, when the log archive's key
+// is imported and no construct of the app (a logarchive with LogFileReaders) asks its owner
+// for the archive function's decrypt statement: CloudFormation cannot edit an imported key's
+// policy, and without the statement every log file fails to decrypt. An aspect, so that a
+// logarchive built after this construct counts too.
+func (d *detection) checkArchiveLogKey() {
+	k := d.props.archiveKey()
+	if k == nil || existing.CfnKey(k) != nil {
+		return
+	}
+	awscdk.Aspects_Of(d).Add(&archiveLogKeyCheck{d: d, key: k}, nil)
+}
+
+type archiveLogKeyCheck struct {
+	d   *detection
+	key awskms.IKey
+}
+
+// Visit implements awscdk.IAspect: it acts once, on the detection itself.
+func (a *archiveLogKeyCheck) Visit(node constructs.IConstruct) {
+	d := a.d
+	if *node.Node().Path() != *d.Node().Path() {
+		return
+	}
+	role := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":iam::"), d.account, jsii.String(":role/" + ArchiveFunctionName)})
+	rendered, _ := statements.Value(d, role)
+	if existing.DecryptAsked(a.key, strings.Trim(rendered, `"`)) {
+		return
+	}
+	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.archiveBucketName()})
+	// The role is named by aws:PrincipalArn, not as the principal: IAM refuses a key policy
+	// naming a role that does not exist yet (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+	st := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowArchiveDetectionToDecryptLogFiles"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": role},
+			"StringEquals": map[string]any{
+				"kms:ViaService":                   d.stackEnv.ViaService("s3"),
+				"kms:EncryptionContext:aws:s3:arn": bucketArn,
+			},
+		},
+	})
+	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningArchiveLogKeyPolicy), jsii.String(fmt.Sprintf(
+		"The log archive's key %s is imported: CDK cannot edit its policy, so add this statement to it, or the archive detection function cannot decrypt a single log file: %s",
+		existing.Describe(a.key, a.key.KeyArn()), check.Statement(d, st))))
 }

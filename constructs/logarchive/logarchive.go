@@ -348,6 +348,7 @@ func (l *logArchive) addKey(stack awscdk.Stack, props *LogArchiveProps, s *setti
 				"add these statements to its \"Statement\" list before the organization trail is created, or CloudTrail cannot encrypt the log files and the readers cannot decrypt them "+
 				"(logarchive.KeyPolicyStatements returns them, Sids %s): %s",
 				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(s), ", "), text)))
+			existing.AskedDecrypt(k, s.logFileReaders)
 		}
 		return k
 	}

@@ -295,3 +295,45 @@ func orNone(v any) any {
 	}
 	return v
 }
+
+// decryptAskedContext is the context key under which a construct records, on an imported
+// key, the principals whose decrypt statement its synth warning asks the key's owner to add.
+const decryptAskedContext = "trailguard:decryptAsked"
+
+// AskedDecrypt records on the imported key k that a synth warning asks its owner to let
+// principals decrypt with it, so that another construct depending on the same key does not
+// ask a second time (DecryptAsked).
+func AskedDecrypt(k awskms.IKey, principals []string) {
+	if len(principals) == 0 {
+		return
+	}
+	all := append(decryptAsked(k), principals...)
+	k.Node().SetContext(jsii.String(decryptAskedContext), all)
+}
+
+// DecryptAsked reports whether a construct's warning already asks k's owner to let principal
+// decrypt with it (AskedDecrypt).
+func DecryptAsked(k awskms.IKey, principal string) bool {
+	for _, p := range decryptAsked(k) {
+		if p == principal {
+			return true
+		}
+	}
+	return false
+}
+
+func decryptAsked(k awskms.IKey) []string {
+	v := k.Node().TryGetContext(jsii.String(decryptAskedContext))
+	var out []string
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = append(out, x...)
+	}
+	return out
+}
