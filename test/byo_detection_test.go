@@ -149,6 +149,10 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		p.ExistingArchiveQueue = importedQueue(stack, "MyArchiveQueue", byoArchiveQueueArn)
 		p.ArchiveBucket = awss3.Bucket_FromBucketName(stack, jsii.String("MyArchive"), jsii.String(byoArchiveBucket))
 		p.ArchiveKey = awskms.Key_FromKeyArn(stack, jsii.String("MyArchiveKey"), jsii.String(importedKeyArn))
+		// The alert topic imported with its key, without an eventsink to ask for the alarms'
+		// statements.
+		p.AlertTopic = awssns.Topic_FromTopicAttributes(stack, jsii.String("MyTopic"), &awssns.TopicAttributes{TopicArn: jsii.String(byoTopicArn), KeyArn: jsii.String(byoKeyArn)})
+		p.AlertKey = p.AlertTopic.MasterKey()
 		detection.NewDetection(stack, jsii.String("Detection"), p)
 		tmpl := synthStack(t, stack)
 		for _, typ := range []string{"AWS::Events::EventBus", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy"} {
@@ -178,7 +182,9 @@ func TestDetectionBringYourOwn(t *testing.T) {
 			"aws s3api put-bucket-notification-configuration --bucket " + byoArchiveBucket + " --notification-configuration file://notification.json",
 			// No logarchive asks the imported archive key's owner for the function's decrypt.
 			detection.WarningArchiveLogKeyPolicy, `"aws:PrincipalArn":"arn:aws:iam::222222222222:role/` + detection.ArchiveFunctionName + `"`,
-			`"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::` + byoArchiveBucket + `"`, `"kms:ViaService":"s3.eu-west-1.amazonaws.com"`} {
+			`"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::` + byoArchiveBucket + `"`, `"kms:ViaService":"s3.eu-west-1.amazonaws.com"`,
+			// Nor for the alarms on the imported topic.
+			detection.WarningAlertTopicAlarms, `"Sid":"AllowDeadLetterAlarms"`, `"Resource":"` + byoTopicArn + `"`, `"Sid":"AllowCloudWatchAlarmsOfThisAccount"`} {
 			if !strings.Contains(msgs, want) {
 				t.Errorf("warnings do not mention %q:\n%s", want, msgs)
 			}

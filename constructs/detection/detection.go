@@ -515,6 +515,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	d.addDedupeTable()
 	d.addFailureQueue()
 	d.addStreamFunction()
+	d.checkAlertTopicAlarms()
 	if props.archiveBucketName() != nil {
 		d.addArchiveFunction()
 	}

@@ -12,12 +12,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/existing"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/statements"
 )
 
@@ -296,6 +299,47 @@ func queueTargets(stack awscdk.Stack, cfn awss3.CfnBucket) []any {
 	return out
 }
 
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key: the construct's alarms (stream lag,
+// failed records) notify the topic. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:detection:alertTopicAlarms"
+
+// checkAlertTopicAlarms leaves WarningAlertTopicAlarms at synth when AlertTopic is imported
+// and no construct of the app asks for the alarms' statements.
+func (d *detection) checkAlertTopicAlarms() {
+	t := d.props.AlertTopic
+	if _, inApp := t.Node().DefaultChild().(awssns.CfnTopic); inApp {
+		return
+	}
+	d.atSynth(func() {
+		if existing.WasAsked(t, topics.AlarmsGrant) {
+			return
+		}
+		awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningAlertTopicAlarms), jsii.String(fmt.Sprintf(
+			"AlertTopic %s is imported: CDK cannot edit its policy or its key's, so add this statement to the topic's policy and, if the topic is encrypted, this one to its key's, or the detection functions' alarms (stream lag, failed records) never reach it: %s %s",
+			existing.Describe(t, t.TopicArn()), check.Statement(d, topics.AlarmsStatement(t, d.account)), check.Statement(d, keypolicy.AllowCloudWatchAlarms(d.account)))))
+	})
+}
+
+// atSynth runs check once all the app's constructs exist (an aspect visiting the detection),
+// so that a construct built after this one counts.
+func (d *detection) atSynth(check func()) {
+	awscdk.Aspects_Of(d).Add(&synthCheck{path: *d.Node().Path(), check: check}, nil)
+}
+
+type synthCheck struct {
+	path  string
+	check func()
+}
+
+// Visit implements awscdk.IAspect: it acts once, on the detection itself.
+func (c *synthCheck) Visit(node constructs.IConstruct) {
+	if *node.Node().Path() == c.path {
+		c.check()
+	}
+}
+
 // checkArchiveLogKey leaves WarningArchiveLogKeyPolicy, at synth, when the log archive's key
 // is imported and no construct of the app (a logarchive with LogFileReaders) asks its owner
 // for the archive function's decrypt statement: CloudFormation cannot edit an imported key's
@@ -306,23 +350,15 @@ func (d *detection) checkArchiveLogKey() {
 	if k == nil || existing.CfnKey(k) != nil {
 		return
 	}
-	awscdk.Aspects_Of(d).Add(&archiveLogKeyCheck{d: d, key: k}, nil)
+	d.atSynth(func() { d.askArchiveLogKey(k) })
 }
 
-type archiveLogKeyCheck struct {
-	d   *detection
-	key awskms.IKey
-}
-
-// Visit implements awscdk.IAspect: it acts once, on the detection itself.
-func (a *archiveLogKeyCheck) Visit(node constructs.IConstruct) {
-	d := a.d
-	if *node.Node().Path() != *d.Node().Path() {
-		return
-	}
+// askArchiveLogKey leaves WarningArchiveLogKeyPolicy unless a construct already asks k's
+// owner for the archive function's decrypt.
+func (d *detection) askArchiveLogKey(k awskms.IKey) {
 	role := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":iam::"), d.account, jsii.String(":role/" + ArchiveFunctionName)})
 	rendered, _ := statements.Value(d, role)
-	if existing.DecryptAsked(a.key, strings.Trim(rendered, `"`)) {
+	if existing.DecryptAsked(k, strings.Trim(rendered, `"`)) {
 		return
 	}
 	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.archiveBucketName()})
@@ -343,5 +379,5 @@ func (a *archiveLogKeyCheck) Visit(node constructs.IConstruct) {
 	})
 	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningArchiveLogKeyPolicy), jsii.String(fmt.Sprintf(
 		"The log archive's key %s is imported: CDK cannot edit its policy, so add this statement to it, or the archive detection function cannot decrypt a single log file: %s",
-		existing.Describe(a.key, a.key.KeyArn()), check.Statement(d, st))))
+		existing.Describe(k, k.KeyArn()), check.Statement(d, st))))
 }

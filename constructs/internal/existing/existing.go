@@ -296,34 +296,45 @@ func orNone(v any) any {
 	return v
 }
 
-// decryptAskedContext is the context key under which a construct records, on an imported
-// key, the principals whose decrypt statement its synth warning asks the key's owner to add.
-const decryptAskedContext = "trailguard:decryptAsked"
+// askedContext is the context key under which a construct records, on an imported resource,
+// what its synth warnings ask the resource's owner to add, so that another construct
+// depending on the same resource does not ask a second time.
+const askedContext = "trailguard:asked"
 
-// AskedDecrypt records on the imported key k that a synth warning asks its owner to let
-// principals decrypt with it, so that another construct depending on the same key does not
-// ask a second time (DecryptAsked).
-func AskedDecrypt(k awskms.IKey, principals []string) {
-	if len(principals) == 0 {
+// Asked records on the imported resource c that a synth warning asks its owner for each of
+// grants (e.g. "decrypt:<principal ARN>", "alarms"): see WasAsked.
+func Asked(c constructs.IConstruct, grants ...string) {
+	if len(grants) == 0 {
 		return
 	}
-	all := append(decryptAsked(k), principals...)
-	k.Node().SetContext(jsii.String(decryptAskedContext), all)
+	c.Node().SetContext(jsii.String(askedContext), append(asked(c), grants...))
 }
 
-// DecryptAsked reports whether a construct's warning already asks k's owner to let principal
-// decrypt with it (AskedDecrypt).
-func DecryptAsked(k awskms.IKey, principal string) bool {
-	for _, p := range decryptAsked(k) {
-		if p == principal {
+// WasAsked reports whether a construct's warning already asks c's owner for grant (Asked).
+func WasAsked(c constructs.IConstruct, grant string) bool {
+	for _, g := range asked(c) {
+		if g == grant {
 			return true
 		}
 	}
 	return false
 }
 
-func decryptAsked(k awskms.IKey) []string {
-	v := k.Node().TryGetContext(jsii.String(decryptAskedContext))
+// AskedDecrypt records that a warning asks the imported key k's owner to let principals
+// decrypt with it.
+func AskedDecrypt(k awskms.IKey, principals []string) {
+	var grants []string
+	for _, p := range principals {
+		grants = append(grants, "decrypt:"+p)
+	}
+	Asked(k, grants...)
+}
+
+// DecryptAsked reports whether a warning asks k's owner to let principal decrypt with it.
+func DecryptAsked(k awskms.IKey, principal string) bool { return WasAsked(k, "decrypt:"+principal) }
+
+func asked(c constructs.IConstruct) []string {
+	v := c.Node().TryGetContext(jsii.String(askedContext))
 	var out []string
 	switch x := v.(type) {
 	case []any:

@@ -23,6 +23,10 @@ func AllowCloudWatchAlarms(topic awssns.ITopic, account *string) {
 	topic.AddToResourcePolicy(AlarmsStatement(topic, account))
 }
 
+// AlarmsGrant names, for existing.Asked, the grants CloudWatch alarms need on an imported
+// topic and its key (AlarmsStatement, keypolicy.AllowCloudWatchAlarms).
+const AlarmsGrant = "cloudwatch-alarms"
+
 // AlarmsStatement is the topic policy statement of AllowCloudWatchAlarms.
 func AlarmsStatement(topic awssns.ITopic, account *string) awsiam.PolicyStatement {
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
