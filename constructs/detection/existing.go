@@ -240,7 +240,6 @@ func (d *detection) checkArchiveNotification() {
 		out, _ := statements.Value(d, v)
 		return out
 	}
-	var bucketName string
 	if b := d.props.ArchiveBucket; b != nil {
 		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
 			for _, q := range queueTargets(awscdk.Stack_Of(d), cfn) {
@@ -250,7 +249,7 @@ func (d *detection) checkArchiveNotification() {
 			}
 		}
 	}
-	bucketName = strings.Trim(render(d.props.archiveBucketName()), `"`)
+	bucketName := strings.Trim(render(d.props.archiveBucketName()), `"`)
 	config := map[string]any{
 		"Id":       ArchiveNotificationId,
 		"QueueArn": queueArn,
@@ -265,7 +264,7 @@ func (d *detection) checkArchiveNotification() {
 			"(S3 keeps one notification configuration per bucket and replaces it whole; the log archive's policy allows that only to its break-glass and deployment roles): "+
 			"add this entry to the bucket's \"QueueConfigurations\", or the archive detection function never runs: %[2]s. "+
 			"As a principal allowed s3:PutBucketNotification on the bucket, after this stack is deployed (S3 checks the queue's policy): "+
-			"aws s3api get-bucket-notification-configuration --bucket %[1]s > notification.json; add the entry to \"QueueConfigurations\" keeping every other entry; "+
+			"aws s3api get-bucket-notification-configuration --bucket %[1]s > notification.json; add the entry to \"QueueConfigurations\" keeping every other entry (an empty file means none: make it an object whose \"QueueConfigurations\" list holds the entry); "+
 			"aws s3api put-bucket-notification-configuration --bucket %[1]s --notification-configuration file://notification.json. "+
 			"S3 refuses a second configuration for the same events whose prefix and suffix overlap: if the bucket already notifies something of AWSLogs/ objects, fan out through an SNS topic instead",
 		bucketName, render(config))))
