@@ -12,14 +12,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
 	"github.com/trailguard/trailguard/constructs/internal/existing"
-	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/statements"
 )
@@ -307,36 +304,7 @@ const WarningAlertTopicAlarms = "trailguard:detection:alertTopicAlarms"
 // checkAlertTopicAlarms leaves WarningAlertTopicAlarms at synth when AlertTopic is imported
 // and no construct of the app asks for the alarms' statements.
 func (d *detection) checkAlertTopicAlarms() {
-	t := d.props.AlertTopic
-	if _, inApp := t.Node().DefaultChild().(awssns.CfnTopic); inApp {
-		return
-	}
-	d.atSynth(func() {
-		if existing.WasAsked(t, topics.AlarmsGrant) {
-			return
-		}
-		awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningAlertTopicAlarms), jsii.String(fmt.Sprintf(
-			"AlertTopic %s is imported: CDK cannot edit its policy or its key's, so add this statement to the topic's policy and, if the topic is encrypted, this one to its key's, or the detection functions' alarms (stream lag, failed records) never reach it: %s %s",
-			existing.Describe(t, t.TopicArn()), check.Statement(d, topics.AlarmsStatement(t, d.account)), check.Statement(d, keypolicy.AllowCloudWatchAlarms(d.account)))))
-	})
-}
-
-// atSynth runs check once all the app's constructs exist (an aspect visiting the detection),
-// so that a construct built after this one counts.
-func (d *detection) atSynth(check func()) {
-	awscdk.Aspects_Of(d).Add(&synthCheck{path: *d.Node().Path(), check: check}, nil)
-}
-
-type synthCheck struct {
-	path  string
-	check func()
-}
-
-// Visit implements awscdk.IAspect: it acts once, on the detection itself.
-func (c *synthCheck) Visit(node constructs.IConstruct) {
-	if *node.Node().Path() == c.path {
-		c.check()
-	}
+	topics.WarnAlarmsUnlessAsked(d, WarningAlertTopicAlarms, d.props.AlertTopic, d.account, "the detection functions' alarms (stream lag, failed records)")
 }
 
 // checkArchiveLogKey leaves WarningArchiveLogKeyPolicy, at synth, when the log archive's key
@@ -349,7 +317,7 @@ func (d *detection) checkArchiveLogKey() {
 	if k == nil || existing.CfnKey(k) != nil {
 		return
 	}
-	d.atSynth(func() { d.askArchiveLogKey(k) })
+	existing.AtSynth(d, func() { d.askArchiveLogKey(k) })
 }
 
 // askArchiveLogKey leaves WarningArchiveLogKeyPolicy unless a construct already asks k's

@@ -203,7 +203,13 @@ func (r *responder) addQueues() {
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
 		}), r.props.AlertTopic)
+	topics.WarnAlarmsUnlessAsked(r, WarningAlertTopicAlarms, r.props.AlertTopic, r.env.Account, "the responder's dead-letter alarm")
 }
+
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:responder:alertTopicAlarms"
 
 // addTable adds the responder table (execute.DynamoLedger): pk, sk, TTL expires.
 func (r *responder) addTable() {

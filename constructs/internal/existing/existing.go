@@ -348,3 +348,22 @@ func asked(c constructs.IConstruct) []string {
 	}
 	return out
 }
+
+// AtSynth runs check once every construct of the app exists, when scope is visited by the
+// aspects at synth: a construct built after scope (the one that asks for a grant, Asked)
+// then counts.
+func AtSynth(scope constructs.IConstruct, check func()) {
+	awscdk.Aspects_Of(scope).Add(&synthCheck{path: *scope.Node().Path(), check: check}, nil)
+}
+
+type synthCheck struct {
+	path  string
+	check func()
+}
+
+// Visit implements awscdk.IAspect: it acts once, on the scope itself.
+func (c *synthCheck) Visit(node constructs.IConstruct) {
+	if *node.Node().Path() == c.path {
+		c.check()
+	}
+}

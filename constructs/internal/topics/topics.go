@@ -10,9 +10,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/statements"
 )
@@ -130,4 +133,22 @@ func describeTopic(t awssns.ITopic) string {
 		s += " (" + *t.TopicArn() + ")"
 	}
 	return s
+}
+
+// WarnAlarmsUnlessAsked leaves, at synth, the synth warning id on scope if topic is imported
+// and no construct of the app (eventsink with it as ExistingAlertTopic) asks its owner for
+// what CloudWatch alarms of account need on it and its key (AlarmsGrant): scope's alarms
+// notify it. The warning carries both statements.
+func WarnAlarmsUnlessAsked(scope constructs.Construct, id string, topic awssns.ITopic, account *string, alarms string) {
+	if _, inApp := topic.Node().DefaultChild().(awssns.CfnTopic); inApp {
+		return
+	}
+	existing.AtSynth(scope, func() {
+		if existing.WasAsked(topic, AlarmsGrant) {
+			return
+		}
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String(id), jsii.String(fmt.Sprintf(
+			"AlertTopic %s is imported: CDK cannot edit its policy or its key's, so add this statement to the topic's policy and, if the topic is encrypted, this one to its key's, or %s never reach it: %s %s",
+			existing.Describe(topic, topic.TopicArn()), alarms, check.Statement(scope, AlarmsStatement(topic, account)), check.Statement(scope, keypolicy.AllowCloudWatchAlarms(account)))))
+	})
 }
