@@ -12,6 +12,8 @@
 package existing
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -296,28 +298,29 @@ func orNone(v any) any {
 	return v
 }
 
-// askedContext is the context key under which a construct records, on an imported resource,
-// what its synth warnings ask the resource's owner to add, so that another construct
-// depending on the same resource does not ask a second time.
-const askedContext = "trailguard:asked"
-
-// Asked records on the imported resource c that a synth warning asks its owner for each of
-// grants (e.g. "decrypt:<principal ARN>", "alarms"): see WasAsked.
+// Asked records that a synth warning asks the owner of the imported resource c for each of
+// grants (e.g. "decrypt:<principal ARN>", topics.AlarmsGrant): see WasAsked. The record is
+// an empty construct in c's stack, which renders nothing (an imported resource's own node
+// takes no context once it has children).
 func Asked(c constructs.IConstruct, grants ...string) {
-	if len(grants) == 0 {
-		return
+	stack := awscdk.Stack_Of(c)
+	for _, g := range grants {
+		if !WasAsked(c, g) {
+			constructs.NewConstruct(stack, jsii.String(askedID(c, g)))
+		}
 	}
-	c.Node().SetContext(jsii.String(askedContext), append(asked(c), grants...))
 }
 
 // WasAsked reports whether a construct's warning already asks c's owner for grant (Asked).
 func WasAsked(c constructs.IConstruct, grant string) bool {
-	for _, g := range asked(c) {
-		if g == grant {
-			return true
-		}
-	}
-	return false
+	return awscdk.Stack_Of(c).Node().TryFindChild(jsii.String(askedID(c, grant))) != nil
+}
+
+// askedID is the id of the construct recording grant on c: grants hold ARNs, whose slashes a
+// construct id cannot.
+func askedID(c constructs.IConstruct, grant string) string {
+	sum := sha256.Sum256([]byte(*c.Node().Path() + "\x00" + grant))
+	return "TrailguardAsked" + hex.EncodeToString(sum[:8])
 }
 
 // AskedDecrypt records that a warning asks the imported key k's owner to let principals
@@ -332,22 +335,6 @@ func AskedDecrypt(k awskms.IKey, principals []string) {
 
 // DecryptAsked reports whether a warning asks k's owner to let principal decrypt with it.
 func DecryptAsked(k awskms.IKey, principal string) bool { return WasAsked(k, "decrypt:"+principal) }
-
-func asked(c constructs.IConstruct) []string {
-	v := c.Node().TryGetContext(jsii.String(askedContext))
-	var out []string
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-	case []string:
-		out = append(out, x...)
-	}
-	return out
-}
 
 // AtSynth runs check once every construct of the app exists, when scope is visited by the
 // aspects at synth: a construct built after scope (the one that asks for a grant, Asked)
