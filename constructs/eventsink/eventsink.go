@@ -337,7 +337,8 @@ type EventSink interface {
 	GrantAlertPublish(role awsiam.IRole) awsiam.ManagedPolicy
 	// MetricBusToStreamFailures is the events from other regions the receiving bus failed
 	// to put on the stream, per 5 minutes (FailedInvocations + InvocationsFailedToBeSentToDlq
-	// of BusStreamRuleName). The sink alarms on it already; use it for dashboards.
+	// of BusStreamRuleName). The sink alarms on it already; use it for dashboards. A math
+	// expression over "failed" and "lost": CloudWatch takes one such per graph or alarm.
 	MetricBusToStreamFailures() awscloudwatch.IMetric
 	// MetricAlertDeliveryFailures is the forwarders' alarm changes the delivery alert rule
 	// failed to publish to the alert topic, per 5 minutes (DeliveryAlertRuleName).

@@ -89,8 +89,15 @@ func newSecurityStack(scope constructs.Construct) awscdk.Stack {
 				Title: jsii.String("Detection lag (ms)"), Left: &[]awscloudwatch.IMetric{d.MetricStreamLag()},
 			}),
 			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-				Title: jsii.String("Lost on the way"),
-				Left:  &[]awscloudwatch.IMetric{d.MetricFailedRecords(), sink.MetricBusToStreamFailures(), sink.MetricAlertDeliveryFailures()},
+				Title: jsii.String("Records failing detection"), Left: &[]awscloudwatch.IMetric{d.MetricFailedRecords()},
+			}),
+			// One graph each: the delivery failure metrics are math expressions over the same
+			// metric names.
+			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+				Title: jsii.String("Other regions' events not put on the stream"), Left: &[]awscloudwatch.IMetric{sink.MetricBusToStreamFailures()},
+			}),
+			awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+				Title: jsii.String("Delivery alerts not published"), Left: &[]awscloudwatch.IMetric{sink.MetricAlertDeliveryFailures()},
 			}),
 		}},
 	})
