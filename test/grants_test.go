@@ -1,15 +1,19 @@
 package test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/eventsink"
+	"github.com/trailguard/trailguard/constructs/responder"
 )
 
 // TestEventSinkGrants: GrantStreamRead and GrantAlertPublish give a role of the user's what
@@ -126,4 +130,31 @@ func TestEventForwarderAccessors(t *testing.T) {
 		}
 	}
 	wantEq(t, "alarms: 3 rules' and 2 queues'", len(f.Alarms()), 5)
+}
+
+// TestAlarmsOnAnImportedTopicAskedOnce: a construct whose alarms notify an imported alert
+// topic asks for the alarms' topic and key statements, unless an eventsink with the topic as
+// ExistingAlertTopic already does (one step by hand, not two).
+func TestAlarmsOnAnImportedTopicAskedOnce(t *testing.T) {
+	for _, withSink := range []bool{false, true} {
+		t.Run(map[bool]string{false: "alone", true: "beside the sink"}[withSink], func(t *testing.T) {
+			stack := newTestStack(t)
+			topic := awssns.Topic_FromTopicAttributes(stack, jsii.String("Alerts"), &awssns.TopicAttributes{TopicArn: jsii.String(byoTopicArn), KeyArn: jsii.String(byoKeyArn)})
+			bus := awsevents.EventBus_FromEventBusArn(stack, jsii.String("AlertBus"), jsii.String(byoAlertBusArn))
+			responder.NewResponder(stack, jsii.String("Responder"), &responder.ResponderProps{
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), AlertTopic: topic, AlertKey: topic.MasterKey(), AlertBus: bus,
+			})
+			if withSink {
+				// Built after the responder: the check runs at synth.
+				p := byoSinkProps()
+				p.StreamName, p.BusName, p.KeyAlias = jsii.String("trailguard-s"), jsii.String("trailguard-b"), jsii.String("alias/trailguard/s")
+				p.ExistingAlertTopic = topic
+				eventsink.NewEventSink(stack, jsii.String("Sink"), p)
+			}
+			msgs := strings.Join(warnings(stack), "\n")
+			asked := strings.Count(msgs, `"Sid":"AllowDeadLetterAlarms"`)
+			wantEq(t, "responder's warning", strings.Contains(msgs, responder.WarningAlertTopicAlarms), !withSink)
+			wantEq(t, "the alarms' topic statement asked", asked, 1)
+		})
+	}
 }
