@@ -1,10 +1,25 @@
 package test
 
 import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/compliance/quota"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/constructs/responderrole"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // TestResponderRoleInEveryAccount: every account (management, Security, members) has the
@@ -56,5 +71,63 @@ func TestResponderRoleInEveryAccount(t *testing.T) {
 		if !found {
 			t.Errorf("account %s has no responder role in %s", account, cfg.HomeRegion)
 		}
+	}
+}
+
+// TestResponderConfigBundled: the response config travels in the function's code
+// (response.json), not in its environment, where Lambda allows 4 KB in all: a config with
+// 300 bucket exemptions synthesizes, passes the quota gate, and is what the function reads;
+// a config the function would refuse fails the synth naming the field.
+func TestResponderConfigBundled(t *testing.T) {
+	dir := t.TempDir()
+	app, err := newApp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := awscdk.NewStack(app, jsii.String("Responder"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
+	})
+	key := awskms.NewKey(stack, jsii.String("AlertKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)})
+	topic := awssns.NewTopic(stack, jsii.String("Alerts"), &awssns.TopicProps{MasterKey: key})
+	bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String("trailguard-alerts")})
+	want := config.Response{Actions: map[string]config.ActionSettings{"s3-block-public-access": {Mode: "enforce"}}, MaxActionsPerResource: 3, MaxActionsPerAccount: 20}
+	for i := range 300 {
+		want.Exemptions.Buckets = append(want.Exemptions.Buckets, fmt.Sprintf("public-site-assets-%03d-*", i))
+	}
+	cfg, _ := json.Marshal(want)
+	if len(cfg) <= quota.FunctionEnvironmentSize.Limit {
+		t.Fatalf("the config is %d bytes: make it larger than Lambda's environment", len(cfg))
+	}
+	props := &responder.ResponderProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), AlertTopic: topic, AlertKey: key, AlertBus: bus, ResponseConfig: jsii.String(string(cfg))}
+	responder.NewResponder(stack, jsii.String("Responder"), props)
+	app.Synth(nil)
+	findings, err := quota.Check(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("quota finding %s", f)
+	}
+	var got []config.Response
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == respond.ConfigFile {
+			b, _ := os.ReadFile(path)
+			r, err := respond.ParseConfig(b)
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+			got = append(got, r)
+		}
+		return nil
+	})
+	if len(got) != 1 || len(got[0].Exemptions.Buckets) != 300 || got[0].ActionMode("s3-block-public-access") != "enforce" {
+		t.Errorf("bundled configs %d, want one with the 300 exemptions and the mode", len(got))
+	}
+
+	bad := awscdk.NewStack(app, jsii.String("Bad"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")}})
+	props.ResponseConfig = jsii.String(`{"Actions":{"s3-block-public-access":{"Mode":"on"}}}`)
+	msg := mustPanic(t, func() { responder.NewResponder(bad, jsii.String("Responder"), props) })
+	if !strings.Contains(msg, `ResponseConfig: Actions.s3-block-public-access.Mode: "on"; want one of off, dry-run, enforce`) {
+		t.Errorf("panic %q, want the field, the value and what is allowed", msg)
 	}
 }

@@ -21,6 +21,10 @@ func TestRespondDryRun(t *testing.T) {
 		strings.Replace(strings.Replace(publicBucket, "%s", "www-site", 1), "%s", "55555555-5555-5555-5555-555555555555", 1),
 	}, "\n")
 	writeFile(t, filepath.Join(dir, "events.jsonl"), records)
+	// A line that is not JSON, then a public bucket: read as detect reads it, the line is
+	// reported and the rest of the file decided.
+	writeFile(t, filepath.Join(dir, "bad", "events.jsonl"), stopLogging+"\n{not json\n"+
+		strings.Replace(strings.Replace(publicBucket, "%s", "after-bad-line", 1), "%s", "66666666-6666-6666-6666-666666666666", 1)+"\n")
 	cfg := string(examples.Default) + "\nresponse:\n  actions:\n    s3-block-public-access: {mode: enforce}\n  exemptions:\n    buckets: ['www-*']\n"
 	writeFile(t, filepath.Join(dir, "org.yaml"), cfg)
 	tests := []struct {
@@ -34,7 +38,9 @@ func TestRespondDryRun(t *testing.T) {
 		{name: "defaults: dry-run", args: []string{"respond", "--dry-run", filepath.Join(dir, "events.jsonl")},
 			want: []string{"would report (dry-run)  cloudtrail-start-logging", "trail main", "bucket reports", "bucket www-site"}, notWant: []string{"enforce", "StartSession"}},
 		{name: "config: enforce and an exemption", args: []string{"respond", "--dry-run", "--config", filepath.Join(dir, "org.yaml"), filepath.Join(dir, "events.jsonl")},
-			want: []string{"would act (enforce)     s3-block-public-access", "bucket reports", "skip", "bucket www-site is exempt (response.exemptions.buckets: www-*)"}},
+			want: []string{"would act (enforce)     s3-block-public-access", "bucket reports", "skip (exempt), audited", "bucket www-site is exempt (response.exemptions.buckets: www-*)"}},
+		{name: "a bad line: reported, the rest of the file decided", args: []string{"respond", "--dry-run", filepath.Join(dir, "bad")}, wantCode: exitFailed,
+			want: []string{"trail main", "bucket after-bad-line"}},
 		{name: "json", args: []string{"respond", "--dry-run", "--format", "json", filepath.Join(dir, "events.jsonl")},
 			want: []string{`"alertId":"s3-bucket-made-public/44444444-4444-4444-4444-444444444444"`, `"act":true`}},
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
@@ -79,7 +80,9 @@ type ResponderProps struct {
 	// AlertBus is the integrations bus the audit alerts are put on too. Required.
 	AlertBus awsevents.IEventBus
 	// ResponseConfig is the config's response section as JSON (config.Response): modes,
-	// exemptions, limits. Default: every action in dry-run.
+	// exemptions, limits. It is bundled with the function's code as response.json (not an
+	// environment variable: Lambda allows 4 KB of those in all). An unknown field, action or
+	// mode fails the synth. Default: every action in dry-run, no exemptions.
 	ResponseConfig *string
 	// RuleFiles are the users' rule files (as for the detection functions), bundled so that
 	// the function knows their responses. Default: none.
@@ -106,6 +109,11 @@ func (p *ResponderProps) validate() error {
 	}
 	if p.AlertBus == nil {
 		errs = append(errs, errors.New("responder: AlertBus is required: the audit alerts are put there for integrations"))
+	}
+	if p.ResponseConfig != nil {
+		if _, err := respond.ParseConfig([]byte(*p.ResponseConfig)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: ResponseConfig: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -233,19 +241,29 @@ func (r *responder) addTable() {
 		"NIST.800.53.R5-DynamoDBInBackupPlan", "HIPAA.Security-DynamoDBInBackupPlan", "PCI.DSS.321-DynamoDBInBackupPlan")
 }
 
+// code is the function's code: the binary, the response config (respond.ConfigFile, always
+// written, so that the function never falls back on a default) and the users' rule files.
 func (r *responder) code() awslambda.Code {
 	dir, err := gobuild.Default.Build(Package)
 	if err != nil {
 		panic(err)
 	}
-	if r.props.RuleFiles != nil && len(*r.props.RuleFiles) > 0 {
-		bundled := map[string][]byte{}
+	resp := config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}
+	if r.props.ResponseConfig != nil {
+		resp, _ = respond.ParseConfig([]byte(*r.props.ResponseConfig)) // validated in validate
+	}
+	cfg, err := respond.MarshalConfig(resp)
+	if err != nil {
+		panic(err)
+	}
+	bundled := map[string][]byte{respond.ConfigFile: cfg}
+	if r.props.RuleFiles != nil {
 		for n, c := range *r.props.RuleFiles {
 			bundled[alerting.RulesDir+"/"+n] = []byte(*c)
 		}
-		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
-			panic(err)
-		}
+	}
+	if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
+		panic(err)
 	}
 	return awslambda.Code_FromAsset(jsii.String(dir), nil)
 }
@@ -327,9 +345,6 @@ func (r *responder) addFunction() {
 		alerting.EnvBusName:  r.props.AlertBus.EventBusName(),
 		respond.EnvTable:     r.table.TableName(),
 		respond.EnvPartition: r.env.Partition,
-	}
-	if r.props.ResponseConfig != nil {
-		env[respond.EnvResponseConfig] = r.props.ResponseConfig
 	}
 	if r.props.DisabledRules != nil && len(*r.props.DisabledRules) > 0 {
 		var ids []string

@@ -23,10 +23,9 @@ import (
 )
 
 // Environment variables of the responder function (set by constructs/responder, read by
-// cmd/responder).
+// cmd/responder). Its response config is a file bundled with its code (ConfigFile), not a
+// variable: Lambda allows 4 KB of environment in all, and exemption lists grow.
 const (
-	// EnvResponseConfig is the config's response section as JSON (config.Response).
-	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
 	// EnvTable is the responder table (the rate limits' ledger); without it the counts are
 	// kept in memory, per function instance.
 	EnvTable = "TRAILGUARD_RESPONDER_TABLE"
@@ -133,9 +132,37 @@ type Decision struct {
 	Act bool `json:"act"`
 	// Target is the resource, when the event names one.
 	Target *Target `json:"target,omitempty"`
+	// Skip, for a decision not to act, says which kind of skip it is (Skip* constants).
+	Skip string `json:"skip,omitempty"`
 	// Reason says why the decision is what it is.
 	Reason string `json:"reason"`
 }
+
+// Kinds of skips.
+const (
+	// SkipNoResponse: the rule carries no response.
+	SkipNoResponse = "no-response"
+	// SkipOff: the action is off in the config.
+	SkipOff = "off"
+	// SkipThreshold: a threshold alert names no one resource.
+	SkipThreshold = "threshold"
+	// SkipFailedCall: the call failed and changed nothing.
+	SkipFailedCall = "failed-call"
+	// SkipOwnCall: the call is the responder's own (loop protection).
+	SkipOwnCall = "own-call"
+	// SkipNoTarget: the event names nothing the action can restore.
+	SkipNoTarget = "no-target"
+	// SkipExempt: the resource or its account is exempt in the config.
+	SkipExempt = "exempt"
+)
+
+// Audited reports whether the decision gets an audit alert of its own: every decision to act
+// (whatever the executor then finds), and every skip a person must be able to see later, the
+// exemptions (a resource left public on purpose is a decision someone made). The other skips
+// are only logged: an action turned off, an event that names nothing to restore, a failed
+// call, and the responder's own calls (an alert for each would be the loop the protection
+// prevents).
+func (d Decision) Audited() bool { return d.Act || d.Skip == SkipExempt }
 
 // Policy is what decisions depend on besides the alert: the config's response settings.
 type Policy struct {
@@ -154,45 +181,45 @@ func NewPolicy(c *config.Config) *Policy {
 // same wherever it runs: it reads nothing but its arguments.
 func (p *Policy) Decide(rule *detect.Rule, a *detect.Alert, rec *detect.Record) Decision {
 	d := Decision{AlertID: a.DedupeKey, Rule: a.Rule, EventID: a.EventID, EventName: a.EventName, Principal: a.Principal}
-	skip := func(format string, args ...any) Decision {
-		d.Reason = fmt.Sprintf(format, args...)
+	skip := func(kind, format string, args ...any) Decision {
+		d.Skip, d.Reason = kind, fmt.Sprintf(format, args...)
 		return d
 	}
 	if rule == nil || rule.Response == nil {
-		return skip("rule %s has no response", a.Rule)
+		return skip(SkipNoResponse, "rule %s has no response", a.Rule)
 	}
 	d.Action = rule.Response.Action
 	d.Mode = p.Response.ActionMode(d.Action)
 	if d.Mode == config.ResponseOff {
-		return skip("%s is off (response.actions.%s.mode)", d.Action, d.Action)
+		return skip(SkipOff, "%s is off (response.actions.%s.mode)", d.Action, d.Action)
 	}
 	if a.Threshold != nil {
-		return skip("a threshold alert stands for many records; a response acts on the one resource a record names")
+		return skip(SkipThreshold, "a threshold alert stands for many records; a response acts on the one resource a record names")
 	}
 	if a.ErrorCode != "" {
-		return skip("the call failed (%s): it changed nothing", a.ErrorCode)
+		return skip(SkipFailedCall, "the call failed (%s): it changed nothing", a.ErrorCode)
 	}
 	// Loop protection: the responder's own calls (its role in any account) are never
 	// responded to, whatever they look like.
 	if rec.Role() == RoleName {
-		return skip("the call is the responder's own (role %s)", RoleName)
+		return skip(SkipOwnCall, "the call is the responder's own (role %s)", RoleName)
 	}
 	t, why := target(d.Action, rec, rule.Response.Params)
 	if t == nil {
-		return skip("%s", why)
+		return skip(SkipNoTarget, "%s", why)
 	}
 	d.Target = t
 	if slices.Contains(p.Response.Exemptions.Accounts, t.Account) {
-		return skip("account %s is exempt (response.exemptions.accounts)", t.Account)
+		return skip(SkipExempt, "account %s is exempt (response.exemptions.accounts)", t.Account)
 	}
 	switch t.Kind {
 	case KindBucket:
 		if pat, ok := p.bucketExempt(t.Bucket); ok {
-			return skip("bucket %s is exempt (response.exemptions.buckets: %s)", t.Bucket, pat)
+			return skip(SkipExempt, "bucket %s is exempt (response.exemptions.buckets: %s)", t.Bucket, pat)
 		}
 	case KindSecurityGroup:
 		if slices.Contains(p.Response.Exemptions.SecurityGroups, t.GroupID) {
-			return skip("security group %s is exempt (response.exemptions.securityGroups)", t.GroupID)
+			return skip(SkipExempt, "security group %s is exempt (response.exemptions.securityGroups)", t.GroupID)
 		}
 	}
 	d.Act = true

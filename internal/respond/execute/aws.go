@@ -3,7 +3,6 @@ package execute
 import (
 	"context"
 	"errors"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -22,11 +21,9 @@ func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
 // AssumeRoleClients returns a ClientFactory that assumes the trailguard-responder role of
 // each account (arn:<partition>:iam::<account>:role/trailguard-responder) with cfg's
 // credentials (the responder function's role), under the given session name, and makes the
-// clients with the resulting credentials. With AWS_ENDPOINT_URL_S3 set (a local endpoint),
-// S3 is addressed path-style.
+// clients with the resulting credentials.
 func AssumeRoleClients(cfg aws.Config, partition string) ClientFactory {
 	stsClient := sts.NewFromConfig(cfg)
-	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	return func(ctx context.Context, account, region, session string) (*Clients, error) {
 		role := "arn:" + partition + ":iam::" + account + ":role/" + respond.RoleName
 		c := cfg.Copy()
@@ -37,7 +34,7 @@ func AssumeRoleClients(cfg aws.Config, partition string) ClientFactory {
 			o.RoleSessionName = session
 		}))
 		return &Clients{
-			S3:         s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
+			S3:         s3.NewFromConfig(c),
 			S3Control:  s3control.NewFromConfig(c),
 			EC2:        ec2.NewFromConfig(c),
 			CloudTrail: cloudtrail.NewFromConfig(c),

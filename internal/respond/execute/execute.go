@@ -319,7 +319,8 @@ func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce b
 			}
 			return nil, fmt.Errorf("read the rules of security group %s: %w", t.GroupID, err)
 		}
-		var still []respond.IngressRule
+		// Not nil: after a revoke, "none of them left" is the after state the audit shows.
+		still := []respond.IngressRule{}
 		for _, r := range out.SecurityGroupRules {
 			for _, want := range t.Rules {
 				cidr := aws.ToString(r.CidrIpv4)
