@@ -21,7 +21,7 @@ func TestRuleErrors(t *testing.T) {
 		{"threshold count beyond what a shared count item holds", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nthreshold: {count: 5000, window: 10m}\n",
 			[]string{"threshold.count: must be at most 1000, got 5000"}},
 		{"unknown response action", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {action: make-private}\n",
-			[]string{`test/r.yaml: rule r: response.action: unknown action "make-private"; want one of cloudtrail-start-logging, ec2-revoke-open-ingress`}},
+			[]string{`test/r.yaml: rule r: response.action: unknown action "make-private"; want one of cloudtrail-restore-trail, cloudtrail-start-logging, ec2-revoke-open-ingress, events-restore-forwarder-rule`}},
 		{"response without an action", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {params: {}}\n",
 			[]string{"rule r: response.action: is required; want one of"}},
 		{"unknown and bad response parameters", "id: r\ntitle: T\nseverity: low\nmatch: 'true'\nresponse: {action: ec2-revoke-open-ingress, params: {ports: [22, 70000], force: true}}\n",

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trailguard/trailguard/constructs/guardrails"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 )
 
 // scp returns the example's service control policies as one document: the statements of
@@ -211,6 +213,9 @@ func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
 		"ProtectExemptRoles": sortedUnique(append([]string{deployer}, exempt...)),
 		"ProtectDeployment":  sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)),
 		"StayInOrganization": nil,
+		// The restoring calls also the responder role; its PassRole limit exempts nobody.
+		"ProtectNamedLoggingRestores":      sortedUnique(append([]string{"arn:aws:iam::*:role/" + responderrole.RoleName}, exempt...)),
+		"ResponderPassesOnlyToEventBridge": nil,
 	}
 	seen := map[string]bool{}
 	for _, st := range statements(scp(t)) {
@@ -233,6 +238,27 @@ func TestGuardrailsExemptOnlyConfiguredPrincipals(t *testing.T) {
 			t.Errorf("no statement %s", sid)
 		}
 	}
+	// The responder is exempt from exactly the restoring calls: the calls that silence
+	// logging stay in the statement that exempts only the exempt principals.
+	restores := statementBySid(t, scp(t), "ProtectNamedLoggingRestores")
+	if got := strs(restores["Action"]); !cmp.Equal(sortedUnique(got), sortedUnique(guardrails.RestoringActions)) {
+		t.Errorf("ProtectNamedLoggingRestores actions = %v, want guardrails.RestoringActions %v", got, guardrails.RestoringActions)
+	}
+	named := strs(statementBySid(t, scp(t), "ProtectNamedLogging")["Action"])
+	for _, a := range []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "events:DisableRule", "events:DeleteRule", "events:RemoveTargets"} {
+		if !slices.Contains(named, a) {
+			t.Errorf("ProtectNamedLogging does not deny %s to everyone but the exempt principals", a)
+		}
+	}
+	for _, a := range guardrails.RestoringActions {
+		if slices.Contains(named, a) {
+			t.Errorf("ProtectNamedLogging denies %s to the responder too: it could not restore", a)
+		}
+	}
+	wantEq(t, "ResponderPassesOnlyToEventBridge condition", statementBySid(t, scp(t), "ResponderPassesOnlyToEventBridge")["Condition"], map[string]any{
+		"ArnLike":         map[string]any{"aws:PrincipalArn": []any{"arn:aws:iam::*:role/" + responderrole.RoleName}},
+		"StringNotEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"},
+	})
 	exemptRoles := statementBySid(t, scp(t), "ProtectExemptRoles")
 	if got, w := strs(exemptRoles["Resource"]), sortedUnique(append(append([]string{deployer}, exempt...), deploymentRoles...)); !cmp.Equal(got, w) {
 		t.Errorf("ProtectExemptRoles resources = %v, want the exempt, deployer and deployment roles %v: otherwise anyone could create or assume one", got, w)

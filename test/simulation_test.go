@@ -10,12 +10,15 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/constructs/accounttrail"
 	"github.com/trailguard/trailguard/constructs/archivequery"
 	"github.com/trailguard/trailguard/constructs/detection"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/guardrails"
 	"github.com/trailguard/trailguard/constructs/historyreader"
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/constructs/responderrole"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // orgModel is an organization deployed as a synthesized app describes it: every stack
@@ -1044,6 +1047,7 @@ func (o *orgModel) responderScenarios(t *testing.T) []scenario {
 				cannot("iam:DeleteAccessKey", user), cannot("iam:CreateAccessKey", user), cannot("iam:AttachUserPolicy", user),
 				cannot("sts:AssumeRole", fmt.Sprintf("arn:%s:iam::%s:role/Admin", p, acct)),
 			)
+			out = append(out, o.responderRestoreScenarios(r.arn, acct)...)
 			if acct != o.cfg.Organization.ManagementAccount { // SCPs never restrict the management account
 				out = append(out,
 					scenario{name: fmt.Sprintf("responder: the account's admin cannot change who may assume %s", r.arn), who: o.admin(acct), action: "iam:UpdateAssumeRolePolicy", resource: r.arn, account: acct},
@@ -1055,6 +1059,70 @@ func (o *orgModel) responderScenarios(t *testing.T) []scenario {
 	}
 	if len(out) == 0 {
 		t.Fatal("no responder role found in the templates")
+	}
+	return out
+}
+
+// responderRestoreScenarios: the responder role of account acct may restore trailguard's
+// trails and forwarder rules as deployed (the guardrails let it), and nothing that silences
+// logging: not stop or delete a trail, not disable or delete a rule or remove its targets,
+// not touch a trail or rule trailguard did not deploy, not point a rule at another target,
+// not pass the forwarders' roles to anything but EventBridge, not pass other roles.
+func (o *orgModel) responderRestoreScenarios(roleArn, acct string) []scenario {
+	p, region := o.cfg.Partition(), o.cfg.HomeRegion
+	who := o.role(roleArn)
+	can := func(action, resource string, ctx map[string]any) scenario {
+		return scenario{name: fmt.Sprintf("responder restore: %s may %s %s", roleArn, action, resource), who: who, action: action, resource: resource, account: acct, context: ctx, allowed: true}
+	}
+	cannot := func(action, resource string, ctx map[string]any) scenario {
+		return scenario{name: fmt.Sprintf("responder restore: %s cannot %s %s", roleArn, action, resource), who: who, action: action, resource: resource, account: acct, context: ctx}
+	}
+	trailArn := func(name string) string {
+		return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", p, region, acct, name)
+	}
+	ruleArn := func(name string) string { return fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", p, region, acct, name) }
+	stream := ruleArn(eventforwarder.StreamRuleName)
+	trailName := o.cfg.AccountTrail.Name
+	if acct == o.cfg.Organization.ManagementAccount {
+		trailName = o.cfg.OrganizationTrail.Name
+	}
+	trail := trailArn(trailName)
+	toStream := map[string]any{"events:TargetArn": []any{o.cfg.StreamARN()}}
+	toEvents := map[string]any{"iam:PassedToService": "events.amazonaws.com"}
+	fwdRole := fmt.Sprintf("arn:%s:iam::%s:role/%s", p, acct, eventforwarder.StreamRoleName(region))
+	out := []scenario{
+		can("cloudtrail:GetTrail", trail, nil), can("cloudtrail:GetEventSelectors", trail, nil), can("cloudtrail:GetInsightSelectors", trail, nil),
+		can("cloudtrail:UpdateTrail", trail, nil), can("cloudtrail:PutEventSelectors", trail, nil), can("cloudtrail:PutInsightSelectors", trail, nil),
+		can("s3:GetEncryptionConfiguration", fmt.Sprintf("arn:%s:s3:::%s%s-%s", p, accounttrail.BucketNamePrefix, acct, region), nil),
+		can("events:DescribeRule", stream, nil), can("events:ListTargetsByRule", stream, nil), can("events:EnableRule", stream, nil), can("events:PutRule", stream, nil),
+		can("events:PutTargets", stream, toStream),
+		can("events:PutTargets", ruleArn(eventforwarder.BusRuleName), map[string]any{"events:TargetArn": []any{o.cfg.ReceivingBusARN()}}),
+		can("iam:PassRole", fwdRole, toEvents),
+		can("cloudwatch:DescribeAlarms", fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p, region, acct, eventforwarder.StreamDeadLetterAlarmName), nil),
+		// Nothing that silences logging, even on trailguard's own trail and rules.
+		cannot("cloudtrail:StopLogging", trail, nil), cannot("cloudtrail:DeleteTrail", trail, nil), cannot("cloudtrail:RemoveTags", trail, nil),
+		cannot("events:DisableRule", stream, nil), cannot("events:DeleteRule", stream, nil), cannot("events:RemoveTargets", stream, nil),
+		// Not another trail or rule, not even a trailguard-named one it did not deploy.
+		cannot("cloudtrail:UpdateTrail", trailArn("team-trail"), nil), cannot("cloudtrail:PutEventSelectors", trailArn("team-trail"), nil),
+		cannot("events:PutRule", ruleArn("team-rule"), nil), cannot("events:PutRule", ruleArn("trailguard-exfiltrate"), nil),
+		cannot("events:PutTargets", ruleArn("trailguard-exfiltrate"), toStream),
+		// Not another target, and not one more target beside the deployed one.
+		cannot("events:PutTargets", stream, map[string]any{"events:TargetArn": []any{fmt.Sprintf("arn:%s:events:%s:999999999999:event-bus/exfil", p, region)}}),
+		cannot("events:PutTargets", stream, map[string]any{"events:TargetArn": []any{o.cfg.StreamARN(), fmt.Sprintf("arn:%s:events:%s:999999999999:event-bus/exfil", p, region)}}),
+		// The forwarders' roles only to EventBridge; no other role.
+		cannot("iam:PassRole", fwdRole, map[string]any{"iam:PassedToService": "lambda.amazonaws.com"}),
+		cannot("iam:PassRole", fmt.Sprintf("arn:%s:iam::%s:role/Admin", p, acct), toEvents),
+		cannot("iam:PassRole", fmt.Sprintf("arn:%s:iam::%s:role/%s", p, acct, respond.RoleName), toEvents),
+		cannot("cloudwatch:PutMetricAlarm", fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p, region, acct, eventforwarder.StreamDeadLetterAlarmName), nil),
+		cannot("cloudwatch:DeleteAlarms", fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p, region, acct, eventforwarder.StreamDeadLetterAlarmName), nil),
+	}
+	if acct != o.cfg.Organization.ManagementAccount { // SCPs never restrict the management account
+		out = append(out,
+			scenario{name: fmt.Sprintf("responder restore: the admin of %s still cannot re-scope the trail", acct), who: o.admin(acct), action: "cloudtrail:UpdateTrail", resource: trail, account: acct},
+			scenario{name: fmt.Sprintf("responder restore: the admin of %s still cannot re-pattern the forwarder rule", acct), who: o.admin(acct), action: "events:PutRule", resource: stream, account: acct},
+			scenario{name: fmt.Sprintf("responder restore: the admin of %s still cannot re-target the forwarder rule", acct), who: o.admin(acct), action: "events:PutTargets", resource: stream, account: acct, context: toStream},
+			scenario{name: fmt.Sprintf("responder restore: the admin of %s still cannot pass a forwarder role", acct), who: o.admin(acct), action: "iam:PassRole", resource: fwdRole, account: acct, context: toEvents},
+		)
 	}
 	return out
 }
@@ -1282,7 +1350,11 @@ func TestSimulationNoticesWeakenedPolicies(t *testing.T) {
 		{"SCP without its deny on named resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectNamedLogging")
 		}, []string{"cloudtrail:StopLogging on arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local", "kinesis:DeleteStream", "iam:DeleteRole on arn:aws:iam::333333333333:role/trailguard-forwarder-stream-eu-west-1",
-			"lambda:PutFunctionConcurrency on arn:aws:lambda:eu-west-1:222222222222:function:trailguard-detect-stream", "dynamodb:DeleteTable", "iam:PassRole on arn:aws:iam::222222222222:role/trailguard-detect-archive"}},
+			"lambda:PutFunctionConcurrency on arn:aws:lambda:eu-west-1:222222222222:function:trailguard-detect-stream", "dynamodb:DeleteTable"}},
+		{"SCP without its deny of the restoring calls", func(t *testing.T, o *orgModel) {
+			withoutSCPStatement(t, o, "ProtectNamedLoggingRestores")
+		}, []string{"iam:PassRole on arn:aws:iam::222222222222:role/trailguard-detect-archive", "the admin of 333333333333 still cannot re-scope the trail",
+			"the admin of 333333333333 still cannot re-pattern the forwarder rule", "the admin of 333333333333 still cannot pass a forwarder role"}},
 		{"SCP without its deny on tagged resources", func(t *testing.T, o *orgModel) {
 			withoutSCPStatement(t, o, "ProtectTaggedLogging")
 		}, []string{"kms:ScheduleKeyDeletion", "sqs:PurgeQueue"}},

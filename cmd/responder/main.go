@@ -6,23 +6,29 @@
 // counts in the responder table), re-reads the resource through the trailguard-responder
 // role of the alert's account and acts only if it is still wrong and the action is in
 // enforce mode (package internal/respond/execute), and publishes an audit alert (rule
-// trailguard-response) with the before and after state to the alert topic and bus.
+// trailguard-response) with the before and after state to the alert topic and bus. A skip
+// for an exemption gets an audit alert too (respond.Decision.Audited); the other skips are
+// logged, each decision whole.
 //
 // A message whose processing failed (the state could not be read, the action failed) is
 // reported as failed (ReportBatchItemFailures) and retried by SQS, then moved to the
 // dead-letter queue; every action is idempotent, so a retry finds nothing left to do.
 //
 // Environment: alerting.EnvTopicARN and alerting.EnvBusName (the audit alerts),
-// respond.EnvResponseConfig, respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
-// (alerting.LoadEngine).
+// respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
+// (alerting.LoadEngine). Files bundled beside the binary: the response config
+// (respond.ConfigFile) and the users' rules (alerting.RulesDir).
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,7 +36,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -66,11 +71,13 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	resp := config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}
-	if s := getenv(respond.EnvResponseConfig); s != "" {
-		if err := json.Unmarshal([]byte(s), &resp); err != nil {
-			return nil, fmt.Errorf("%s: %w", respond.EnvResponseConfig, err)
-		}
+	root, err := alerting.TaskRoot(getenv)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := respond.LoadConfig(root)
+	if err != nil {
+		return nil, err
 	}
 	partition := getenv(respond.EnvPartition)
 	if partition == "" {
@@ -84,18 +91,46 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	deployed, err := loadDeployed(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if deployed == nil {
+		log.Warn("responder: no " + respond.DeployedFile + " in the bundle: the restoring actions leave trails and rules as they are")
+	}
 	var ledger execute.Ledger = &execute.MemoryLedger{}
 	if table := getenv(respond.EnvTable); table != "" {
 		ledger = &execute.DynamoLedger{Client: dynamodb.NewFromConfig(cfg), Table: table}
 	}
 	return &handler{
 		decider: respond.NewDecider(engine, &respond.Policy{Response: resp, Partition: partition}),
-		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition)},
+		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition), Deployed: deployed, Partition: partition},
 		ledger:  ledger,
 		pub:     pub,
 		log:     log,
 		now:     time.Now,
 	}, nil
+}
+
+// loadDeployed reads the deployed definitions synth bundled beside the binary
+// ($LAMBDA_TASK_ROOT, else the executable's directory, as the rules); nil without the file.
+func loadDeployed(getenv func(string) string) (*respond.Deployed, error) {
+	root := getenv("LAMBDA_TASK_ROOT")
+	if root == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		root = filepath.Dir(exe)
+	}
+	b, err := os.ReadFile(filepath.Join(root, respond.DeployedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return respond.ParseDeployed(b)
 }
 
 // handle processes each message on its own and reports the failed ones for SQS to retry.
@@ -120,9 +155,19 @@ func (h *handler) message(ctx context.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
+	// Every decision is logged whole, as `trailguard respond --dry-run --format json` prints
+	// it: the same decisions, comparable line for line.
+	h.log.Info("decision", "decision", d)
 	if !d.Act {
-		h.log.Info("skip", "alertId", d.AlertID, "action", d.Action, "mode", d.Mode, "reason", d.Reason)
-		return nil
+		if !d.Audited() {
+			return nil
+		}
+		// An exemption is a decision someone made: it gets an audit alert of its own.
+		audit, err := auditAlert(&a, execute.Outcome{Decision: d, Result: execute.Skipped}, false)
+		if err != nil {
+			return err
+		}
+		return h.pub.Publish(ctx, audit)
 	}
 	counts, err := h.ledger.Counts(ctx, d.Target, h.now().Add(-execute.Window))
 	if err != nil {
@@ -178,7 +223,7 @@ func auditAlert(a *detect.Alert, o execute.Outcome, tripped bool) (*detect.Alert
 	case execute.Gone:
 		title = fmt.Sprintf("Response %s: %s no longer exists", d.Action, d.Target)
 	default:
-		title = fmt.Sprintf("Response %s skipped on %s", d.Action, d.Target)
+		title = fmt.Sprintf("Response %s skipped on %s: %s", d.Action, d.Target, d.Reason)
 	}
 	key := AuditRule + "/" + a.DedupeKey
 	if tripped {

@@ -122,11 +122,6 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		}
 		failOn = s
 	}
-	for _, dir := range f.rules {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return usageErrorf("--rules %s is not a directory", dir)
-		}
-	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -138,50 +133,19 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
-	opts := detect.LoadOptions{Dirs: f.rules}
-	if f.config != "" {
-		data, err := os.ReadFile(f.config)
-		if err != nil {
-			return usageErrorf("cannot read --config: %v", err)
-		}
-		cfg, err := config.Load(f.config, data)
-		if err != nil {
-			return &exitError{code: exitFailed, msg: err.Error()}
-		}
-		opts.Context = detect.ContextFromConfig(cfg)
-		if cfg.Detection.RulesDir != "" {
-			// Relative to the config file, as the app reads it.
-			dir := cfg.Detection.RulesDir
-			if !filepath.IsAbs(dir) {
-				dir = filepath.Join(filepath.Dir(f.config), dir)
-			}
-			opts.Dirs = append([]string{dir}, opts.Dirs...)
-		}
-		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, f.config+": detection.disabledRules"
-	}
-	if len(f.disable) > 0 {
-		opts.Disabled = append(opts.Disabled, f.disable...)
-		opts.DisabledName = strings.TrimPrefix(opts.DisabledName+" or --disable", " or ")
-	}
-	var learned []string
-	if opts.Context == nil {
-		if learned = learnAccounts(paths); len(learned) > 0 {
-			opts.Context = &detect.Context{Organization: detect.Organization{Accounts: learned}}
-		}
-	}
-	engine, err := detect.LoadWith(opts)
+	engine, cfg, learned, err := loadRules(f.config, f.rules, f.disable, paths)
 	if err != nil {
 		return err
 	}
 	switch {
-	case f.quiet || f.config != "":
+	case f.quiet || cfg != nil:
 	case len(learned) > 0:
 		fmt.Fprintf(e.stderr, "trailguard: no --config: the organization is taken to be the %d accounts whose trails received these records (recipientAccountId); give --config for its deployers and any account with no record here\n", len(learned))
 	default:
 		fmt.Fprintln(e.stderr, "trailguard: no --config: only each record's own account is taken as the organization's (sharing with your other accounts alerts as outside)")
 	}
-	r := &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), failOn: failOn, bySeverity: map[detect.Severity]int{}, flush: func() {},
-		skippedFiles: map[string]int{}, skippedRecords: map[string]int{}}
+	r := newDetectRun(ctx, e, engine)
+	r.failOn = failOn
 	if f.format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -229,6 +193,59 @@ func runDetect(ctx context.Context, e *env, f *detectFlags, paths []string) erro
 		return &exitError{exitAlerts, fmt.Sprintf("%d alerts at or above %s", r.failed, failOn)}
 	}
 	return nil
+}
+
+// loadRules loads the rules as detect and respond run them: the default rules, the config's
+// detection.rulesDir (relative to the config file) and then the --rules directories, without
+// the config's detection.disabledRules and the ids in disable (--disable), judging records in
+// the config's organization context, as the detection functions do. Without a config, the organization is the
+// accounts whose trails received the records in paths (learned, returned). cfg is nil
+// without a config.
+func loadRules(configPath string, rules, disable, paths []string) (engine *detect.Engine, cfg *config.Config, learned []string, err error) {
+	for _, dir := range rules {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return nil, nil, nil, usageErrorf("--rules %s is not a directory", dir)
+		}
+	}
+	opts := detect.LoadOptions{Dirs: rules}
+	if configPath != "" {
+		data, err := os.ReadFile(configPath)
+		if err != nil {
+			return nil, nil, nil, usageErrorf("cannot read --config: %v", err)
+		}
+		cfg, err = config.Load(configPath, data)
+		if err != nil {
+			return nil, nil, nil, &exitError{code: exitFailed, msg: err.Error()}
+		}
+		opts.Context = detect.ContextFromConfig(cfg)
+		if cfg.Detection.RulesDir != "" {
+			// Relative to the config file, as the app reads it.
+			dir := cfg.Detection.RulesDir
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(filepath.Dir(configPath), dir)
+			}
+			opts.Dirs = append([]string{dir}, opts.Dirs...)
+		}
+		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, configPath+": detection.disabledRules"
+	}
+	if len(disable) > 0 {
+		opts.Disabled = append(opts.Disabled, disable...)
+		opts.DisabledName = strings.TrimPrefix(opts.DisabledName+" or --disable", " or ")
+	}
+	if opts.Context == nil {
+		if learned = learnAccounts(paths); len(learned) > 0 {
+			opts.Context = &detect.Context{Organization: detect.Organization{Accounts: learned}}
+		}
+	}
+	engine, err = detect.LoadWith(opts)
+	return engine, cfg, learned, err
+}
+
+// newDetectRun returns a run of engine's rules that prints nothing until its print is set.
+func newDetectRun(ctx context.Context, e *env, engine *detect.Engine) *detectRun {
+	return &detectRun{ctx: ctx, e: e, det: detect.NewDetector(engine, nil), bySeverity: map[detect.Severity]int{},
+		print: func(*detect.Alert) error { return nil }, flush: func() {},
+		skippedFiles: map[string]int{}, skippedRecords: map[string]int{}}
 }
 
 // detectRun is one run of detect over its paths.

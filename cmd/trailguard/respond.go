@@ -3,19 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/internal/eventhistory/consolefile"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -31,12 +25,14 @@ func newRespondCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "respond --dry-run [--config org.yaml] PATH...",
 		Short: "Show what the automatic response would do for CloudTrail records in files",
-		Long: `Respond runs the detection rules over the CloudTrail records in files (as detect
-reads them) and, for each alert of a rule that carries a response, prints the decision the
+		Long: `Respond runs the detection rules over the CloudTrail records in files (the same
+files, formats and skips as detect, and with --config the same organization context,
+rulesDir and disabledRules) and, for each alert of a rule that carries a response, prints the decision the
 deployed responder function makes, with the same code: the action, its mode (from the
 config's response section: off, dry-run or enforce), the resource, and why it would act or
 why it skips (the action is off, the resource or account is exempt, the call failed, the
-call is the responder's own, the event names nothing the action can restore).
+call is the responder's own, the event names nothing the action can restore). A skip for
+an exemption is marked "audited": the responder publishes an audit alert for it.
 
 It never calls AWS: the responder re-reads each resource's current state before acting and
 acts only if it is still wrong, and it counts its actions per resource and account for the
@@ -66,41 +62,30 @@ func runRespond(ctx context.Context, e *env, f *respondFlags, paths []string) er
 	if f.format != "text" && f.format != "json" {
 		return usageErrorf("--format must be text or json, got %q", f.format)
 	}
-	opts := detect.LoadOptions{Dirs: f.rules}
-	policy := &respond.Policy{Response: config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}}
-	if f.config != "" {
-		data, err := os.ReadFile(f.config)
-		if err != nil {
-			return usageErrorf("--config: %v", err)
-		}
-		cfg, err := config.Load(f.config, data)
-		if err != nil {
-			return err
-		}
-		policy = respond.NewPolicy(cfg)
-		if cfg.Detection.RulesDir != "" {
-			opts.Dirs = append(opts.Dirs, filepath.Join(filepath.Dir(f.config), cfg.Detection.RulesDir))
-		}
-		opts.Disabled, opts.DisabledName = cfg.Detection.DisabledRules, f.config+": detection.disabledRules"
-	}
-	engine, err := detect.LoadWith(opts)
+	engine, cfg, _, err := loadRules(f.config, f.rules, nil, paths)
 	if err != nil {
 		return err
 	}
+	policy := &respond.Policy{Response: config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}}
+	if cfg != nil {
+		policy = respond.NewPolicy(cfg)
+	}
 	decider := respond.NewDecider(engine, policy)
-	det := detect.NewDetector(engine, nil)
+	r := newDetectRun(ctx, e, engine)
 	var print func(respond.Decision) error
-	flush := func() {}
 	if f.format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		print = func(d respond.Decision) error { return enc.Encode(d) }
 	} else {
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		flush = func() { tw.Flush() }
+		r.flush = func() { tw.Flush() }
 		fmt.Fprintln(tw, "DECISION\tACTION\tMODE\tACCOUNT\tREGION\tRESOURCE\tEVENT ID\tWHY")
 		print = func(d respond.Decision) error {
-			verdict, account, region, resource := "skip", "-", "-", "-"
+			verdict, account, region, resource := "skip ("+d.Skip+")", "-", "-", "-"
+			if d.Skip == respond.SkipExempt {
+				verdict += ", audited"
+			}
 			if d.Act {
 				if d.Mode == config.ResponseDryRun {
 					verdict = "would report (dry-run)"
@@ -115,84 +100,35 @@ func runRespond(ctx context.Context, e *env, f *respondFlags, paths []string) er
 			return err
 		}
 	}
-	var acts, skips, failed int
-	handle := func(name string, rd io.Reader) {
-		n := 0
-		err := consolefile.Read(rd, func(raw []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			n++
-			rec, err := detect.ParseRecord(raw)
-			if err != nil {
-				return fmt.Errorf("record %d: %w", n, err)
-			}
-			alerts, err := det.Process(rec)
-			if err != nil {
-				return err
-			}
-			for _, a := range alerts {
-				if !decider.HasResponse(a) {
-					continue
-				}
-				d, err := decider.Decide(a)
-				if err != nil {
-					return err
-				}
-				if d.Act {
-					acts++
-				} else {
-					skips++
-				}
-				if err := print(d); err != nil {
-					return err
-				}
-			}
+	// The records are read as detect reads them (the same files, formats and skips), and
+	// each alert of a rule with a response is decided.
+	var acts, skips int
+	r.print = func(a *detect.Alert) error {
+		if !decider.HasResponse(a) {
 			return nil
-		})
-		if err != nil && !errors.Is(err, consolefile.ErrNoRecords) {
-			failed++
-			fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", name, err)
 		}
-	}
-	for _, p := range paths {
-		if p == "-" {
-			handle("standard input", e.stdin)
-			continue
-		}
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				failed++
-				fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", path, err)
-				return nil
-			}
-			if d.IsDir() {
-				if d.Name() == "CloudTrail-Digest" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if path != p && !recordFile(d.Name()) {
-				return nil
-			}
-			fh, err := os.Open(path)
-			if err != nil {
-				failed++
-				fmt.Fprintf(e.stderr, "trailguard: %s: %v\n", path, err)
-				return nil
-			}
-			defer fh.Close()
-			handle(path, fh)
-			return ctx.Err()
-		})
+		d, err := decider.Decide(a)
 		if err != nil {
 			return err
 		}
+		if d.Act {
+			acts++
+		} else {
+			skips++
+		}
+		return print(d)
 	}
-	flush()
+	for _, p := range paths {
+		if err := r.path(p); err != nil {
+			return err // interrupted, or the output failed
+		}
+	}
+	r.flush()
+	r.printSkipped("records that are not CloudTrail records", r.skippedRecords)
+	r.printSkipped("files that hold no CloudTrail records", r.skippedFiles)
 	fmt.Fprintf(e.stderr, "%d responses would run, %d skipped (the responder re-reads each resource first and acts only if it is still wrong)\n", acts, skips)
-	if failed > 0 {
-		return &exitError{exitFailed, fmt.Sprintf("%d files could not be read (see above)", failed)}
+	if r.failedFiles > 0 || r.badLines > 0 {
+		return &exitError{exitFailed, fmt.Sprintf("the input was not fully read (see above): %d files could not be read, %d lines were not valid JSON", r.failedFiles, r.badLines)}
 	}
 	return nil
 }

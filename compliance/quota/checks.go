@@ -175,6 +175,12 @@ func (c *checker) resource(id string, res *resource) error {
 				c.over(q, chars(p), id, "Content")
 			}
 		}
+	case "AWS::Lambda::Function":
+		if env, ok := props["Environment"].(map[string]any); ok {
+			if vars, ok := env["Variables"].(map[string]any); ok {
+				c.over(FunctionEnvironmentSize, bytesOf(vars), id, fmt.Sprintf("Environment.Variables (%d variables)", len(vars)))
+			}
+		}
 	case "AWS::IAM::Role":
 		c.roleInlinePolicies(id, props)
 	case "AWS::IAM::Policy", "AWS::IAM::RolePolicy":

@@ -144,6 +144,13 @@ func TestQuotaJustUnderPassesJustOverFails(t *testing.T) {
 		}, func(v any) int {
 			return nonSpace(v.(map[string]any)["Properties"].(map[string]any)["Policies"].([]any)[0].(map[string]any)["PolicyDocument"])
 		}},
+		{FunctionEnvironmentSize, func(pad string) map[string]any {
+			return res("AWS::Lambda::Function", map[string]any{"FunctionName": "f", "Environment": map[string]any{"Variables": map[string]any{
+				"TRAILGUARD_ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:111111111111:trailguard-alerts", "TRAILGUARD_CONFIG": "{}" + pad,
+			}}})
+		}, func(v any) int {
+			return bytesOf(v.(map[string]any)["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"])
+		}},
 		{RuleName, name("AWS::Events::Rule", "Name"), length},
 		{EventBusName, name("AWS::Events::EventBus", "Name"), length},
 		{KMSAliasName, name("AWS::KMS::Alias", "AliasName"), length},

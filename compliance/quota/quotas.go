@@ -40,6 +40,7 @@ const (
 	docLogGroupNames  = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"
 	docAlarmNames     = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"
 	docCloudFormation = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html"
+	docLambda         = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 )
 
 // The quotas the gate checks. Each number is the one on the page in Doc; where a page says
@@ -140,6 +141,14 @@ var (
 	// AlarmName: PutMetricAlarm AlarmName, "Maximum length of 255".
 	AlarmName = Quota{ID: "cloudwatch.alarm-name", Name: "CloudWatch alarm name length", Limit: 255, MinLength: 1, Unit: "characters", Doc: docAlarmNames, Fix: "shorten the alarm name"}
 
+	// FunctionEnvironmentSize: "Function environment variables: 4 KB, for all environment
+	// variables associated with the function, in aggregate" (Lambda quotas, not adjustable;
+	// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). Lambda
+	// measures the variables as it reports them when refusing a function, as the JSON object
+	// of names and values; "4 KB" read as 4,000 bytes.
+	FunctionEnvironmentSize = Quota{ID: "lambda.environment-size", Name: "Lambda function environment variables, aggregate size", Limit: 4000, Unit: "bytes", Doc: docLambda,
+		Fix: "move large values (configuration, lists) into a file bundled with the function's code and read it at start, as the responder reads response.json"}
+
 	// Resources: "Resources: Maximum number of resources that you can declare in your
 	// CloudFormation template: 500 resources" (CloudFormation quotas).
 	Resources = Quota{ID: "cloudformation.resources", Name: "CloudFormation resources per template", Limit: 500, Unit: "resources", Doc: docCloudFormation,
@@ -170,5 +179,6 @@ var All = []Quota{
 	QueuePolicySize, QueuePolicyStatements, QueueName,
 	ManagedPolicySize, RoleInlinePolicySize, RoleTrustPolicySize, RoleName, PolicyName, InstanceProfileName,
 	StreamName, LogGroupName, AlarmName,
+	FunctionEnvironmentSize,
 	Resources, Outputs, Parameters, TemplateSize, TemplateBodySize, TemplateDescription,
 }

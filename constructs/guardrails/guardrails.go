@@ -119,6 +119,12 @@ type GuardrailsProps struct {
 	// pattern: CloudFormation names a stack's unnamed queues (dead-letter and failure queues,
 	// which people read) after the stack, trailguard-*. Default: none.
 	DetectionQueueNames *[]*string
+	// ResponderRoleArns are the IAM role ARN patterns of the automatic response's role in
+	// each account (constructs/responderrole): besides the exempt principals, only they may
+	// make the calls that restore a trailguard trail or forwarder rule as deployed
+	// (RestoringActions) on the protected trails, rules and roles; every other protection
+	// holds for them. Default: none.
+	ResponderRoleArns *[]*string
 }
 
 // WildcardOnlyActions are the actions that change the Security account's receiving bus or
@@ -195,7 +201,7 @@ func (p *GuardrailsProps) validate() error {
 	for _, list := range []struct {
 		name string
 		arns *[]*string
-	}{{"DeployerArns", p.DeployerArns}, {"DeploymentRoleArns", p.DeploymentRoleArns}, {"DetectionRoleArns", p.DetectionRoleArns}} {
+	}{{"DeployerArns", p.DeployerArns}, {"DeploymentRoleArns", p.DeploymentRoleArns}, {"DetectionRoleArns", p.DetectionRoleArns}, {"ResponderRoleArns", p.ResponderRoleArns}} {
 		if list.arns == nil {
 			continue
 		}
@@ -286,7 +292,7 @@ func NewGuardrails(scope constructs.Construct, id *string, props *GuardrailsProp
 	opts := DocumentOptions{Partition: partition, ExtraNames: extra, Exempt: exempt, SecurityAccount: str(props.SecurityAccount),
 		Deployers: values(props.DeployerArns), DeploymentRoles: values(props.DeploymentRoleArns), DeploymentBuckets: values(props.DeploymentBucketNames),
 		StackNames: values(props.StackNames), DetectionRoles: values(props.DetectionRoleArns),
-		DetectionQueues: values(props.DetectionQueueNames)}
+		DetectionQueues: values(props.DetectionQueueNames), Responders: values(props.ResponderRoleArns)}
 	docs, err := opts.Documents()
 	if err != nil {
 		panic(err)
@@ -409,7 +415,18 @@ type DocumentOptions struct {
 	DetectionRoles []string
 	// DetectionQueues are GuardrailsProps.DetectionQueueNames.
 	DetectionQueues []string
+	// Responders are GuardrailsProps.ResponderRoleArns.
+	Responders []string
 }
+
+// RestoringActions are the calls the automatic response makes to put a trailguard trail or
+// forwarder rule back as deployed (cloudtrail-restore-trail, events-restore-forwarder-rule),
+// and iam:PassRole of the forwarders' target roles to EventBridge (PutTargets needs it). The
+// guardrails allow them to the responder role too; the responder role's own policy limits
+// them to trailguard's trails, its forwarder rules, their deployed targets and events.amazonaws.com.
+// The calls that silence logging (StopLogging, DeleteTrail, DisableRule, DeleteRule,
+// RemoveTargets) stay denied to it.
+var RestoringActions = []string{"cloudtrail:UpdateTrail", "cloudtrail:Put*Selectors", "events:PutRule", "events:PutTargets", "iam:PassRole"}
 
 // Documents renders the policies: the logging resources' first, then (if it has statements)
 // the deployment path's. It fails when one is over MaxPolicySize, naming its size.
@@ -455,12 +472,12 @@ func (o DocumentOptions) Documents() ([]string, error) {
 	stmts := []statement{
 		{Sid: "ProtectNamedLogging", Resource: named, Condition: notExempt, Action: []string{
 			// Trails and their selectors.
-			"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:Put*Selectors", "cloudtrail:RemoveTags",
+			"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:RemoveTags",
 			// Log buckets, their policies and configuration, and the logs in them.
 			"s3:DeleteBucket*", "s3:PutBucket*", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration",
 			"s3:DeleteObject*", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
 			// Forwarding rules, their targets and the receiving bus.
-			"events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
+			"events:DeleteRule", "events:DisableRule", "events:RemoveTargets",
 			"events:DeleteEventBus", "events:UpdateEventBus", "events:UntagResource",
 			// The heartbeat schedules: deleted or changed, a forwarder would look alive or dead
 			// at will (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html).
@@ -475,7 +492,7 @@ func (o DocumentOptions) Documents() ([]string, error) {
 			// re-configured, exposed; and whoever could pass their roles to a function of
 			// their own would act with them (claim dedupe keys, decrypt the archive).
 			"lambda:DeleteFunction*", "lambda:UpdateFunction*", "lambda:PutFunction*", "lambda:PutRuntimeManagementConfig", "lambda:CreateFunctionUrlConfig",
-			"lambda:AddPermission", "lambda:RemovePermission", "lambda:PutResourcePolicy", "lambda:DeleteResourcePolicy", "lambda:UntagResource", "iam:PassRole",
+			"lambda:AddPermission", "lambda:RemovePermission", "lambda:PutResourcePolicy", "lambda:DeleteResourcePolicy", "lambda:UntagResource",
 			// The dedupe table (deletion protection, expiry, recovery, policy) and the
 			// functions' logs.
 			"dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:PutResourcePolicy",
@@ -532,6 +549,17 @@ func (o DocumentOptions) Documents() ([]string, error) {
 			Action: []string{"cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:UpdateTerminationProtection", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet",
 				"cloudformation:SetStackPolicy", "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "sts:AssumeRole", "iam:PassRole",
 				"s3:PutObject", "s3:DeleteObject*", "s3:PutBucketPolicy", "s3:DeleteBucket*"}})
+	}
+	// The restoring calls (RestoringActions) on the protected trails, rules and roles: denied
+	// to all but the exempt principals and the responder role, whose own policy limits them to
+	// its restores. An action only matches its own service's ARNs: these are all it needs.
+	second = append(second, statement{Sid: "ProtectNamedLoggingRestores", Resource: union(arns("arn:%s:cloudtrail:*:*:trail/%s"), arns("arn:%s:events:*:*:rule/%s"), arns("arn:%s:events:*:*:rule/*/%s"), arns("arn:%s:iam::*:role/%s")),
+		Condition: map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": union(exempt, o.Responders)}}, Action: RestoringActions})
+	if len(o.Responders) > 0 {
+		// The responder passes only the forwarders' target roles, and only to EventBridge
+		// (PutTargets): a role passed to any other service would act with its rights.
+		second = append(second, statement{Sid: "ResponderPassesOnlyToEventBridge", Resource: arns("arn:%s:iam::*:role/%s"), Action: []string{"iam:PassRole"},
+			Condition: map[string]any{"ArnLike": map[string]any{"aws:PrincipalArn": o.Responders}, "StringNotEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"}}})
 	}
 	// The detection functions' state: only the functions claim dedupe keys (a key claimed by
 	// anyone else silences the alert it stands for) and take the archive queue's messages (a

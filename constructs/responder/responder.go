@@ -34,6 +34,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/compliance"
+	"github.com/trailguard/trailguard/config"
 	"github.com/trailguard/trailguard/constructs/internal/delivery"
 	"github.com/trailguard/trailguard/constructs/internal/fnrole"
 	"github.com/trailguard/trailguard/constructs/internal/gobuild"
@@ -83,13 +84,21 @@ type ResponderProps struct {
 	// AlertBus is the integrations bus the audit alerts are put on too. Required.
 	AlertBus awsevents.IEventBus
 	// ResponseConfig is the config's response section as JSON (config.Response): modes,
-	// exemptions, limits. Default: every action in dry-run.
+	// exemptions, limits. It is bundled with the function's code as response.json (not an
+	// environment variable: Lambda allows 4 KB of those in all). An unknown field, action or
+	// mode fails the synth. Default: every action in dry-run, no exemptions.
 	ResponseConfig *string
 	// RuleFiles are the users' rule files (as for the detection functions), bundled so that
 	// the function knows their responses. Default: none.
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off. Default: none.
 	DisabledRules *[]*string
+	// Deployed is the configuration, as JSON (respond.Deployed), of the trails and
+	// forwarder rules the restoring actions put back: bundled with the function
+	// (respond.DeployedFile), so that a restore never takes a value from the event.
+	// Default: none, and cloudtrail-restore-trail and events-restore-forwarder-rule leave
+	// every resource as it is.
+	Deployed *string
 }
 
 var orgIDRe = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -105,8 +114,21 @@ func (p *ResponderProps) validate() error {
 	if p.AlertTopic == nil || p.AlertKey == nil {
 		errs = append(errs, errors.New("responder: AlertTopic and AlertKey are required: the audit alerts are published there"))
 	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		errs = append(errs, errors.New("responder: "+msg))
+	}
 	if p.AlertBus == nil {
 		errs = append(errs, errors.New("responder: AlertBus is required: the audit alerts are put there for integrations"))
+	}
+	if p.ResponseConfig != nil {
+		if _, err := respond.ParseConfig([]byte(*p.ResponseConfig)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: ResponseConfig: %w", err))
+		}
+	}
+	if p.Deployed != nil {
+		if _, err := respond.ParseDeployed([]byte(*p.Deployed)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: Deployed must be respond.Deployed as JSON: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -204,7 +226,13 @@ func (r *responder) addQueues() {
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
 		}), r.props.AlertTopic)
+	topics.WarnAlarmsUnlessAsked(r, WarningAlertTopicAlarms, r.props.AlertTopic, r.env.Account, "the responder's dead-letter alarm")
 }
+
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:responder:alertTopicAlarms"
 
 // addTable adds the responder table (execute.DynamoLedger): pk, sk, TTL expires.
 func (r *responder) addTable() {
@@ -228,19 +256,32 @@ func (r *responder) addTable() {
 		"NIST.800.53.R5-DynamoDBInBackupPlan", "HIPAA.Security-DynamoDBInBackupPlan", "PCI.DSS.321-DynamoDBInBackupPlan")
 }
 
+// code is the function's code: the binary, the response config (respond.ConfigFile, always
+// written, so that the function never falls back on a default) and the users' rule files.
 func (r *responder) code() awslambda.Code {
 	dir, err := gobuild.Default.Build(Package)
 	if err != nil {
 		panic(err)
 	}
-	if r.props.RuleFiles != nil && len(*r.props.RuleFiles) > 0 {
-		bundled := map[string][]byte{}
+	resp := config.Response{MaxActionsPerResource: config.DefaultMaxActionsPerResource, MaxActionsPerAccount: config.DefaultMaxActionsPerAccount}
+	if r.props.ResponseConfig != nil {
+		resp, _ = respond.ParseConfig([]byte(*r.props.ResponseConfig)) // validated in validate
+	}
+	cfg, err := respond.MarshalConfig(resp)
+	if err != nil {
+		panic(err)
+	}
+	bundled := map[string][]byte{respond.ConfigFile: cfg}
+	if r.props.RuleFiles != nil {
 		for n, c := range *r.props.RuleFiles {
 			bundled[alerting.RulesDir+"/"+n] = []byte(*c)
 		}
-		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
-			panic(err)
-		}
+	}
+	if r.props.Deployed != nil {
+		bundled[respond.DeployedFile] = []byte(*r.props.Deployed)
+	}
+	if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
+		panic(err)
 	}
 	return awslambda.Code_FromAsset(jsii.String(dir), nil)
 }
@@ -323,9 +364,6 @@ func (r *responder) addFunction() {
 		respond.EnvTable:     r.table.TableName(),
 		respond.EnvPartition: r.env.Partition,
 	}
-	if r.props.ResponseConfig != nil {
-		env[respond.EnvResponseConfig] = r.props.ResponseConfig
-	}
 	if r.props.DisabledRules != nil && len(*r.props.DisabledRules) > 0 {
 		var ids []string
 		for _, id := range *r.props.DisabledRules {
@@ -357,7 +395,7 @@ func (r *responder) addFunction() {
 		ReportBatchItemFailures: jsii.Bool(true),
 	})
 	mapping.Node().AddDependency(policy)
-	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, SNS, EventBridge, DynamoDB) and serves no network: "+
+	compliance.Suppress(r.function, "The function calls only AWS APIs (SQS, STS, S3, EC2, IAM, CloudTrail, CloudWatch, SNS, EventBridge, DynamoDB) and serves no network: "+
 		"a VPC would add NAT or interface endpoints and no control.",
 		"NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC", "PCI.DSS.321-LambdaInsideVPC")
 	compliance.Acknowledge(r.function, "lambda_inside_vpc_check", "The function calls only AWS APIs and serves no network; see the cdk-nag suppression's reason.")

@@ -2,8 +2,9 @@
 // (constructs/responder) assumes in each account to carry out the automatic response
 // (docs/response.md): it may read and restore exactly what the response actions touch
 // (Block Public Access of buckets and of the account, ingress rules of security groups,
-// trail logging, access key status) and nothing else, and only the responder function's role
-// may assume it.
+// trail logging, access key status, and with TrailNames and ForwarderTargetArns trailguard's
+// own trails and forwarder rules as deployed) and nothing else, and only the responder
+// function's role may assume it.
 //
 // Usage, in every account's stack (IAM is global: create it in one region only):
 //
@@ -24,6 +25,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/trailguard/trailguard/constructs/accounttrail"
+	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -44,11 +47,25 @@ type ResponderRoleProps struct {
 	// account: the only principal that may assume this role.
 	// Default: DefaultFunctionRoleName.
 	ResponderFunctionRoleName *string
+	// TrailNames are the names of trailguard's trails (the organization trail's, the local
+	// trails'), which the role may restore as deployed (cloudtrail-restore-trail): read their
+	// configuration, UpdateTrail, PutEventSelectors, PutInsightSelectors and StartLogging, on
+	// those trails of its own account only. Default: none, and the role restores no trail.
+	TrailNames *[]*string
+	// ForwarderTargetArns are the ARNs of the forwarders' targets (the Security account's
+	// stream and receiving bus): with them the role may restore the forwarder rules
+	// (eventforwarder's StreamRuleName, BusRuleName, AlarmsRuleName) as deployed
+	// (events-restore-forwarder-rule): DescribeRule, ListTargetsByRule, EnableRule, PutRule,
+	// and PutTargets to these targets only, passing only the forwarders' roles to
+	// EventBridge. Default: none, and the role restores no rule.
+	ForwarderTargetArns *[]*string
 }
 
 var (
-	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNameRe = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
+	roleNameRe  = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	trailNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
+	targetArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:(kinesis:[a-z0-9-]+:[0-9]{12}:stream|events:[a-z0-9-]+:[0-9]{12}:event-bus)/[A-Za-z0-9._-]+$`)
 )
 
 func (p *ResponderRoleProps) validate() error {
@@ -61,6 +78,20 @@ func (p *ResponderRoleProps) validate() error {
 	}
 	if n := p.ResponderFunctionRoleName; n != nil && !*awscdk.Token_IsUnresolved(n) && !roleNameRe.MatchString(*n) {
 		errs = append(errs, fmt.Errorf("responderrole: ResponderFunctionRoleName must be an IAM role name (at most 64 of A-Za-z0-9+=,.@_-), got %q", *n))
+	}
+	if p.TrailNames != nil {
+		for i, n := range *p.TrailNames {
+			if n == nil || (!*awscdk.Token_IsUnresolved(n) && !trailNameRe.MatchString(*n)) {
+				errs = append(errs, fmt.Errorf("responderrole: TrailNames[%d] must be a trail name (3-128 letters, digits, periods, underscores, hyphens; no wildcard), got %q", i, deref(n)))
+			}
+		}
+	}
+	if p.ForwarderTargetArns != nil {
+		for i, a := range *p.ForwarderTargetArns {
+			if a == nil || !targetArnRe.MatchString(*a) {
+				errs = append(errs, fmt.Errorf("responderrole: ForwarderTargetArns[%d] must be a Kinesis stream or event bus ARN such as arn:aws:kinesis:eu-west-1:222222222222:stream/trailguard-security-events, got %q", i, deref(a)))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -170,9 +201,13 @@ func NewResponderRole(scope constructs.Construct, id *string, props *ResponderRo
 			}),
 		},
 	})
+	for _, st := range restoreStatements(props, arn) {
+		policy.AddStatements(st)
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("The responder acts on whichever bucket, security group, trail or user an event names, so its resources are every one of a type in this account; " +
+			"its restores are on trailguard's trails and forwarder rules by name, the local trails' buckets and the forwarders' roles by their trailguard- prefixes with the region or account at the end; " +
 			"the actions are only the reads and restores of the response actions, account Block Public Access and the EC2 describes have no resource type (authorized on *), " +
 			"and only the Security account's responder function may assume the role."),
 	}}, jsii.Bool(true))
@@ -180,3 +215,100 @@ func NewResponderRole(scope constructs.Construct, id *string, props *ResponderRo
 }
 
 func (r *responderRole) Role() awsiam.IRole { return r.role }
+
+// restoreStatements are the permissions of the restoring actions: exactly their reads and
+// calls, on trailguard's trails (by name) and forwarder rules (by name) of the role's own
+// account, targets limited to the deployed ones by events:TargetArn, and iam:PassRole of the
+// forwarders' roles only to EventBridge. Not StopLogging, DeleteTrail, DisableRule,
+// DeleteRule or RemoveTargets: nothing that could silence logging. UpdateTrail and
+// PutEventSelectors take any parameters (IAM has no condition keys for them): that the
+// responder writes only synth's definitions is the function's code, which only the
+// deployers may change (the guardrails).
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html,
+// list_amazoneventbridge.html, list_amazoncloudwatch.html, list_amazons3.html.
+func restoreStatements(props *ResponderRoleProps, arn func(parts ...string) *string) []awsiam.PolicyStatement {
+	var out []awsiam.PolicyStatement
+	if names := strs(props.TrailNames); len(names) > 0 {
+		var trails []*string
+		for _, n := range names {
+			trails = append(trails, arn(":cloudtrail:*:", "{account}", ":trail/"+n))
+		}
+		out = append(out,
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("RestoreTrails"),
+				Actions: jsii.Strings("cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:GetInsightSelectors",
+					"cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors", "cloudtrail:PutInsightSelectors", "cloudtrail:StartLogging"),
+				Resources: &trails,
+			}),
+			// UpdateTrail of an organization trail checks CloudTrail's trusted access in
+			// Organizations with the caller's rights (InsufficientDependencyServiceAccessPermission):
+			// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-an-organizational-trail-prepare.html.
+			// Reads only, with no resource type.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadOrganizationForTheOrganizationTrail"),
+				Actions:   jsii.Strings("organizations:DescribeOrganization", "organizations:ListAWSServiceAccessForOrganization"),
+				Resources: jsii.Strings("*"),
+			}),
+			// The local trail's key is the one its bucket encrypts with by default.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReadLocalTrailBucketKey"),
+				Actions:   jsii.Strings("s3:GetEncryptionConfiguration"),
+				Resources: &[]*string{arn(":s3:::"+accounttrail.BucketNamePrefix, "{account}", "-*")},
+			}),
+		)
+	}
+	if targets := strs(props.ForwarderTargetArns); len(targets) > 0 {
+		var rules []*string
+		for _, n := range []string{eventforwarder.StreamRuleName, eventforwarder.BusRuleName, eventforwarder.AlarmsRuleName} {
+			rules = append(rules, arn(":events:*:", "{account}", ":rule/"+n))
+		}
+		out = append(out,
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RestoreForwarderRules"),
+				Actions:   jsii.Strings("events:DescribeRule", "events:ListTargetsByRule", "events:EnableRule", "events:PutRule"),
+				Resources: &rules,
+			}),
+			// events:TargetArn holds every target of a PutTargets call: all must be the
+			// deployed ones.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RestoreForwarderTargets"),
+				Actions:   jsii.Strings("events:PutTargets"),
+				Resources: &rules,
+				Conditions: &map[string]any{
+					"ForAllValues:ArnEquals": map[string]any{"events:TargetArn": targets},
+					"Null":                   map[string]any{"events:TargetArn": "false"},
+				},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("PassForwarderRolesToEventBridge"),
+				Actions: jsii.Strings("iam:PassRole"),
+				Resources: &[]*string{
+					arn(":iam::", "{account}", ":role/"+eventforwarder.StreamRoleNamePrefix+"*"),
+					arn(":iam::", "{account}", ":role/"+eventforwarder.BusRoleNamePrefix+"*"),
+				},
+				Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "events.amazonaws.com"}},
+			}),
+			// The dead-letter queues' names are CloudFormation's: their alarms name them.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("FindForwarderDeadLetterQueues"),
+				Actions: jsii.Strings("cloudwatch:DescribeAlarms"),
+				Resources: &[]*string{
+					arn(":cloudwatch:*:", "{account}", ":alarm:"+eventforwarder.StreamDeadLetterAlarmName),
+					arn(":cloudwatch:*:", "{account}", ":alarm:"+eventforwarder.BusDeadLetterAlarmName),
+				},
+			}),
+		)
+	}
+	return out
+}
+
+func strs(l *[]*string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, 0, len(*l))
+	for _, s := range *l {
+		out = append(out, *s)
+	}
+	return out
+}

@@ -99,13 +99,9 @@ func LoadEngine(getenv func(string) string) (*detect.Engine, error) {
 // LoadEngineWith is LoadEngine with the organization context of ContextFile, its accounts
 // completed from Organizations when lister is not nil (RefreshAccounts).
 func LoadEngineWith(ctx context.Context, getenv func(string) string, lister AccountLister, log *slog.Logger) (*detect.Engine, error) {
-	root := getenv("LAMBDA_TASK_ROOT")
-	if root == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("finding the rules: %w", err)
-		}
-		root = filepath.Dir(exe)
+	root, err := TaskRoot(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("finding the rules: %w", err)
 	}
 	var o detect.LoadOptions
 	if dir := filepath.Join(root, RulesDir); isDir(dir) {
@@ -130,6 +126,19 @@ func LoadEngineWith(ctx context.Context, getenv func(string) string, lister Acco
 		o.Context = RefreshAccounts(ctx, lister, o.Context, log)
 	}
 	return detect.LoadWith(o)
+}
+
+// TaskRoot is the function's directory, where the files bundled with its code are:
+// $LAMBDA_TASK_ROOT, where Lambda unpacks the asset, else the executable's directory.
+func TaskRoot(getenv func(string) string) (string, error) {
+	if root := getenv("LAMBDA_TASK_ROOT"); root != "" {
+		return root, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(exe), nil
 }
 
 func isDir(p string) bool {

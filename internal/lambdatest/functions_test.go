@@ -53,7 +53,8 @@ func binaryB(t testing.TB, name string) string {
 	buildOnce.Do(func() {
 		dir := binDir
 		binaries = map[string]string{}
-		for _, cmd := range []string{"streamconsumer", "archiveconsumer", "responder"} {
+		// trailguard: the CLI whose decisions the responder's must equal.
+		for _, cmd := range []string{"streamconsumer", "archiveconsumer", "responder", "trailguard"} {
 			out := filepath.Join(dir, cmd)
 			b, err := exec.Command("go", "build", "-o", out, "../../cmd/"+cmd).CombinedOutput()
 			if err != nil {
@@ -62,7 +63,7 @@ func binaryB(t testing.TB, name string) string {
 			}
 			binaries[cmd] = out
 		}
-		buildErr = trackSources("../../cmd/streamconsumer", "../../cmd/archiveconsumer")
+		buildErr = trackSources("../../cmd/streamconsumer", "../../cmd/archiveconsumer", "../../cmd/responder", "../../cmd/trailguard")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

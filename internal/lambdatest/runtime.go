@@ -3,7 +3,8 @@
 // hands the process one invocation at a time with its deadline, stops the process at the
 // deadline as Lambda does, and lets a test kill it at any moment; and fakes of the alert
 // targets (SNS Publish, EventBridge PutEvents) that fail, hang, or accept and then fail, on
-// purpose.
+// purpose. The organization's accounts (STS, S3, S3 Control, EC2, IAM, CloudTrail, SQS) are faked by
+// package awsfake.
 package lambdatest
 
 import (

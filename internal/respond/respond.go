@@ -23,10 +23,9 @@ import (
 )
 
 // Environment variables of the responder function (set by constructs/responder, read by
-// cmd/responder).
+// cmd/responder). Its response config is a file bundled with its code (ConfigFile), not a
+// variable: Lambda allows 4 KB of environment in all, and exemption lists grow.
 const (
-	// EnvResponseConfig is the config's response section as JSON (config.Response).
-	EnvResponseConfig = "TRAILGUARD_RESPONSE_CONFIG"
 	// EnvTable is the responder table (the rate limits' ledger); without it the counts are
 	// kept in memory, per function instance.
 	EnvTable = "TRAILGUARD_RESPONDER_TABLE"
@@ -45,6 +44,10 @@ const (
 	KindSecurityGroup = "ec2-security-group"
 	KindTrail         = "cloudtrail-trail"
 	KindAccessKey     = "iam-access-key"
+	// KindTrailConfig is a trail's configuration (settings, event and Insights selectors).
+	KindTrailConfig = "cloudtrail-trail-configuration"
+	// KindRule is an EventBridge rule of the default event bus.
+	KindRule = "events-rule"
 )
 
 // Target is the resource an action acts on, as the event names it.
@@ -62,6 +65,8 @@ type Target struct {
 	Rules   []IngressRule `json:"rules,omitempty"`
 	// Trail is the trail's name or ARN, as the event gives it (KindTrail).
 	Trail string `json:"trail,omitempty"`
+	// Rule is the rule's name (KindRule).
+	Rule string `json:"rule,omitempty"`
 	// UserName and AccessKeyID name the key (KindAccessKey).
 	UserName    string `json:"userName,omitempty"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
@@ -93,6 +98,10 @@ func (t Target) String() string {
 		return "security group " + t.GroupID + " rules " + strings.Join(ids, ",")
 	case KindTrail:
 		return "trail " + t.Trail
+	case KindTrailConfig:
+		return "the configuration of trail " + t.Trail
+	case KindRule:
+		return "rule " + t.Rule + " in " + t.Region
 	case KindAccessKey:
 		return "access key " + t.AccessKeyID + " of user " + t.UserName
 	}
@@ -107,8 +116,10 @@ func (t Target) Key() string {
 		return "s3/" + t.Bucket
 	case KindSecurityGroup:
 		return t.Account + "/" + t.Region + "/ec2/" + t.GroupID
-	case KindTrail:
+	case KindTrail, KindTrailConfig:
 		return t.Account + "/" + t.Region + "/cloudtrail/" + t.Trail
+	case KindRule:
+		return t.Account + "/" + t.Region + "/events/" + t.Rule
 	case KindAccessKey:
 		return t.Account + "/iam/" + t.AccessKeyID
 	}
@@ -133,9 +144,37 @@ type Decision struct {
 	Act bool `json:"act"`
 	// Target is the resource, when the event names one.
 	Target *Target `json:"target,omitempty"`
+	// Skip, for a decision not to act, says which kind of skip it is (Skip* constants).
+	Skip string `json:"skip,omitempty"`
 	// Reason says why the decision is what it is.
 	Reason string `json:"reason"`
 }
+
+// Kinds of skips.
+const (
+	// SkipNoResponse: the rule carries no response.
+	SkipNoResponse = "no-response"
+	// SkipOff: the action is off in the config.
+	SkipOff = "off"
+	// SkipThreshold: a threshold alert names no one resource.
+	SkipThreshold = "threshold"
+	// SkipFailedCall: the call failed and changed nothing.
+	SkipFailedCall = "failed-call"
+	// SkipOwnCall: the call is the responder's own (loop protection).
+	SkipOwnCall = "own-call"
+	// SkipNoTarget: the event names nothing the action can restore.
+	SkipNoTarget = "no-target"
+	// SkipExempt: the resource or its account is exempt in the config.
+	SkipExempt = "exempt"
+)
+
+// Audited reports whether the decision gets an audit alert of its own: every decision to act
+// (whatever the executor then finds), and every skip a person must be able to see later, the
+// exemptions (a resource left public on purpose is a decision someone made). The other skips
+// are only logged: an action turned off, an event that names nothing to restore, a failed
+// call, and the responder's own calls (an alert for each would be the loop the protection
+// prevents).
+func (d Decision) Audited() bool { return d.Act || d.Skip == SkipExempt }
 
 // Policy is what decisions depend on besides the alert: the config's response settings.
 type Policy struct {
@@ -154,45 +193,45 @@ func NewPolicy(c *config.Config) *Policy {
 // same wherever it runs: it reads nothing but its arguments.
 func (p *Policy) Decide(rule *detect.Rule, a *detect.Alert, rec *detect.Record) Decision {
 	d := Decision{AlertID: a.DedupeKey, Rule: a.Rule, EventID: a.EventID, EventName: a.EventName, Principal: a.Principal}
-	skip := func(format string, args ...any) Decision {
-		d.Reason = fmt.Sprintf(format, args...)
+	skip := func(kind, format string, args ...any) Decision {
+		d.Skip, d.Reason = kind, fmt.Sprintf(format, args...)
 		return d
 	}
 	if rule == nil || rule.Response == nil {
-		return skip("rule %s has no response", a.Rule)
+		return skip(SkipNoResponse, "rule %s has no response", a.Rule)
 	}
 	d.Action = rule.Response.Action
 	d.Mode = p.Response.ActionMode(d.Action)
 	if d.Mode == config.ResponseOff {
-		return skip("%s is off (response.actions.%s.mode)", d.Action, d.Action)
+		return skip(SkipOff, "%s is off (response.actions.%s.mode)", d.Action, d.Action)
 	}
 	if a.Threshold != nil {
-		return skip("a threshold alert stands for many records; a response acts on the one resource a record names")
+		return skip(SkipThreshold, "a threshold alert stands for many records; a response acts on the one resource a record names")
 	}
 	if a.ErrorCode != "" {
-		return skip("the call failed (%s): it changed nothing", a.ErrorCode)
+		return skip(SkipFailedCall, "the call failed (%s): it changed nothing", a.ErrorCode)
 	}
 	// Loop protection: the responder's own calls (its role in any account) are never
 	// responded to, whatever they look like.
 	if rec.Role() == RoleName {
-		return skip("the call is the responder's own (role %s)", RoleName)
+		return skip(SkipOwnCall, "the call is the responder's own (role %s)", RoleName)
 	}
 	t, why := target(d.Action, rec, rule.Response.Params)
 	if t == nil {
-		return skip("%s", why)
+		return skip(SkipNoTarget, "%s", why)
 	}
 	d.Target = t
 	if slices.Contains(p.Response.Exemptions.Accounts, t.Account) {
-		return skip("account %s is exempt (response.exemptions.accounts)", t.Account)
+		return skip(SkipExempt, "account %s is exempt (response.exemptions.accounts)", t.Account)
 	}
 	switch t.Kind {
 	case KindBucket:
 		if pat, ok := p.bucketExempt(t.Bucket); ok {
-			return skip("bucket %s is exempt (response.exemptions.buckets: %s)", t.Bucket, pat)
+			return skip(SkipExempt, "bucket %s is exempt (response.exemptions.buckets: %s)", t.Bucket, pat)
 		}
 	case KindSecurityGroup:
 		if slices.Contains(p.Response.Exemptions.SecurityGroups, t.GroupID) {
-			return skip("security group %s is exempt (response.exemptions.securityGroups)", t.GroupID)
+			return skip(SkipExempt, "security group %s is exempt (response.exemptions.securityGroups)", t.GroupID)
 		}
 	}
 	d.Act = true
@@ -247,6 +286,42 @@ func target(name string, rec *detect.Record, params map[string]any) (*Target, st
 		}
 		t.Kind, t.Trail = KindTrail, name
 		return t, fmt.Sprintf("StopLogging stopped trail %s: start logging again", name)
+	case action.CloudTrailRestoreTrail:
+		// UpdateTrail names the trail "name"; the selectors' calls "trailName"
+		// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html).
+		var name string
+		switch event {
+		case "UpdateTrail":
+			name, _ = rp["name"].(string)
+		case "PutEventSelectors", "PutInsightSelectors":
+			name, _ = rp["trailName"].(string)
+		default:
+			return nil, fmt.Sprintf("%s is not a change of a trail's configuration that can be restored (an event data store is out of scope)", event)
+		}
+		if name == "" {
+			return nil, fmt.Sprintf("%s names no trail", event)
+		}
+		t.Kind, t.Trail = KindTrailConfig, name
+		return t, fmt.Sprintf("%s changed trail %s: put it back to its configuration as deployed, if it is one of trailguard's", event, name)
+	case action.EventsRestoreForwarderRule:
+		var name, bus string
+		switch event {
+		case "DisableRule", "DeleteRule", "PutRule":
+			name, bus = str(rp["name"]), str(rp["eventBusName"])
+		case "RemoveTargets", "PutTargets":
+			name, bus = str(rp["rule"]), str(rp["eventBusName"])
+		default:
+			return nil, fmt.Sprintf("%s is not a change of a rule", event)
+		}
+		if name == "" {
+			return nil, fmt.Sprintf("%s names no rule", event)
+		}
+		// The forwarders' rules are on the default bus; a bus may be named by name or ARN.
+		if bus != "" && bus != "default" && !strings.HasSuffix(bus, ":event-bus/default") {
+			return nil, fmt.Sprintf("rule %s is on event bus %s: the forwarders' rules are on the default bus", name, bus)
+		}
+		t.Kind, t.Rule = KindRule, name
+		return t, fmt.Sprintf("%s changed rule %s: restore it as deployed (enabled, its pattern and targets), if it is a trailguard forwarder rule", event, name)
 	case action.IAMDeactivateAccessKey:
 		user, _ := rp["userName"].(string)
 		key, _ := re["accessKey"].(map[string]any)

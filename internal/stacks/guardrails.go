@@ -8,6 +8,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/guardrails"
+	"github.com/trailguard/trailguard/constructs/responderrole"
 )
 
 // addGuardrails attaches the service control policy that stops member accounts (the Security
@@ -42,6 +43,8 @@ func addGuardrails(stack awscdk.Stack, cfg *config.Config) guardrails.Guardrails
 			// The coverage monitor keeps its verdicts in the coverage table.
 			"arn:"+p+":iam::"+cfg.Organization.SecurityAccount+":role/"+coveragemonitor.FunctionName),
 		DetectionQueueNames: jsii.Strings(detection.ArchiveFunctionName),
+		// The automatic response restores trailguard's trails and forwarder rules.
+		ResponderRoleArns: jsii.Strings("arn:" + p + ":iam::*:role/" + responderrole.RoleName),
 	})
 }
 

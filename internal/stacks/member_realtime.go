@@ -17,6 +17,14 @@ import (
 func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	fwd := addEventForwarder(stack, cfg)
 
+	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), accountTrailProps(cfg))
+	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
+	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
+	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
+}
+
+// accountTrailProps are the member accounts' local trail's props from the config.
+func accountTrailProps(cfg *config.Config) *accounttrail.AccountTrailProps {
 	at := cfg.AccountTrail
 	props := &accounttrail.AccountTrailProps{
 		TrailName:      jsii.String(at.Name),
@@ -26,17 +34,16 @@ func addMemberLogging(stack awscdk.Stack, cfg *config.Config) {
 	if at.CloudWatchLogs.Enabled {
 		props.LogGroupRetentionDays = jsii.Number(at.CloudWatchLogs.RetentionDays)
 	}
-	trail := accounttrail.NewAccountTrail(stack, jsii.String("AccountTrail"), props)
-	eventforwarder.SetCondition(trail, fwd.HomeRegionCondition())
-	addHistoryReader(stack, cfg, fwd.HomeRegionCondition())
-	addResponderRole(stack, cfg, fwd.HomeRegionCondition())
+	return props
 }
 
 // addResponderRole adds the role the Security account's responder function assumes to carry
 // out the automatic response, conditioned on cond (IAM is global: one region creates it).
 func addResponderRole(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCondition) {
 	r := responderrole.NewResponderRole(stack, jsii.String("ResponderRole"), &responderrole.ResponderRoleProps{
-		SecurityAccount: jsii.String(cfg.Organization.SecurityAccount),
+		SecurityAccount:     jsii.String(cfg.Organization.SecurityAccount),
+		TrailNames:          jsii.Strings(cfg.OrganizationTrail.Name, cfg.AccountTrail.Name),
+		ForwarderTargetArns: jsii.Strings(cfg.StreamARN(), cfg.ReceivingBusARN()),
 	})
 	eventforwarder.SetCondition(r, cond)
 }
@@ -56,13 +63,18 @@ func addHistoryReader(stack awscdk.Stack, cfg *config.Config, cond awscdk.CfnCon
 // addEventForwarder adds the forwarder of the stack's account and region to the Security
 // account's stream and bus.
 func addEventForwarder(stack awscdk.Stack, cfg *config.Config) eventforwarder.EventForwarder {
+	return eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), eventForwarderProps(cfg))
+}
+
+// eventForwarderProps are every account's forwarder's props from the config.
+func eventForwarderProps(cfg *config.Config) *eventforwarder.EventForwarderProps {
 	es := cfg.EventStream
-	return eventforwarder.NewEventForwarder(stack, jsii.String("EventForwarder"), &eventforwarder.EventForwarderProps{
+	return &eventforwarder.EventForwarderProps{
 		StreamArn:             jsii.String(cfg.StreamARN()),
 		StreamKeyAlias:        jsii.String(config.StreamKeyAlias),
 		ReceivingBusArn:       jsii.String(cfg.ReceivingBusARN()),
 		PartitionKeyPath:      jsii.String(partitionKeyPath(es.PartitionKey)),
 		ExtraDetailTypes:      jsii.Strings(es.ExtraDetailTypes...),
 		IncludeReadOnlyEvents: jsii.Bool(es.IncludeReadOnlyEvents),
-	})
+	}
 }

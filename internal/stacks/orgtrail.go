@@ -15,6 +15,14 @@ import (
 // never by a CDK reference, so the stack synthesizes and deploys on its own (after the
 // Security stack).
 func addOrganizationTrail(stack awscdk.Stack, cfg *config.Config) orgtrail.OrganizationTrail {
+	props := organizationTrailProps(cfg)
+	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("OrganizationTrail"), props)
+	output(stack, "OrganizationTrailArn", trail.TrailArn(), "The organization trail")
+	return trail
+}
+
+// organizationTrailProps are the organization trail's props from the config.
+func organizationTrailProps(cfg *config.Config) *orgtrail.OrganizationTrailProps {
 	ot := cfg.OrganizationTrail
 	props := &orgtrail.OrganizationTrailProps{
 		TrailName:              jsii.String(ot.Name),
@@ -34,7 +42,5 @@ func addOrganizationTrail(stack awscdk.Stack, cfg *config.Config) orgtrail.Organ
 		props.SendToCloudWatchLogs = jsii.Bool(true)
 		props.LogGroupRetentionDays = jsii.Number(ot.CloudWatchLogs.RetentionDays)
 	}
-	trail := orgtrail.NewOrganizationTrail(stack, jsii.String("OrganizationTrail"), props)
-	output(stack, "OrganizationTrailArn", trail.TrailArn(), "The organization trail")
-	return trail
+	return props
 }

@@ -26,6 +26,17 @@ const (
 	// CloudTrailStartLogging starts logging on the trail the event stopped. Undo:
 	// StopLogging, if stopping it was intended.
 	CloudTrailStartLogging = "cloudtrail-start-logging"
+	// CloudTrailRestoreTrail puts a trailguard trail that was re-scoped (UpdateTrail,
+	// PutEventSelectors, PutInsightSelectors) back to its configuration as deployed, and
+	// starts its logging if it was stopped. The deployed configuration is synth's, never the
+	// event's. Undo: UpdateTrail, PutEventSelectors and PutInsightSelectors with the audit
+	// alert's before state.
+	CloudTrailRestoreTrail = "cloudtrail-restore-trail"
+	// EventsRestoreForwarderRule re-enables a trailguard forwarder rule that was disabled, and
+	// re-creates one that was deleted (or re-patterned, or lost its targets) exactly as
+	// deployed: pattern, state, targets with their role and dead-letter queue. Undo:
+	// DisableRule, or PutRule and PutTargets with the audit alert's before state.
+	EventsRestoreForwarderRule = "events-restore-forwarder-rule"
 	// IAMDeactivateAccessKey sets the access key the event created to Inactive (never
 	// deletes it). Undo: UpdateAccessKey with Status Active.
 	IAMDeactivateAccessKey = "iam-deactivate-access-key"
@@ -75,6 +86,18 @@ var catalogue = map[string]Spec{
 		Name:    CloudTrailStartLogging,
 		Summary: "start logging on the trail the event stopped",
 		Undo:    "aws cloudtrail stop-logging --name TRAIL_ARN",
+		Params:  map[string]Param{},
+	},
+	CloudTrailRestoreTrail: {
+		Name:    CloudTrailRestoreTrail,
+		Summary: "put a re-scoped trailguard trail (regions, organization, log file validation, bucket, key, global service events, event and Insights selectors) back to its configuration as deployed, and start its logging if it was stopped",
+		Undo:    "aws cloudtrail update-trail / put-event-selectors / put-insight-selectors --trail-name TRAIL with the before state in the audit alert",
+		Params:  map[string]Param{},
+	},
+	EventsRestoreForwarderRule: {
+		Name:    EventsRestoreForwarderRule,
+		Summary: "re-enable a disabled trailguard forwarder rule, or re-create a deleted (or changed) one exactly as deployed: pattern, state, targets with their role and dead-letter queue",
+		Undo:    "aws events disable-rule --name RULE (or put-rule / put-targets with the before state in the audit alert)",
 		Params:  map[string]Param{},
 	},
 	IAMDeactivateAccessKey: {

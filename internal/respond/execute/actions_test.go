@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -19,6 +20,9 @@ import (
 type fakeEC2 struct {
 	rules   []ec2types.SecurityGroupRule
 	revoked [][]string
+	// revokedFirst: someone else revokes the rules between the read and the revoke, and EC2
+	// answers the revoke by rule id with InvalidSecurityGroupRuleId.NotFound.
+	revokedFirst bool
 }
 
 func (f *fakeEC2) DescribeSecurityGroupRules(context.Context, *ec2.DescribeSecurityGroupRulesInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupRulesOutput, error) {
@@ -26,6 +30,10 @@ func (f *fakeEC2) DescribeSecurityGroupRules(context.Context, *ec2.DescribeSecur
 }
 
 func (f *fakeEC2) RevokeSecurityGroupIngress(_ context.Context, in *ec2.RevokeSecurityGroupIngressInput, _ ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error) {
+	if f.revokedFirst {
+		f.rules = nil
+		return nil, &smithy.GenericAPIError{Code: "InvalidSecurityGroupRuleId.NotFound", Message: "The security group rule ID '" + in.SecurityGroupRuleIds[0] + "' does not exist"}
+	}
 	f.revoked = append(f.revoked, in.SecurityGroupRuleIds)
 	f.rules = slices.DeleteFunc(f.rules, func(r ec2types.SecurityGroupRule) bool {
 		return slices.Contains(in.SecurityGroupRuleIds, aws.ToString(r.SecurityGroupRuleId))
@@ -105,6 +113,8 @@ func TestActions(t *testing.T) {
 					t.Errorf("revoked %v in dry-run", e.revoked)
 				}
 			}},
+		{name: "rule revoked by someone else before ours: no error, none left", target: sgTarget, mode: "enforce",
+			ec2: &fakeEC2{rules: []ec2types.SecurityGroupRule{sgRule("sgr-ssh", "0.0.0.0/0", 22)}, revokedFirst: true}, wantResult: Acted},
 		{name: "rule since narrowed to an office range: left alone", target: sgTarget, mode: "enforce",
 			ec2: &fakeEC2{rules: []ec2types.SecurityGroupRule{sgRule("sgr-ssh", "198.51.100.0/24", 22)}}, wantResult: AlreadyRight},
 		{name: "stopped trail started", target: &respond.Target{Kind: respond.KindTrail, Account: "333333333333", Trail: "t"}, mode: "enforce",

@@ -3,12 +3,13 @@ package execute
 import (
 	"context"
 	"errors"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -22,11 +23,9 @@ func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
 // AssumeRoleClients returns a ClientFactory that assumes the trailguard-responder role of
 // each account (arn:<partition>:iam::<account>:role/trailguard-responder) with cfg's
 // credentials (the responder function's role), under the given session name, and makes the
-// clients with the resulting credentials. With AWS_ENDPOINT_URL_S3 set (a local endpoint),
-// S3 is addressed path-style.
+// clients with the resulting credentials.
 func AssumeRoleClients(cfg aws.Config, partition string) ClientFactory {
 	stsClient := sts.NewFromConfig(cfg)
-	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 	return func(ctx context.Context, account, region, session string) (*Clients, error) {
 		role := "arn:" + partition + ":iam::" + account + ":role/" + respond.RoleName
 		c := cfg.Copy()
@@ -36,12 +35,18 @@ func AssumeRoleClients(cfg aws.Config, partition string) ClientFactory {
 		c.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, role, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = session
 		}))
+		s3c := s3.NewFromConfig(c)
+		ct := cloudtrail.NewFromConfig(c)
 		return &Clients{
-			S3:         s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
-			S3Control:  s3control.NewFromConfig(c),
-			EC2:        ec2.NewFromConfig(c),
-			CloudTrail: cloudtrail.NewFromConfig(c),
-			IAM:        iam.NewFromConfig(c),
+			S3:               s3c,
+			S3Control:        s3control.NewFromConfig(c),
+			EC2:              ec2.NewFromConfig(c),
+			CloudTrail:       ct,
+			IAM:              iam.NewFromConfig(c),
+			TrailConfig:      ct,
+			BucketEncryption: s3c,
+			Events:           eventbridge.NewFromConfig(c),
+			CloudWatch:       cloudwatch.NewFromConfig(c),
 		}, nil
 	}
 }

@@ -5,7 +5,9 @@
 // for the audit alert. Every action is idempotent: run twice, the second finds nothing to do.
 //
 // It uses the AWS SDK through small interfaces (S3API, S3ControlAPI, EC2API, CloudTrailAPI,
-// IAMAPI), so that its tests and the responder's end-to-end tests run on local fakes.
+// IAMAPI, and for the restoring actions CloudTrailConfigAPI, S3EncryptionAPI, EventsAPI,
+// CloudWatchAPI), so that its tests and the responder's end-to-end tests run on local fakes.
+// Every action is one reconcile (reconcile.go): read, right?, plan, act, read again.
 package execute
 
 import (
@@ -70,6 +72,13 @@ type Clients struct {
 	EC2        EC2API
 	CloudTrail CloudTrailAPI
 	IAM        IAMAPI
+	// The restoring actions' clients: the trail's configuration and its bucket's default
+	// key (cloudtrail-restore-trail), the forwarder rules and their dead-letter queues'
+	// alarms (events-restore-forwarder-rule).
+	TrailConfig      CloudTrailConfigAPI
+	BucketEncryption S3EncryptionAPI
+	Events           EventsAPI
+	CloudWatch       CloudWatchAPI
 }
 
 // ClientFactory returns the clients of account and region, with the responder role's
@@ -116,6 +125,20 @@ type Outcome struct {
 type Executor struct {
 	// Clients returns the clients of an account and region.
 	Clients ClientFactory
+	// Deployed is the configuration synth deployed of the trails and forwarder rules the
+	// restoring actions put back (the responder function's bundled respond.DeployedFile).
+	// Default: none, and those actions leave every resource as it is.
+	Deployed *respond.Deployed
+	// Partition is the AWS partition of the ARNs the restoring actions write.
+	// Default: aws.
+	Partition string
+}
+
+func (x *Executor) partition() string {
+	if x.Partition == "" {
+		return "aws"
+	}
+	return x.Partition
 }
 
 var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
@@ -172,6 +195,10 @@ func (x *Executor) Execute(ctx context.Context, d respond.Decision) (Outcome, er
 		err = trail(ctx, c, t, enforce, &o)
 	case respond.KindAccessKey:
 		err = accessKey(ctx, c, t, enforce, &o)
+	case respond.KindTrailConfig:
+		err = x.trailConfig(ctx, c, t, enforce, &o)
+	case respond.KindRule:
+		err = x.rule(ctx, c, t, enforce, &o)
 	default:
 		err = fmt.Errorf("no executor for %s", t.Kind)
 	}
@@ -202,173 +229,149 @@ func errorCode(err error) string {
 // so the policy and ACLs are left exactly as they are (an owner may need them as evidence).
 // A bucket without a configuration answers NoSuchPublicAccessBlockConfiguration.
 func bucket(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
-	read := func() (BlockPublicAccess, bool, error) {
-		out, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(t.Bucket), ExpectedBucketOwner: aws.String(t.Account)})
-		switch code := errorCode(err); {
-		case code == "NoSuchPublicAccessBlockConfiguration":
-			return BlockPublicAccess{}, true, nil
-		case code == "NoSuchBucket":
-			return BlockPublicAccess{}, false, nil
-		case err != nil:
-			return BlockPublicAccess{}, false, fmt.Errorf("read Block Public Access of bucket %s: %w", t.Bucket, err)
-		}
-		p := out.PublicAccessBlockConfiguration
-		return BlockPublicAccess{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, true, nil
-	}
-	before, exists, err := read()
-	if err != nil {
-		return err
-	}
-	if !exists {
-		o.Result = Gone
-		return nil
-	}
-	o.Before = before
-	if tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(t.Bucket), ExpectedBucketOwner: aws.String(t.Account)}); err == nil {
-		for _, tag := range tags.TagSet {
-			if aws.ToString(tag.Key) == "aws:cloudformation:stack-name" {
-				o.Stack = aws.ToString(tag.Value)
+	return reconcile(enforce, o, reconciler[BlockPublicAccess]{
+		read: func() (BlockPublicAccess, bool, error) {
+			out, err := c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(t.Bucket), ExpectedBucketOwner: aws.String(t.Account)})
+			switch code := errorCode(err); {
+			case code == "NoSuchPublicAccessBlockConfiguration":
+				return BlockPublicAccess{}, true, nil
+			case code == "NoSuchBucket":
+				return BlockPublicAccess{}, false, nil
+			case err != nil:
+				return BlockPublicAccess{}, false, fmt.Errorf("read Block Public Access of bucket %s: %w", t.Bucket, err)
 			}
-		}
-	}
-	if before.all() {
-		o.Result = AlreadyRight
-		return nil
-	}
-	o.Note = "the bucket policy and ACLs were left as they are: with Block Public Access on, S3 ignores their public grants; review them"
-	o.Calls = []string{fmt.Sprintf("s3:PutPublicAccessBlock Bucket=%s ExpectedBucketOwner=%s BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true", t.Bucket, t.Account)}
-	if !enforce {
-		o.Result = WouldAct
-		return nil
-	}
-	_, err = c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
-		Bucket:              aws.String(t.Bucket),
-		ExpectedBucketOwner: aws.String(t.Account),
-		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
-			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+			p := out.PublicAccessBlockConfiguration
+			return BlockPublicAccess{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, true, nil
+		},
+		inspect: func(BlockPublicAccess) {
+			if tags, err := c.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(t.Bucket), ExpectedBucketOwner: aws.String(t.Account)}); err == nil {
+				for _, tag := range tags.TagSet {
+					if aws.ToString(tag.Key) == "aws:cloudformation:stack-name" {
+						o.Stack = aws.ToString(tag.Value)
+					}
+				}
+			}
+		},
+		right: BlockPublicAccess.all,
+		plan: func(BlockPublicAccess) []string {
+			o.Note = "the bucket policy and ACLs were left as they are: with Block Public Access on, S3 ignores their public grants; review them"
+			return []string{fmt.Sprintf("s3:PutPublicAccessBlock Bucket=%s ExpectedBucketOwner=%s BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true", t.Bucket, t.Account)}
+		},
+		act: func(BlockPublicAccess) error {
+			_, err := c.S3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+				Bucket:              aws.String(t.Bucket),
+				ExpectedBucketOwner: aws.String(t.Account),
+				PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+					BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("put Block Public Access on bucket %s: %w", t.Bucket, err)
+			}
+			return nil
 		},
 	})
-	if err != nil {
-		return fmt.Errorf("put Block Public Access on bucket %s: %w", t.Bucket, err)
-	}
-	o.Result = Acted
-	if after, _, err := read(); err == nil {
-		o.After = after
-	}
-	return nil
 }
 
 // accountS3 restores the account's Block Public Access (S3 Control; the account's setting
 // applies to every bucket in it).
 func accountS3(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
-	read := func() (BlockPublicAccess, error) {
-		out, err := c.S3Control.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(t.Account)})
-		if errorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
-			return BlockPublicAccess{}, nil
-		}
-		if err != nil {
-			return BlockPublicAccess{}, fmt.Errorf("read the Block Public Access of account %s: %w", t.Account, err)
-		}
-		p := out.PublicAccessBlockConfiguration
-		return BlockPublicAccess{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, nil
-	}
-	before, err := read()
-	if err != nil {
-		return err
-	}
-	o.Before = before
-	if before.all() {
-		o.Result = AlreadyRight
-		return nil
-	}
-	o.Calls = []string{fmt.Sprintf("s3control:PutPublicAccessBlock AccountId=%s BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true", t.Account)}
-	if !enforce {
-		o.Result = WouldAct
-		return nil
-	}
-	_, err = c.S3Control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
-		AccountId: aws.String(t.Account),
-		PublicAccessBlockConfiguration: &s3ctypes.PublicAccessBlockConfiguration{
-			BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+	return reconcile(enforce, o, reconciler[BlockPublicAccess]{
+		read: func() (BlockPublicAccess, bool, error) {
+			out, err := c.S3Control.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(t.Account)})
+			if errorCode(err) == "NoSuchPublicAccessBlockConfiguration" {
+				return BlockPublicAccess{}, true, nil
+			}
+			if err != nil {
+				return BlockPublicAccess{}, false, fmt.Errorf("read the Block Public Access of account %s: %w", t.Account, err)
+			}
+			p := out.PublicAccessBlockConfiguration
+			return BlockPublicAccess{aws.ToBool(p.BlockPublicAcls), aws.ToBool(p.IgnorePublicAcls), aws.ToBool(p.BlockPublicPolicy), aws.ToBool(p.RestrictPublicBuckets)}, true, nil
+		},
+		right: BlockPublicAccess.all,
+		plan: func(BlockPublicAccess) []string {
+			return []string{fmt.Sprintf("s3control:PutPublicAccessBlock AccountId=%s BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true", t.Account)}
+		},
+		act: func(BlockPublicAccess) error {
+			_, err := c.S3Control.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
+				AccountId: aws.String(t.Account),
+				PublicAccessBlockConfiguration: &s3ctypes.PublicAccessBlockConfiguration{
+					BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true),
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("put the Block Public Access of account %s: %w", t.Account, err)
+			}
+			return nil
 		},
 	})
-	if err != nil {
-		return fmt.Errorf("put the Block Public Access of account %s: %w", t.Account, err)
-	}
-	o.Result = Acted
-	if after, err := read(); err == nil {
-		o.After = after
-	}
-	return nil
 }
 
 // securityGroup revokes, by rule id, the event's rules that still exist unchanged: a rule
 // since changed (ModifySecurityGroupRules) or revoked is left alone.
 func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
-	ids := make([]string, len(t.Rules))
-	for i, r := range t.Rules {
-		ids[i] = r.ID
-	}
-	read := func() ([]respond.IngressRule, error) {
-		out, err := c.EC2.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{
-			Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{t.GroupID}}},
-		})
-		if err != nil {
-			if errorCode(err) == "InvalidGroup.NotFound" {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("read the rules of security group %s: %w", t.GroupID, err)
+	ids := func(rules []respond.IngressRule) []string {
+		out := make([]string, len(rules))
+		for i, r := range rules {
+			out[i] = r.ID
 		}
-		var still []respond.IngressRule
-		for _, r := range out.SecurityGroupRules {
-			for _, want := range t.Rules {
-				cidr := aws.ToString(r.CidrIpv4)
-				if cidr == "" {
-					cidr = aws.ToString(r.CidrIpv6)
+		return out
+	}
+	return reconcile(enforce, o, reconciler[[]respond.IngressRule]{
+		// A group that no longer exists holds none of the rules: already right.
+		read: func() ([]respond.IngressRule, bool, error) {
+			out, err := c.EC2.DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{
+				Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{t.GroupID}}},
+			})
+			if err != nil {
+				if errorCode(err) == "InvalidGroup.NotFound" {
+					return nil, true, nil
 				}
-				if aws.ToString(r.SecurityGroupRuleId) == want.ID && !aws.ToBool(r.IsEgress) && cidr == want.CIDR &&
-					int(aws.ToInt32(r.FromPort)) == want.FromPort && int(aws.ToInt32(r.ToPort)) == want.ToPort {
-					still = append(still, want)
+				return nil, false, fmt.Errorf("read the rules of security group %s: %w", t.GroupID, err)
+			}
+			// Not nil: after a revoke, "none of them left" is the after state the audit shows.
+			still := []respond.IngressRule{}
+			for _, r := range out.SecurityGroupRules {
+				for _, want := range t.Rules {
+					cidr := aws.ToString(r.CidrIpv4)
+					if cidr == "" {
+						cidr = aws.ToString(r.CidrIpv6)
+					}
+					if aws.ToString(r.SecurityGroupRuleId) == want.ID && !aws.ToBool(r.IsEgress) && cidr == want.CIDR &&
+						int(aws.ToInt32(r.FromPort)) == want.FromPort && int(aws.ToInt32(r.ToPort)) == want.ToPort {
+						still = append(still, want)
+					}
 				}
 			}
-		}
-		return still, nil
-	}
-	still, err := read()
-	if err != nil {
-		return err
-	}
-	o.Before = still
-	if out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{t.GroupID}}); err == nil && len(out.SecurityGroups) > 0 {
-		for _, tag := range out.SecurityGroups[0].Tags {
-			if aws.ToString(tag.Key) == "aws:cloudformation:stack-name" {
-				o.Stack = aws.ToString(tag.Value)
+			return still, true, nil
+		},
+		inspect: func([]respond.IngressRule) {
+			if out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{t.GroupID}}); err == nil && len(out.SecurityGroups) > 0 {
+				for _, tag := range out.SecurityGroups[0].Tags {
+					if aws.ToString(tag.Key) == "aws:cloudformation:stack-name" {
+						o.Stack = aws.ToString(tag.Value)
+					}
+				}
 			}
-		}
-	}
-	if len(still) == 0 {
-		o.Result = AlreadyRight
-		return nil
-	}
-	revoke := make([]string, len(still))
-	for i, r := range still {
-		revoke[i] = r.ID
-	}
-	o.Calls = []string{fmt.Sprintf("ec2:RevokeSecurityGroupIngress GroupId=%s SecurityGroupRuleIds=%s", t.GroupID, strings.Join(revoke, ","))}
-	if !enforce {
-		o.Result = WouldAct
-		return nil
-	}
-	if _, err := c.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(t.GroupID), SecurityGroupRuleIds: revoke}); err != nil {
-		if errorCode(err) != "InvalidPermission.NotFound" {
-			return fmt.Errorf("revoke rules %v of security group %s: %w", revoke, t.GroupID, err)
-		}
-	}
-	o.Result = Acted
-	if after, err := read(); err == nil {
-		o.After = after
-	}
-	return nil
+		},
+		right: func(still []respond.IngressRule) bool { return len(still) == 0 },
+		plan: func(still []respond.IngressRule) []string {
+			return []string{fmt.Sprintf("ec2:RevokeSecurityGroupIngress GroupId=%s SecurityGroupRuleIds=%s", t.GroupID, strings.Join(ids(still), ","))}
+		},
+		act: func(still []respond.IngressRule) error {
+			revoke := ids(still)
+			if _, err := c.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(t.GroupID), SecurityGroupRuleIds: revoke}); err != nil {
+				// A rule revoked since the read: by rule id EC2 answers InvalidSecurityGroupRuleId.NotFound,
+				// by properties InvalidPermission.NotFound
+				// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html); the read
+				// that follows tells what is left.
+				if code := errorCode(err); code != "InvalidSecurityGroupRuleId.NotFound" && code != "InvalidPermission.NotFound" {
+					return fmt.Errorf("revoke rules %v of security group %s: %w", revoke, t.GroupID, err)
+				}
+			}
+			return nil
+		},
+	})
 }
 
 // TrailState is a trail's logging status.
@@ -378,42 +381,26 @@ type TrailState struct {
 
 // trail starts logging on the trail again.
 func trail(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
-	read := func() (*TrailState, error) {
-		out, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.Trail)})
-		if errorCode(err) == "TrailNotFoundException" {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read the status of trail %s: %w", t.Trail, err)
-		}
-		return &TrailState{IsLogging: aws.ToBool(out.IsLogging)}, nil
-	}
-	before, err := read()
-	if err != nil {
-		return err
-	}
-	if before == nil {
-		o.Result = Gone
-		return nil
-	}
-	o.Before = before
-	if before.IsLogging {
-		o.Result = AlreadyRight
-		return nil
-	}
-	o.Calls = []string{"cloudtrail:StartLogging Name=" + t.Trail}
-	if !enforce {
-		o.Result = WouldAct
-		return nil
-	}
-	if _, err := c.CloudTrail.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(t.Trail)}); err != nil {
-		return fmt.Errorf("start logging on trail %s: %w", t.Trail, err)
-	}
-	o.Result = Acted
-	if after, err := read(); err == nil && after != nil {
-		o.After = after
-	}
-	return nil
+	return reconcile(enforce, o, reconciler[*TrailState]{
+		read: func() (*TrailState, bool, error) {
+			out, err := c.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(t.Trail)})
+			if errorCode(err) == "TrailNotFoundException" {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, fmt.Errorf("read the status of trail %s: %w", t.Trail, err)
+			}
+			return &TrailState{IsLogging: aws.ToBool(out.IsLogging)}, true, nil
+		},
+		right: func(s *TrailState) bool { return s.IsLogging },
+		plan:  func(*TrailState) []string { return []string{"cloudtrail:StartLogging Name=" + t.Trail} },
+		act: func(*TrailState) error {
+			if _, err := c.CloudTrail.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(t.Trail)}); err != nil {
+				return fmt.Errorf("start logging on trail %s: %w", t.Trail, err)
+			}
+			return nil
+		},
+	})
 }
 
 // AccessKeyState is an access key's status.
@@ -424,45 +411,31 @@ type AccessKeyState struct {
 // accessKey deactivates the key (never deletes it: its owner, or the investigation, may need
 // it, and UpdateAccessKey Active undoes the change).
 func accessKey(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
-	read := func() (*AccessKeyState, error) {
-		out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(t.UserName)})
-		if errorCode(err) == "NoSuchEntity" {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read the access keys of user %s: %w", t.UserName, err)
-		}
-		for _, k := range out.AccessKeyMetadata {
-			if aws.ToString(k.AccessKeyId) == t.AccessKeyID {
-				return &AccessKeyState{Status: string(k.Status)}, nil
+	return reconcile(enforce, o, reconciler[*AccessKeyState]{
+		read: func() (*AccessKeyState, bool, error) {
+			out, err := c.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(t.UserName)})
+			if errorCode(err) == "NoSuchEntity" {
+				return nil, false, nil
 			}
-		}
-		return nil, nil
-	}
-	before, err := read()
-	if err != nil {
-		return err
-	}
-	if before == nil {
-		o.Result = Gone
-		return nil
-	}
-	o.Before = before
-	if before.Status == string(iamtypes.StatusTypeInactive) {
-		o.Result = AlreadyRight
-		return nil
-	}
-	o.Calls = []string{fmt.Sprintf("iam:UpdateAccessKey UserName=%s AccessKeyId=%s Status=Inactive", t.UserName, t.AccessKeyID)}
-	if !enforce {
-		o.Result = WouldAct
-		return nil
-	}
-	if _, err := c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(t.UserName), AccessKeyId: aws.String(t.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
-		return fmt.Errorf("deactivate access key %s of user %s: %w", t.AccessKeyID, t.UserName, err)
-	}
-	o.Result = Acted
-	if after, err := read(); err == nil && after != nil {
-		o.After = after
-	}
-	return nil
+			if err != nil {
+				return nil, false, fmt.Errorf("read the access keys of user %s: %w", t.UserName, err)
+			}
+			for _, k := range out.AccessKeyMetadata {
+				if aws.ToString(k.AccessKeyId) == t.AccessKeyID {
+					return &AccessKeyState{Status: string(k.Status)}, true, nil
+				}
+			}
+			return nil, false, nil
+		},
+		right: func(s *AccessKeyState) bool { return s.Status == string(iamtypes.StatusTypeInactive) },
+		plan: func(*AccessKeyState) []string {
+			return []string{fmt.Sprintf("iam:UpdateAccessKey UserName=%s AccessKeyId=%s Status=Inactive", t.UserName, t.AccessKeyID)}
+		},
+		act: func(*AccessKeyState) error {
+			if _, err := c.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(t.UserName), AccessKeyId: aws.String(t.AccessKeyID), Status: iamtypes.StatusTypeInactive}); err != nil {
+				return fmt.Errorf("deactivate access key %s of user %s: %w", t.AccessKeyID, t.UserName, err)
+			}
+			return nil
+		},
+	})
 }
