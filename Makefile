@@ -59,8 +59,15 @@ test: deps lint ## lint and run all tests (config, golden templates, compliance 
 plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
 	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)
 
-bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the responder's time per action, the AWS quota gate
+# The floor app of the synth ratios (cmd/synthbench -ratios): its own pinned aws-cdk-lib.
+FLOOR := cmd/synthbench/floor
+$(FLOOR)/node_modules/.installed: $(FLOOR)/package.json $(FLOOR)/package-lock.json
+	cd $(FLOOR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: deps $(FLOOR)/node_modules/.installed ## benchmarks: synth time and memory by org size, synth ratios (1,000 accounts × 4 regions / default example / the CDK's floor), Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the responder's time per action, the AWS quota gate
 	go run ./cmd/synthbench
+	go run ./cmd/synthbench -ratios -repeat 5
 	go run ./cmd/historybench
 	go run ./cmd/detectbench
 	go run ./cmd/functionbench

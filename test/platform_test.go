@@ -36,6 +36,7 @@ func TestPlatformExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example module and runs cdk synth, a complete synth with the gates (-short)")
 	}
+	t.Parallel() // go and cdk processes in a workspace of its own
 	w := newWorkspace(t, "eu-central-1")
 	start := time.Now()
 	r := w.run(t, "cd "+platformDir+" && go vet ./... && cdk synth --quiet")

@@ -66,6 +66,10 @@ import (
 // MonitorPackage is the import path of the monitor function's main package.
 const MonitorPackage = "github.com/trailguard/trailguard/cmd/coveragemonitor"
 
+// A synth that builds the monitor decides whether it is up to date in one go invocation
+// with the other constructs' functions (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(MonitorPackage) }
+
 // Names, fixed so that the guardrails protect them by name.
 const (
 	// TableName names the coverage table.

@@ -133,6 +133,10 @@ const (
 	ArchiveConsumerPackage = "github.com/trailguard/trailguard/cmd/archiveconsumer"
 )
 
+// A synth that builds the functions of this package decides whether each is up to date in
+// one go invocation with the other constructs' (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(StreamConsumerPackage, ArchiveConsumerPackage) }
+
 // Names of the resources, fixed so that the guardrails can protect them by name.
 const (
 	// DefaultAlertBusName is the integrations bus's default name.

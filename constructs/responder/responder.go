@@ -69,6 +69,10 @@ const (
 	dlqRetentionDays = 14
 )
 
+// A synth that builds the responder decides whether it is up to date in one go invocation
+// with the other constructs' functions (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(Package) }
+
 // ResponderProps configures a Responder.
 type ResponderProps struct {
 	// OrganizationId limits the roles the function may assume to the organization's
