@@ -1,12 +1,15 @@
 package test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -27,7 +30,33 @@ func bundledDeployed(t *testing.T, outdir string) *respond.Deployed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkDeployedGolden(t, b)
 	return d
+}
+
+// deployedGolden is the example org's deployed.json as the responder bundles it: the
+// restoring actions' end-to-end tests (internal/lambdatest) restore to it, so that what they
+// prove holds for synth's own file.
+const deployedGolden = "testdata/deployed.json"
+
+// checkDeployedGolden compares the bundled deployed.json with deployedGolden; UPDATE_GOLDEN=1
+// rewrites it.
+func checkDeployedGolden(t *testing.T, got []byte) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(deployedGolden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(deployedGolden)
+	if err != nil {
+		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./test/ -run %s to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the responder's bundled %s (-want +got):\n%s\nIf the change is intended, run UPDATE_GOLDEN=1 go test ./test/ -run %s and review the diff.",
+			deployedGolden, respond.DeployedFile, cmp.Diff(string(want), string(got)), t.Name())
+	}
 }
 
 // render writes a template value with the pseudo parameters as the definitions' placeholders
