@@ -152,6 +152,10 @@ func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lamb
 	if err := os.WriteFile(filepath.Join(root, respond.ConfigFile), cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The deployed definitions as synth bundles them for the example org.
+	if err := os.WriteFile(filepath.Join(root, respond.DeployedFile), deployedJSON(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	env := append(lambdatest.Environment(endpoints), org.Env()...)
 	env = append(env, "LAMBDA_TASK_ROOT="+root, alerting.EnvTopicARN+"="+topicARN)
 	f := &lambdatest.Function{Binary: binaryB(t, "responder"), Env: env, Timeout: 10 * time.Second}
