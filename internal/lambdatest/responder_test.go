@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/lambdatest"
@@ -153,7 +154,7 @@ func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lamb
 		t.Fatal(err)
 	}
 	// The deployed definitions as synth bundles them for the example org.
-	if err := os.WriteFile(filepath.Join(root, respond.DeployedFile), deployedJSON(t), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, deployed.File), deployedJSON(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	env := append(lambdatest.Environment(endpoints), org.Env()...)

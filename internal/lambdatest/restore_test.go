@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/lambdatest/awsfake"
-	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // managementAccount is the example org's management account, where the organization trail is.
@@ -29,9 +29,9 @@ func deployedJSON(t testing.TB) []byte {
 	return b
 }
 
-func deployedDefs(t testing.TB) *respond.Deployed {
+func deployedDefs(t testing.TB) *deployed.Definitions {
 	t.Helper()
-	d, err := respond.ParseDeployed(deployedJSON(t))
+	d, err := deployed.Parse(deployedJSON(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +66,9 @@ func ruleRecord(event, region, id, name string) string {
 // restoreFixture seeds the fake with trailguard's trails and forwarder rules as deployed
 // (deployed.json, filled in for each account and region) and says what they are.
 type restoreFixture struct {
-	d *respond.Deployed
+	d *deployed.Definitions
 	// The two trails' definitions.
-	org, local respond.TrailDefinition
+	org, local deployed.Trail
 }
 
 func newRestoreFixture(t *testing.T) restoreFixture {
@@ -93,7 +93,7 @@ const localKeyARN = "arn:aws:kms:eu-west-1:333333333333:key/0f1e2d3c-4b5a-6978-8
 // localTrail is the local trail of the member account as deployed.
 func (f restoreFixture) localTrail() awsfake.Trail {
 	return awsfake.Trail{IsLogging: true, IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true,
-		S3BucketName: respond.Fill(f.local.S3BucketName, "aws", memberAccount, f.local.Region), KmsKeyId: localKeyARN}
+		S3BucketName: deployed.Fill(f.local.S3BucketName, "aws", memberAccount, f.local.Region), KmsKeyId: localKeyARN}
 }
 
 // orgTrail is the organization trail as deployed: its key is the one the alias in the
@@ -117,7 +117,7 @@ func (f restoreFixture) orgSelectors(t *testing.T) json.RawMessage {
 	}
 	fill := func(l []string) []string {
 		for i, s := range l {
-			l[i] = respond.Fill(s, "aws", managementAccount, f.org.Region)
+			l[i] = deployed.Fill(s, "aws", managementAccount, f.org.Region)
 		}
 		return l
 	}
@@ -146,7 +146,7 @@ func (f restoreFixture) rule(t *testing.T, org *awsfake.Org, name, region string
 	if !ok {
 		t.Fatalf("no rule %s in %s in deployed.json", name, region)
 	}
-	fill := func(s string) string { return respond.Fill(s, "aws", memberAccount, region) }
+	fill := func(s string) string { return deployed.Fill(s, "aws", memberAccount, region) }
 	r := &awsfake.Rule{State: def.State, EventPattern: fill(def.EventPattern), Description: def.Description}
 	for _, dt := range def.Targets {
 		org.SetQueueAlarm(memberAccount, region, dt.DeadLetterAlarm, queueName(dt.DeadLetterAlarm))
@@ -304,7 +304,7 @@ func TestResponderRestores(t *testing.T) {
 				}
 				p := cs[0].Params
 				if p["Name"] != stream || p["State"] != def.State || p["Description"] != def.Description ||
-					!sameJSON(t, p["EventPattern"], respond.Fill(def.EventPattern, "aws", memberAccount, "eu-west-1")) {
+					!sameJSON(t, p["EventPattern"], deployed.Fill(def.EventPattern, "aws", memberAccount, "eu-west-1")) {
 					t.Errorf("PutRule %v, want the deployed name, state, description and pattern", p)
 				}
 				var got []awsfake.EventTarget

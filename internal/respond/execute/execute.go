@@ -30,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -126,9 +127,9 @@ type Executor struct {
 	// Clients returns the clients of an account and region.
 	Clients ClientFactory
 	// Deployed is the configuration synth deployed of the trails and forwarder rules the
-	// restoring actions put back (the responder function's bundled respond.DeployedFile).
+	// restoring actions put back (the responder function's bundled deployed.File).
 	// Default: none, and those actions leave every resource as it is.
-	Deployed *respond.Deployed
+	Deployed *deployed.Definitions
 	// Partition is the AWS partition of the ARNs the restoring actions write.
 	// Default: aws.
 	Partition string
