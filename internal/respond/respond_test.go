@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,6 +207,12 @@ func TestFixturesDecide(t *testing.T) {
 						}
 						if d.Act {
 							acts++
+						}
+						// A record as CloudTrail writes it names what to act on; only the calls no
+						// action can undo name nothing. A fixture skipped otherwise lacks what a
+						// real record carries (responseElements.securityGroupRuleSet, accessKey).
+						if d.Skip == SkipNoTarget && !slices.Contains([]string{"DeleteTrail", "DeleteEventDataStore", "UpdateEventDataStore"}, d.EventName) {
+							t.Errorf("%s: %s names nothing to act on (%s): make the fixture look like a real record", c.Name, d.EventName, d.Reason)
 						}
 						t.Logf("%s: act %v: %s", c.Name, d.Act, d.Reason)
 					}
