@@ -29,12 +29,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# examples/platform is a module of its own (./... leaves it out): its modules, lint and vet too.
-PLATFORM := examples/platform
+# The example apps are modules of their own (./... leaves them out): their modules, lint and
+# vet too.
+EXAMPLES := examples/platform examples/brownfield
 
 deps: node_modules/.installed ## install the pinned toolchain and Go modules
 	go mod download
-	cd $(PLATFORM) && go mod download
+	for d in $(EXAMPLES); do (cd $$d && go mod download); done
 
 # The app prints its summary. With more than one stack the cdk CLI adds "Supply a stack id
 # (...)" naming every stack on one line (150 KB for 1,000 accounts): left out. pipefail keeps
@@ -44,10 +45,10 @@ synth: deps ## synthesize every stack into cdk.out with the compliance gates (CO
 	cdk synth --quiet $(CDK_CONFIG) 2>&1 | { grep -v '^Supply a stack id (' || true; }
 
 lint: ## gofmt, go vet and actionlint
-	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...) $(PLATFORM)); \
+	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...) $(EXAMPLES)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
-	cd $(PLATFORM) && go vet ./...
+	for d in $(EXAMPLES); do (cd $$d && go vet ./...); done
 	go run $(ACTIONLINT) .github/workflows/*.yml
 
 # -timeout: test/ runs the cdk CLI 14 times on top of its in-process synths (minutes on 2 busy
@@ -58,8 +59,15 @@ test: deps lint ## lint and run all tests (config, golden templates, compliance 
 plan: ## print the ordered deploy steps (CONFIG=path.yaml for your own org)
 	go run ./cmd/trailguard plan $(if $(CONFIG),--config $(CONFIG),)
 
-bench: deps ## benchmarks: synth time and memory by org size, Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the responder's time per action, the AWS quota gate
+# The floor app of the synth ratios (cmd/synthbench -ratios): its own pinned aws-cdk-lib.
+FLOOR := cmd/synthbench/floor
+$(FLOOR)/node_modules/.installed: $(FLOOR)/package.json $(FLOOR)/package-lock.json
+	cd $(FLOOR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: deps $(FLOOR)/node_modules/.installed ## benchmarks: synth time and memory by org size, synth ratios (1,000 accounts × 4 regions / default example / the CDK's floor), Event History export throughput and memory, detection engine throughput and memory, trailguard detect against a parse-only JSON decoder on one core, detection function cold start and batch time, the responder's time per action, the AWS quota gate
 	go run ./cmd/synthbench
+	go run ./cmd/synthbench -ratios -repeat 5
 	go run ./cmd/historybench
 	go run ./cmd/detectbench
 	go run ./cmd/functionbench

@@ -82,7 +82,7 @@ func run(stderr io.Writer) (code int) {
 		return 1
 	}
 	outdir, report := res.Outdir, res.Report
-	summary, err := summarize(outdir)
+	summary, err := summarize(outdir, res.Stacks.Replicas)
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: reading the cloud assembly: %v\n", err)
 		return 1

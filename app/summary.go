@@ -8,9 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/internal/stacks"
 )
 
 // stackSummary is one synthesized stack.
@@ -25,8 +28,10 @@ type assemblySummary struct {
 	stacks []stackSummary
 }
 
-// summarize reads the stacks and their resource counts from the cloud assembly in dir.
-func summarize(dir string) (*assemblySummary, error) {
+// summarize reads the stacks and their resource counts from the cloud assembly in dir. A
+// replica has its prototype's resources: only the prototype's template is read (a thousand
+// replicas are 60 MB of templates a region).
+func summarize(dir string, replicas []stacks.Replica) (*assemblySummary, error) {
 	var manifest struct {
 		Artifacts map[string]struct {
 			Type        string `json:"type"`
@@ -41,21 +46,46 @@ func summarize(dir string) (*assemblySummary, error) {
 		return nil, err
 	}
 	s := &assemblySummary{}
+	templates := map[string]string{} // template files by stack name
 	for id, a := range manifest.Artifacts {
 		if a.Type != "aws:cloudformation:stack" {
 			continue
-		}
-		var tmpl struct {
-			Resources map[string]struct{} `json:"Resources"` // counted, not kept
-		}
-		if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &tmpl); err != nil {
-			return nil, err
 		}
 		name := a.Properties.StackName
 		if name == "" {
 			name = id
 		}
-		s.stacks = append(s.stacks, stackSummary{name: name, environment: strings.TrimPrefix(a.Environment, "aws://"), resources: len(tmpl.Resources)})
+		templates[name] = a.Properties.TemplateFile
+		s.stacks = append(s.stacks, stackSummary{name: name, environment: strings.TrimPrefix(a.Environment, "aws://")})
+	}
+	counted := map[string]int{}       // resources by the stack name whose template was read
+	prototypes := map[string]string{} // prototype names by replica name
+	names := map[awscdk.Stack]string{}
+	for _, r := range replicas {
+		if _, ok := names[r.Prototype]; !ok {
+			names[r.Prototype] = *r.Prototype.StackName()
+		}
+		if p := names[r.Prototype]; templates[p] != "" {
+			prototypes[r.StackName] = p
+		}
+	}
+	for i, st := range s.stacks {
+		name := st.name
+		if p, ok := prototypes[name]; ok {
+			name = p
+		}
+		n, ok := counted[name]
+		if !ok {
+			var tmpl struct {
+				Resources map[string]struct{} `json:"Resources"` // counted, not kept
+			}
+			if err := readJSON(filepath.Join(dir, templates[name]), &tmpl); err != nil {
+				return nil, err
+			}
+			n = len(tmpl.Resources)
+			counted[name] = n
+		}
+		s.stacks[i].resources = n
 	}
 	sort.Slice(s.stacks, func(i, j int) bool { return s.stacks[i].name < s.stacks[j].name })
 	return s, nil

@@ -18,7 +18,8 @@
 // With the feature flag @aws-cdk/core:annotationsInValidationReport (in cdk.json), cdk-nag's
 // findings land in the same validation report as the Guard rules' findings. Check reads that
 // report after synth and counts every unsuppressed finding, warnings included: the gate is
-// zero findings.
+// zero findings. The trailguard constructs' own warnings about imported resources (ids
+// starting with ManualStepPrefix) are steps to take by hand, not findings: Report.ManualSteps.
 //
 // An app of your own gets all of it, with the AWS quota gate, in one call: Synth(app, nil)
 // after adding the stacks.
@@ -182,12 +183,25 @@ type Report struct {
 	Findings []Finding
 	// Suppressed counts the acknowledged or suppressed violations (each has a reason).
 	Suppressed int
+	// ManualSteps are the trailguard constructs' synth warnings about resources they cannot
+	// wire (ids starting with ManualStepPrefix): a statement to add to an imported key's,
+	// topic's or queue's policy, a notification to set on an imported bucket, each with the
+	// JSON to paste. They are no compliance findings (the templates are compliant) but what
+	// the app needs at run time: print them, do them, then acknowledge each warning by its id
+	// (awscdk.Annotations_Of(scope).AcknowledgeWarning) so that it is no longer reported.
+	ManualSteps []Finding
 }
 
-// Add adds other's findings and suppressions to r (for apps synthesized on their own).
+// ManualStepPrefix starts the id of every synth warning of a trailguard construct that asks
+// for a step by hand (e.g. detection.WarningArchiveBucketNotification).
+const ManualStepPrefix = "trailguard:"
+
+// Add adds other's findings, suppressions and manual steps to r (for apps synthesized on
+// their own).
 func (r *Report) Add(other *Report) {
 	r.Findings = append(r.Findings, other.Findings...)
 	r.Suppressed += other.Suppressed
+	r.ManualSteps = append(r.ManualSteps, other.ManualSteps...)
 }
 
 // QuotaPlugin is the Plugin of the findings of the AWS quota gate (package quota).
@@ -276,6 +290,13 @@ func Check(outdir string) (*Report, error) {
 					where += " (" + filepath.Base(c.Resource.TemplatePath) + " " + c.Resource.LogicalID + ")"
 				}
 				f.Resources = append(f.Resources, where)
+			}
+			// A construct's warning arrives as "Construct-Annotations::<its id>".
+			if i := strings.LastIndex(v.RuleName, "::"); i >= 0 && v.Severity == "warning" && strings.HasPrefix(v.RuleName[i+2:], ManualStepPrefix) {
+				id := v.RuleName[i+2:]
+				f.Rule = id
+				out.ManualSteps = append(out.ManualSteps, f)
+				continue
 			}
 			out.Findings = append(out.Findings, f)
 		}

@@ -33,11 +33,16 @@ type SynthOptions struct {
 // non-compliant is left to deploy. It returns the verdict and the assembly directory.
 //
 // Add every stack to app first: the aspects reach only stacks directly under the app, not
-// inside a Stage. app needs the context trailguard's cdk.json has (under the cdk CLI, from the
-// app's own cdk.json): @aws-cdk/core:annotationsInValidationReport, without which cdk-nag's
-// findings never reach the report, and @aws-cdk/core:failSynthOnValidationErrors false, so
-// that synth writes the report instead of failing. CDK errors (invalid props) surface as
+// inside a Stage. app needs the context values of FeatureFlags, which trailguard's cdk.json
+// has (under the cdk CLI, from the app's own cdk.json): @aws-cdk/core:annotationsInValidationReport,
+// without which cdk-nag's findings never reach the report; @aws-cdk/core:failSynthOnValidationErrors
+// false, so that synth writes the report instead of failing; @aws-cdk/core:enablePartitionLiterals,
+// without which imported resources' ARNs defeat the Guard rules. Synth checks them first and
+// returns an error naming each one missing and why. CDK errors (invalid props) surface as
 // panics, as everywhere in aws-cdk-go.
+//
+// The trailguard constructs' warnings about imported resources are in report.ManualSteps, not
+// in report.Findings: print them (each carries the JSON to paste) and acknowledge each once done.
 //
 //	app := awscdk.NewApp(nil)
 //	buildStacks(app)
@@ -46,6 +51,9 @@ type SynthOptions struct {
 func Synth(app awscdk.App, opts *SynthOptions) (report *Report, outdir string, err error) {
 	if opts == nil {
 		opts = &SynthOptions{}
+	}
+	if err := CheckFeatureFlags(app); err != nil {
+		return nil, "", err
 	}
 	quotas, err := quota.NewGate(opts.Quotas)
 	if err != nil {

@@ -93,6 +93,7 @@ func TestConfigErrorsThroughTheCLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // separate cdk and app processes, no jsii in this one
 			dir := t.TempDir()
 			for name, content := range tc.files {
 				p := filepath.Join(dir, filepath.FromSlash(name))

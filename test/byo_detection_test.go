@@ -81,6 +81,11 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		u := newUserQueues(stack)
 		archiveKey := userKey(stack, "MyArchiveKey")
 		bucket := userArchiveBucket(stack, "MyArchive", archiveKey, func(p *awss3.BucketProps) { p.BucketName = jsii.String(byoArchiveBucket) })
+		// The bucket notifies the brought queue of new log files, as logarchive's LogFileQueueArn
+		// would: without it the construct warns (below, "imported").
+		bucket.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
+			QueueConfigurations: []any{&awss3.CfnBucket_QueueConfigurationProperty{Event: jsii.String("s3:ObjectCreated:*"), Queue: u.archive.QueueArn()}},
+		})
 		p := byoDetectionProps(stack)
 		p.ExistingAlertBus, p.ExistingFailureQueue, p.ExistingArchiveQueue, p.ArchiveBucket = u.bus, u.failures, u.archive, bucket
 		d := detection.NewDetection(stack, jsii.String("Detection"), p)
@@ -144,6 +149,10 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		p.ExistingArchiveQueue = importedQueue(stack, "MyArchiveQueue", byoArchiveQueueArn)
 		p.ArchiveBucket = awss3.Bucket_FromBucketName(stack, jsii.String("MyArchive"), jsii.String(byoArchiveBucket))
 		p.ArchiveKey = awskms.Key_FromKeyArn(stack, jsii.String("MyArchiveKey"), jsii.String(importedKeyArn))
+		// The alert topic imported with its key, without an eventsink to ask for the alarms'
+		// statements.
+		p.AlertTopic = awssns.Topic_FromTopicAttributes(stack, jsii.String("MyTopic"), &awssns.TopicAttributes{TopicArn: jsii.String(byoTopicArn), KeyArn: jsii.String(byoKeyArn)})
+		p.AlertKey = p.AlertTopic.MasterKey()
 		detection.NewDetection(stack, jsii.String("Detection"), p)
 		tmpl := synthStack(t, stack)
 		for _, typ := range []string{"AWS::Events::EventBus", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy"} {
@@ -165,7 +174,17 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		checkPasteable(t, warnings(stack))
 		msgs := strings.Join(warnings(stack), "\n")
 		for _, want := range []string{detection.WarningArchiveQueuePolicy, "AllowArchiveBucketNotifications", byoArchiveQueueArn, ":s3:::" + byoArchiveBucket,
-			detection.WarningArchiveKeyPolicy, "AllowS3ToEncryptLogFileNotifications", byoKeyArn} {
+			detection.WarningArchiveKeyPolicy, "AllowS3ToEncryptLogFileNotifications", byoKeyArn,
+			// Nothing else would set up the notification the archive function depends on.
+			detection.WarningArchiveBucketNotification, `"Id":"` + detection.ArchiveNotificationId + `"`, `"QueueArn":"` + byoArchiveQueueArn + `"`,
+			`"Events":["s3:ObjectCreated:*"]`, `{"Name":"prefix","Value":"AWSLogs/"}`, `{"Name":"suffix","Value":".json.gz"}`,
+			"aws s3api get-bucket-notification-configuration --bucket " + byoArchiveBucket + " > notification.json",
+			"aws s3api put-bucket-notification-configuration --bucket " + byoArchiveBucket + " --notification-configuration file://notification.json",
+			// No logarchive asks the imported archive key's owner for the function's decrypt.
+			detection.WarningArchiveLogKeyPolicy, `"aws:PrincipalArn":"arn:aws:iam::222222222222:role/` + detection.ArchiveFunctionName + `"`,
+			`"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::` + byoArchiveBucket + `"`, `"kms:ViaService":"s3.eu-west-1.amazonaws.com"`,
+			// Nor for the alarms on the imported topic.
+			detection.WarningAlertTopicAlarms, `"Sid":"AllowDeadLetterAlarms"`, `"Resource":"` + byoTopicArn + `"`, `"Sid":"AllowCloudWatchAlarmsOfThisAccount"`} {
 			if !strings.Contains(msgs, want) {
 				t.Errorf("warnings do not mention %q:\n%s", want, msgs)
 			}
@@ -218,6 +237,18 @@ func TestDetectionBringYourOwnMisuse(t *testing.T) {
 			"detection: ArchiveBucket Other/Archive must have a BucketName",
 			"detection: ArchiveBucket Other/Archive must be in the detection's stack TestStack, got stack Other",
 			"detection: ArchiveKey is required with ArchiveBucket Other/Archive, which carries no key"}},
+		// The alert key must be the topic's: the publishers' KMS permission names it.
+		{"a key of the app beside an imported topic (the sink's own AlertKey with an ExistingAlertTopic)", func(s awscdk.Stack, p *detection.DetectionProps) {
+			p.AlertTopic = awssns.Topic_FromTopicArn(s, jsii.String("Imported"), jsii.String(byoTopicArn))
+		}, []string{"detection: AlertTopic TestStack/Imported (" + byoTopicArn + ") is imported and carries no key, but AlertKey is key TestStack/TopicKey, which this app creates",
+			"every alert would fail to publish at run time", "awskms.Key_FromKeyArn", "awssns.Topic_FromTopicAttributes"}},
+		{"an imported topic that carries another key", func(s awscdk.Stack, p *detection.DetectionProps) {
+			p.AlertTopic = awssns.Topic_FromTopicAttributes(s, jsii.String("Imported"), &awssns.TopicAttributes{TopicArn: jsii.String(byoTopicArn), KeyArn: jsii.String(byoKeyArn)})
+			p.AlertKey = awskms.Key_FromKeyArn(s, jsii.String("Other"), jsii.String(importedKeyArn))
+		}, []string{"detection: AlertTopic TestStack/Imported is encrypted with key " + byoKeyArn + ", but AlertKey is key " + importedKeyArn}},
+		{"a topic of the app encrypted with another key of the app", func(s awscdk.Stack, p *detection.DetectionProps) {
+			p.AlertKey = hardenedKey(s, "Another")
+		}, []string{"detection: AlertTopic TestStack/Topic is encrypted with key", "but AlertKey is key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newTestStack(t)

@@ -98,11 +98,8 @@ func TestEveryAccountForwardsInRealTime(t *testing.T) {
 // TestStackSetModeForwardsTheManagementAndSecurityAccounts: the StackSet never reaches the
 // management account, so both special accounts keep forwarder stacks of their own.
 func TestStackSetModeForwardsTheManagementAndSecurityAccounts(t *testing.T) {
-	cfg := stacksetConfig(t)
-	s, err := synthesize(cfg, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := stacksetApp(t)
+	cfg := s.cfg
 	envs := environments(t, s.outdir)
 	for _, a := range cfg.ForwarderAccounts() {
 		for _, region := range cfg.Regions {
@@ -293,6 +290,7 @@ func TestSynthPrintsNoWarning(t *testing.T) {
 		{"read-only events", readOnlyConfig(t)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // separate cdk and app processes, no jsii in this one
 			dir := t.TempDir()
 			args := []string{"synth", "--quiet", "--app", app, "--output", filepath.Join(dir, "cdk.out")}
 			if tc.config != nil {

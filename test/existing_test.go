@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -112,15 +111,6 @@ func wantSids(t *testing.T, what string, doc any, want ...string) {
 	}
 }
 
-// infoAnnotations returns the info messages recorded in stack.
-func infoAnnotations(stack awscdk.Stack) string {
-	var msgs []string
-	for _, m := range *assertions.Annotations_FromStack(stack).FindInfo(jsii.String("*"), assertions.Match_AnyValue()) {
-		msgs = append(msgs, fmt.Sprint(m.Entry.Data))
-	}
-	return strings.Join(msgs, "\n")
-}
-
 var archiveSids = []string{
 	logarchive.SidCloudTrailACLCheck, logarchive.SidCloudTrailWrite, logarchive.SidCloudTrailOrganizationWrite, logarchive.SidAllowReaders,
 	logarchive.SidDenyInsecureTransport, logarchive.SidDenyOutsideOrganization, logarchive.SidDenyDeletingLogs, logarchive.SidDenyChangingProtection,
@@ -206,9 +196,12 @@ func TestLogArchiveOnExistingBucketAndKey(t *testing.T) {
 		}
 		// The key policy cannot be written: the construct says so, and the helper returns
 		// the statements to add, for this bucket's name.
-		info := infoAnnotations(stack)
-		if missing := missingSubstrings(info, "ExistingKey", importedKeyArn, "logarchive.KeyPolicyStatements", logarchive.SidCloudTrailEncrypt, logarchive.SidLogFileReadersDecrypt); len(missing) > 0 {
-			t.Errorf("info annotations lack %q:\n%s", missing, info)
+		msgs := warnings(stack)
+		checkPasteable(t, msgs)
+		info := strings.Join(msgs, "\n")
+		if missing := missingSubstrings(info, logarchive.WarningKeyPolicy, "ExistingKey", importedKeyArn, "logarchive.KeyPolicyStatements",
+			`"Sid":"`+logarchive.SidCloudTrailEncrypt+`"`, `"Sid":"`+logarchive.SidLogFileReadersDecrypt+`"`, `"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::`+importedBucketName+`"`); len(missing) > 0 {
+			t.Errorf("warnings lack %q:\n%s", missing, info)
 		}
 		var got []string
 		for _, s := range logarchive.KeyPolicyStatements(stack, props) {
@@ -316,12 +309,15 @@ func TestAccountTrailOnExistingBucketAndKey(t *testing.T) {
 		wantEq(t, "trail bucket", trail.props()["S3BucketName"], importedBucketName)
 		wantEq(t, "trail key", trail.props()["KMSKeyId"], importedKeyArn)
 		wantSids(t, "the imported bucket's policy", policyOfBucket(t, tmpl, importedBucketName), trailSids...)
-		info := infoAnnotations(stack)
-		if missing := missingSubstrings(info, "ExistingKey", importedKeyArn, "accounttrail.KeyPolicyStatements", accounttrail.SidCloudTrailEncrypt); len(missing) > 0 {
-			t.Errorf("info annotations lack %q:\n%s", missing, info)
+		msgs := warnings(stack)
+		checkPasteable(t, msgs)
+		info := strings.Join(msgs, "\n")
+		if missing := missingSubstrings(info, accounttrail.WarningKeyPolicy, "ExistingKey", importedKeyArn, "accounttrail.KeyPolicyStatements",
+			`"Sid":"`+accounttrail.SidCloudTrailEncrypt+`"`, "arn:aws:cloudtrail:eu-west-1:222222222222:trail/"); len(missing) > 0 {
+			t.Errorf("warnings lack %q:\n%s", missing, info)
 		}
 		var got []string
-		for _, s := range accounttrail.KeyPolicyStatements(&accounttrail.AccountTrailProps{CloudWatchLogs: jsii.Bool(true)}) {
+		for _, s := range accounttrail.KeyPolicyStatements(stack, &accounttrail.AccountTrailProps{CloudWatchLogs: jsii.Bool(true)}) {
 			got = append(got, *s.Sid())
 		}
 		wantEq(t, "KeyPolicyStatements", got, []string{accounttrail.SidCloudTrailEncrypt, accounttrail.SidCloudTrailBucketKeys, accounttrail.SidCloudWatchLogsEncrypt})

@@ -1,8 +1,11 @@
 // Package test is trailguard's one CDK test package.
 //
 // jsii starts one Node.js process per test binary and is not safe for concurrent use, so all
-// CDK tests live here, none calls t.Parallel, and TestMain synthesizes the example app once:
-// tests read its templates and compliance report from `example` instead of synthesizing again.
+// CDK tests live here, no test that calls the CDK in-process calls t.Parallel, and TestMain
+// synthesizes the example app once: tests read its templates and compliance report from
+// `example` instead of synthesizing again (and the stackset variant from stacksetApp). Tests
+// that only run commands (the cdk CLI, make, each a process of its own) call t.Parallel once
+// they have what they need from jsii, so they run beside each other after the in-process ones.
 //
 // How to write a test here:
 //   - whole-stack behaviour: golden files (golden_test.go); regenerate them with
@@ -44,6 +47,10 @@ var example *synthesized
 // gates are the compliance gates every test app gets, prepared once by TestMain.
 var gates *compliance.Gates
 
+// sharedDir holds the cloud assemblies that tests share (the example's, the stackset
+// variant's): it lives as long as the test binary, unlike a test's t.TempDir.
+var sharedDir string
+
 func TestMain(m *testing.M) {
 	code, err := setup(m)
 	if err != nil {
@@ -69,7 +76,8 @@ func setup(m *testing.M) (int, error) {
 		return 1, err
 	}
 	defer os.RemoveAll(dir)
-	example, err = synthesize(cfg, dir)
+	sharedDir = dir
+	example, err = synthesize(cfg, filepath.Join(dir, "example"))
 	if err != nil {
 		return 1, err
 	}

@@ -113,11 +113,61 @@ func TestReplicasNeedAnAccountIndependentTemplate(t *testing.T) {
 			stack := stacks.NewMemberStack(app, cfg, proto, region)
 			awscdk.NewCfnOutput(stack, jsii.String("Leak"), &awscdk.CfnOutputProps{Value: jsii.String(tc.value)})
 			app.Synth(nil)
-			replicaApp, err := newApp(filepath.Join(dir, "replicas"))
+			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
+				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stack,
+			}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("EmitReplicas error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestReplicasNeedAccountIndependentArtifacts: a replica's cloud assembly entries are its
+// prototype's with the stack's name and account replaced where the CDK writes them (the
+// environment, the bootstrap roles and bucket, file names); a prototype whose manifest names
+// its account anywhere else (here a stack tag) is refused rather than copied wrong, and so is
+// an asset manifest whose destination keys are not the CDK's (the CDK changed its scheme).
+func TestReplicasNeedAccountIndependentArtifacts(t *testing.T) {
+	cfg := example.cfg
+	proto, other := cfg.Members[0], cfg.Members[1]
+	region := cfg.HomeRegion
+	name := cfg.MemberStackName(proto, region)
+	for _, tc := range []struct {
+		name, file, old, new, want string
+	}{
+		{
+			name: "account in a tag", file: "manifest.json",
+			old: `"tags": {`, new: `"tags": {"owner": "` + proto.ID + `",`,
+			want: "its cloud assembly manifests name its account " + proto.ID + " outside its environment and bootstrap resources",
+		},
+		{
+			// The destination's contents change, its key does not.
+			name: "destination key", file: name + ".assets.json",
+			old: `"objectKey": "`, new: `"objectKey": "changed/`,
+			want: "has the CDK changed how it keys asset destinations?",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			app, err := newApp(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = stacks.EmitReplicas(replicaApp, cfg, dir, []stacks.Replica{{
+			stack := stacks.NewMemberStack(app, cfg, proto, region)
+			app.Synth(nil)
+			path := filepath.Join(dir, tc.file)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(tc.old)) {
+				t.Fatalf("test setup: %s has no %s", tc.file, tc.old)
+			}
+			if err := os.WriteFile(path, bytes.Replace(data, []byte(tc.old), []byte(tc.new), 1), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
 				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stack,
 			}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

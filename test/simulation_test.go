@@ -1261,13 +1261,13 @@ func TestSimulationStacksMode(t *testing.T) {
 }
 
 // stacksetExample is the example app in stackset mode, synthesized once (by the first test
-// that needs it) for the tests that only read its templates.
+// that needs it) for the tests that only read its cloud assembly.
 var stacksetExample *synthesized
 
 func stacksetApp(t *testing.T) *synthesized {
 	t.Helper()
 	if stacksetExample == nil {
-		s, err := synthesize(stacksetConfig(t), t.TempDir())
+		s, err := synthesize(stacksetConfig(t), filepath.Join(sharedDir, "stackset"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -397,6 +397,9 @@ func TestWorkflow(t *testing.T) {
 	names := stackNames(example.stacks)
 	deploy := names[len(names)-1] // replicas come last; any stack synthesizes all of them
 	want := slices.Sorted(slices.Values(names))
+	// From here on only cdk and make processes of a workspace of its own: it runs beside the
+	// other tests that run commands (after every in-process synth, which jsii serializes).
+	t.Parallel()
 	w := newWorkspace(t, example.cfg.HomeRegion)
 	// -o: node_modules is the repository's own, linked; package.json is newer in the copy, and
 	// make would otherwise run npm ci on it.
@@ -428,6 +431,7 @@ func TestDeployPlanRunsAsPrinted(t *testing.T) {
 	}
 	// The user's config: the example with its last member renamed, so that a command that
 	// synthesizes the embedded example instead is caught.
+	t.Parallel() // cdk and make processes in a workspace of its own
 	renamed := example.cfg.Members[len(example.cfg.Members)-1].Name
 	src, err := os.ReadFile(filepath.Join(repoRoot, "examples", "org.yaml"))
 	if err != nil {

@@ -9,9 +9,16 @@
 // resident set sizes (RSS: shared pages such as the Node binary counted once per process, an
 // overestimate). Both peaks are reported.
 //
+// With -ratios it measures instead, interleaved in one run, `cdk synth` of the default
+// example, of an organization of 1,000 accounts × 4 regions, and of the floor app
+// (cmd/synthbench/floor: a plain JavaScript aws-cdk-lib app emitting the default example's
+// templates with CfnInclude under the same gates), and prints the medians and two ratios:
+// organization scale / default example, and default example / floor.
+//
 // It needs no CDK itself: it builds the app once, writes configs, and runs the CLI.
 //
 //	go run ./cmd/synthbench -accounts 1,10,100,1000 -modes stacks,stackset
+//	go run ./cmd/synthbench -ratios -repeat 5
 package main
 
 import (
@@ -45,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	accounts := fs.String("accounts", "1,10,100,1000", "comma-separated member account counts")
 	modes := fs.String("modes", "stacks,stackset", "comma-separated deployment modes")
 	repeat := fs.Int("repeat", 1, "timed and sampled runs per size; the table shows the fastest time and the largest memory")
+	ratios := fs.Bool("ratios", false, "measure the two synth ratios instead: organization scale against the default example, and the default example against the CDK's floor")
+	orgAccounts := fs.Int("org-accounts", 1000, "with -ratios: member accounts of the organization-scale config")
+	orgRegions := fs.Int("org-regions", 4, "with -ratios: regions of the organization-scale config")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	app := filepath.Join(work, "app")
 	if out, err := exec.Command("go", "build", "-o", app, "./app").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./app: %v\n%s", err, out)
+	}
+
+	if *ratios {
+		return measureRatios(stdout, stderr, cli, app, work, *orgAccounts, *orgRegions, *repeat)
 	}
 
 	fmt.Fprintln(stdout, "| mode | member accounts | stacks | wall time | peak memory, PSS | peak memory, RSS sum |")
@@ -104,15 +118,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 type result struct {
 	wall    time.Duration
-	peakRSS int64 // bytes: the largest sum of the process tree's RSS
-	peakPSS int64 // bytes: the largest sum of the process tree's PSS
+	cpu     time.Duration // user and system time of the process tree (of every process waited for)
+	peakRSS int64         // bytes: the largest sum of the process tree's RSS
+	peakPSS int64         // bytes: the largest sum of the process tree's PSS
 	stacks  int
 }
 
 // synth runs `cdk synth` once and measures its wall time and, if sample, its memory.
 func synth(cli, app, cfgPath, outdir string, sample bool) (result, error) {
 	os.RemoveAll(outdir)
-	cmd := exec.Command(cli, "synth", "--quiet", "--app", app, "--output", outdir, "-c", "config="+cfgPath)
+	args := []string{"synth", "--quiet", "--app", app, "--output", outdir}
+	if cfgPath != "" {
+		args = append(args, "-c", "config="+cfgPath)
+	}
+	cmd := exec.Command(cli, args...)
 	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -138,7 +157,8 @@ func synth(cli, app, cfgPath, outdir string, sample bool) (result, error) {
 		return result{}, fmt.Errorf("cdk synth: %v\n%s", err, out.String())
 	}
 	templates, _ := filepath.Glob(filepath.Join(outdir, "*.template.json"))
-	return result{wall: wall, peakRSS: peakRSS.Load(), peakPSS: peakPSS.Load(), stacks: len(templates)}, nil
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return result{wall: wall, cpu: cpu, peakRSS: peakRSS.Load(), peakPSS: peakPSS.Load(), stacks: len(templates)}, nil
 }
 
 // sampleTree records in peakRSS and peakPSS the largest total RSS and PSS of the process
@@ -247,6 +267,15 @@ members:
 		fmt.Fprintf(&b, "  - {id: \"%012d\", name: member-%04d}\n", 300000000000+i, i)
 	}
 	return b.String()
+}
+
+// orgRegions are the regions of the organization-scale config, us-east-1 first.
+var orgRegions = []string{"us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2", "ap-northeast-1"}
+
+// generateOrgConfig returns an organization in stacks mode with n member accounts in the
+// first regions of orgRegions.
+func generateOrgConfig(n, regions int) string {
+	return strings.Replace(generateConfig(n, "stacks"), "regions: [us-east-1]", "regions: ["+strings.Join(orgRegions[:regions], ", ")+"]", 1)
 }
 
 func parseInts(s string) ([]int, error) {

@@ -15,3 +15,15 @@ func TestGeneratedConfigsLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedOrgConfigLoads: the organization-scale config of -ratios is valid and has the
+// accounts and regions asked for.
+func TestGeneratedOrgConfigLoads(t *testing.T) {
+	cfg, err := config.Load("org.yaml", []byte(generateOrgConfig(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Members) != 3 || len(cfg.Regions) != 4 {
+		t.Errorf("got %d members in %v, want 3 in 4 regions", len(cfg.Members), cfg.Regions)
+	}
+}

@@ -58,6 +58,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // Bucket name prefixes; the account id and region follow. They start with "trailguard-", so
@@ -128,7 +129,7 @@ type AccountTrailProps struct {
 	// An imported key's policy cannot be changed by CDK: add the statements that
 	// KeyPolicyStatements returns for the same props to it yourself before the trail is
 	// created, or CloudTrail cannot encrypt (and the trail fails to create). The construct
-	// records an info annotation saying so.
+	// leaves the synth warning WarningKeyPolicy carrying them as JSON.
 	// Default: a new key.
 	ExistingKey awskms.IKey
 }
@@ -336,9 +337,14 @@ func (a *accountTrail) addKey(existingKey awskms.IKey, name string, cwl bool) aw
 	if k := existingKey; k != nil {
 		if !existing.AddToKeyPolicy(k, keyStatements(name, cwl)) {
 			// Not silently: CDK cannot edit an imported key's policy.
-			awscdk.Annotations_Of(a).AddInfo(jsii.String(fmt.Sprintf("accounttrail: ExistingKey %s is imported, so its key policy cannot be changed here: "+
-				"add the statements accounttrail.KeyPolicyStatements returns (Sids %s) to it before the trail is created",
-				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(cwl), ", "))))
+			text, err := statements.JSON(a, keyStatements(name, cwl)...)
+			if err != nil {
+				panic(err)
+			}
+			awscdk.Annotations_Of(a).AddWarningV2(jsii.String(WarningKeyPolicy), jsii.String(fmt.Sprintf("accounttrail: ExistingKey %s is imported, so its key policy cannot be changed here: "+
+				"add these statements to its \"Statement\" list before the trail is created, or CloudTrail cannot encrypt the log files "+
+				"(accounttrail.KeyPolicyStatements returns them, Sids %s): %s",
+				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(cwl), ", "), text)))
 		}
 		return k
 	}
@@ -554,12 +560,20 @@ func keyStatementSids(cwl bool) []string {
 	return []string{SidCloudTrailEncrypt, SidCloudTrailBucketKeys}
 }
 
-// KeyPolicyStatements returns the key policy statements an AccountTrail built with props needs
-// on its key: CloudTrail's, for this trail only, and with CloudWatchLogs the log group's. Add
-// them to the policy of an imported ExistingKey (the construct cannot). They name the account,
-// region and partition by pseudo parameters: render them in a stack of the key's account and
-// region. It panics like NewAccountTrail if TrailName is invalid.
-func KeyPolicyStatements(props *AccountTrailProps) []awsiam.PolicyStatement {
+// WarningKeyPolicy is the id of the synth warning left for an imported ExistingKey: it
+// carries the statements to add to the key's policy (KeyPolicyStatements, rendered with
+// package statements). Acknowledge it once they are in.
+const WarningKeyPolicy = "trailguard:accounttrail:keyPolicy"
+
+// KeyPolicyStatements returns the key policy statements an AccountTrail built with props in
+// scope's stack needs on its key: CloudTrail's, for this trail only, and with CloudWatchLogs
+// the log group's. Add them to the policy of an imported ExistingKey (the construct cannot;
+// its WarningKeyPolicy warning carries them), rendered as the JSON to paste with
+// statements.JSON(scope, accounttrail.KeyPolicyStatements(scope, props)...), which fills in
+// the account, region and partition of scope's stack where known: give a scope in a stack of
+// the key's account and region. It panics like NewAccountTrail if TrailName is invalid. The
+// signature is logarchive.KeyPolicyStatements'.
+func KeyPolicyStatements(scope constructs.Construct, props *AccountTrailProps) []awsiam.PolicyStatement {
 	if props != nil {
 		if err := (&AccountTrailProps{TrailName: props.TrailName}).validate(nil); err != nil {
 			panic(err)

@@ -66,6 +66,10 @@ import (
 // MonitorPackage is the import path of the monitor function's main package.
 const MonitorPackage = "github.com/trailguard/trailguard/cmd/coveragemonitor"
 
+// A synth that builds the monitor decides whether it is up to date in one go invocation
+// with the other constructs' functions (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(MonitorPackage) }
+
 // Names, fixed so that the guardrails protect them by name.
 const (
 	// TableName names the coverage table.
@@ -136,6 +140,9 @@ func (p *CoverageMonitorProps) validate() error {
 	}
 	if p.AlertKey == nil {
 		c.Addf("AlertKey is required: the key the alert topic is encrypted with")
+	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		c.Addf("%s", msg)
 	}
 	if d := p.LogRetentionDays; d != nil {
 		ok := false
@@ -438,7 +445,13 @@ func (m *coverageMonitor) addAlarm() {
 	})
 	m.alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(m.props.AlertTopic))
 	m.alarm.AddOkAction(awscloudwatchactions.NewSnsAction(m.props.AlertTopic))
+	topics.WarnAlarmsUnlessAsked(m, WarningAlertTopicAlarms, m.props.AlertTopic, m.stackEnv.Account, "the monitor's alarm")
 }
+
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:coveragemonitor:alertTopicAlarms"
 
 // bundle returns a directory holding the monitor's binary and the expected pairs, under the
 // function build cache, named by their content: the same inputs give the same directory (and

@@ -64,6 +64,23 @@
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
 //
+// An archive bucket this construct does not define (imported, or ArchiveBucketName) cannot be
+// made to notify the archive queue safely: S3 keeps one notification configuration per
+// bucket and replaces it whole. The construct leaves the synth warning
+// WarningArchiveBucketNotification with the queue configuration to add and the AWS CLI
+// commands to add it; a bucket of the app that does not notify the queue gets the same.
+//
+// An imported log archive key (ArchiveKey) must let the archive function decrypt: unless a
+// logarchive of the app asks for that statement (LogFileReaders, in its WarningKeyPolicy),
+// the construct leaves WarningArchiveLogKeyPolicy with it.
+//
+// AlertKey must be AlertTopic's key: the functions' KMS permission names it. A topic that
+// carries another key, or an imported topic beside a key this app creates (the sink's own
+// AlertKey beside an ExistingAlertTopic), fails synth: import the topic with its key
+// (awssns.Topic_FromTopicAttributes with KeyArn) and pass topic.MasterKey().
+//
+// Users' rule files: LoadRuleFiles reads a directory of them into RuleFiles.
+//
 // The rules judge records in the organization's context (package detect's Context): give
 // OrganizationContext (detect.ContextFromConfig of a trailguard config) and it is baked into
 // both functions' code beside the binary; RefreshOrganizationAccounts adds the accounts
@@ -115,6 +132,10 @@ const (
 	StreamConsumerPackage  = "github.com/trailguard/trailguard/cmd/streamconsumer"
 	ArchiveConsumerPackage = "github.com/trailguard/trailguard/cmd/archiveconsumer"
 )
+
+// A synth that builds the functions of this package decides whether each is up to date in
+// one go invocation with the other constructs' (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(StreamConsumerPackage, ArchiveConsumerPackage) }
 
 // Names of the resources, fixed so that the guardrails can protect them by name.
 const (
@@ -178,7 +199,8 @@ type DetectionProps struct {
 	// AlertTopic receives the alerts and the functions' alarms. Required.
 	AlertTopic awssns.ITopic
 	// AlertKey encrypts the alert topic; the functions publish through SNS with it, for this
-	// topic only. Required.
+	// topic only. It must be the topic's key: a topic that carries another key (MasterKey()),
+	// or an imported topic beside a key this app creates, fails synth. Required.
 	AlertKey awskms.IKey
 	// AlertBusName is the custom event bus alerts are put on for integrations (source
 	// AlertEventSource, detail-type AlertDetailType, the alert as detail). It is
@@ -238,13 +260,16 @@ type DetectionProps struct {
 	// A bucket this app defines must be in this stack and have a BucketName (the policies
 	// name it by its ARN, built from the name, so that the bucket can depend on the queue
 	// without a cycle); the construct makes its notification configuration wait for the
-	// queue and its policy, which S3 checks. An imported one must be imported by name.
+	// queue and its policy, which S3 checks. An imported one must be imported by name. The
+	// bucket must notify the archive queue of new log files: a bucket of the app that does not
+	// (its NotificationConfiguration has no queue configuration to the queue), and any
+	// imported one, get the synth warning WarningArchiveBucketNotification with what to add.
 	// Default: ArchiveBucketName.
 	ArchiveBucket awss3.IBucket
 	// ArchiveBucketName is the log archive bucket's name, for a bucket this stack does not
 	// define (in another stack of the account, or made outside CDK): as ArchiveBucket, but
-	// the bucket's notification configuration must then be made after this stack deploys.
-	// Unset with ArchiveBucket.
+	// the bucket's notification configuration must then be made after this stack deploys, as
+	// the synth warning WarningArchiveBucketNotification says. Unset with ArchiveBucket.
 	// Default: no archive function (unless ArchiveBucket).
 	ArchiveBucketName *string
 	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName, and with an
@@ -264,6 +289,7 @@ type DetectionProps struct {
 	// (an invalid rule panics naming its file, rule and problem) and bundled in the
 	// functions' built code, under RulesDir beside the binary. Not with StreamCode
 	// or ArchiveCode (bundle them in your code yourself).
+	// LoadRuleFiles reads a directory of them.
 	// Default: the default rules only.
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off in both functions (alerting's
@@ -353,6 +379,9 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 	if p.AlertKey == nil {
 		c.Addf("AlertKey is required: the key the alert topic is encrypted with")
 	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		c.Addf("%s", msg)
+	}
 	if c.Match("AlertBusName", p.AlertBusName, busNameRe, "an event bus name (1-256 letters, digits, . _ -)") &&
 		p.AlertBusName != nil && *p.AlertBusName == "default" {
 		c.Addf(`AlertBusName must name a custom bus, got "default"`)
@@ -433,6 +462,14 @@ type Detection interface {
 	// Key encrypts the failure queue and the archive queue (unless brought), the dedupe
 	// table, the log groups and the functions' environment.
 	Key() awskms.IKey
+	// MetricStreamLag is the stream function's iterator age, the maximum per 5 minutes in
+	// milliseconds: how far detection is behind the stream. The construct alarms on it at
+	// LagAlarmMillis; use it for dashboards or alarms of your own.
+	MetricStreamLag() awscloudwatch.IMetric
+	// MetricFailedRecords is the records and log files that failed detection after every
+	// retry and wait in the failure queue, the maximum per 5 minutes. The construct alarms on
+	// any.
+	MetricFailedRecords() awscloudwatch.IMetric
 }
 
 type detection struct {
@@ -482,6 +519,7 @@ func NewDetection(scope constructs.Construct, id *string, props *DetectionProps)
 	d.addDedupeTable()
 	d.addFailureQueue()
 	d.addStreamFunction()
+	d.checkAlertTopicAlarms()
 	if props.archiveBucketName() != nil {
 		d.addArchiveFunction()
 	}
@@ -569,10 +607,23 @@ func (d *detection) addFailureQueue() {
 		fmt.Sprintf("trailguard: records failed detection after every retry and wait in this queue (kept %d days). "+
 			"A stream failure holds the shard and sequence numbers: read the records from the stream within its retention. "+
 			"A log file notification names the file: after fixing the cause, send it to the archive queue again.", FailureRetentionDays),
-		d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-			Statistic: jsii.String("Maximum"),
-		}), d.props.AlertTopic)
+		d.MetricFailedRecords(), d.props.AlertTopic)
+}
+
+// MetricFailedRecords implements Detection.
+func (d *detection) MetricFailedRecords() awscloudwatch.IMetric {
+	return d.failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Maximum"),
+	})
+}
+
+// MetricStreamLag implements Detection.
+func (d *detection) MetricStreamLag() awscloudwatch.IMetric {
+	return d.streamFn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Maximum"),
+	})
 }
 
 // buildCode builds the functions the props give no code for, in parallel (about a second
@@ -797,11 +848,8 @@ func (d *detection) addStreamFunction() {
 	// Lambda checks the role's access to the stream when it creates the mapping.
 	mapping.Node().AddDependency(policy)
 	lag := awscloudwatch.NewAlarm(d, jsii.String("StreamLagAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("trailguard: the stream function is more than 10 minutes behind the stream (throttled, failing or overloaded): alerts are late."),
-		Metric: fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-			Statistic: jsii.String("Maximum"),
-		}),
+		AlarmDescription:   jsii.String("trailguard: the stream function is more than 10 minutes behind the stream (throttled, failing or overloaded): alerts are late."),
+		Metric:             d.MetricStreamLag(),
 		Threshold:          jsii.Number(LagAlarmMillis),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),
@@ -925,6 +973,8 @@ func (d *detection) addArchiveFunction() {
 			cfn.Node().AddDependency(d.archiveQueue)
 		}
 	}
+	d.checkArchiveNotification()
+	d.checkArchiveLogKey()
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadLogFiles"),

@@ -16,6 +16,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
+	"github.com/trailguard/trailguard/constructs/internal/topics"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // Ids of the synth warnings left when a grant cannot be added because the policy belongs to
@@ -28,6 +31,24 @@ const (
 	WarningArchiveQueuePolicy = "trailguard:detection:archiveQueuePolicy"
 	WarningArchiveKeyPolicy   = "trailguard:detection:archiveQueueKeyPolicy"
 )
+
+// WarningArchiveBucketNotification is the id of the synth warning left when the archive
+// bucket does not notify the archive queue of new log files and the construct cannot make it
+// (an imported bucket, ArchiveBucketName, or a bucket of the app without the notification).
+// It carries the queue configuration to add (ArchiveNotificationId) and the AWS CLI commands
+// to add it; acknowledge it once done. Without the notification the archive function never
+// runs, and nothing else says so.
+const WarningArchiveBucketNotification = "trailguard:detection:archiveBucketNotification"
+
+// WarningArchiveLogKeyPolicy is the id of the synth warning left when the log archive's key
+// (ArchiveKey, or ArchiveBucket's) is imported and nothing else asks its owner to let the
+// archive function decrypt the log files (logarchive's LogFileReaders do, in its
+// WarningKeyPolicy): it carries the key policy statement to add.
+const WarningArchiveLogKeyPolicy = "trailguard:detection:archiveLogKeyPolicy"
+
+// ArchiveNotificationId is the Id of the archive bucket's queue configuration the
+// WarningArchiveBucketNotification warning asks for.
+const ArchiveNotificationId = "trailguard-archive-log-files"
 
 // validateExisting records the problems with the Existing* props and ArchiveBucket: shaping
 // props given with them, and what a resource defined in this app lacks (an imported one is
@@ -192,4 +213,138 @@ func (d *detection) grantOrWarn(added bool, id, what string, statement awsiam.Po
 
 func added(r *awsiam.AddToResourcePolicyResult) bool {
 	return r != nil && r.StatementAdded != nil && *r.StatementAdded
+}
+
+// checkArchiveNotification leaves WarningArchiveBucketNotification unless the archive bucket
+// is one of the app whose notification configuration already sends new log files to the
+// archive queue (as logarchive's LogFileQueueArn does).
+//
+// The construct does not set the notification of a bucket it does not define. S3 keeps one
+// notification configuration per bucket, which PutBucketNotificationConfiguration replaces
+// whole (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html);
+// CDK's custom resource for an imported bucket (BucketNotifications) reads and rewrites it
+// from a Lambda function on every deploy, racing whoever else configures the bucket, and
+// trailguard's own log archive policy denies s3:PutBucketNotification to all but its
+// break-glass and deployment roles. The bucket's owner adds it once instead.
+func (d *detection) checkArchiveNotification() {
+	queueArn := d.archiveQueue.QueueArn()
+	if d.props.ExistingArchiveQueue == nil {
+		// The new queue's ARN from its fixed name: a literal when the stack's environment is
+		// known, not a reference to a resource to look up after the deploy.
+		queueArn = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":sqs:"), d.region, jsii.String(":"), d.account, jsii.String(":" + ArchiveFunctionName)})
+	}
+	render := func(v any) string {
+		out, _ := statements.Value(d, v)
+		return out
+	}
+	if b := d.props.ArchiveBucket; b != nil {
+		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
+			for _, q := range queueTargets(awscdk.Stack_Of(d), cfn) {
+				if got := render(q); got == render(queueArn) || got == render(d.archiveQueue.QueueArn()) {
+					return
+				}
+			}
+		}
+	}
+	bucketName := strings.Trim(render(d.props.archiveBucketName()), `"`)
+	config := map[string]any{
+		"Id":       ArchiveNotificationId,
+		"QueueArn": queueArn,
+		"Events":   []any{"s3:ObjectCreated:*"},
+		"Filter": map[string]any{"Key": map[string]any{"FilterRules": []any{
+			map[string]any{"Name": "prefix", "Value": "AWSLogs/"},
+			map[string]any{"Name": "suffix", "Value": ".json.gz"},
+		}}},
+	}
+	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningArchiveBucketNotification), jsii.String(fmt.Sprintf(
+		"The archive bucket %[1]s does not notify the archive queue of new log files, and this construct does not change a bucket it does not define "+
+			"(S3 keeps one notification configuration per bucket and replaces it whole; the log archive's policy allows that only to its break-glass and deployment roles): "+
+			"add this entry to the bucket's \"QueueConfigurations\", or the archive detection function never runs: %[2]s. "+
+			"As a principal allowed s3:PutBucketNotification on the bucket, after this stack is deployed (S3 checks the queue's policy): "+
+			"aws s3api get-bucket-notification-configuration --bucket %[1]s > notification.json; add the entry to \"QueueConfigurations\" keeping every other entry (an empty file means none: make it an object whose \"QueueConfigurations\" list holds the entry); "+
+			"aws s3api put-bucket-notification-configuration --bucket %[1]s --notification-configuration file://notification.json. "+
+			"S3 refuses a second configuration for the same events whose prefix and suffix overlap: if the bucket already notifies something of AWSLogs/ objects, fan out through an SNS topic instead",
+		bucketName, render(config))))
+}
+
+// queueTargets returns the queues the bucket's notification configuration sends to, as
+// resolved in stack.
+func queueTargets(stack awscdk.Stack, cfn awss3.CfnBucket) []any {
+	n := cfn.NotificationConfiguration()
+	if n == nil {
+		return nil
+	}
+	resolved, ok := stack.Resolve(n).(map[string]any)
+	if !ok {
+		return nil
+	}
+	var out []any
+	qs, _ := resolved["queueConfigurations"].([]any)
+	if len(qs) == 0 {
+		qs, _ = resolved["QueueConfigurations"].([]any)
+	}
+	for _, q := range qs {
+		if m, ok := q.(map[string]any); ok {
+			for _, k := range []string{"queue", "Queue"} {
+				if v, ok := m[k]; ok {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key: the construct's alarms (stream lag,
+// failed records) notify the topic. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:detection:alertTopicAlarms"
+
+// checkAlertTopicAlarms leaves WarningAlertTopicAlarms at synth when AlertTopic is imported
+// and no construct of the app asks for the alarms' statements.
+func (d *detection) checkAlertTopicAlarms() {
+	topics.WarnAlarmsUnlessAsked(d, WarningAlertTopicAlarms, d.props.AlertTopic, d.account, "the detection functions' alarms (stream lag, failed records)")
+}
+
+// checkArchiveLogKey leaves WarningArchiveLogKeyPolicy, at synth, when the log archive's key
+// is imported and no construct of the app (a logarchive with LogFileReaders) asks its owner
+// for the archive function's decrypt statement: CloudFormation cannot edit an imported key's
+// policy, and without the statement every log file fails to decrypt. An aspect, so that a
+// logarchive built after this construct counts too.
+func (d *detection) checkArchiveLogKey() {
+	k := d.props.archiveKey()
+	if k == nil || existing.CfnKey(k) != nil {
+		return
+	}
+	existing.AtSynth(d, func() { d.askArchiveLogKey(k) })
+}
+
+// askArchiveLogKey leaves WarningArchiveLogKeyPolicy unless a construct already asks k's
+// owner for the archive function's decrypt.
+func (d *detection) askArchiveLogKey(k awskms.IKey) {
+	role := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":iam::"), d.account, jsii.String(":role/" + ArchiveFunctionName)})
+	rendered, _ := statements.Value(d, role)
+	if existing.DecryptAsked(k, strings.Trim(rendered, `"`)) {
+		return
+	}
+	bucketArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), d.partition, jsii.String(":s3:::"), d.props.archiveBucketName()})
+	// The role is named by aws:PrincipalArn, not as the principal: IAM refuses a key policy
+	// naming a role that does not exist yet (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+	st := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowArchiveDetectionToDecryptLogFiles"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": role},
+			"StringEquals": map[string]any{
+				"kms:ViaService":                   d.stackEnv.ViaService("s3"),
+				"kms:EncryptionContext:aws:s3:arn": bucketArn,
+			},
+		},
+	})
+	awscdk.Annotations_Of(d).AddWarningV2(jsii.String(WarningArchiveLogKeyPolicy), jsii.String(fmt.Sprintf(
+		"The log archive's key %s is imported: CDK cannot edit its policy, so add this statement to it, or the archive detection function cannot decrypt a single log file: %s",
+		existing.Describe(k, k.KeyArn()), check.Statement(d, st))))
 }

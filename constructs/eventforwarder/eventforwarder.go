@@ -59,6 +59,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -89,6 +90,20 @@ const (
 // StreamRoleName is the name of the role that puts records on the stream in region (the
 // home region).
 func StreamRoleName(region string) string { return StreamRoleNamePrefix + region }
+
+// SinkRoleNames returns the two role names eventsink.EventSinkProps needs from the
+// forwarders, for a sink in homeRegion (the stream's region): StreamProducerRoleName, the
+// home-region forwarders' stream role, and BusSenderRoleNamePattern, every region's bus
+// role. They are the only values that let these forwarders deliver:
+//
+//	stream, bus := eventforwarder.SinkRoleNames("eu-west-1")
+//	eventsink.NewEventSink(stack, jsii.String("EventSink"), &eventsink.EventSinkProps{
+//		StreamProducerRoleName: stream, BusSenderRoleNamePattern: bus, // ...
+//	})
+func SinkRoleNames(homeRegion string) (streamProducerRoleName, busSenderRoleNamePattern *string) {
+	stream, bus := StreamRoleName(homeRegion), BusRoleNamePattern
+	return &stream, &bus
+}
 
 // Rule names. They start with eventsink.ResourcePrefix, so the alert patterns recognise
 // changes to them.
@@ -257,6 +272,20 @@ type EventForwarder interface {
 	AlarmTopic() awssns.ITopic
 	// Key encrypts the dead-letter queues and the alarm topic.
 	Key() awskms.IKey
+	// Rules are the forwarding rules by name: StreamRuleName (deployed only in the home
+	// region, under HomeRegionCondition), BusRuleName (only elsewhere) and AlarmsRuleName.
+	// L1s: CloudFormation decides which exist where, so read them, do not retarget them.
+	Rules() map[string]awsevents.CfnRule
+	// StreamRole puts records on the stream (home region only); BusRole puts events on the
+	// receiving bus. Their names are StreamRoleName and BusRoleNamePrefix + region.
+	StreamRole() awsiam.IRole
+	BusRole() awsiam.IRole
+	// DeadLetterQueues hold what the rules could not deliver: the stream rule's (home region
+	// only) and the bus rules'.
+	DeadLetterQueues() []awssqs.IQueue
+	// Alarms are the rules' delivery failure alarms and the dead-letter queues' alarms, on
+	// AlarmTopic; the Security account hears of them through AlarmsRuleName.
+	Alarms() []awscloudwatch.IAlarm
 }
 
 type eventForwarder struct {
@@ -273,6 +302,11 @@ type eventForwarder struct {
 	// detailTypes are the CloudTrail detail-types forwarded; state is the CloudTrail rules'.
 	detailTypes []any
 	state       string
+	// What the forwarder creates, for the accessors.
+	rules               map[string]awsevents.CfnRule
+	streamRole, busRole awsiam.IRole
+	dlqs                []awssqs.IQueue
+	alarms              []awscloudwatch.IAlarm
 }
 
 // NewEventForwarder creates the forwarding rules; the home-region stream rule is the child
@@ -286,7 +320,7 @@ func NewEventForwarder(scope constructs.Construct, id *string, props *EventForwa
 		panic(err)
 	}
 	f := &eventForwarder{
-		props: props, dst: dst,
+		props: props, dst: dst, rules: map[string]awsevents.CfnRule{},
 		partition: awscdk.Aws_PARTITION(), region: awscdk.Aws_REGION(), account: awscdk.Aws_ACCOUNT_ID(),
 		detailTypes: detailTypes(props),
 		state:       eventsink.RuleState(props.IncludeReadOnlyEvents),
@@ -418,6 +452,9 @@ func (f *eventForwarder) addStreamPath() {
 	// The role's policy must exist before EventBridge first tries to use it.
 	streamRule.Node().AddDependency(streamPolicy)
 	streamAlarm := f.failureAlarm("StreamFailureAlarm", StreamRuleName, "the Security stream")
+	f.streamRole, f.rules[StreamRuleName] = streamRole, streamRule
+	f.dlqs = append(f.dlqs, streamDLQ.Queue())
+	f.alarms = append(f.alarms, streamAlarm, streamDLQ.Alarm())
 	for _, c := range []constructs.IConstruct{streamRole, streamPolicy, streamDLQ, streamRule, streamAlarm} {
 		SetCondition(c, f.isHome)
 	}
@@ -450,6 +487,9 @@ func (f *eventForwarder) addBusPaths() {
 		Description:    jsii.String("the Security account's receiving bus " + *f.props.ReceivingBusArn),
 		AlarmName:      jsii.String(BusDeadLetterAlarmName),
 	})
+	f.busRole = busRole
+	f.dlqs = append(f.dlqs, busDLQ.Queue())
+	f.alarms = append(f.alarms, busDLQ.Alarm())
 	busRule := func(id, name, description string, pattern map[string]any, state string, cond awscdk.CfnCondition) {
 		rule := awsevents.NewCfnRule(f, jsii.String(id), &awsevents.CfnRuleProps{
 			Name:         jsii.String(name),
@@ -466,6 +506,8 @@ func (f *eventForwarder) addBusPaths() {
 		})
 		rule.Node().AddDependency(busPolicy)
 		alarm := f.failureAlarm(strings.TrimSuffix(id, "Rule")+"FailureAlarm", name, "the Security account's receiving bus")
+		f.rules[name] = rule
+		f.alarms = append(f.alarms, alarm)
 		if cond != nil {
 			SetCondition(rule, cond)
 			SetCondition(alarm, cond)
@@ -544,3 +586,8 @@ func retryPolicy() *awsevents.CfnRule_RetryPolicyProperty {
 func (f *eventForwarder) HomeRegionCondition() awscdk.CfnCondition { return f.isHome }
 func (f *eventForwarder) AlarmTopic() awssns.ITopic                { return f.alarmTopic }
 func (f *eventForwarder) Key() awskms.IKey                         { return f.key }
+func (f *eventForwarder) Rules() map[string]awsevents.CfnRule      { return f.rules }
+func (f *eventForwarder) StreamRole() awsiam.IRole                 { return f.streamRole }
+func (f *eventForwarder) BusRole() awsiam.IRole                    { return f.busRole }
+func (f *eventForwarder) DeadLetterQueues() []awssqs.IQueue        { return f.dlqs }
+func (f *eventForwarder) Alarms() []awscloudwatch.IAlarm           { return f.alarms }

@@ -34,7 +34,7 @@
 //		BusSenderRoleNamePattern: jsii.String("trailguard-forwarder-bus-*"),
 //		AlertEmails:              jsii.Strings("security-oncall@example.com"),
 //	})
-//	_ = sink.Stream() // e.g. grant a consumer: sink.Stream().GrantRead(role)
+//	sink.GrantStreamRead(siemRole) // a managed policy: the gates refuse Stream().GrantRead's inline one
 //
 // Bring your own resources (as in the package's bringYourOwn example): give ExistingStream,
 // ExistingStreamKey, ExistingBus or ExistingAlertTopic instead of the props that shape a new
@@ -75,6 +75,7 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
@@ -156,10 +157,12 @@ type EventSinkProps struct {
 	KeyAlias *string
 	// StreamProducerRoleName is the name of the role that member accounts' home-region
 	// forwarders use to put records on the stream. The stream and key policies allow it in
-	// any account of the organization. Required.
+	// any account of the organization. eventforwarder.SinkRoleNames returns it (with
+	// BusSenderRoleNamePattern) for the forwarders of package eventforwarder. Required.
 	StreamProducerRoleName *string
 	// BusSenderRoleNamePattern is the name pattern (IAM wildcards) of the roles member
-	// accounts' forwarders use to put events on the receiving bus. Required.
+	// accounts' forwarders use to put events on the receiving bus
+	// (eventforwarder.SinkRoleNames). Required.
 	BusSenderRoleNamePattern *string
 	// Mode is ModeOnDemand or ModeProvisioned (new stream only).
 	// Default: ModeOnDemand.
@@ -207,7 +210,10 @@ type EventSinkProps struct {
 	// key's statement for events.amazonaws.com must carry no aws:SourceAccount or
 	// aws:SourceArn condition: EventBridge cannot publish to an encrypted topic with them
 	// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-	// A new AlertKey still encrypts the dead-letter queues.
+	// A new AlertKey still encrypts the dead-letter queues: it is not the topic's key, so give
+	// the publishers (detection's, coveragemonitor's, responder's AlertKey) the topic's own key
+	// (import the topic with awssns.Topic_FromTopicAttributes and KeyArn and pass
+	// topic.MasterKey()); they refuse AlertKey() beside an imported topic.
 	// Default: a new topic encrypted with AlertKey.
 	ExistingAlertTopic awssns.ITopic
 	// IncludeReadOnlyEvents makes the bus's stream rule and alert rules receive read-only
@@ -315,10 +321,31 @@ type EventSink interface {
 	Bus() awsevents.IEventBus
 	// AlertTopic receives the detection alerts, the delivery alerts and the dead-letter queue alarms.
 	AlertTopic() awssns.ITopic
-	// AlertKey encrypts the alert topic (and the dead-letter queues); publishers need
-	// kms:GenerateDataKey and kms:Decrypt on it.
+	// AlertKey encrypts the alert topic (and the dead-letter queues); with ExistingAlertTopic
+	// it encrypts only the dead-letter queues, and publishers need the topic's own key.
+	// Otherwise publishers need kms:GenerateDataKey and kms:Decrypt on it.
 	AlertKey() awskms.IKey
+	// GrantStreamRead lets role read the stream (a consumer such as a SIEM): the Kinesis read
+	// actions on the stream, and kms:Decrypt on its key through Kinesis for this stream
+	// only. The statements are a customer managed policy attached to role, returned; unlike
+	// Stream().GrantRead(role), whose inline policy the NIST, HIPAA and PCI packs refuse.
+	GrantStreamRead(role awsiam.IRole) awsiam.ManagedPolicy
+	// GrantAlertPublish lets role publish to the alert topic, encrypting with the topic's key
+	// through SNS for this topic only, as a customer managed policy attached to role. With
+	// an ExistingAlertTopic imported without its key it panics: import it with
+	// awssns.Topic_FromTopicAttributes and KeyArn.
+	GrantAlertPublish(role awsiam.IRole) awsiam.ManagedPolicy
+	// MetricBusToStreamFailures is the events from other regions the receiving bus failed
+	// to put on the stream, per 5 minutes (FailedInvocations + InvocationsFailedToBeSentToDlq
+	// of BusStreamRuleName). The sink alarms on it already; use it for dashboards. A math
+	// expression over "failed" and "lost": CloudWatch takes one such per graph or alarm.
+	MetricBusToStreamFailures() awscloudwatch.IMetric
+	// MetricAlertDeliveryFailures is the forwarders' alarm changes the delivery alert rule
+	// failed to publish to the alert topic, per 5 minutes (DeliveryAlertRuleName).
+	MetricAlertDeliveryFailures() awscloudwatch.IMetric
 }
+
+func (s *eventSink) stack() awscdk.Stack { return awscdk.Stack_Of(s) }
 
 type eventSink struct {
 	constructs.Construct

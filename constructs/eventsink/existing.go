@@ -17,6 +17,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
@@ -248,6 +249,8 @@ func (s *eventSink) useExistingAlertTopic(ruleArns []*string) {
 				check.Statement(s, keyStatements[0]) + " " + check.Statement(s, keyStatements[1])
 		}
 		awscdk.Annotations_Of(s).AddWarningV2(jsii.String(WarningAlertTopicPolicy), jsii.String(msg))
+		// The detection functions' alarms need the same: asked once, here.
+		existing.Asked(t, topics.AlarmsGrant)
 	}
 	if k := t.MasterKey(); k != nil {
 		s.grant(k, WarningAlertKeyPolicy, "ExistingAlertTopic's key", keyStatements...)

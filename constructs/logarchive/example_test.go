@@ -1,6 +1,7 @@
 package logarchive_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/logarchive"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // The log archive of an organization trail, in the Security account. Deploy it before the
@@ -73,11 +75,35 @@ func ExampleKeyPolicyStatements() {
 		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"),
 		ExistingKey:    awskms.Key_FromKeyArn(stack, jsii.String("Key"), jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab")),
 	}
-	for _, s := range logarchive.KeyPolicyStatements(stack, props) {
-		fmt.Println(*s.Sid())
+	text, err := statements.JSON(stack, logarchive.KeyPolicyStatements(stack, props)...)
+	if err != nil {
+		panic(err)
 	}
+	// The JSON array to paste into the key policy's "Statement" list; here one statement.
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(text), &list); err != nil {
+		panic(err)
+	}
+	first, _ := json.MarshalIndent(list[0], "", "  ")
+	fmt.Println(len(list), "statements; the first:")
+	fmt.Println(string(first))
 	// Output:
-	// AllowCloudTrailToEncryptLogs
-	// AllowCloudTrailToDecryptWithBucketKey
-	// AllowCloudTrailToDescribeKey
+	// 3 statements; the first:
+	// {
+	//   "Action": "kms:GenerateDataKey*",
+	//   "Condition": {
+	//     "StringEquals": {
+	//       "aws:SourceArn": "arn:aws:cloudtrail:eu-west-1:111111111111:trail/org-trail"
+	//     },
+	//     "StringLike": {
+	//       "kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111111111111:trail/*"
+	//     }
+	//   },
+	//   "Effect": "Allow",
+	//   "Principal": {
+	//     "Service": "cloudtrail.amazonaws.com"
+	//   },
+	//   "Resource": "*",
+	//   "Sid": "AllowCloudTrailToEncryptLogs"
+	// }
 }

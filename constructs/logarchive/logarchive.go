@@ -85,6 +85,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // Object Lock retention modes.
@@ -181,7 +182,10 @@ type LogArchiveProps struct {
 	// files through S3 and nothing else (kms:ViaService s3, the bucket's ARN as encryption
 	// context, as S3 Bucket Keys use), such as the archive detection function's role. Unlike
 	// Readers they get no bucket policy grant: their own identity policy must allow
-	// s3:GetObject, so they must be in this account. Requires BucketName.
+	// s3:GetObject, so they must be in this account. Requires the bucket's name at synth:
+	// BucketName, or an ExistingBucket with a literal name (imported by name or ARN, or an
+	// awss3.Bucket with BucketName). With an imported ExistingKey the statement is part of
+	// the WarningKeyPolicy warning, to add by hand.
 	// Default: none.
 	LogFileReaders *[]*string
 	// DeploymentRoleArn is the role CloudFormation deploys the stack with. It is exempt from
@@ -246,10 +250,16 @@ type LogArchiveProps struct {
 	// An imported key's policy cannot be changed by CDK: add the statements that
 	// KeyPolicyStatements returns for the same props to the key's policy yourself before the
 	// trail is created, or CloudTrail cannot encrypt and the readers cannot decrypt. The
-	// construct records an info annotation saying so.
+	// construct leaves the synth warning WarningKeyPolicy carrying them as JSON.
 	// Default: a new key.
 	ExistingKey awskms.IKey
 }
+
+// WarningKeyPolicy is the id of the synth warning left for an imported ExistingKey: it
+// carries the statements to add to the key's policy (KeyPolicyStatements, rendered with
+// package statements). Acknowledge it once they are in:
+// awscdk.Annotations_Of(scope).AcknowledgeWarning(jsii.String(logarchive.WarningKeyPolicy), jsii.String("added")).
+const WarningKeyPolicy = "trailguard:logarchive:keyPolicy"
 
 // LogArchive is the archive bucket, its access-log bucket and its KMS key.
 type LogArchive interface {
@@ -330,9 +340,15 @@ func (l *logArchive) addKey(stack awscdk.Stack, props *LogArchiveProps, s *setti
 	if k := props.ExistingKey; k != nil {
 		if !existing.AddToKeyPolicy(k, keyStatements(stack, s)) {
 			// Not silently: CDK cannot edit an imported key's policy.
-			awscdk.Annotations_Of(l).AddInfo(jsii.String(fmt.Sprintf("logarchive: ExistingKey %s is imported, so its key policy cannot be changed here: "+
-				"add the statements logarchive.KeyPolicyStatements returns (Sids %s) to it before the organization trail is created",
-				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(s), ", "))))
+			text, err := statements.JSON(l, keyStatements(stack, s)...)
+			if err != nil {
+				panic(err)
+			}
+			awscdk.Annotations_Of(l).AddWarningV2(jsii.String(WarningKeyPolicy), jsii.String(fmt.Sprintf("logarchive: ExistingKey %s is imported, so its key policy cannot be changed here: "+
+				"add these statements to its \"Statement\" list before the organization trail is created, or CloudTrail cannot encrypt the log files and the readers cannot decrypt them "+
+				"(logarchive.KeyPolicyStatements returns them, Sids %s): %s",
+				existing.Describe(k, k.KeyArn()), strings.Join(keyStatementSids(s), ", "), text)))
+			existing.AskedDecrypt(k, s.logFileReaders)
 		}
 		return k
 	}
@@ -832,9 +848,10 @@ func keyPolicy(stack awscdk.Stack, s *settings) awsiam.PolicyDocument {
 
 // KeyPolicyStatements returns the key policy statements a LogArchive built with props in
 // scope's stack needs on its key: CloudTrail's, for the organization trail only, and the
-// readers'. Add them to the policy of an imported ExistingKey (the construct cannot), e.g.
-// rendered with awscdk.Stack_Of(scope).ToJsonString(statement.ToStatementJson(), nil). It
-// panics like NewLogArchive if props are invalid.
+// readers'. Add them to the policy of an imported ExistingKey (the construct cannot; its
+// WarningKeyPolicy warning carries them), rendered as the JSON to paste with
+// statements.JSON(scope, logarchive.KeyPolicyStatements(scope, props)...). It panics like
+// NewLogArchive if props are invalid.
 func KeyPolicyStatements(scope constructs.Construct, props *LogArchiveProps) []awsiam.PolicyStatement {
 	stack := awscdk.Stack_Of(scope)
 	s, err := props.settings(stack)

@@ -70,6 +70,10 @@ const (
 	dlqRetentionDays = 14
 )
 
+// A synth that builds the responder decides whether it is up to date in one go invocation
+// with the other constructs' functions (see gobuild.Builder.Register).
+func init() { gobuild.Default.Register(Package) }
+
 // ResponderProps configures a Responder.
 type ResponderProps struct {
 	// OrganizationId limits the roles the function may assume to the organization's
@@ -110,6 +114,9 @@ func (p *ResponderProps) validate() error {
 	}
 	if p.AlertTopic == nil || p.AlertKey == nil {
 		errs = append(errs, errors.New("responder: AlertTopic and AlertKey are required: the audit alerts are published there"))
+	}
+	if msg := topics.KeyMismatch("AlertTopic", p.AlertTopic, "AlertKey", p.AlertKey); msg != "" {
+		errs = append(errs, errors.New("responder: "+msg))
 	}
 	if p.AlertBus == nil {
 		errs = append(errs, errors.New("responder: AlertBus is required: the audit alerts are put there for integrations"))
@@ -220,7 +227,13 @@ func (r *responder) addQueues() {
 			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
 			Statistic: jsii.String("Maximum"),
 		}), r.props.AlertTopic)
+	topics.WarnAlarmsUnlessAsked(r, WarningAlertTopicAlarms, r.props.AlertTopic, r.env.Account, "the responder's dead-letter alarm")
 }
+
+// WarningAlertTopicAlarms is the id of the synth warning left when AlertTopic is imported and
+// nothing else (eventsink's WarningAlertTopicPolicy) asks its owner to let this account's
+// CloudWatch alarms publish to it and use its key. It carries the statements to add.
+const WarningAlertTopicAlarms = "trailguard:responder:alertTopicAlarms"
 
 // addTable adds the responder table (execute.DynamoLedger): pk, sk, TTL expires.
 func (r *responder) addTable() {

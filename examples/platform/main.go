@@ -58,6 +58,11 @@ func run(stderr io.Writer) (code int) {
 	}
 	fmt.Fprintf(stderr, "platform: %d stack(s); gates: %d finding(s), %d suppressed by the constructs with a reason\n",
 		len(stacks), len(report.Findings), report.Suppressed)
+	// What the constructs could not wire for an imported resource (none here): the JSON to
+	// add by hand, printed for the operator.
+	for _, f := range report.ManualSteps {
+		fmt.Fprintf(stderr, "platform: to do by hand: %s\n", f)
+	}
 	if len(report.Findings) > 0 {
 		for _, f := range report.Findings {
 			fmt.Fprintf(stderr, "  %s\n", f)

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
 )
@@ -20,11 +24,14 @@ import (
 //
 // Every member stack's template is the same (accounts and regions enter it only as
 // CloudFormation pseudo parameters), so building, gating and validating one per region is
-// enough; building a thousand more through jsii would cost minutes. A replica is still a real
-// CDK stack with its own environment, bootstrap roles, asset manifest and metadata, emitted
-// by the CDK's DefaultStackSynthesizer; only its template is the prototype's bytes, with the
-// construct paths in its metadata renamed to the replica's own. The result is byte for byte
-// what building the stack would give (test/replica_test.go proves it).
+// enough; building a thousand more through jsii would cost minutes, and even emitting each
+// as a CDK stack of its own costs about 10 ms of jsii round trips a stack. A replica's cloud
+// assembly entries are instead derived from its prototype's, as the CDK's
+// DefaultStackSynthesizer wrote them: the template and metadata with the construct paths
+// renamed, the asset manifest and the manifest's artifacts with the stack name and account
+// replaced, and the hashes the CDK derives from them computed again. The result is byte for
+// byte what building the stack would give (test/replica_test.go proves it), and emitting a
+// thousand replicas takes a fraction of a second.
 type Replica struct {
 	// StackName is the replica's stack name.
 	StackName string
@@ -36,53 +43,115 @@ type Replica struct {
 	Prototype awscdk.Stack
 }
 
-// EmitReplicas adds replicas to app and synthesizes it. The prototypes' cloud assembly (the
-// main app's, already synthesized) is in prototypesDir. app must be an app of its own, with
-// the main app's context and no validation: the prototypes were validated, and each replica's
-// template is checked here to be its prototype's, differing only in construct paths. Merge
-// app's assembly into the main one with assembly.Merge.
-func EmitReplicas(app awscdk.App, cfg *config.Config, prototypesDir string, replicas []Replica) error {
+// EmitReplicas writes a cloud assembly of replicas into dir, a new empty directory, to be
+// merged into the prototypes' cloud assembly (the main app's, already synthesized and gated)
+// in prototypesDir with assembly.Merge. Each replica's template is its prototype's, differing
+// only in construct paths; a prototype that names its account or its stack anywhere else
+// cannot be replicated, and EmitReplicas says so.
+func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
+	manifest, err := readManifest(prototypesDir)
+	if err != nil {
+		return err
+	}
 	prototypes := map[awscdk.Stack]*prototype{}
 	for _, r := range replicas {
 		p, ok := prototypes[r.Prototype]
 		if !ok {
-			var err error
-			if p, err = readPrototype(prototypesDir, r.Prototype); err != nil {
+			if p, err = readPrototype(prototypesDir, manifest, r.Prototype); err != nil {
 				return err
 			}
 			prototypes[r.Prototype] = p
 		}
-		synth := &replicaSynthesizer{prototype: p}
-		awscdk.NewDefaultStackSynthesizer_Override(synth, synthesizerProps(cfg))
-		synth.stack = newStack(app, cfg, r.StackName, r.Member.ID, r.Region, *r.Prototype.TemplateOptions().Description(), synth)
-	}
-	dir := *app.Synth(nil).Directory()
-	// The replica's own metadata names only the stack; the prototype's, renamed, also maps
-	// each logical id to its construct path, which `cdk diff` and deploy errors show.
-	for _, r := range replicas {
-		p := prototypes[r.Prototype]
-		if err := os.WriteFile(filepath.Join(dir, r.StackName+".metadata.json"), p.rename(p.metadata, p.metadataNames, r.StackName), 0o644); err != nil {
-			return err
+		if r.Region != p.region {
+			return fmt.Errorf("replica %s is in %s, its prototype %s in %s: a replica must be in its prototype's region", r.StackName, r.Region, p.name, p.region)
 		}
 	}
-	return nil
+	// Writing the files is most of the work (about 90 KB a replica): spread it over the cores.
+	entries := make([][]artifactEntry, len(replicas))
+	errs := make([]error, len(replicas))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(replicas); i = int(next.Add(1)) - 1 {
+				r := replicas[i]
+				entries[i], errs[i] = prototypes[r.Prototype].replicate(dir, r.StackName, r.Member.ID)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var artifacts bytes.Buffer
+	for _, es := range entries {
+		for _, e := range es {
+			if artifacts.Len() > 0 {
+				artifacts.WriteByte(',')
+			}
+			k, _ := json.Marshal(e.id)
+			artifacts.Write(k)
+			artifacts.WriteByte(':')
+			artifacts.Write(e.value)
+		}
+	}
+	var out bytes.Buffer
+	out.WriteString(`{"version":`)
+	out.Write(manifest.Version)
+	out.WriteString(`,"artifacts":{`)
+	out.Write(artifacts.Bytes())
+	out.WriteString("}}")
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), out.Bytes(), 0o644)
+}
+
+// assemblyManifest is what EmitReplicas reads of a cloud assembly's manifest.
+type assemblyManifest struct {
+	Version   json.RawMessage            `json:"version"`
+	Artifacts map[string]json.RawMessage `json:"artifacts"`
+}
+
+func readManifest(dir string) (*assemblyManifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("replicating member stacks: %w", err)
+	}
+	var m assemblyManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("replicating member stacks: %s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	return &m, nil
 }
 
 // prototype is a synthesized member stack that replicas copy.
 type prototype struct {
-	name               string
-	template, metadata []byte
+	name, account, region string
+	// The files the CDK wrote for the stack.
+	template, metadata, assets []byte
+	// templateHash is the hash of the template, which names its asset.
+	templateHash string
+	// The stack's artifact and its asset manifest's artifact in the cloud assembly manifest.
+	artifact, assetsArtifact json.RawMessage
 	// The spellings of the prototype's name in its template and metadata files, each with
 	// "%s" where the name goes. Together they are every mention of the name.
 	templateNames, metadataNames []string
 }
 
-// readPrototype reads stack's template and metadata files from the cloud assembly in dir and
-// checks that they can be replicated: they name the stack only in construct paths and the
-// template file name, and the template does not name the account.
-func readPrototype(dir string, stack awscdk.Stack) (*prototype, error) {
+// artifactEntry is an artifact of a cloud assembly manifest.
+type artifactEntry struct {
+	id    string
+	value json.RawMessage
+}
+
+// readPrototype reads stack's files and artifacts from the cloud assembly in dir and checks
+// that they can be replicated: they name the stack only in construct paths, file names and
+// artifact ids, and the account only in the environment and the bootstrap resources' names.
+func readPrototype(dir string, manifest *assemblyManifest, stack awscdk.Stack) (*prototype, error) {
 	p := &prototype{
 		name:          *stack.StackName(),
+		account:       *stack.Account(),
+		region:        *stack.Region(),
 		templateNames: []string{`"aws:cdk:path": "%s/`},
 		metadataNames: []string{`"/%s"`, `"/%s/`, `"%s.template.json"`},
 	}
@@ -93,8 +162,16 @@ func readPrototype(dir string, stack awscdk.Stack) (*prototype, error) {
 	if p.metadata, err = os.ReadFile(filepath.Join(dir, p.name+".metadata.json")); err != nil {
 		return nil, fmt.Errorf("replicating member stack %s: %w", p.name, err)
 	}
-	if account := *stack.Account(); bytes.Contains(p.template, []byte(account)) {
-		return nil, fmt.Errorf("member stack %s cannot be replicated: its template names its account %s (a member template may refer to its account only as AWS::AccountId)", p.name, account)
+	if p.assets, err = os.ReadFile(filepath.Join(dir, p.name+".assets.json")); err != nil {
+		return nil, fmt.Errorf("replicating member stack %s: %w", p.name, err)
+	}
+	id := *stack.ArtifactId()
+	p.artifact, p.assetsArtifact = manifest.Artifacts[id], manifest.Artifacts[id+".assets"]
+	if id != p.name || p.artifact == nil || p.assetsArtifact == nil {
+		return nil, fmt.Errorf("member stack %s cannot be replicated: the cloud assembly has no artifacts %s and %s.assets", p.name, p.name, p.name)
+	}
+	if bytes.Contains(p.template, []byte(p.account)) {
+		return nil, fmt.Errorf("member stack %s cannot be replicated: its template names its account %s (a member template may refer to its account only as AWS::AccountId)", p.name, p.account)
 	}
 	// Names the CDK generates from construct paths (Names.uniqueId) start with the stack's
 	// name, stripped to letters and digits.
@@ -114,7 +191,39 @@ func readPrototype(dir string, stack awscdk.Stack) (*prototype, error) {
 			return nil, fmt.Errorf("member stack %s cannot be replicated: its %s names the stack outside construct paths", p.name, f.what)
 		}
 	}
+	sum := sha256.Sum256(p.template)
+	p.templateHash = hex.EncodeToString(sum[:])
+	// The manifests name the stack in artifact ids, file names and display names, and the
+	// account in the environment and the names and ARNs of the bootstrap roles and bucket:
+	// anything else (a tag whose value is the account, say) would be copied wrong.
+	manifests := [][]byte{p.artifact, p.assetsArtifact, p.assets}
+	for _, m := range manifests {
+		if n := bytes.Count(m, []byte(p.name)); n != countAll(m, `"%s"`, p.name)+countAll(m, `"%s.`, p.name)+countAll(m, `"%s Template"`, p.name) {
+			return nil, fmt.Errorf("member stack %s cannot be replicated: its cloud assembly manifests name the stack outside artifact ids and file names", p.name)
+		}
+		if n := bytes.Count(m, []byte(p.account)); n != countAll(m, "%s:role/", p.account)+countAll(m, "%s-"+p.region, p.account)+countAll(m, "%s/"+p.region, p.account) {
+			return nil, fmt.Errorf("member stack %s cannot be replicated: its cloud assembly manifests name its account %s outside its environment and bootstrap resources", p.name, p.account)
+		}
+	}
+	// The template's asset is named by the template's hash, as the CDK computes it.
+	if !bytes.Contains(p.assets, []byte(`"`+p.templateHash+`"`)) {
+		return nil, fmt.Errorf("member stack %s cannot be replicated: its asset manifest does not name its template by the template's SHA-256 (has the CDK changed how it hashes templates?)", p.name)
+	}
+	// And each asset destination by its contents.
+	keys, err := destinationKeys(p.assets)
+	if err != nil {
+		return nil, fmt.Errorf("member stack %s cannot be replicated: %w", p.name, err)
+	}
+	for key, want := range keys {
+		if key != want {
+			return nil, fmt.Errorf("member stack %s cannot be replicated: its asset manifest keys a destination %s, not %s (has the CDK changed how it keys asset destinations?)", p.name, key, want)
+		}
+	}
 	return p, nil
+}
+
+func countAll(data []byte, spelling, value string) int {
+	return bytes.Count(data, fmt.Appendf(nil, spelling, value))
 }
 
 func alphanumeric(s string) string {
@@ -135,30 +244,66 @@ func (p *prototype) rename(data []byte, names []string, name string) []byte {
 	return data
 }
 
-// replicaSynthesizer is a DefaultStackSynthesizer whose stack template is a prototype's
-// rather than rendered from constructs; everything else (asset manifest, artifact, roles) is
-// the CDK's.
-type replicaSynthesizer struct {
-	awscdk.DefaultStackSynthesizer
-	prototype *prototype
-	stack     awscdk.Stack
+// replicate writes the template, metadata and asset manifest of the replica named name in
+// account into dir and returns its artifacts, as the CDK's DefaultStackSynthesizer would
+// write them for a stack with the prototype's template.
+func (p *prototype) replicate(dir, name, account string) ([]artifactEntry, error) {
+	template := p.rename(p.template, p.templateNames, name)
+	sum := sha256.Sum256(template)
+	templateHash := hex.EncodeToString(sum[:])
+	// Every spelling of the name and account was checked by readPrototype.
+	r := strings.NewReplacer(p.name, name, p.account, account, p.templateHash, templateHash)
+	assets := []byte(r.Replace(string(p.assets)))
+	// The CDK keys each asset destination by a hash of its contents, which hold the account.
+	keys, err := destinationKeys(assets)
+	if err != nil {
+		return nil, fmt.Errorf("replicating %s as %s: %w", p.name, name, err)
+	}
+	for old, key := range keys {
+		assets = bytes.Replace(assets, []byte(`"`+old+`":`), []byte(`"`+key+`":`), 1)
+	}
+	for file, data := range map[string][]byte{
+		name + ".template.json": template,
+		name + ".metadata.json": p.rename(p.metadata, p.metadataNames, name),
+		name + ".assets.json":   assets,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return []artifactEntry{
+		{name + ".assets", json.RawMessage(r.Replace(string(p.assetsArtifact)))},
+		{name, json.RawMessage(r.Replace(string(p.artifact)))},
+	}, nil
 }
 
-// SynthesizeTemplate writes the template and describes it as the stack's template asset, as
-// StackSynthesizer.synthesizeTemplate does for a rendered one (called by the CDK through jsii).
-func (s *replicaSynthesizer) SynthesizeTemplate(session awscdk.ISynthesisSession, _, _ *string, _ *map[string]any) *awscdk.FileAssetSource {
-	name, file := *s.stack.StackName(), *s.stack.TemplateFile()
-	template := s.prototype.rename(s.prototype.template, s.prototype.templateNames, name)
-	if err := os.WriteFile(filepath.Join(*session.Assembly().Outdir(), file), template, 0o644); err != nil {
-		panic(err)
+// destinationKeys returns, by the keys an asset manifest has, the keys the CDK gives its
+// asset destinations: "<account>-<region>-" and the first 8 hex digits of the SHA-256 of the
+// destination's JSON (AssetManifestBuilder in aws-cdk-lib). For a manifest the CDK wrote they
+// are the same; it fails when the prefix is not the one the key has.
+func destinationKeys(assets []byte) (map[string]string, error) {
+	var m struct {
+		Files        map[string]struct{ Destinations map[string]json.RawMessage } `json:"files"`
+		DockerImages map[string]struct{ Destinations map[string]json.RawMessage } `json:"dockerImages"`
 	}
-	s.stack.Node().AddMetadata(jsii.String("aws:cdk:templateFile"), jsii.String(file), nil)
-	sum := sha256.Sum256(template)
-	return &awscdk.FileAssetSource{
-		FileName:    jsii.String(file),
-		Packaging:   awscdk.FileAssetPackaging_FILE,
-		SourceHash:  jsii.String(hex.EncodeToString(sum[:])),
-		DeployTime:  jsii.Bool(true),
-		DisplayName: jsii.String(name + " Template"),
+	if err := json.Unmarshal(assets, &m); err != nil {
+		return nil, fmt.Errorf("asset manifest: %w", err)
 	}
+	keys := map[string]string{}
+	for _, group := range []map[string]struct{ Destinations map[string]json.RawMessage }{m.Files, m.DockerImages} {
+		for _, a := range group {
+			for key, dest := range a.Destinations {
+				var compact bytes.Buffer
+				if err := json.Compact(&compact, dest); err != nil {
+					return nil, err
+				}
+				sum := sha256.Sum256(compact.Bytes())
+				if len(key) < 9 || key[len(key)-9] != '-' {
+					return nil, fmt.Errorf("asset destination %q is not keyed <environment>-<hash> (has the CDK changed its asset manifests?)", key)
+				}
+				keys[key] = key[:len(key)-8] + hex.EncodeToString(sum[:])[:8]
+			}
+		}
+	}
+	return keys, nil
 }

@@ -24,15 +24,9 @@ import (
 // the cdk CLI names) with context added to the context the cdk CLI passes (tests pass the
 // cdk.json context here; under the CLI it may be nil).
 func NewApp(outdir string, context map[string]any) awscdk.App {
-	return newApp(outdir, context, true)
-}
-
-// newApp returns an app; builtinValidation false turns off the CloudFormation validation the
-// CDK runs on every template of an app that registers no validation plugin itself.
-func newApp(outdir string, context map[string]any, builtinValidation bool) awscdk.App {
 	props := &awscdk.AppProps{
 		StackTraces:                     jsii.Bool(false),
-		BuiltinCloudFormationValidation: jsii.Bool(builtinValidation),
+		BuiltinCloudFormationValidation: jsii.Bool(true),
 	}
 	if outdir != "" {
 		props.Outdir = jsii.String(outdir)
@@ -125,9 +119,9 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 	}
 
 	// The replicas' templates are their prototypes', which the gates have just passed: they
-	// get an app without gates or validation (validating a thousand copies of one template
-	// would take a minute), inside the assembly so that merging only renames files. A synth
-	// that was killed (Ctrl-C) left its directory there: the name is ours, remove it.
+	// are written from the prototypes' files, without jsii (see stacks.Replica), into a
+	// directory inside the assembly so that merging only renames files. A synth that was
+	// killed (Ctrl-C) left its directory there: the name is ours, remove it.
 	stale, _ := filepath.Glob(filepath.Join(outdir, replicasPattern))
 	for _, d := range stale {
 		os.RemoveAll(d)
@@ -137,7 +131,7 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := stacks.EmitReplicas(newApp(dir, opts.Context, false), cfg, outdir, built.Replicas); err != nil {
+	if err := stacks.EmitReplicas(dir, outdir, built.Replicas); err != nil {
 		return nil, err
 	}
 	if err := assembly.Merge(outdir, dir); err != nil {

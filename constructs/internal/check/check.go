@@ -5,7 +5,6 @@
 package check
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // Common patterns.
@@ -191,41 +192,14 @@ func OnePerStack(scope constructs.IConstruct, same func(constructs.IConstruct) b
 }
 
 // Statement renders statement as the JSON a user adds to a policy that CDK cannot edit (an
-// imported resource's), with CDK tokens shown as their CloudFormation intrinsics, for the
-// synth warning that asks for it.
+// imported resource's), with the values known at synth filled in (package statements), for
+// the synth warning that asks for it.
 func Statement(scope constructs.IConstruct, statement awsiam.PolicyStatement) string {
-	out, err := json.Marshal(unwrapJsii(awscdk.Stack_Of(scope).Resolve(statement.ToStatementJson())))
+	out, err := statements.Value(scope, statement.ToStatementJson())
 	if err != nil {
 		return fmt.Sprint(statement.ToStatementJson())
 	}
-	return string(out)
-}
-
-// jsiiMapKey is the key under which jsii passes a map that came from Go (a condition block
-// such as {"ArnLike": {...}}) back to Go when the value is typed any.
-const jsiiMapKey = "$jsii.map"
-
-// unwrapJsii removes jsii's map wrappers from v, so that it marshals as the policy JSON the
-// user pastes.
-func unwrapJsii(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if inner, ok := x[jsiiMapKey]; ok && len(x) == 1 {
-			return unwrapJsii(inner)
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = unwrapJsii(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = unwrapJsii(e)
-		}
-		return out
-	}
-	return v
+	return out
 }
 
 // Retained reports whether a DeletionPolicy keeps the resource when its stack is deleted:

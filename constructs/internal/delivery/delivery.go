@@ -36,9 +36,18 @@ type AlarmProps struct {
 // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html), so missing
 // data is not breaching.
 func NewFailureAlarm(scope constructs.Construct, id string, props *AlarmProps) awscloudwatch.Alarm {
-	dims := map[string]*string{"RuleName": props.RuleName}
-	if props.BusName != nil {
-		dims["EventBusName"] = props.BusName
+	return NewAlarmOnAny(scope, id, props.AlarmName,
+		"trailguard: rule "+*props.RuleName+" failed to deliver events to "+props.What+
+			" (FailedInvocations + InvocationsFailedToBeSentToDlq). Undelivered events wait in its dead-letter queue unless the queue could not take them either.",
+		FailuresMetric(props.RuleName, props.BusName), props.Topic)
+}
+
+// FailuresMetric is the rule's failed deliveries in 5 minutes: FailedInvocations plus
+// InvocationsFailedToBeSentToDlq, missing data as 0. busName is nil for the default bus.
+func FailuresMetric(ruleName, busName *string) awscloudwatch.IMetric {
+	dims := map[string]*string{"RuleName": ruleName}
+	if busName != nil {
+		dims["EventBusName"] = busName
 	}
 	metric := func(name string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
@@ -49,7 +58,7 @@ func NewFailureAlarm(scope constructs.Construct, id string, props *AlarmProps) a
 			Period:        awscdk.Duration_Minutes(jsii.Number(5)),
 		})
 	}
-	failures := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("FILL(failed, 0) + FILL(lost, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
 			"failed": metric("FailedInvocations"),
@@ -58,10 +67,6 @@ func NewFailureAlarm(scope constructs.Construct, id string, props *AlarmProps) a
 		Label:  jsii.String("failed deliveries"),
 		Period: awscdk.Duration_Minutes(jsii.Number(5)),
 	})
-	return NewAlarmOnAny(scope, id, props.AlarmName,
-		"trailguard: rule "+*props.RuleName+" failed to deliver events to "+props.What+
-			" (FailedInvocations + InvocationsFailedToBeSentToDlq). Undelivered events wait in its dead-letter queue unless the queue could not take them either.",
-		failures, props.Topic)
 }
 
 // NewAlarmOnAny creates an alarm that goes off when metric reaches 1 in one period (missing

@@ -12,6 +12,8 @@
 package existing
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -294,4 +296,61 @@ func orNone(v any) any {
 		return "none"
 	}
 	return v
+}
+
+// Asked records that a synth warning asks the owner of the imported resource c for each of
+// grants (e.g. "decrypt:<principal ARN>", topics.AlarmsGrant): see WasAsked. The record is
+// an empty construct in c's stack, which renders nothing (an imported resource's own node
+// takes no context once it has children).
+func Asked(c constructs.IConstruct, grants ...string) {
+	stack := awscdk.Stack_Of(c)
+	for _, g := range grants {
+		if !WasAsked(c, g) {
+			constructs.NewConstruct(stack, jsii.String(askedID(c, g)))
+		}
+	}
+}
+
+// WasAsked reports whether a construct's warning already asks c's owner for grant (Asked).
+func WasAsked(c constructs.IConstruct, grant string) bool {
+	return awscdk.Stack_Of(c).Node().TryFindChild(jsii.String(askedID(c, grant))) != nil
+}
+
+// askedID is the id of the construct recording grant on c: grants hold ARNs, whose slashes a
+// construct id cannot.
+func askedID(c constructs.IConstruct, grant string) string {
+	sum := sha256.Sum256([]byte(*c.Node().Path() + "\x00" + grant))
+	return "TrailguardAsked" + hex.EncodeToString(sum[:8])
+}
+
+// AskedDecrypt records that a warning asks the imported key k's owner to let principals
+// decrypt with it.
+func AskedDecrypt(k awskms.IKey, principals []string) {
+	var grants []string
+	for _, p := range principals {
+		grants = append(grants, "decrypt:"+p)
+	}
+	Asked(k, grants...)
+}
+
+// DecryptAsked reports whether a warning asks k's owner to let principal decrypt with it.
+func DecryptAsked(k awskms.IKey, principal string) bool { return WasAsked(k, "decrypt:"+principal) }
+
+// AtSynth runs check once every construct of the app exists, when scope is visited by the
+// aspects at synth: a construct built after scope (the one that asks for a grant, Asked)
+// then counts.
+func AtSynth(scope constructs.IConstruct, check func()) {
+	awscdk.Aspects_Of(scope).Add(&synthCheck{path: *scope.Node().Path(), check: check}, nil)
+}
+
+type synthCheck struct {
+	path  string
+	check func()
+}
+
+// Visit implements awscdk.IAspect: it acts once, on the scope itself.
+func (c *synthCheck) Visit(node constructs.IConstruct) {
+	if *node.Node().Path() == c.path {
+		c.check()
+	}
 }

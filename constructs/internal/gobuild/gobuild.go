@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -53,8 +54,20 @@ type Builder struct {
 	// Default: trailguard/functions in the user's cache directory (os.UserCacheDir).
 	CacheDir string
 
-	mu    sync.Mutex
-	built map[string]string // output directories by import path
+	mu         sync.Mutex
+	built      map[string]string // output directories by import path
+	registered []string          // import paths the next build also builds
+}
+
+// Register names packages that a synth will build: the first Build or BuildAll after it
+// builds them too, in the same go invocations. A synth builds several functions, each asked
+// for by its construct in turn; deciding whether each is up to date takes a `go list` of
+// about a second, once for all of them instead of once each. A registered package that
+// fails to build is reported when it is asked for.
+func (b *Builder) Register(importPaths ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.registered = append(b.registered, importPaths...)
 }
 
 // Default is the Builder the constructs use.
@@ -89,6 +102,14 @@ func (b *Builder) BuildAll(importPaths ...string) ([]string, error) {
 	if len(todo) == 0 {
 		return dirs, nil
 	}
+	// The registered packages not built yet come along, after the ones asked for.
+	var extra []string
+	for _, p := range b.registered {
+		if _, ok := b.built[p]; !ok && !slices.Contains(importPaths, p) && !slices.Contains(extra, p) {
+			extra = append(extra, p)
+		}
+	}
+	b.registered = nil
 	what := strings.Join(importPaths, ", ")
 	goCmd := b.Go
 	if goCmd == "" {
@@ -125,15 +146,29 @@ func (b *Builder) BuildAll(importPaths ...string) ([]string, error) {
 	// One after the other: each go build links for about a second at a few hundred MiB, and
 	// a synth already holds the jsii kernel and the cdk CLI; in parallel the links gained
 	// little on 2 cores and doubled that peak (measured with cmd/synthbench).
+	version, err := b.run(goPath, env, "env", "GOVERSION")
+	if err != nil {
+		return nil, fmt.Errorf("building function %s: %w", what, err)
+	}
+	all := extra
+	for _, i := range todo {
+		all = append(all, importPaths[i])
+	}
+	listings := b.listAll(goPath, env, all)
+	if b.built == nil {
+		b.built = map[string]string{}
+	}
 	errs := make([]error, len(importPaths))
 	for _, i := range todo {
-		dirs[i], errs[i] = b.buildOne(goPath, env, gomod, cache, importPaths[i])
+		dirs[i], errs[i] = b.buildOne(goPath, env, gomod, cache, version, importPaths[i], listings[importPaths[i]])
+	}
+	for _, p := range extra {
+		if dir, err := b.buildOne(goPath, env, gomod, cache, version, p, listings[p]); err == nil {
+			b.built[p] = dir
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	if b.built == nil {
-		b.built = map[string]string{}
 	}
 	for _, i := range todo {
 		b.built[importPaths[i]] = dirs[i]
@@ -141,8 +176,53 @@ func (b *Builder) BuildAll(importPaths ...string) ([]string, error) {
 	return dirs, nil
 }
 
-// buildOne builds importPath into its directory under cache.
-func (b *Builder) buildOne(goPath string, env []string, gomod, cache, importPath string) (string, error) {
+// listAll returns, by import path, what `go list -export -deps` prints for each of
+// importPaths (each package it depends on, with the file of its compiled code), from one go
+// invocation for all of them. It returns nil when that fails (a package does not exist, say):
+// buildOne then lists each package on its own and reports its error.
+func (b *Builder) listAll(goPath string, env []string, importPaths []string) map[string]string {
+	if len(importPaths) < 2 {
+		return nil
+	}
+	out, err := b.run(goPath, env, append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}\t{{join .Deps \" \"}}"}, append(buildFlags, importPaths...)...)...)
+	if err != nil {
+		return nil
+	}
+	type pkg struct{ line, deps string }
+	var order []pkg
+	byPath := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		line, deps, _ := strings.Cut(l, "\t")
+		path, _, _ := strings.Cut(line, " ")
+		order = append(order, pkg{line, deps})
+		byPath[path] = deps
+	}
+	// Each package's lines, sorted as buildOne sorts a listing of its own: the order in
+	// which go list prints dependencies depends on the other packages listed.
+	listings := map[string]string{}
+	for _, p := range importPaths {
+		deps, ok := byPath[p]
+		if !ok {
+			return nil
+		}
+		want := map[string]bool{p: true}
+		for _, d := range strings.Fields(deps) {
+			want[d] = true
+		}
+		var lines []string
+		for _, q := range order {
+			if path, _, _ := strings.Cut(q.line, " "); want[path] {
+				lines = append(lines, q.line)
+			}
+		}
+		listings[p] = sortedLines(strings.Join(lines, "\n"))
+	}
+	return listings
+}
+
+// buildOne builds importPath into its directory under cache; listing is what `go list
+// -export -deps` prints for it, or "" to run it here.
+func (b *Builder) buildOne(goPath string, env []string, gomod, cache, version, importPath, listing string) (string, error) {
 	// One directory per module and package, so that two checkouts never overwrite each
 	// other's binary.
 	sum := sha256.Sum256([]byte(gomod + "\x00" + importPath + "\x00" + GOOS + "/" + GOARCH))
@@ -154,13 +234,13 @@ func (b *Builder) buildOne(goPath string, env []string, gomod, cache, importPath
 	// (from Go's build cache) without linking, and names each package's compiled output by
 	// its content hash, so the list is a key of the binary's inputs. The link is what costs:
 	// about a second and a few hundred MiB, on every synth.
-	listing, err := b.run(goPath, env, append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, append(buildFlags, importPath)...)...)
-	if err != nil {
-		return "", fmt.Errorf("building function %s: %w", importPath, err)
-	}
-	version, err := b.run(goPath, env, "env", "GOVERSION")
-	if err != nil {
-		return "", fmt.Errorf("building function %s: %w", importPath, err)
+	if listing == "" {
+		var err error
+		listing, err = b.run(goPath, env, append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, append(buildFlags, importPath)...)...)
+		if err != nil {
+			return "", fmt.Errorf("building function %s: %w", importPath, err)
+		}
+		listing = sortedLines(listing)
 	}
 	keySum := sha256.Sum256([]byte(strings.Join(buildFlags, " ") + "\x00" + version + "\x00" + listing))
 	key := hex.EncodeToString(keySum[:])
@@ -192,6 +272,13 @@ func (b *Builder) buildOne(goPath string, env []string, gomod, cache, importPath
 		return "", fmt.Errorf("building function %s: %w", importPath, err)
 	}
 	return out, nil
+}
+
+// sortedLines returns the lines of s sorted, each ending in a newline.
+func sortedLines(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
 }
 
 // buildFlags are the flags of every build, and of the listing that decides whether to build.

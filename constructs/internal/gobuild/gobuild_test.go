@@ -267,3 +267,48 @@ func TestBuildSkipsTheLinkWhenNothingChanged(t *testing.T) {
 		t.Errorf("changed inputs: the binary was not built again")
 	}
 }
+
+// TestListAllListsEachAsAlone: one go list for several packages gives each the listing it
+// gets on its own, so that the up-to-date check keys the same inputs either way.
+func TestListAllListsEachAsAlone(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	goPath, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := buildEnv(os.Environ())
+	pkgs := []string{hello, "github.com/trailguard/trailguard/cmd/streamconsumer", "github.com/trailguard/trailguard/cmd/responder"}
+	got := b.listAll(goPath, env, pkgs)
+	if len(got) != len(pkgs) {
+		t.Fatalf("listAll returned %d listings, want %d", len(got), len(pkgs))
+	}
+	for _, p := range pkgs {
+		want, err := b.run(goPath, env, append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, append(buildFlags, p)...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want = sortedLines(want); got[p] != want {
+			t.Errorf("%s: listed with the others:\n%s\nalone:\n%s", p, got[p], want)
+		}
+	}
+	if got := b.listAll(goPath, env, []string{hello, "github.com/trailguard/trailguard/cmd/no-such-function"}); got != nil {
+		t.Errorf("listAll with a missing package = %v, want nil (each is then listed alone)", got)
+	}
+}
+
+// TestRegisteredPackagesBuildWithTheFirst: a registered package is built with the first
+// package asked for, and a registered package that does not build fails nobody else.
+func TestRegisteredPackagesBuildWithTheFirst(t *testing.T) {
+	b := &Builder{CacheDir: t.TempDir()}
+	stream := "github.com/trailguard/trailguard/cmd/streamconsumer"
+	b.Register(stream, "github.com/trailguard/trailguard/cmd/no-such-function")
+	if _, err := b.Build(hello); err != nil {
+		t.Fatalf("Build with a broken registered package: %v", err)
+	}
+	if _, ok := b.built[stream]; !ok {
+		t.Errorf("the registered %s was not built with the first Build", stream)
+	}
+	if _, err := b.Build("github.com/trailguard/trailguard/cmd/no-such-function"); err == nil {
+		t.Error("asking for the broken registered package: no error")
+	}
+}

@@ -2,13 +2,22 @@
 package topics
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
+	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
+	"github.com/trailguard/trailguard/constructs/statements"
 )
 
 // AllowCloudWatchAlarms lets CloudWatch alarms of account, and nothing else of CloudWatch,
@@ -16,6 +25,10 @@ import (
 func AllowCloudWatchAlarms(topic awssns.ITopic, account *string) {
 	topic.AddToResourcePolicy(AlarmsStatement(topic, account))
 }
+
+// AlarmsGrant names, for existing.Asked, the grants CloudWatch alarms need on an imported
+// topic and its key (AlarmsStatement, keypolicy.AllowCloudWatchAlarms).
+const AlarmsGrant = "cloudwatch-alarms"
 
 // AlarmsStatement is the topic policy statement of AllowCloudWatchAlarms.
 func AlarmsStatement(topic awssns.ITopic, account *string) awsiam.PolicyStatement {
@@ -60,4 +73,82 @@ func PublishStatements(env stackenv.Env, topic awssns.ITopic, key awskms.IKey) [
 			}},
 		}),
 	}
+}
+
+// KeyMismatch returns the problem with a topic and the key given as its key (the fields
+// topicField and keyField), or "" if key can be the topic's as far as synth can tell. The
+// publishers' KMS permission names key: if the topic is encrypted with another key, every
+// publish fails at run time with a KMS access error, and nothing at synth would say so.
+//
+//   - A topic that carries its key (an awssns.Topic of the app, or one imported with
+//     awssns.Topic_FromTopicAttributes and KeyArn) must carry this one: the same construct,
+//     or the same ARN.
+//   - A topic of the app given its key on the L1 (KmsMasterKeyId) must name this key's ARN,
+//     id or alias when both are known.
+//   - An imported topic that carries no key cannot be encrypted with a key this app creates
+//     (the topic was made outside it): key must then be imported too (awskms.Key_FromKeyArn).
+func KeyMismatch(topicField string, topic awssns.ITopic, keyField string, key awskms.IKey) string {
+	if topic == nil || key == nil {
+		return ""
+	}
+	render := func(v any) string {
+		s, err := statements.Value(topic, v)
+		if err != nil {
+			return ""
+		}
+		return s
+	}
+	keyArn := render(key.KeyArn())
+	_, keyInApp := key.Node().DefaultChild().(awskms.CfnKey)
+	fix := fmt.Sprintf("give as %s the key the topic is encrypted with (its KmsMasterKeyId: aws sns get-topic-attributes --topic-arn <arn> --query Attributes.KmsMasterKeyId), imported with awskms.Key_FromKeyArn, or import the topic with awssns.Topic_FromTopicAttributes and its KeyArn", keyField)
+	if tk := topic.MasterKey(); tk != nil {
+		if *tk.Node().Path() == *key.Node().Path() || render(tk.KeyArn()) == keyArn {
+			return ""
+		}
+		return fmt.Sprintf("%s %s is encrypted with key %s, but %s is key %s: the publishers' KMS permission would name the wrong key and every alert would fail to publish at run time; %s",
+			topicField, *topic.Node().Path(), strings.Trim(render(tk.KeyArn()), `"`), keyField, strings.Trim(keyArn, `"`), fix)
+	}
+	if cfn, ok := topic.Node().DefaultChild().(awssns.CfnTopic); ok {
+		id := cfn.KmsMasterKeyId()
+		if id == nil || *awscdk.Token_IsUnresolved(id) || !check.Known(key.KeyArn()) {
+			return ""
+		}
+		arn := *key.KeyArn()
+		if *id == arn || strings.HasSuffix(arn, ":key/"+*id) || strings.HasSuffix(arn, ":"+*id) {
+			return ""
+		}
+		return fmt.Sprintf("%s %s is encrypted with KmsMasterKeyId %q, but %s is key %s: the publishers' KMS permission would name the wrong key and every alert would fail to publish at run time; %s",
+			topicField, *topic.Node().Path(), *id, keyField, arn, fix)
+	}
+	if keyInApp {
+		return fmt.Sprintf("%s %s is imported and carries no key, but %s is key %s, which this app creates: a topic made outside this app is not encrypted with it, so the publishers' KMS permission would name the wrong key and every alert would fail to publish at run time (e.g. the sink's own AlertKey beside an ExistingAlertTopic); %s",
+			topicField, describeTopic(topic), keyField, *key.Node().Path(), fix)
+	}
+	return ""
+}
+
+func describeTopic(t awssns.ITopic) string {
+	s := *t.Node().Path()
+	if check.Known(t.TopicArn()) {
+		s += " (" + *t.TopicArn() + ")"
+	}
+	return s
+}
+
+// WarnAlarmsUnlessAsked leaves, at synth, the synth warning id on scope if topic is imported
+// and no construct of the app (eventsink with it as ExistingAlertTopic) asks its owner for
+// what CloudWatch alarms of account need on it and its key (AlarmsGrant): scope's alarms
+// notify it. The warning carries both statements.
+func WarnAlarmsUnlessAsked(scope constructs.Construct, id string, topic awssns.ITopic, account *string, alarms string) {
+	if _, inApp := topic.Node().DefaultChild().(awssns.CfnTopic); inApp {
+		return
+	}
+	existing.AtSynth(scope, func() {
+		if existing.WasAsked(topic, AlarmsGrant) {
+			return
+		}
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String(id), jsii.String(fmt.Sprintf(
+			"AlertTopic %s is imported: CDK cannot edit its policy or its key's, so add this statement to the topic's policy and, if the topic is encrypted, this one to its key's, or %s never reach it: %s %s",
+			existing.Describe(topic, topic.TopicArn()), alarms, check.Statement(scope, AlarmsStatement(topic, account)), check.Statement(scope, keypolicy.AllowCloudWatchAlarms(account)))))
+	})
 }
