@@ -11,9 +11,9 @@
 // responder.ResponderProps.Deployed takes them as JSON. An app that composes its own stacks
 // writes them from the props it builds its constructs with:
 //
-//	defs := deployed.Definitions{
-//		Trails: []deployed.Trail{orgtrail.Definition(orgTrailProps, "eu-west-1")},
-//	}
+//	org := orgtrail.Definition(orgTrailProps, "eu-west-1")
+//	org.Accounts = []string{"111111111111"} // the management account, where it is
+//	defs := deployed.Definitions{Trails: []deployed.Trail{org}}
 //	rules, err := eventforwarder.RuleDefinitions(forwarderProps, "eu-west-1")
 //	if err != nil {
 //		return err

@@ -71,7 +71,7 @@ type restoreFixture struct {
 	org, local deployed.Trail
 }
 
-func newRestoreFixture(t *testing.T) restoreFixture {
+func newRestoreFixture(t testing.TB) restoreFixture {
 	d := deployedDefs(t)
 	f := restoreFixture{d: d}
 	for _, tr := range d.Trails {
@@ -87,7 +87,7 @@ func newRestoreFixture(t *testing.T) restoreFixture {
 	return f
 }
 
-// keyARN is the key the local trail and its bucket encrypt with.
+// localKeyARN is the key the local trail and its bucket encrypt with.
 const localKeyARN = "arn:aws:kms:eu-west-1:333333333333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 // localTrail is the local trail of the member account as deployed.
@@ -98,7 +98,7 @@ func (f restoreFixture) localTrail() awsfake.Trail {
 
 // orgTrail is the organization trail as deployed: its key is the one the alias in the
 // Security account names, its selectors the deployed ones in the API's JSON.
-func (f restoreFixture) orgTrail(t *testing.T) awsfake.Trail {
+func (f restoreFixture) orgTrail(t testing.TB) awsfake.Trail {
 	parts := strings.SplitN(f.org.KmsKeyId, ":", 6)
 	key := strings.Join(parts[:5], ":") + ":key/9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4"
 	return awsfake.Trail{IsLogging: true, IsMultiRegionTrail: true, IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true,
@@ -106,7 +106,7 @@ func (f restoreFixture) orgTrail(t *testing.T) awsfake.Trail {
 }
 
 // orgSelectors are the organization trail's deployed selectors as CloudTrail writes them.
-func (f restoreFixture) orgSelectors(t *testing.T) json.RawMessage {
+func (f restoreFixture) orgSelectors(t testing.TB) json.RawMessage {
 	type field struct {
 		Field                                                               string
 		Equals, StartsWith, EndsWith, NotEquals, NotStartsWith, NotEndsWith []string `json:",omitempty"`
@@ -141,7 +141,7 @@ func queueName(alarm string) string { return "trailguard-fwd-" + alarm + "-1A2B3
 
 // rule is forwarder rule name as deployed in the member account and region, and sets the
 // alarms naming its targets' dead-letter queues.
-func (f restoreFixture) rule(t *testing.T, org *awsfake.Org, name, region string) *awsfake.Rule {
+func (f restoreFixture) rule(t testing.TB, org *awsfake.Org, name, region string) *awsfake.Rule {
 	def, ok := f.d.Rule(name, region)
 	if !ok {
 		t.Fatalf("no rule %s in %s in deployed.json", name, region)
@@ -162,7 +162,7 @@ func (f restoreFixture) rule(t *testing.T, org *awsfake.Org, name, region string
 }
 
 // seedRestore puts every trail and rule as deployed, and the resources the restore reads.
-func (f restoreFixture) seedRestore(t *testing.T, org *awsfake.Org) {
+func (f restoreFixture) seedRestore(t testing.TB, org *awsfake.Org) {
 	org.SetTrail(memberAccount, f.local.Region, f.local.Name, f.localTrail())
 	org.SetBucket(f.localTrail().S3BucketName, awsfake.Bucket{Owner: memberAccount, KMSKeyID: localKeyARN})
 	org.SetTrail(managementAccount, f.org.Region, f.org.Name, f.orgTrail(t))
