@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,26 +9,54 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailguard/trailguard/deployed"
 )
 
 // bundledDeployed reads the deployed definitions bundled with the responder function (the
 // only deployed.json in the assembly's assets).
-func bundledDeployed(t *testing.T, outdir string) *respond.Deployed {
+func bundledDeployed(t *testing.T, outdir string) *deployed.Definitions {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(outdir, "asset.*", respond.DeployedFile))
+	files, err := filepath.Glob(filepath.Join(outdir, "asset.*", deployed.File))
 	if err != nil || len(files) != 1 {
-		t.Fatalf("the responder's %s in %s: %v, %v; want exactly one", respond.DeployedFile, outdir, files, err)
+		t.Fatalf("the responder's %s in %s: %v, %v; want exactly one", deployed.File, outdir, files, err)
 	}
 	b, err := os.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := respond.ParseDeployed(b)
+	d, err := deployed.Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkDeployedGolden(t, b)
 	return d
+}
+
+// deployedGolden is the example org's deployed.json as the responder bundles it: the
+// restoring actions' end-to-end tests (internal/lambdatest) restore to it, so that what they
+// prove holds for synth's own file.
+const deployedGolden = "testdata/deployed.json"
+
+// checkDeployedGolden compares the bundled deployed.json with deployedGolden; UPDATE_GOLDEN=1
+// rewrites it.
+func checkDeployedGolden(t *testing.T, got []byte) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(deployedGolden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(deployedGolden)
+	if err != nil {
+		t.Fatalf("%v (run UPDATE_GOLDEN=1 go test ./test/ -run %s to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the responder's bundled %s (-want +got):\n%s\nIf the change is intended, run UPDATE_GOLDEN=1 go test ./test/ -run %s and review the diff.",
+			deployedGolden, deployed.File, cmp.Diff(string(want), string(got)), t.Name())
+	}
 }
 
 // render writes a template value with the pseudo parameters as the definitions' placeholders
@@ -39,11 +68,11 @@ func render(t *testing.T, tmpl template, v any) any {
 		if r, ok := x["Ref"].(string); ok && len(x) == 1 {
 			switch r {
 			case "AWS::AccountId":
-				return respond.PlaceholderAccount
+				return deployed.PlaceholderAccount
 			case "AWS::Region":
-				return respond.PlaceholderRegion
+				return deployed.PlaceholderRegion
 			case "AWS::Partition":
-				return respond.PlaceholderPartition
+				return deployed.PlaceholderPartition
 			}
 			return "{Ref " + r + "}"
 		}
@@ -58,7 +87,7 @@ func render(t *testing.T, tmpl template, v any) any {
 			res := tmpl["Resources"].(map[string]any)[g[0].(string)].(map[string]any)
 			if res["Type"] == "AWS::IAM::Role" && g[1] == "Arn" {
 				name := render(t, tmpl, resource(res).props()["RoleName"]).(string)
-				return "arn:" + respond.PlaceholderPartition + ":iam::" + respond.PlaceholderAccount + ":role/" + name
+				return "arn:" + deployed.PlaceholderPartition + ":iam::" + deployed.PlaceholderAccount + ":role/" + name
 			}
 			return "{GetAtt " + g[0].(string) + "." + g[1].(string) + "}"
 		}
@@ -147,7 +176,7 @@ func TestDeployedDefinitionsAreTheTemplates(t *testing.T) {
 		t.Fatalf("%s has no trail", stack)
 		return nil
 	}
-	check := func(def respond.TrailDefinition, p map[string]any, tmpl template) {
+	check := func(def deployed.Trail, p map[string]any, tmpl template) {
 		wantEq(t, def.Name+" name", p["TrailName"], def.Name)
 		for field, want := range map[string]bool{"IsMultiRegionTrail": def.IsMultiRegionTrail, "IncludeGlobalServiceEvents": def.IncludeGlobalServiceEvents,
 			"EnableLogFileValidation": def.EnableLogFileValidation, "IsLogging": true} {
@@ -159,7 +188,7 @@ func TestDeployedDefinitionsAreTheTemplates(t *testing.T) {
 			insights = append(insights, get(s, "InsightType").(string))
 		}
 		wantEq(t, def.Name+" insights", insights, def.InsightTypes)
-		var selectors []respond.AdvancedEventSelector
+		var selectors []deployed.AdvancedEventSelector
 		b, _ := json.Marshal(p["AdvancedEventSelectors"])
 		var raw []struct {
 			Name           string
@@ -172,9 +201,9 @@ func TestDeployedDefinitionsAreTheTemplates(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range raw {
-			sel := respond.AdvancedEventSelector{Name: s.Name}
+			sel := deployed.AdvancedEventSelector{Name: s.Name}
 			for _, f := range s.FieldSelectors {
-				sel.FieldSelectors = append(sel.FieldSelectors, respond.FieldSelector{Field: f.Field, Equals: f.Equals, StartsWith: f.StartsWith, EndsWith: f.EndsWith,
+				sel.FieldSelectors = append(sel.FieldSelectors, deployed.FieldSelector{Field: f.Field, Equals: f.Equals, StartsWith: f.StartsWith, EndsWith: f.EndsWith,
 					NotEquals: f.NotEquals, NotStartsWith: f.NotStartsWith, NotEndsWith: f.NotEndsWith})
 			}
 			selectors = append(selectors, sel)

@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
@@ -91,12 +92,12 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	deployed, err := loadDeployed(getenv)
+	defs, err := loadDeployed(getenv)
 	if err != nil {
 		return nil, err
 	}
-	if deployed == nil {
-		log.Warn("responder: no " + respond.DeployedFile + " in the bundle: the restoring actions leave trails and rules as they are")
+	if defs == nil {
+		log.Warn("responder: no " + deployed.File + " in the bundle: the restoring actions leave trails and rules as they are")
 	}
 	var ledger execute.Ledger = &execute.MemoryLedger{}
 	if table := getenv(respond.EnvTable); table != "" {
@@ -104,7 +105,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	}
 	return &handler{
 		decider: respond.NewDecider(engine, &respond.Policy{Response: resp, Partition: partition}),
-		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition), Deployed: deployed, Partition: partition},
+		exec:    &execute.Executor{Clients: execute.AssumeRoleClients(cfg, partition), Deployed: defs, Partition: partition},
 		ledger:  ledger,
 		pub:     pub,
 		log:     log,
@@ -114,7 +115,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 
 // loadDeployed reads the deployed definitions synth bundled beside the binary
 // ($LAMBDA_TASK_ROOT, else the executable's directory, as the rules); nil without the file.
-func loadDeployed(getenv func(string) string) (*respond.Deployed, error) {
+func loadDeployed(getenv func(string) string) (*deployed.Definitions, error) {
 	root := getenv("LAMBDA_TASK_ROOT")
 	if root == "" {
 		exe, err := os.Executable()
@@ -123,14 +124,14 @@ func loadDeployed(getenv func(string) string) (*respond.Deployed, error) {
 		}
 		root = filepath.Dir(exe)
 	}
-	b, err := os.ReadFile(filepath.Join(root, respond.DeployedFile))
+	b, err := os.ReadFile(filepath.Join(root, deployed.File))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return respond.ParseDeployed(b)
+	return deployed.Parse(b)
 }
 
 // handle processes each message on its own and reports the failed ones for SQS to retry.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/coverage"
-	"github.com/trailguard/trailguard/internal/respond"
+	"github.com/trailguard/trailguard/deployed"
 )
 
 // Names of the alarms on the forwarder's dead-letter queues. The responder finds a queue
@@ -38,18 +38,18 @@ func detailTypes(props *EventForwarderProps) []any {
 // RuleDefinitions returns the forwarder's rules as NewEventForwarder deploys them with props,
 // for the automatic response to restore a rule disabled or deleted
 // (events-restore-forwarder-rule), with the account, region and partition as placeholders
-// (respond.PlaceholderAccount...): the same template serves every account and region. It
+// (deployed.PlaceholderAccount...): the same template serves every account and region. It
 // reads the same props, names, patterns and states as the construct, so the two cannot
 // diverge. StreamArn and ReceivingBusArn must be literal ARNs; homeRegion is the stream's
 // region, where the stream rule is (the bus rule is in every other region, the alarms rule
 // in all of them).
-func RuleDefinitions(props *EventForwarderProps, homeRegion string) ([]respond.RuleDefinition, error) {
+func RuleDefinitions(props *EventForwarderProps, homeRegion string) ([]deployed.Rule, error) {
 	if _, err := props.validate(); err != nil {
 		return nil, err
 	}
 	own := func(pattern map[string]any) (string, error) {
-		pattern["account"] = []any{respond.PlaceholderAccount}
-		pattern["region"] = []any{respond.PlaceholderRegion}
+		pattern["account"] = []any{deployed.PlaceholderAccount}
+		pattern["region"] = []any{deployed.PlaceholderRegion}
 		b, err := json.Marshal(pattern)
 		return string(b), err
 	}
@@ -58,29 +58,29 @@ func RuleDefinitions(props *EventForwarderProps, homeRegion string) ([]respond.R
 		partitionKey = *props.PartitionKeyPath
 	}
 	role := func(prefix string) string {
-		return "arn:" + respond.PlaceholderPartition + ":iam::" + respond.PlaceholderAccount + ":role/" + prefix + respond.PlaceholderRegion
+		return "arn:" + deployed.PlaceholderPartition + ":iam::" + deployed.PlaceholderAccount + ":role/" + prefix + deployed.PlaceholderRegion
 	}
 	state := eventsink.RuleState(props.IncludeReadOnlyEvents)
-	busTarget := respond.RuleTarget{ID: "SecurityBus", Arn: *props.ReceivingBusArn, RoleArn: role(BusRoleNamePrefix),
+	busTarget := deployed.RuleTarget{ID: "SecurityBus", Arn: *props.ReceivingBusArn, RoleArn: role(BusRoleNamePrefix),
 		DeadLetterAlarm: BusDeadLetterAlarmName, MaximumRetryAttempts: eventsink.MaxRetryAttempts, MaximumEventAgeInSeconds: eventsink.MaxEventAgeSecond}
-	var out []respond.RuleDefinition
+	var out []deployed.Rule
 	for _, r := range []struct {
 		name, description, regions, state string
 		pattern                           map[string]any
-		target                            respond.RuleTarget
+		target                            deployed.RuleTarget
 	}{
-		{StreamRuleName, streamRuleDescription, respond.RegionsHome, state, map[string]any{"detail-type": detailTypes(props)},
-			respond.RuleTarget{ID: "SecurityStream", Arn: *props.StreamArn, RoleArn: role(StreamRoleNamePrefix), KinesisPartitionKeyPath: partitionKey,
+		{StreamRuleName, streamRuleDescription, deployed.RegionsHome, state, map[string]any{"detail-type": detailTypes(props)},
+			deployed.RuleTarget{ID: "SecurityStream", Arn: *props.StreamArn, RoleArn: role(StreamRoleNamePrefix), KinesisPartitionKeyPath: partitionKey,
 				DeadLetterAlarm: StreamDeadLetterAlarmName, MaximumRetryAttempts: eventsink.MaxRetryAttempts, MaximumEventAgeInSeconds: eventsink.MaxEventAgeSecond}},
-		{BusRuleName, busRuleDescription, respond.RegionsOther, state, map[string]any{"detail-type": detailTypes(props)}, busTarget},
-		{AlarmsRuleName, alarmsRuleDescription, respond.RegionsAll, eventsink.StateEnabled, eventsink.DeliveryAlertPattern(), busTarget},
+		{BusRuleName, busRuleDescription, deployed.RegionsOther, state, map[string]any{"detail-type": detailTypes(props)}, busTarget},
+		{AlarmsRuleName, alarmsRuleDescription, deployed.RegionsAll, eventsink.StateEnabled, eventsink.DeliveryAlertPattern(), busTarget},
 	} {
 		pattern, err := own(r.pattern)
 		if err != nil {
 			return nil, fmt.Errorf("eventforwarder: the pattern of rule %s: %w", r.name, err)
 		}
-		out = append(out, respond.RuleDefinition{Name: r.name, HomeRegion: homeRegion, Regions: r.regions, Description: r.description,
-			EventPattern: pattern, State: r.state, Targets: []respond.RuleTarget{r.target}})
+		out = append(out, deployed.Rule{Name: r.name, HomeRegion: homeRegion, Regions: r.regions, Description: r.description,
+			EventPattern: pattern, State: r.state, Targets: []deployed.RuleTarget{r.target}})
 	}
 	return out, nil
 }

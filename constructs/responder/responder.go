@@ -43,6 +43,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/responderrole"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -93,9 +94,9 @@ type ResponderProps struct {
 	RuleFiles *map[string]*string
 	// DisabledRules are the ids of rules turned off. Default: none.
 	DisabledRules *[]*string
-	// Deployed is the configuration, as JSON (respond.Deployed), of the trails and
+	// Deployed is the configuration, as JSON (deployed.Definitions), of the trails and
 	// forwarder rules the restoring actions put back: bundled with the function
-	// (respond.DeployedFile), so that a restore never takes a value from the event.
+	// (deployed.File), so that a restore never takes a value from the event.
 	// Default: none, and cloudtrail-restore-trail and events-restore-forwarder-rule leave
 	// every resource as it is.
 	Deployed *string
@@ -126,8 +127,8 @@ func (p *ResponderProps) validate() error {
 		}
 	}
 	if p.Deployed != nil {
-		if _, err := respond.ParseDeployed([]byte(*p.Deployed)); err != nil {
-			errs = append(errs, fmt.Errorf("responder: Deployed must be respond.Deployed as JSON: %w", err))
+		if _, err := deployed.Parse([]byte(*p.Deployed)); err != nil {
+			errs = append(errs, fmt.Errorf("responder: Deployed must be deployed.Definitions as JSON: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -278,7 +279,7 @@ func (r *responder) code() awslambda.Code {
 		}
 	}
 	if r.props.Deployed != nil {
-		bundled[respond.DeployedFile] = []byte(*r.props.Deployed)
+		bundled[deployed.File] = []byte(*r.props.Deployed)
 	}
 	if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
 		panic(err)

@@ -31,6 +31,7 @@ response:
   actions:
     s3-block-public-access: {mode: enforce}
     iam-deactivate-access-key: {mode: "off"}
+    cloudtrail-restore-trail: {mode: enforce}
   exemptions:
     buckets: ['www-*']
     accounts: ['444455556666']
@@ -38,7 +39,7 @@ response:
 `
 
 // parityCorpus is every record of the attack corpus (detect/testdata/attacks) and records
-// that reach each kind of decision: each action, each exemption, the action off, a failed
+// that reach each kind of decision: each action (the restoring ones too), each exemption, the action off, a failed
 // call, the responder's own call, an event that names nothing to restore.
 func parityCorpus(t *testing.T) []string {
 	t.Helper()
@@ -64,7 +65,6 @@ func parityCorpus(t *testing.T) []string {
 			out = append(out, buf.String())
 		}
 	}
-	inAccount := func(r, account string) string { return strings.ReplaceAll(r, memberAccount, account) }
 	failed := strings.Replace(publicBucketRecord("reports", "p-failed", ""), `"eventID"`, `"errorCode":"AccessDenied","errorMessage":"Access Denied","eventID"`, 1)
 	return append(out,
 		publicBucketRecord("reports", "p-bucket", ""),
@@ -78,6 +78,12 @@ func parityCorpus(t *testing.T) []string {
 		stopLoggingRecord("p-trail"),
 		ctRecord(byAlice, "cloudtrail.amazonaws.com", "DeleteTrail", "eu-west-1", "p-deleted", `{"name":"trailguard-local"}`, "null"),
 		accessKeyRecord("p-key"),
+		updateTrailRecord("p-rescoped", "trailguard-local"),
+		inAccount(narrowSelectorsRecord("p-narrowed", "trailguard-organization"), managementAccount),
+		ruleRecord("DisableRule", "eu-west-1", "p-rule-disabled", "trailguard-forward-to-stream"),
+		ruleRecord("DeleteRule", "us-east-1", "p-rule-deleted", "trailguard-forward-to-bus"),
+		// A trailguard-named rule on another bus: no forwarder rule to restore.
+		ctRecord(byAlice, "events.amazonaws.com", "DisableRule", "eu-west-1", "p-rule-other-bus", `{"name":"trailguard-forward-to-stream","eventBusName":"orders"}`, "null"),
 	)
 }
 
@@ -143,6 +149,8 @@ func TestDryRunParity(t *testing.T) {
 	if len(messages) == 0 {
 		t.Fatalf("the stream function sent nothing to the responder queue; log:\n%s", stream.Log())
 	}
+	// The restoring actions read the trails' buckets and the rules' alarms: as deployed.
+	newRestoreFixture(t).seedRestore(t, org)
 	responder, _ := startResponder(t, org, cfg.Response)
 	for _, m := range messages {
 		if m.QueueURL != queueURL {
@@ -182,6 +190,7 @@ func TestDryRunParity(t *testing.T) {
 	}
 	for _, want := range []string{
 		"s3-block-public-access enforce", "ec2-revoke-open-ingress dry-run", "cloudtrail-start-logging dry-run",
+		"cloudtrail-restore-trail enforce", "events-restore-forwarder-rule dry-run",
 		"skip " + respond.SkipExempt, "skip " + respond.SkipOff, "skip " + respond.SkipOwnCall, "skip " + respond.SkipNoTarget, "skip " + respond.SkipFailedCall,
 	} {
 		if !kinds[want] {

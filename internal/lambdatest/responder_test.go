@@ -3,6 +3,7 @@ package lambdatest_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alerting"
 	"github.com/trailguard/trailguard/internal/lambdatest"
@@ -66,6 +68,15 @@ func openSSHRecord(id string) string {
 	return ctRecord(byAlice, "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", "eu-west-1", id,
 		`{"groupId":"sg-0a1b2c3d4e5f60718","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"groups":{},"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]},"ipv6Ranges":{},"prefixListIds":{}},{"ipProtocol":"tcp","fromPort":443,"toPort":443,"groups":{},"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]},"ipv6Ranges":{},"prefixListIds":{}}]}}`,
 		`{"requestId":"9a0b1c2d-0000-4000-8000-000000000001","_return":true,"securityGroupRuleSet":{"items":[{"groupOwnerId":"333333333333","groupId":"sg-0a1b2c3d4e5f60718","securityGroupRuleId":"sgr-0ssh0000000000001","isEgress":false,"ipProtocol":"tcp","fromPort":22,"toPort":22,"cidrIpv4":"0.0.0.0/0"},{"groupOwnerId":"333333333333","groupId":"sg-0a1b2c3d4e5f60718","securityGroupRuleId":"sgr-0https00000000002","isEgress":false,"ipProtocol":"tcp","fromPort":443,"toPort":443,"cidrIpv4":"0.0.0.0/0"}]}}`)
+}
+
+// openSSHRecordWithoutIDs is openSSHRecord as a record without the rule ids (one written
+// before EC2 gave rules ids, or with its responseElements left out).
+func openSSHRecordWithoutIDs(id string) string {
+	r := openSSHRecord(id)
+	i := strings.Index(r, `,"securityGroupRuleSet"`)
+	j := strings.Index(r, `,"requestID"`)
+	return r[:i] + "}" + r[j:]
 }
 
 const trailARN = "arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local"
@@ -150,6 +161,10 @@ func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lamb
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(root, respond.ConfigFile), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The deployed definitions as synth bundles them for the example org.
+	if err := os.WriteFile(filepath.Join(root, deployed.File), deployedJSON(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	env := append(lambdatest.Environment(endpoints), org.Env()...)
@@ -251,6 +266,18 @@ func TestResponderActions(t *testing.T) {
 					t.Errorf("rules left %v, want %v: the office SSH rule, HTTPS and egress untouched", ids, want)
 				}
 			}},
+		{name: "security group opened, the record without rule ids: the rule found by its properties, revoked by id", record: openSSHRecordWithoutIDs("e-sg-noid"),
+			session: "ec2-security-group-open-to-world@e-sg-noid",
+			change:  "ec2:RevokeSecurityGroupIngress GroupId=sg-0a1b2c3d4e5f60718 SecurityGroupRuleId.1=sgr-0ssh0000000000001",
+			after: func(t *testing.T, org *awsfake.Org) {
+				var ids []string
+				for _, r := range org.SecurityGroup(memberAccount, "eu-west-1", "sg-0a1b2c3d4e5f60718").Rules {
+					ids = append(ids, r.ID)
+				}
+				if want := []string{"sgr-0office000000000", "sgr-0https00000000002", "sgr-0egress000000000"}; !slices.Equal(ids, want) {
+					t.Errorf("rules left %v, want %v: the office SSH rule, HTTPS and egress untouched", ids, want)
+				}
+			}},
 		{name: "trail stopped: StartLogging", record: stopLoggingRecord("e-trail"),
 			session: "cloudtrail-logging-stopped@e-trail",
 			change:  "cloudtrail:StartLogging Name=" + trailARN,
@@ -337,6 +364,25 @@ func TestResponderSafety(t *testing.T) {
 			if a.Response.Result != "would-act" || a.Response.Before == nil {
 				t.Errorf("audit %s: result %q before %v, want would-act with the state read", a.EventID, a.Response.Result, a.Response.Before)
 			}
+		}
+	})
+
+	t.Run("record without rule ids, no rule with exactly its properties: nothing revoked", func(t *testing.T) {
+		org := awsfake.New(t)
+		// SSH from the office, SSH over UDP from anywhere, every TCP port from anywhere: none is
+		// exactly the rule the record asked for (TCP 22 from anywhere).
+		org.SetSecurityGroup(memberAccount, "eu-west-1", "sg-0a1b2c3d4e5f60718", awsfake.SecurityGroup{Rules: []awsfake.SecurityGroupRule{
+			{ID: "sgr-0office000000000", Protocol: "tcp", FromPort: 22, ToPort: 22, CidrIPv4: "198.51.100.0/24"},
+			{ID: "sgr-0udp000000000000", Protocol: "udp", FromPort: 22, ToPort: 22, CidrIPv4: "0.0.0.0/0"},
+			{ID: "sgr-0wide00000000000", Protocol: "tcp", FromPort: 0, ToPort: 65535, CidrIPv4: "0.0.0.0/0"},
+		}})
+		f, tg := startResponder(t, org, enforceAll)
+		invoke(t, f, responderMessage(t, engine, openSSHRecordWithoutIDs("e-noid-nomatch")))
+		if got := awsfake.Changes(org.Calls()); len(got) != 0 {
+			t.Errorf("changed %v, want nothing", got)
+		}
+		if as := audits(t, tg); len(as) != 1 || as[0].Response.Result != "already-right" {
+			t.Errorf("audit alerts %+v, want one: already-right", as)
 		}
 	})
 
@@ -439,6 +485,7 @@ func BenchmarkResponderAction(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	rf := newRestoreFixture(b)
 	for _, bc := range []struct {
 		name   string
 		record func(i int) string
@@ -453,10 +500,27 @@ func BenchmarkResponderAction(b *testing.B) {
 		{"ec2-security-group", func(i int) string { return openSSHRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
 		{"cloudtrail-trail", func(i int) string { return stopLoggingRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
 		{"iam-access-key", func(i int) string { return accessKeyRecord(fmt.Sprintf("e-%d", i)) }, func(org *awsfake.Org, i int) { seed(org) }},
+		// The restoring actions: the local trail re-scoped to one region, the stream forwarder
+		// rule deleted.
+		{"cloudtrail-restore-trail", func(i int) string { return updateTrailRecord(fmt.Sprintf("e-%d", i), "trailguard-local") },
+			func(org *awsfake.Org, i int) {
+				rf.seedRestore(b, org)
+				tr := rf.localTrail()
+				tr.IsMultiRegionTrail = false
+				org.SetTrail(memberAccount, rf.local.Region, rf.local.Name, tr)
+			}},
+		{"events-restore-forwarder-rule", func(i int) string {
+			return ruleRecord("DeleteRule", "eu-west-1", fmt.Sprintf("e-%d", i), "trailguard-forward-to-stream")
+		}, func(org *awsfake.Org, i int) {
+			rf.seedRestore(b, org)
+			org.SetRule(memberAccount, "eu-west-1", "trailguard-forward-to-stream", nil)
+		}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			org := awsfake.New(b)
 			resp := enforceAll
+			resp.Actions = maps.Clone(enforceAll.Actions)
+			maps.Copy(resp.Actions, enforceRestores.Actions)
 			resp.MaxActionsPerResource, resp.MaxActionsPerAccount = 1<<30, 1<<30
 			f, _ := startResponder(b, org, resp)
 			msgs := make([][]byte, b.N+1)
@@ -475,7 +539,13 @@ func BenchmarkResponderAction(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			if n := len(awsfake.Changes(org.Calls())); n != b.N+1 {
+			acted := 0
+			for _, c := range awsfake.Changes(org.Calls()) {
+				if c.Op != "events:PutTargets" { // a re-created rule takes two calls
+					acted++
+				}
+			}
+			if n := acted; n != b.N+1 {
 				b.Fatalf("%d changes for %d alerts: not every alert acted", n, b.N+1)
 			}
 		})

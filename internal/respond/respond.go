@@ -75,7 +75,9 @@ type Target struct {
 // IngressRule is one security group rule the event added.
 type IngressRule struct {
 	// ID is the security group rule's id (sgr-...), from the response: revoking by id
-	// revokes exactly that rule.
+	// revokes exactly that rule. Empty when the record carries no rule ids (a record without
+	// responseElements.securityGroupRuleSet): the responder then finds the rule by exactly
+	// these properties (DescribeSecurityGroupRules) and revokes it by the id it read.
 	ID       string `json:"id"`
 	Protocol string `json:"protocol"`
 	FromPort int    `json:"fromPort"`
@@ -94,6 +96,12 @@ func (t Target) String() string {
 		ids := make([]string, len(t.Rules))
 		for i, r := range t.Rules {
 			ids[i] = r.ID
+			switch {
+			case r.ID == "" && r.Protocol == "-1":
+				ids[i] = "all traffic from " + r.CIDR
+			case r.ID == "":
+				ids[i] = fmt.Sprintf("%s %d-%d from %s", r.Protocol, r.FromPort, r.ToPort, r.CIDR)
+			}
 		}
 		return "security group " + t.GroupID + " rules " + strings.Join(ids, ",")
 	case KindTrail:
@@ -362,6 +370,11 @@ func securityGroupTarget(t *Target, rec *detect.Record, rp, re map[string]any, p
 			}
 			rules = append(rules, r)
 		}
+		if len(items) == 0 {
+			// No rule ids in the record: the rules the request asked for, without ids, to be
+			// found by their properties.
+			rules = requestedRules(rp)
+		}
 	case "ModifySecurityGroupRules":
 		req, _ := rp["ModifySecurityGroupRulesRequest"].(map[string]any)
 		t.GroupID = str(req["GroupId"])
@@ -382,19 +395,56 @@ func securityGroupTarget(t *Target, rec *detect.Record, rp, re map[string]any, p
 	var open []IngressRule
 	var cidrs []string
 	for _, r := range rules {
-		if r.ID != "" && r.CIDR != "" && r.admin(ports) {
+		if r.CIDR != "" && r.admin(ports) {
 			open, cidrs = append(open, r), append(cidrs, r.CIDR)
 		}
 	}
 	if len(open) == 0 || !policy.OpensInternet(cidrs) {
-		return nil, fmt.Sprintf("%s added no rule (with a rule id in the response) that admits the internet on an administrative port %v", rec.EventName(), ports)
+		return nil, fmt.Sprintf("%s added no rule that admits the internet on an administrative port %v", rec.EventName(), ports)
 	}
 	t.Kind, t.Rules = KindSecurityGroup, open
-	return t, fmt.Sprintf("%s opened security group %s to the internet on an administrative port: revoke exactly the %d rule(s) it added", rec.EventName(), t.GroupID, len(open))
+	how := ""
+	if open[0].ID == "" {
+		how = " (the record names no rule ids: each is found by exactly its properties, read-only, and revoked by the id read)"
+	}
+	return t, fmt.Sprintf("%s opened security group %s to the internet on an administrative port: revoke exactly the %d rule(s) it added%s", rec.EventName(), t.GroupID, len(open), how)
 }
 
 // admin reports whether the rule admits one of ports: all protocols, or TCP/UDP over a range
 // holding one of them.
+// requestedRules are the ingress rules an AuthorizeSecurityGroupIngress request asked for: one
+// per address range of each permission (ipPermissions), or the legacy single rule (ipProtocol,
+// fromPort, toPort, cidrIp). A rule of all protocols has ports -1, as EC2 describes it.
+func requestedRules(rp map[string]any) []IngressRule {
+	rule := func(m map[string]any) IngressRule {
+		r := IngressRule{Protocol: str(m["ipProtocol"]), FromPort: -1, ToPort: -1}
+		if _, ok := m["fromPort"]; ok && r.Protocol != "-1" {
+			r.FromPort, r.ToPort = num(m["fromPort"]), num(m["toPort"])
+		}
+		return r
+	}
+	var out []IngressRule
+	if c := str(rp["cidrIp"]); c != "" {
+		r := rule(rp)
+		r.CIDR = c
+		return append(out, r)
+	}
+	perms, _ := rp["ipPermissions"].(map[string]any)
+	for _, p := range asList(perms["items"]) {
+		m, _ := p.(map[string]any)
+		for _, ranges := range []struct{ list, key string }{{"ipRanges", "cidrIp"}, {"ipv6Ranges", "cidrIpv6"}} {
+			l, _ := m[ranges.list].(map[string]any)
+			for _, it := range asList(l["items"]) {
+				rg, _ := it.(map[string]any)
+				r := rule(m)
+				r.CIDR = str(rg[ranges.key])
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 func (r IngressRule) admin(ports []int) bool {
 	switch strings.ToLower(r.Protocol) {
 	case "-1", "all":

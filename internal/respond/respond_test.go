@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +62,10 @@ func TestDecide(t *testing.T) {
 		{name: "account-level block public access removed", record: `{` + common + userAlice + `,"eventSource":"s3.amazonaws.com","eventName":"DeleteAccountPublicAccessBlock","requestParameters":{"accountId":"333333333333"}}`, wantAct: true, wantMode: "dry-run", target: "account 333333333333 Block Public Access"},
 		{name: "security group opened on ssh: only the ssh rule", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}},{"ipProtocol":"tcp","fromPort":443,"toPort":443,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}},` + sgResponse + `}`,
 			wantAct: true, wantMode: "dry-run", target: "security group sg-0123456789abcdef0 rules sgr-0aaa"},
+		{name: "security group opened, no rule ids in the record: the rules asked for, by properties", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]},"ipv6Ranges":{"items":[{"cidrIpv6":"::/0"}]}},{"ipProtocol":"tcp","fromPort":443,"toPort":443,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}},"responseElements":{"requestId":"r","_return":true}}`,
+			wantAct: true, wantMode: "dry-run", target: "security group sg-0123456789abcdef0 rules tcp 22-22 from 0.0.0.0/0,tcp 22-22 from ::/0"},
+		{name: "no rule ids, legacy CidrIp form, all protocols: ports -1 as EC2 describes the rule", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipProtocol":"-1","cidrIp":"0.0.0.0/0"},"responseElements":null}`,
+			wantAct: true, wantMode: "dry-run", target: "security group sg-0123456789abcdef0 rules all traffic from 0.0.0.0/0"},
 		{name: "exempt security group", record: `{` + common + userAlice + `,"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}},` + sgResponse + `}`,
 			response: config.Response{Exemptions: config.Exemptions{SecurityGroups: []string{"sg-0123456789abcdef0"}}}, wantMode: "dry-run", want: "is exempt", skip: SkipExempt},
 		{name: "trail stopped", record: `{` + common + userAlice + `,"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","requestParameters":{"name":"arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local"}}`, wantAct: true, wantMode: "dry-run", target: "trail arn:aws:cloudtrail:eu-west-1:333333333333:trail/trailguard-local"},
@@ -206,6 +211,12 @@ func TestFixturesDecide(t *testing.T) {
 						}
 						if d.Act {
 							acts++
+						}
+						// A record as CloudTrail writes it names what to act on; only the calls no
+						// action can undo name nothing. A fixture skipped otherwise lacks what a
+						// real record carries (responseElements.securityGroupRuleSet, accessKey).
+						if d.Skip == SkipNoTarget && !slices.Contains([]string{"DeleteTrail", "DeleteEventDataStore", "UpdateEventDataStore"}, d.EventName) {
+							t.Errorf("%s: %s names nothing to act on (%s): make the fixture look like a real record", c.Name, d.EventName, d.Reason)
 						}
 						t.Logf("%s: act %v: %s", c.Name, d.Act, d.Reason)
 					}

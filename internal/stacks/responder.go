@@ -27,7 +27,7 @@ func addResponder(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSi
 		AlertKey:       sink.AlertKey(),
 		AlertBus:       d.AlertBus(),
 		ResponseConfig: jsii.String(string(resp)),
-		Deployed:       jsii.String(deployed(cfg)),
+		Deployed:       jsii.String(deployedJSON(cfg)),
 		RuleFiles:      ruleFiles(cfg.Detection.RuleFiles),
 		DisabledRules:  jsii.Strings(cfg.Detection.DisabledRules...),
 	})

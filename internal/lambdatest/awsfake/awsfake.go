@@ -1,11 +1,13 @@
 // Package awsfake fakes, on one local endpoint, the AWS APIs trailguard's functions call in
 // the organization's accounts, for tests that run the real function binaries through the real
-// AWS SDK clients (package lambdatest): STS AssumeRole, S3 and S3 Control Block Public Access,
-// EC2 security group rules, CloudTrail trail status, IAM access keys, and an SQS queue.
+// AWS SDK clients (package lambdatest): STS AssumeRole, S3 and S3 Control Block Public Access
+// and a bucket's default encryption, EC2 security group rules, CloudTrail trails (status,
+// settings, selectors), EventBridge rules and targets, CloudWatch alarms, IAM access keys, and
+// an SQS queue.
 //
 // Each request is routed by the service its SigV4 signature names (the credential scope's
 // service: sts, s3, ec2, ...), parsed in the service's own wire protocol (AWS query, REST
-// XML, JSON 1.0/1.1) and answered as the service documents it, so that the SDK's own
+// XML, JSON 1.0/1.1, Smithy RPC v2 CBOR) and answered as the service documents it, so that the SDK's own
 // serializers and deserializers run. Each call is recorded with the role session whose
 // credentials signed it; an assumed role acts only in its own account (AccessDenied
 // elsewhere), as without a cross-account grant.
@@ -56,6 +58,9 @@ type Org struct {
 	groups   map[string]*SecurityGroup     // by account/region/group id
 	trails   map[string]*Trail             // by account/region/name
 	users    map[string][]*AccessKey       // by account/user name
+	aliases  map[string]string             // KMS alias ARN -> key ARN
+	rules    map[string]*Rule              // by account/region/name
+	alarms   map[string]string             // alarm by account/region/name -> its QueueName
 	queue    []Message
 	calls    []Call
 	nextID   int
@@ -95,7 +100,8 @@ type Call struct {
 // New serves an Org until the test ends.
 func New(t testing.TB) *Org {
 	o := &Org{sessions: map[string]Session{}, buckets: map[string]*Bucket{}, accounts: map[string]*BlockPublicAccess{},
-		groups: map[string]*SecurityGroup{}, trails: map[string]*Trail{}, users: map[string][]*AccessKey{}}
+		groups: map[string]*SecurityGroup{}, trails: map[string]*Trail{}, users: map[string][]*AccessKey{},
+		aliases: map[string]string{}, rules: map[string]*Rule{}, alarms: map[string]string{}}
 	srv := httptest.NewServer(o)
 	t.Cleanup(srv.Close)
 	o.URL = srv.URL
@@ -106,7 +112,7 @@ func New(t testing.TB) *Org {
 // services the fake serves.
 func (o *Org) Endpoints() map[string]string {
 	m := map[string]string{"S3": "http://" + S3Host, "S3_CONTROL": "http://" + S3ControlHost}
-	for _, s := range []string{"STS", "EC2", "IAM", "CLOUDTRAIL", "SQS"} {
+	for _, s := range []string{"STS", "EC2", "IAM", "CLOUDTRAIL", "SQS", "EVENTBRIDGE", "CLOUDWATCH"} {
 		m[s] = o.URL
 	}
 	return m
@@ -189,6 +195,10 @@ func (o *Org) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.cloudtrail(q)
 	case "sqs":
 		o.sqs(q)
+	case "events":
+		o.events(q)
+	case "monitoring":
+		o.cloudwatch(q)
 	default:
 		http.Error(w, "awsfake: no service "+q.service, http.StatusNotImplemented)
 	}

@@ -25,6 +25,10 @@ type Bucket struct {
 	BlockPublicAccess *BlockPublicAccess
 	// Tags are the bucket's tags.
 	Tags map[string]string
+	// KMSKeyID is the key ARN of the bucket's default encryption (SSE-KMS); empty: SSE-S3,
+	// the default of every bucket since January 2023
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html).
+	KMSKeyID string
 }
 
 // SetBucket sets a bucket's state.
@@ -108,6 +112,8 @@ func (o *Org) s3(q *request) {
 		op = "PutPublicAccessBlock"
 	case query.Has("tagging") && r.Method == http.MethodGet:
 		op = "GetBucketTagging"
+	case query.Has("encryption") && r.Method == http.MethodGet:
+		op = "GetBucketEncryption"
 	default:
 		s3Error(w, http.StatusNotImplemented, "NotImplemented")
 		return
@@ -160,6 +166,14 @@ func (o *Org) s3(q *request) {
 		sb.WriteString(`</TagSet></Tagging>`)
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, sb.String())
+	case "GetBucketEncryption":
+		// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html
+		rule := `<ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled>`
+		if b.KMSKeyID != "" {
+			rule = `<ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>` + xmlEscape(b.KMSKeyID) + `</KMSMasterKeyID></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled>`
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule>`+rule+`</Rule></ServerSideEncryptionConfiguration>`)
 	}
 }
 

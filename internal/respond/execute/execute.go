@@ -30,6 +30,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -126,9 +127,9 @@ type Executor struct {
 	// Clients returns the clients of an account and region.
 	Clients ClientFactory
 	// Deployed is the configuration synth deployed of the trails and forwarder rules the
-	// restoring actions put back (the responder function's bundled respond.DeployedFile).
+	// restoring actions put back (the responder function's bundled deployed.File).
 	// Default: none, and those actions leave every resource as it is.
-	Deployed *respond.Deployed
+	Deployed *deployed.Definitions
 	// Partition is the AWS partition of the ARNs the restoring actions write.
 	// Default: aws.
 	Partition string
@@ -308,7 +309,11 @@ func accountS3(ctx context.Context, c *Clients, t *respond.Target, enforce bool,
 }
 
 // securityGroup revokes, by rule id, the event's rules that still exist unchanged: a rule
-// since changed (ModifySecurityGroupRules) or revoked is left alone.
+// since changed (ModifySecurityGroupRules) or revoked is left alone. A rule the record gave
+// no id for is found by exactly its properties (ingress, protocol, ports, address range; not
+// a rule naming a group or prefix list): EC2 refuses a rule identical to one the group has
+// (InvalidPermission.Duplicate), so the one rule that matches is the one the call added, or
+// an identical one added since, which admits the same internet on the same port.
 func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce bool, o *Outcome) error {
 	ids := func(rules []respond.IngressRule) []string {
 		out := make([]string, len(rules))
@@ -337,9 +342,17 @@ func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce b
 					if cidr == "" {
 						cidr = aws.ToString(r.CidrIpv6)
 					}
-					if aws.ToString(r.SecurityGroupRuleId) == want.ID && !aws.ToBool(r.IsEgress) && cidr == want.CIDR &&
-						int(aws.ToInt32(r.FromPort)) == want.FromPort && int(aws.ToInt32(r.ToPort)) == want.ToPort {
+					same := !aws.ToBool(r.IsEgress) && cidr == want.CIDR &&
+						int(aws.ToInt32(r.FromPort)) == want.FromPort && int(aws.ToInt32(r.ToPort)) == want.ToPort
+					id := aws.ToString(r.SecurityGroupRuleId)
+					switch {
+					case want.ID != "" && id == want.ID && same:
 						still = append(still, want)
+					case want.ID == "" && same && protocol(aws.ToString(r.IpProtocol)) == protocol(want.Protocol) &&
+						r.ReferencedGroupInfo == nil && aws.ToString(r.PrefixListId) == "":
+						found := want
+						found.ID = id
+						still = append(still, found)
 					}
 				}
 			}
@@ -372,6 +385,23 @@ func securityGroup(ctx context.Context, c *Clients, t *respond.Target, enforce b
 			return nil
 		},
 	})
+}
+
+// protocol is an IP protocol as EC2 describes a rule's: a name for TCP, UDP, ICMP and ICMPv6,
+// which a request may give as numbers
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroupRule.html).
+func protocol(p string) string {
+	switch p = strings.ToLower(p); p {
+	case "6":
+		return "tcp"
+	case "17":
+		return "udp"
+	case "1":
+		return "icmp"
+	case "58":
+		return "icmpv6"
+	}
+	return p
 }
 
 // TrailState is a trail's logging status.

@@ -17,6 +17,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -55,17 +56,17 @@ type CloudWatchAPI interface {
 
 // TrailConfig is a trail's configuration as the restore compares it.
 type TrailConfig struct {
-	IsLogging                  bool                            `json:"isLogging"`
-	IsMultiRegionTrail         bool                            `json:"isMultiRegionTrail"`
-	IsOrganizationTrail        bool                            `json:"isOrganizationTrail"`
-	IncludeGlobalServiceEvents bool                            `json:"includeGlobalServiceEvents"`
-	LogFileValidationEnabled   bool                            `json:"logFileValidationEnabled"`
-	S3BucketName               string                          `json:"s3BucketName"`
-	S3KeyPrefix                string                          `json:"s3KeyPrefix,omitempty"`
-	KmsKeyId                   string                          `json:"kmsKeyId,omitempty"`
-	AdvancedEventSelectors     []respond.AdvancedEventSelector `json:"advancedEventSelectors,omitempty"`
-	EventSelectors             []BasicEventSelector            `json:"eventSelectors,omitempty"`
-	InsightTypes               []string                        `json:"insightTypes,omitempty"`
+	IsLogging                  bool                             `json:"isLogging"`
+	IsMultiRegionTrail         bool                             `json:"isMultiRegionTrail"`
+	IsOrganizationTrail        bool                             `json:"isOrganizationTrail"`
+	IncludeGlobalServiceEvents bool                             `json:"includeGlobalServiceEvents"`
+	LogFileValidationEnabled   bool                             `json:"logFileValidationEnabled"`
+	S3BucketName               string                           `json:"s3BucketName"`
+	S3KeyPrefix                string                           `json:"s3KeyPrefix,omitempty"`
+	KmsKeyId                   string                           `json:"kmsKeyId,omitempty"`
+	AdvancedEventSelectors     []deployed.AdvancedEventSelector `json:"advancedEventSelectors,omitempty"`
+	EventSelectors             []BasicEventSelector             `json:"eventSelectors,omitempty"`
+	InsightTypes               []string                         `json:"insightTypes,omitempty"`
 }
 
 // BasicEventSelector is a basic event selector.
@@ -131,13 +132,13 @@ func drift(want, got TrailConfig) trailDrift {
 
 // normalAdvanced sorts selectors, their fields and values: CloudTrail need not return them
 // in the order they were put.
-func normalAdvanced(in []respond.AdvancedEventSelector) []respond.AdvancedEventSelector {
+func normalAdvanced(in []deployed.AdvancedEventSelector) []deployed.AdvancedEventSelector {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]respond.AdvancedEventSelector, len(in))
+	out := make([]deployed.AdvancedEventSelector, len(in))
 	for i, s := range in {
-		fs := make([]respond.FieldSelector, len(s.FieldSelectors))
+		fs := make([]deployed.FieldSelector, len(s.FieldSelectors))
 		for j, f := range s.FieldSelectors {
 			for _, l := range []*[]string{&f.Equals, &f.StartsWith, &f.EndsWith, &f.NotEquals, &f.NotStartsWith, &f.NotEndsWith} {
 				if len(*l) == 0 {
@@ -149,7 +150,7 @@ func normalAdvanced(in []respond.AdvancedEventSelector) []respond.AdvancedEventS
 			fs[j] = f
 		}
 		sort.Slice(fs, func(a, b int) bool { return fs[a].Field < fs[b].Field })
-		out[i] = respond.AdvancedEventSelector{Name: s.Name, FieldSelectors: fs}
+		out[i] = deployed.AdvancedEventSelector{Name: s.Name, FieldSelectors: fs}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out
@@ -185,7 +186,7 @@ func (x *Executor) trailConfig(ctx context.Context, c *Clients, t *respond.Targe
 		return nil
 	}
 	partition := x.partition()
-	fill := func(s string) string { return respond.Fill(s, partition, t.Account, def.Region) }
+	fill := func(s string) string { return deployed.Fill(s, partition, t.Account, def.Region) }
 	name := def.Name
 	want := TrailConfig{
 		IsLogging: true, IsMultiRegionTrail: def.IsMultiRegionTrail, IsOrganizationTrail: def.IsOrganizationTrail,
@@ -193,13 +194,13 @@ func (x *Executor) trailConfig(ctx context.Context, c *Clients, t *respond.Targe
 		S3BucketName: fill(def.S3BucketName), KmsKeyId: fill(def.KmsKeyId), InsightTypes: def.InsightTypes,
 	}
 	for _, s := range def.AdvancedEventSelectors {
-		fs := make([]respond.FieldSelector, len(s.FieldSelectors))
+		fs := make([]deployed.FieldSelector, len(s.FieldSelectors))
 		for i, f := range s.FieldSelectors {
 			f.Equals, f.StartsWith, f.EndsWith = fillAll(f.Equals, fill), fillAll(f.StartsWith, fill), fillAll(f.EndsWith, fill)
 			f.NotEquals, f.NotStartsWith, f.NotEndsWith = fillAll(f.NotEquals, fill), fillAll(f.NotStartsWith, fill), fillAll(f.NotEndsWith, fill)
 			fs[i] = f
 		}
-		want.AdvancedEventSelectors = append(want.AdvancedEventSelectors, respond.AdvancedEventSelector{Name: s.Name, FieldSelectors: fs})
+		want.AdvancedEventSelectors = append(want.AdvancedEventSelectors, deployed.AdvancedEventSelector{Name: s.Name, FieldSelectors: fs})
 	}
 	if len(want.AdvancedEventSelectors) == 0 {
 		want.EventSelectors = defaultSelectors
@@ -358,9 +359,9 @@ func readTrail(ctx context.Context, c *Clients, name string) (*TrailConfig, bool
 		return nil, false, fmt.Errorf("read the event selectors of trail %s: %w", name, err)
 	}
 	for _, a := range sel.AdvancedEventSelectors {
-		as := respond.AdvancedEventSelector{Name: aws.ToString(a.Name)}
+		as := deployed.AdvancedEventSelector{Name: aws.ToString(a.Name)}
 		for _, f := range a.FieldSelectors {
-			as.FieldSelectors = append(as.FieldSelectors, respond.FieldSelector{Field: aws.ToString(f.Field), Equals: f.Equals, StartsWith: f.StartsWith,
+			as.FieldSelectors = append(as.FieldSelectors, deployed.FieldSelector{Field: aws.ToString(f.Field), Equals: f.Equals, StartsWith: f.StartsWith,
 				EndsWith: f.EndsWith, NotEquals: f.NotEquals, NotStartsWith: f.NotStartsWith, NotEndsWith: f.NotEndsWith})
 		}
 		s.AdvancedEventSelectors = append(s.AdvancedEventSelectors, as)
@@ -385,7 +386,7 @@ func readTrail(ctx context.Context, c *Clients, name string) (*TrailConfig, bool
 	return s, true, nil
 }
 
-func toAPIAdvanced(in []respond.AdvancedEventSelector) []cttypes.AdvancedEventSelector {
+func toAPIAdvanced(in []deployed.AdvancedEventSelector) []cttypes.AdvancedEventSelector {
 	out := make([]cttypes.AdvancedEventSelector, len(in))
 	for i, s := range in {
 		a := cttypes.AdvancedEventSelector{Name: aws.String(s.Name)}
@@ -433,7 +434,7 @@ func (x *Executor) rule(ctx context.Context, c *Clients, t *respond.Target, enfo
 		return nil
 	}
 	partition := x.partition()
-	fill := func(s string) string { return respond.Fill(s, partition, t.Account, t.Region) }
+	fill := func(s string) string { return deployed.Fill(s, partition, t.Account, t.Region) }
 	want := RuleState{Exists: true, State: def.State, EventPattern: fill(def.EventPattern), Description: def.Description}
 	var notes []string
 	for _, dt := range def.Targets {

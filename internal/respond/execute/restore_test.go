@@ -19,6 +19,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -106,9 +107,9 @@ func (f *fakeTrails) PutEventSelectors(_ context.Context, in *cloudtrail.PutEven
 	}
 	t.AdvancedEventSelectors, t.EventSelectors = nil, nil
 	for _, a := range in.AdvancedEventSelectors {
-		s := respond.AdvancedEventSelector{Name: aws.ToString(a.Name)}
+		s := deployed.AdvancedEventSelector{Name: aws.ToString(a.Name)}
 		for _, fs := range a.FieldSelectors {
-			s.FieldSelectors = append(s.FieldSelectors, respond.FieldSelector{Field: aws.ToString(fs.Field), Equals: fs.Equals, NotStartsWith: fs.NotStartsWith})
+			s.FieldSelectors = append(s.FieldSelectors, deployed.FieldSelector{Field: aws.ToString(fs.Field), Equals: fs.Equals, NotStartsWith: fs.NotStartsWith})
 		}
 		t.AdvancedEventSelectors = append(t.AdvancedEventSelectors, s)
 	}
@@ -165,32 +166,32 @@ const (
 	localKey = "arn:aws:kms:eu-west-1:333333333333:key/1111-local"
 )
 
-var mgmtSelector = respond.AdvancedEventSelector{Name: "Management events", FieldSelectors: []respond.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}}
+var mgmtSelector = deployed.AdvancedEventSelector{Name: "Management events", FieldSelectors: []deployed.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}}
 
-// deployed is what synth writes for the test organization: the organization trail in the
+// testDefs is what synth writes for the test organization: the organization trail in the
 // management account, the local trail in the others, and a stream and a bus rule.
-var deployed = &respond.Deployed{
-	Trails: []respond.TrailDefinition{
+var testDefs = &deployed.Definitions{
+	Trails: []deployed.Trail{
 		{Name: "org", Accounts: []string{mgmt}, Region: home, IsMultiRegionTrail: true, IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, EnableLogFileValidation: true,
-			S3BucketName: "trailguard-archive", KmsKeyId: orgAlias, AdvancedEventSelectors: []respond.AdvancedEventSelector{mgmtSelector}, InsightTypes: []string{"ApiCallRateInsight"}},
+			S3BucketName: "trailguard-archive", KmsKeyId: orgAlias, AdvancedEventSelectors: []deployed.AdvancedEventSelector{mgmtSelector}, InsightTypes: []string{"ApiCallRateInsight"}},
 		{Name: "trailguard-local", ExceptAccounts: []string{mgmt, "222222222222"}, Region: home, IsMultiRegionTrail: true, IncludeGlobalServiceEvents: true, EnableLogFileValidation: true,
 			S3BucketName: "trailguard-local-${AWS::AccountId}-${AWS::Region}", KmsKeyFromBucket: true},
 	},
-	Rules: []respond.RuleDefinition{
-		{Name: "trailguard-forward-to-stream", HomeRegion: home, Regions: respond.RegionsHome, Description: "d",
+	Rules: []deployed.Rule{
+		{Name: "trailguard-forward-to-stream", HomeRegion: home, Regions: deployed.RegionsHome, Description: "d",
 			EventPattern: `{"account":["${AWS::AccountId}"],"detail-type":["AWS API Call via CloudTrail"],"region":["${AWS::Region}"]}`, State: "ENABLED",
-			Targets: []respond.RuleTarget{{ID: "SecurityStream", Arn: "arn:${AWS::Partition}:kinesis:eu-west-1:222222222222:stream/s", RoleArn: "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailguard-forwarder-stream-${AWS::Region}",
+			Targets: []deployed.RuleTarget{{ID: "SecurityStream", Arn: "arn:${AWS::Partition}:kinesis:eu-west-1:222222222222:stream/s", RoleArn: "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailguard-forwarder-stream-${AWS::Region}",
 				KinesisPartitionKeyPath: "$.id", DeadLetterAlarm: "trailguard-forwarder-stream-dead-letters", MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400}}},
-		{Name: "trailguard-forward-to-bus", HomeRegion: home, Regions: respond.RegionsOther, Description: "d",
+		{Name: "trailguard-forward-to-bus", HomeRegion: home, Regions: deployed.RegionsOther, Description: "d",
 			EventPattern: `{"detail-type":["AWS API Call via CloudTrail"]}`, State: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
-			Targets: []respond.RuleTarget{{ID: "SecurityBus", Arn: "arn:aws:events:eu-west-1:222222222222:event-bus/b", RoleArn: "arn:aws:iam::${AWS::AccountId}:role/trailguard-forwarder-bus-${AWS::Region}",
+			Targets: []deployed.RuleTarget{{ID: "SecurityBus", Arn: "arn:aws:events:eu-west-1:222222222222:event-bus/b", RoleArn: "arn:aws:iam::${AWS::AccountId}:role/trailguard-forwarder-bus-${AWS::Region}",
 				DeadLetterAlarm: "trailguard-forwarder-bus-dead-letters", MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400}}},
 	},
 }
 
 func orgTrail() *TrailConfig {
 	return &TrailConfig{IsLogging: true, IsMultiRegionTrail: true, IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true,
-		S3BucketName: "trailguard-archive", KmsKeyId: orgKey, AdvancedEventSelectors: []respond.AdvancedEventSelector{mgmtSelector}, InsightTypes: []string{"ApiCallRateInsight"}}
+		S3BucketName: "trailguard-archive", KmsKeyId: orgKey, AdvancedEventSelectors: []deployed.AdvancedEventSelector{mgmtSelector}, InsightTypes: []string{"ApiCallRateInsight"}}
 }
 
 func localTrail() *TrailConfig {
@@ -214,7 +215,7 @@ func TestRestoreTrail(t *testing.T) {
 		target     *respond.Target
 		mode       string
 		trails     map[string]*TrailConfig
-		deployed   *respond.Deployed
+		defs       *deployed.Definitions
 		wantResult string
 		wantCalls  []string // the fake's calls, in order, by prefix
 		wantAfter  bool     // the state after is as deployed
@@ -238,7 +239,7 @@ func TestRestoreTrail(t *testing.T) {
 			trails: map[string]*TrailConfig{"org": orgTrail()}, wantResult: AlreadyRight},
 		{name: "advanced selectors narrowed to read-only: put back", target: orgTarget, mode: "enforce",
 			trails: map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) {
-				c.AdvancedEventSelectors = []respond.AdvancedEventSelector{{Name: "Management events", FieldSelectors: []respond.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}, {Field: "readOnly", Equals: []string{"true"}}}}}
+				c.AdvancedEventSelectors = []deployed.AdvancedEventSelector{{Name: "Management events", FieldSelectors: []deployed.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}, {Field: "readOnly", Equals: []string{"true"}}}}}
 			})},
 			wantResult: Acted, wantCalls: []string{`PutEventSelectors {"TrailName":"org","AdvancedEventSelectors":[{"FieldSelectors":[{"Field":"eventCategory","EndsWith":null,"Equals":["Management"],"NotEndsWith":null,"NotEquals":null,"NotStartsWith":null,"StartsWith":null}],"Name":"Management events"}]`}, wantAfter: true},
 		{name: "Insights turned off: turned on again", target: orgTarget, mode: "enforce",
@@ -267,16 +268,16 @@ func TestRestoreTrail(t *testing.T) {
 			trails: map[string]*TrailConfig{"team-trail": with(localTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail = false })}, wantResult: Skipped},
 		{name: "the organization trail's name in a member account: not deployed there", target: &respond.Target{Kind: respond.KindTrailConfig, Account: acct, Region: home, Trail: "org"}, mode: "enforce",
 			trails: map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail = false })}, wantResult: Skipped},
-		{name: "no deployed definitions: nothing restored", target: orgTarget, mode: "enforce", deployed: &respond.Deployed{},
+		{name: "no deployed definitions: nothing restored", target: orgTarget, mode: "enforce", defs: &deployed.Definitions{},
 			trails: map[string]*TrailConfig{"org": with(orgTrail(), func(c *TrailConfig) { c.IsMultiRegionTrail = false })}, wantResult: Skipped},
 		{name: "trail deleted since", target: orgTarget, mode: "enforce", trails: map[string]*TrailConfig{}, wantResult: Gone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTrails{trails: tt.trails}
-			d := deployed
-			if tt.deployed != nil {
-				d = tt.deployed
+			d := testDefs
+			if tt.defs != nil {
+				d = tt.defs
 			}
 			x := &Executor{Deployed: d, Clients: func(context.Context, string, string, string) (*Clients, error) {
 				return &Clients{TrailConfig: f, BucketEncryption: fakeEncryption{"trailguard-local-333333333333-eu-west-1": localKey}}, nil
@@ -483,7 +484,7 @@ func TestRestoreRule(t *testing.T) {
 			if tt.alarms != nil {
 				a = tt.alarms
 			}
-			x := &Executor{Deployed: deployed, Clients: func(context.Context, string, string, string) (*Clients, error) {
+			x := &Executor{Deployed: testDefs, Clients: func(context.Context, string, string, string) (*Clients, error) {
 				return &Clients{Events: f, CloudWatch: a}, nil
 			}}
 			o, err := x.Execute(context.Background(), respond.Decision{AlertID: "r/e1", Act: true, Mode: tt.mode, Target: tt.target})

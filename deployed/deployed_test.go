@@ -1,11 +1,11 @@
-package respond
+package deployed
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseDeployed(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name, json, want string
 	}{
@@ -16,7 +16,7 @@ func TestParseDeployed(t *testing.T) {
 		{"rule with a bad pattern and regions", `{"rules":[{"name":"r","homeRegion":"eu-west-1","regions":"some","eventPattern":"{","state":"ENABLED","targets":[{}]}]}`, `rules[0] ("r") needs name, homeRegion, regions (home, other or all), a JSON eventPattern`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseDeployed([]byte(tc.json))
+			_, err := Parse([]byte(tc.json))
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -31,9 +31,9 @@ func TestParseDeployed(t *testing.T) {
 }
 
 func TestDeployedLookup(t *testing.T) {
-	d := &Deployed{
-		Trails: []TrailDefinition{{Name: "org", Accounts: []string{"111111111111"}}, {Name: "local", ExceptAccounts: []string{"111111111111", "222222222222"}}},
-		Rules:  []RuleDefinition{{Name: "stream", HomeRegion: "eu-west-1", Regions: RegionsHome}, {Name: "bus", HomeRegion: "eu-west-1", Regions: RegionsOther}, {Name: "alarms", HomeRegion: "eu-west-1", Regions: RegionsAll}},
+	d := &Definitions{
+		Trails: []Trail{{Name: "org", Accounts: []string{"111111111111"}}, {Name: "local", ExceptAccounts: []string{"111111111111", "222222222222"}}},
+		Rules:  []Rule{{Name: "stream", HomeRegion: "eu-west-1", Regions: RegionsHome}, {Name: "bus", HomeRegion: "eu-west-1", Regions: RegionsOther}, {Name: "alarms", HomeRegion: "eu-west-1", Regions: RegionsAll}},
 	}
 	for _, tc := range []struct {
 		trail, account string
@@ -57,7 +57,7 @@ func TestDeployedLookup(t *testing.T) {
 			t.Errorf("Rule(%s, %s) = %v, want %v", tc.rule, tc.region, got, tc.want)
 		}
 	}
-	var none *Deployed
+	var none *Definitions
 	if _, ok := none.Trail("org", "111111111111"); ok {
 		t.Error("no definitions define a trail")
 	}
