@@ -186,6 +186,16 @@ func TestArchiveQueryMisuse(t *testing.T) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
 	}
+	// The table's location needs the bucket's name at synth: a generated one is refused.
+	unnamed := newTestStack(t)
+	generated := logarchive.NewLogArchive(unnamed, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+	msg = mustPanic(t, func() {
+		archivequery.NewArchiveQuery(unnamed, jsii.String("Q"), &archivequery.ArchiveQueryProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucket: generated.Bucket(),
+			Accounts: jsii.Strings("111111111111"), Regions: jsii.Strings("eu-west-1"), InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir"), AccessLogBucket: generated.AccessLogBucket()})
+	})
+	if want := "ArchiveBucket TestStack/Archive/Resource must have a name known at synth"; !strings.Contains(msg, want) {
+		t.Errorf("message lacks %q:\n%s", want, msg)
+	}
 	// A second one in a stack would not deploy: its names are fixed.
 	two := newTestStack(t)
 	archive := logarchive.NewLogArchive(two, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
