@@ -151,7 +151,7 @@ func TestArchiveQueryMisuse(t *testing.T) {
 	msg := mustPanic(t, func() {
 		archivequery.NewArchiveQuery(stack, jsii.String("Q"), &archivequery.ArchiveQueryProps{
 			OrganizationId:             jsii.String("o-123"),
-			ArchiveBucketName:          jsii.String("Archive_Bucket"),
+			ArchiveBucket:              awss3.Bucket_FromBucketName(stack, jsii.String("BadName"), jsii.String("Archive_Bucket")),
 			Accounts:                   jsii.Strings("1234"),
 			Regions:                    jsii.Strings("mars"),
 			InvestigatorArns:           jsii.Strings("arn:aws:iam::*:role/x"),
@@ -166,7 +166,7 @@ func TestArchiveQueryMisuse(t *testing.T) {
 	})
 	if missing := missingSubstrings(msg,
 		`archivequery: OrganizationId must be an organization id matching o-[a-z0-9]{10,32}, got "o-123"`,
-		`ArchiveBucketName must be the log archive bucket's name, an S3 bucket name: 3-63 lowercase letters, digits and hyphens, got "Archive_Bucket"`,
+		`ArchiveBucket must be the log archive bucket's name, an S3 bucket name: 3-63 lowercase letters, digits and hyphens, got "Archive_Bucket"`,
 		`Accounts[0] must be a 12-digit account id, got "1234"`,
 		`Regions[0] must be an AWS region such as eu-west-1, got "mars"`,
 		`InvestigatorArns[0] must be an IAM role ARN without wildcards`,
@@ -181,15 +181,25 @@ func TestArchiveQueryMisuse(t *testing.T) {
 		t.Errorf("message lacks %q:\n%s", missing, msg)
 	}
 	msg = mustPanic(t, func() { archivequery.NewArchiveQuery(stack, jsii.String("Q2"), &archivequery.ArchiveQueryProps{}) })
-	for _, want := range []string{"OrganizationId is required", "ArchiveBucketName is required", "Accounts is required", "Regions is required", "InvestigatorArns is required", "AccessLogBucket is required"} {
+	for _, want := range []string{"OrganizationId is required", "ArchiveBucket is required", "Accounts is required", "Regions is required", "InvestigatorArns is required", "AccessLogBucket is required"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)
 		}
 	}
+	// The table's location needs the bucket's name at synth: a generated one is refused.
+	unnamed := newTestStack(t)
+	generated := logarchive.NewLogArchive(unnamed, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
+	msg = mustPanic(t, func() {
+		archivequery.NewArchiveQuery(unnamed, jsii.String("Q"), &archivequery.ArchiveQueryProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucket: generated.Bucket(),
+			Accounts: jsii.Strings("111111111111"), Regions: jsii.Strings("eu-west-1"), InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir"), AccessLogBucket: generated.AccessLogBucket()})
+	})
+	if want := "ArchiveBucket TestStack/Archive/Resource must have a name known at synth"; !strings.Contains(msg, want) {
+		t.Errorf("message lacks %q:\n%s", want, msg)
+	}
 	// A second one in a stack would not deploy: its names are fixed.
 	two := newTestStack(t)
 	archive := logarchive.NewLogArchive(two, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
-	props := &archivequery.ArchiveQueryProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucketName: jsii.String("trailguard-archive-222222222222"),
+	props := &archivequery.ArchiveQueryProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucket: awss3.Bucket_FromBucketName(two, jsii.String("ArchiveByName"), jsii.String("trailguard-archive-222222222222")),
 		Accounts: jsii.Strings("111111111111"), Regions: jsii.Strings("eu-west-1"), InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/ir"), AccessLogBucket: archive.AccessLogBucket()}
 	archivequery.NewArchiveQuery(two, jsii.String("One"), props)
 	if msg := mustPanic(t, func() { archivequery.NewArchiveQuery(two, jsii.String("Two"), props) }); !strings.Contains(msg, "already holds one at TestStack/One, and a second at TestStack/Two would not deploy") {

@@ -81,7 +81,7 @@ func TestDetectionBringYourOwn(t *testing.T) {
 		u := newUserQueues(stack)
 		archiveKey := userKey(stack, "MyArchiveKey")
 		bucket := userArchiveBucket(stack, "MyArchive", archiveKey, func(p *awss3.BucketProps) { p.BucketName = jsii.String(byoArchiveBucket) })
-		// The bucket notifies the brought queue of new log files, as logarchive's LogFileQueueArn
+		// The bucket notifies the brought queue of new log files, as logarchive's LogFileQueue
 		// would: without it the construct warns (below, "imported").
 		bucket.Node().DefaultChild().(awss3.CfnBucket).SetNotificationConfiguration(&awss3.CfnBucket_NotificationConfigurationProperty{
 			QueueConfigurations: []any{&awss3.CfnBucket_QueueConfigurationProperty{Event: jsii.String("s3:ObjectCreated:*"), Queue: u.archive.QueueArn()}},
@@ -212,7 +212,7 @@ func TestDetectionBringYourOwnMisuse(t *testing.T) {
 			`detection: ExistingFailureQueue must be in the stack's region eu-west-1, got "arn:aws:sqs:us-east-1:222222222222:trailguard-f"`,
 			"detection: ExistingFailureQueue arn:aws:sqs:us-east-1:222222222222:trailguard-f must carry its customer managed KMS key: import it with awssqs.Queue_FromQueueAttributes and KeyArn",
 			`detection: ExistingArchiveQueue must be in the stack's account 222222222222, got "arn:aws:sqs:eu-west-1:333333333333:trailguard-a"`,
-			"detection: ExistingArchiveQueue needs ArchiveBucket or ArchiveBucketName"}},
+			"detection: ExistingArchiveQueue needs ArchiveBucket"}},
 		{"unfit same-stack bus and queues", func(s awscdk.Stack, p *detection.DetectionProps) {
 			p.ExistingAlertBus = awsevents.NewEventBus(s, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String("trailguard-b")})
 			p.ExistingFailureQueue = awssqs.NewQueue(s, jsii.String("Failures"), &awssqs.QueueProps{Encryption: awssqs.QueueEncryption_SQS_MANAGED})
@@ -220,7 +220,7 @@ func TestDetectionBringYourOwnMisuse(t *testing.T) {
 				Encryption: awssqs.QueueEncryption_KMS_MANAGED, RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 				VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(60)),
 			})
-			p.ArchiveBucketName, p.ArchiveKey = jsii.String(byoArchiveBucket), awskms.Key_FromKeyArn(s, jsii.String("K"), jsii.String(importedKeyArn))
+			p.ArchiveBucket, p.ArchiveKey = awss3.Bucket_FromBucketName(s, jsii.String("ArchiveBucket"), jsii.String(byoArchiveBucket)), awskms.Key_FromKeyArn(s, jsii.String("K"), jsii.String(importedKeyArn))
 		}, []string{"detection: ExistingAlertBus TestStack/Bus must be retained (RemovalPolicy RETAIN_ON_UPDATE_OR_DELETE or RETAIN), got no DeletionPolicy (CloudFormation deletes it)",
 			"detection: ExistingFailureQueue TestStack/Failures must be encrypted with a customer managed KMS key (Encryption: QueueEncryption_KMS with EncryptionMasterKey), got no KmsMasterKeyId",
 			"detection: ExistingFailureQueue TestStack/Failures must keep messages 14 days (RetentionPeriod 1209600 seconds), got the default 345600 (4 days)",
@@ -229,14 +229,16 @@ func TestDetectionBringYourOwnMisuse(t *testing.T) {
 			"detection: ExistingArchiveQueue TestStack/Archive must have a VisibilityTimeout of at least the function's timeout, 300 seconds (Lambda advises six times it), got 60",
 			"detection: ExistingArchiveQueue TestStack/Archive must have a dead-letter queue",
 			"detection: ExistingArchiveQueue TestStack/Archive must keep messages less than the failure queue's 14 days (e.g. RetentionPeriod 604800 seconds, 7 days): a dead-letter queue keeps a message's first enqueue time, so it must outlive its source; got 1209600"}},
-		{"archive bucket unnamed, in another stack, without a key, and a name beside it", func(s awscdk.Stack, p *detection.DetectionProps) {
+		{"archive bucket unnamed, in another stack, without a key", func(s awscdk.Stack, p *detection.DetectionProps) {
 			other := awscdk.NewStack(s.Node().Scope().(constructs.Construct), jsii.String("Other"), &awscdk.StackProps{Env: &awscdk.Environment{Account: s.Account(), Region: s.Region()}})
 			p.ArchiveBucket = awss3.NewBucket(other, jsii.String("Archive"), nil)
-			p.ArchiveBucketName = jsii.String(byoArchiveBucket)
-		}, []string{`detection: ArchiveBucketName must be unset with ArchiveBucket, got "trailguard-byo-archive"`,
-			"detection: ArchiveBucket Other/Archive must have a BucketName",
+		}, []string{"detection: ArchiveBucket Other/Archive must have a BucketName",
 			"detection: ArchiveBucket Other/Archive must be in the detection's stack TestStack, got stack Other",
 			"detection: ArchiveKey is required with ArchiveBucket Other/Archive, which carries no key"}},
+		{"archive bucket imported by a name no S3 bucket has, without a key", func(s awscdk.Stack, p *detection.DetectionProps) {
+			p.ArchiveBucket = awss3.Bucket_FromBucketName(s, jsii.String("Archive"), jsii.String("Archive_Logs"))
+		}, []string{`detection: ArchiveBucket must be an S3 bucket, got bucket name "Archive_Logs"`,
+			"detection: ArchiveKey is required with ArchiveBucket TestStack/Archive, which carries no key"}},
 		// The alert key must be the topic's: the publishers' KMS permission names it.
 		{"a key of the app beside an imported topic (the sink's own AlertKey with an ExistingAlertTopic)", func(s awscdk.Stack, p *detection.DetectionProps) {
 			p.AlertTopic = awssns.Topic_FromTopicArn(s, jsii.String("Imported"), jsii.String(byoTopicArn))

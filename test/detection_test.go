@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
@@ -385,14 +386,14 @@ func TestDetectionBundlesUserRules(t *testing.T) {
 	streamKey, alertKey := awskms.NewKey(stack, jsii.String("StreamKey"), nil), awskms.NewKey(stack, jsii.String("AlertKey"), nil)
 	rule := "id: gpu-instances\ntitle: GPU instances\nseverity: medium\nmatch: eventName == \"RunInstances\"\n"
 	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
-		Stream:            awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: streamKey}),
-		StreamKey:         streamKey,
-		AlertTopic:        awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{MasterKey: alertKey}),
-		AlertKey:          alertKey,
-		ArchiveBucketName: jsii.String("trailguard-archive-222222222222-eu-west-1"),
-		ArchiveKey:        awskms.NewKey(stack, jsii.String("ArchiveKey"), nil),
-		RuleFiles:         &map[string]*string{"team/compute.yaml": jsii.String(rule)},
-		DisabledRules:     jsii.Strings("ses-enumeration"),
+		Stream:        awskinesis.NewStream(stack, jsii.String("Stream"), &awskinesis.StreamProps{Encryption: awskinesis.StreamEncryption_KMS, EncryptionKey: streamKey}),
+		StreamKey:     streamKey,
+		AlertTopic:    awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{MasterKey: alertKey}),
+		AlertKey:      alertKey,
+		ArchiveBucket: awss3.Bucket_FromBucketName(stack, jsii.String("Archive"), jsii.String("trailguard-archive-222222222222-eu-west-1")),
+		ArchiveKey:    awskms.NewKey(stack, jsii.String("ArchiveKey"), nil),
+		RuleFiles:     &map[string]*string{"team/compute.yaml": jsii.String(rule)},
+		DisabledRules: jsii.Strings("ses-enumeration"),
 		OrganizationContext: &detect.Context{Organization: detect.Organization{ID: "o-a1b2c3d4e5", ManagementAccount: "111111111111",
 			SecurityAccount: "222222222222", Accounts: []string{"333333333333"}}},
 		RefreshOrganizationAccounts: jsii.Bool(true),

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -362,11 +363,11 @@ func TestLogArchiveExistingMisuse(t *testing.T) {
 		{"bucket and new-bucket props", func(s awscdk.Stack) {
 			b := awss3.Bucket_FromBucketName(s, jsii.String("B"), jsii.String(importedBucketName))
 			archive(s, func(p *logarchive.LogArchiveProps) {
-				p.ExistingBucket, p.BucketName, p.ObjectLockDays, p.LogFileQueueArn = b, jsii.String("trailguard-archive-x"), jsii.Number(30), jsii.String("arn:aws:sqs:eu-west-1:222222222222:q")
+				p.ExistingBucket, p.BucketName, p.ObjectLockDays, p.LogFileQueue = b, jsii.String("trailguard-archive-x"), jsii.Number(30), awssqs.Queue_FromQueueArn(s, jsii.String("Q"), jsii.String("arn:aws:sqs:eu-west-1:222222222222:q"))
 			})
 		}, []string{
 			"logarchive: ExistingBucket and BucketName are exclusive", "(ExistingBucket is TestStack/B (" + importedBucketName + "))",
-			"ExistingBucket and ObjectLockDays are exclusive", "ExistingBucket and LogFileQueueArn are exclusive",
+			"ExistingBucket and ObjectLockDays are exclusive", "ExistingBucket and LogFileQueue are exclusive",
 		}},
 		{"key and alias", func(s awscdk.Stack) {
 			k := awskms.Key_FromKeyArn(s, jsii.String("K"), jsii.String(importedKeyArn))

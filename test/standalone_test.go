@@ -54,7 +54,7 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 		{"archivequery beside a logarchive", func(s awscdk.Stack) {
 			archive := logarchive.NewLogArchive(s, jsii.String("Archive"), &logarchive.LogArchiveProps{OrganizationId: jsii.String("o-a1b2c3d4e5"), TrailArn: jsii.String(trailArn)})
 			archivequery.NewArchiveQuery(s, jsii.String("Query"), &archivequery.ArchiveQueryProps{
-				OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucketName: jsii.String("trailguard-archive-222222222222"),
+				OrganizationId: jsii.String("o-a1b2c3d4e5"), ArchiveBucket: awss3.Bucket_FromBucketName(s, jsii.String("ArchiveByName"), jsii.String("trailguard-archive-222222222222")),
 				Accounts: jsii.Strings("111111111111", "222222222222"), Regions: jsii.Strings("eu-west-1", "us-east-1"),
 				InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"), AccessLogBucket: archive.AccessLogBucket(),
 			})
@@ -158,7 +158,7 @@ func TestEachConstructPassesTheGatesAlone(t *testing.T) {
 			p.ExistingAlertBus = awsevents.EventBus_FromEventBusArn(s, jsii.String("MyAlertBus"), jsii.String(byoAlertBusArn))
 			p.ExistingFailureQueue = importedQueue(s, "MyFailures", byoFailureQueueArn)
 			p.ExistingArchiveQueue = importedQueue(s, "MyArchiveQueue", byoArchiveQueueArn)
-			p.ArchiveBucketName = jsii.String(byoArchiveBucket)
+			p.ArchiveBucket = awss3.Bucket_FromBucketName(s, jsii.String("Archive"), jsii.String(byoArchiveBucket))
 			p.ArchiveKey = awskms.Key_FromKeyArn(s, jsii.String("ArchiveKey"), jsii.String(importedKeyArn))
 			detection.NewDetection(s, jsii.String("Detection"), p)
 			for _, id := range []string{detection.WarningArchiveQueuePolicy, detection.WarningArchiveKeyPolicy} {

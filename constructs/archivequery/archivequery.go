@@ -32,11 +32,11 @@
 //
 //	q := archivequery.NewArchiveQuery(stack, jsii.String("ArchiveQuery"), &archivequery.ArchiveQueryProps{
 //		OrganizationId:    jsii.String("o-a1b2c3d4e5"),
-//		ArchiveBucketName: jsii.String("trailguard-archive-222222222222-eu-west-1"),
-//		Accounts:          jsii.Strings("111111111111", "222222222222", "333333333333"),
-//		Regions:           jsii.Strings("eu-west-1", "us-east-1"),
-//		InvestigatorArns:  jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"),
-//		AccessLogBucket:   archive.AccessLogBucket(),
+//		ArchiveBucket:    archive.Bucket(),
+//		Accounts:         jsii.Strings("111111111111", "222222222222", "333333333333"),
+//		Regions:          jsii.Strings("eu-west-1", "us-east-1"),
+//		InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"),
+//		AccessLogBucket:  archive.AccessLogBucket(),
 //	})
 //	_ = q.WorkGroup()
 package archivequery
@@ -60,6 +60,7 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/constructs/archivequery/queries"
 	"github.com/trailguard/trailguard/constructs/internal/check"
+	"github.com/trailguard/trailguard/constructs/internal/existing"
 	"github.com/trailguard/trailguard/constructs/internal/keypolicy"
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/trust"
@@ -99,9 +100,12 @@ type ArchiveQueryProps struct {
 	// OrganizationId is the organization whose trail writes under AWSLogs/<OrganizationId>/.
 	// Required.
 	OrganizationId *string
-	// ArchiveBucketName is the log archive bucket the organization trail delivers to, in
-	// this account and region. Required, a literal name.
-	ArchiveBucketName *string
+	// ArchiveBucket is the log archive bucket the organization trail delivers to, in this
+	// account and region: logarchive's Bucket(), or one imported by name
+	// (awss3.Bucket_FromBucketName). Its name must be known at synth (an awss3.Bucket with
+	// BucketName): the table's location and the query role's policy name it. Only the name
+	// is used, so the bucket may be in another stack of the account. Required.
+	ArchiveBucket awss3.IBucket
 	// Accounts are the 12-digit ids of the organization's accounts projected as the account
 	// partition: a query sees only these accounts' logs. Required.
 	Accounts *[]*string
@@ -225,7 +229,7 @@ func orName(v *string, def string) string {
 func (p *ArchiveQueryProps) settings(stack awscdk.Stack) (*settings, error) {
 	problems := check.New("archivequery")
 	if p == nil {
-		problems.Addf("props are required (OrganizationId, ArchiveBucketName, Accounts, Regions, InvestigatorArns and AccessLogBucket)")
+		problems.Addf("props are required (OrganizationId, ArchiveBucket, Accounts, Regions, InvestigatorArns and AccessLogBucket)")
 		return nil, problems.Err()
 	}
 	s := &settings{
@@ -244,12 +248,12 @@ func (p *ArchiveQueryProps) settings(stack awscdk.Stack) (*settings, error) {
 		s.orgID = *p.OrganizationId
 	}
 	const bucketWant = "the log archive bucket's name, an S3 bucket name: 3-63 lowercase letters, digits and hyphens"
-	if problems.Required("ArchiveBucketName", p.ArchiveBucketName, bucketWant) {
-		if check.Unresolved(p.ArchiveBucketName) {
-			problems.Addf("ArchiveBucketName must be a literal name, got a token: the table's location and the query role's policy name it")
-		} else if problems.Match("ArchiveBucketName", p.ArchiveBucketName, check.BucketName, bucketWant) {
-			s.archive = *p.ArchiveBucketName
-		}
+	if b := p.ArchiveBucket; b == nil {
+		problems.Addf("ArchiveBucket is required: %s (logarchive's Bucket(), or awss3.Bucket_FromBucketName)", bucketWant)
+	} else if n := existing.BucketName(b); !check.Known(n) {
+		problems.Addf("ArchiveBucket %s must have a name known at synth (an awss3.Bucket with BucketName, or imported by name), got none: the table's location and the query role's policy name it", *b.Node().Path())
+	} else if problems.Match("ArchiveBucket", n, check.BucketName, bucketWant) {
+		s.archive = *n
 	}
 	if len(s.accounts) == 0 {
 		problems.Addf("Accounts is required: the 12-digit ids of the organization's accounts, projected as the account partition")

@@ -23,12 +23,12 @@ func ExampleNewArchiveQuery() {
 		LogFileReaders: jsii.Strings(archivequery.RoleArn("aws", "222222222222")),
 	})
 	q := archivequery.NewArchiveQuery(stack, jsii.String("ArchiveQuery"), &archivequery.ArchiveQueryProps{
-		OrganizationId:    jsii.String("o-a1b2c3d4e5"),
-		ArchiveBucketName: jsii.String("trailguard-archive-222222222222-eu-west-1"),
-		Accounts:          jsii.Strings("111111111111", "222222222222", "333333333333"),
-		Regions:           jsii.Strings("eu-west-1", "us-east-1"),
-		InvestigatorArns:  jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"),
-		AccessLogBucket:   archive.AccessLogBucket(),
+		OrganizationId:   jsii.String("o-a1b2c3d4e5"),
+		ArchiveBucket:    archive.Bucket(),
+		Accounts:         jsii.Strings("111111111111", "222222222222", "333333333333"),
+		Regions:          jsii.Strings("eu-west-1", "us-east-1"),
+		InvestigatorArns: jsii.Strings("arn:aws:iam::222222222222:role/security-investigator"),
+		AccessLogBucket:  archive.AccessLogBucket(),
 		// Optional; these are the defaults.
 		BytesScannedCutoffPerQuery: jsii.Number(archivequery.DefaultBytesScannedCutoffPerQuery),
 		ResultsRetentionDays:       jsii.Number(archivequery.DefaultResultsRetentionDays),

@@ -20,8 +20,9 @@
 //		OrganizationId:  jsii.String("o-a1b2c3d4e5"),
 //		TrailArn:        jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
 //		BucketName:      jsii.String("trailguard-archive-222222222222"),
-//		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222")),
-//		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
+//		LogFileQueue: awssqs.Queue_FromQueueArn(stack, jsii.String("ArchiveQueue"),
+//			jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222"))),
+//		LogFileReaders: jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
 //	})
 //	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 //		Stream:        sink.Stream(),
@@ -45,14 +46,14 @@
 // imported queue or key CDK cannot edit the policy (an AWS::SQS::QueuePolicy would replace
 // the queue's whole policy): the construct leaves synth warnings with the statements to add,
 // to acknowledge once they are in. A brought archive queue has its own ARN: pass it to the
-// archive (logarchive's LogFileQueueArn), not ArchiveQueueArn; and the guardrails protect only
+// archive (logarchive's LogFileQueue), not one imported by ArchiveQueueArn; and the guardrails protect only
 // queues and buses named trailguard-* (guardrails.GuardrailsProps.DetectionQueueNames):
 //
 //	archiveQueue := awssqs.Queue_FromQueueAttributes(stack, jsii.String("ArchiveQueue"), &awssqs.QueueAttributes{
 //		QueueArn: jsii.String("arn:aws:sqs:eu-west-1:222222222222:trailguard-soc-log-files"),
 //		KeyArn:   jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
 //	})
-//	// ... logarchive with LogFileQueueArn: archiveQueue.QueueArn()
+//	// ... logarchive with LogFileQueue: archiveQueue
 //	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 //		Stream: sink.Stream(), StreamKey: sink.StreamKey(), AlertTopic: sink.AlertTopic(), AlertKey: sink.AlertKey(),
 //		ExistingAlertBus:     bus,      // an awsevents.EventBus of the stack, retained
@@ -64,7 +65,7 @@
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveQueuePolicy), jsii.String("statements added"))
 //	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(detection.WarningArchiveKeyPolicy), jsii.String("statements added"))
 //
-// An archive bucket this construct does not define (imported, or ArchiveBucketName) cannot be
+// An archive bucket this construct does not define (imported with awss3.Bucket_FromBucketName) cannot be
 // made to notify the archive queue safely: S3 keeps one notification configuration per
 // bucket and replaces it whole. The construct leaves the synth warning
 // WarningArchiveBucketNotification with the queue configuration to add and the AWS CLI
@@ -224,14 +225,14 @@ type DetectionProps struct {
 	// Default: a new queue encrypted with Key.
 	ExistingFailureQueue awssqs.IQueue
 	// ExistingArchiveQueue is an SQS queue of this stack's account and region that the log
-	// archive bucket notifies instead of a new one (with ArchiveBucket or ArchiveBucketName).
+	// archive bucket notifies instead of a new one (with ArchiveBucket).
 	// One this app defines must be as ExistingFailureQueue's, but keep messages less than
 	// FailureRetentionDays days (ArchiveRetentionDays here), with a VisibilityTimeout of at
 	// least 300 seconds (the function's timeout) and a dead-letter queue; it gets the
 	// statement for S3 in its policy and its key's. An imported one must carry its key; the
 	// statements its policy and its key's need are synth warnings (WarningArchiveQueuePolicy,
 	// WarningArchiveKeyPolicy) to add by hand and acknowledge. The bucket must notify this
-	// queue: pass its ARN as logarchive's LogFileQueueArn (ArchiveQueueArn computes only the
+	// queue: pass it as logarchive's LogFileQueue (ArchiveQueueArn computes only the
 	// new queue's). The guardrails protect only queues named trailguard-*
 	// (guardrails.GuardrailsProps.DetectionQueueNames).
 	// Default: a new queue named ArchiveFunctionName, encrypted with Key.
@@ -255,28 +256,25 @@ type DetectionProps struct {
 	MemoryMiB *float64
 	// ArchiveBucket is the log archive bucket (logarchive's Bucket()): when set, the archive
 	// function reads each new CloudTrail log file, notified through the archive queue
-	// (ArchiveQueue: the bucket must notify it, as logarchive's LogFileQueueArn does, and its
+	// (ArchiveQueue: the bucket must notify it, as logarchive's LogFileQueue does, and its
 	// key must let the archive role decrypt through S3, as logarchive's LogFileReaders do).
 	// A bucket this app defines must be in this stack and have a BucketName (the policies
 	// name it by its ARN, built from the name, so that the bucket can depend on the queue
 	// without a cycle); the construct makes its notification configuration wait for the
-	// queue and its policy, which S3 checks. An imported one must be imported by name. The
-	// bucket must notify the archive queue of new log files: a bucket of the app that does not
-	// (its NotificationConfiguration has no queue configuration to the queue), and any
-	// imported one, get the synth warning WarningArchiveBucketNotification with what to add.
-	// Default: ArchiveBucketName.
+	// queue and its policy, which S3 checks. A bucket this stack does not define (in another
+	// stack of the account, or made outside CDK) must be imported into this stack by name
+	// (awss3.Bucket_FromBucketName), with ArchiveKey; its notification configuration must then
+	// be made after this stack deploys. The bucket must notify the archive queue of new log
+	// files: a bucket of the app that does not (its NotificationConfiguration has no queue
+	// configuration to the queue), and any imported one, get the synth warning
+	// WarningArchiveBucketNotification with what to add.
+	// Default: no archive function.
 	ArchiveBucket awss3.IBucket
-	// ArchiveBucketName is the log archive bucket's name, for a bucket this stack does not
-	// define (in another stack of the account, or made outside CDK): as ArchiveBucket, but
-	// the bucket's notification configuration must then be made after this stack deploys, as
-	// the synth warning WarningArchiveBucketNotification says. Unset with ArchiveBucket.
-	// Default: no archive function (unless ArchiveBucket).
-	ArchiveBucketName *string
-	// ArchiveKey encrypts the log archive. Required with ArchiveBucketName, and with an
-	// ArchiveBucket that carries no key (EncryptionKey()).
+	// ArchiveKey encrypts the log archive. Required with an ArchiveBucket that carries no key
+	// (EncryptionKey()), such as an imported one.
 	// Default: ArchiveBucket's key.
 	ArchiveKey awskms.IKey
-	// ArchiveCode is the archive function's code (with ArchiveBucket or ArchiveBucketName).
+	// ArchiveCode is the archive function's code (with ArchiveBucket).
 	// Default: ArchiveConsumerPackage built like StreamCode.
 	ArchiveCode awslambda.Code
 	// StreamCode is the stream function's code.
@@ -407,13 +405,8 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 	switch {
 	case p.ArchiveBucket != nil:
 		// validateExisting checks it.
-	case p.ArchiveBucketName != nil:
-		c.Match("ArchiveBucketName", p.ArchiveBucketName, check.BucketName, "an S3 bucket name")
-		if p.ArchiveKey == nil {
-			c.Addf("ArchiveKey is required with ArchiveBucketName: the key the log archive is encrypted with")
-		}
 	case p.ArchiveKey != nil || p.ArchiveCode != nil:
-		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucket or ArchiveBucketName: the archive function reads that bucket")
+		c.Addf("ArchiveKey and ArchiveCode need ArchiveBucket: the archive function reads that bucket")
 	}
 	if p.OrganizationContext != nil {
 		if p.StreamCode != nil || p.ArchiveCode != nil {
@@ -449,13 +442,12 @@ type Detection interface {
 	AlertBus() awsevents.IEventBus
 	// FailureQueue holds the positions of the stream records that kept failing.
 	FailureQueue() awssqs.IQueue
-	// ArchiveFunction is the function reading the log archive, or nil without ArchiveBucket
-	// or ArchiveBucketName.
+	// ArchiveFunction is the function reading the log archive, or nil without ArchiveBucket.
 	ArchiveFunction() awslambda.IFunction
 	// ArchiveQueue receives the log archive's notifications of new log files (the
-	// ExistingArchiveQueue if given), or nil without ArchiveBucket or ArchiveBucketName. S3
-	// checks the queue's policy when the bucket's notification is set: with ArchiveBucket
-	// the construct orders them; with ArchiveBucketName deploy this first.
+	// ExistingArchiveQueue if given), or nil without ArchiveBucket. S3 checks the queue's
+	// policy when the bucket's notification is set: with a bucket of this stack the
+	// construct orders them; with an imported one deploy this first.
 	ArchiveQueue() awssqs.IQueue
 	// DedupeTable remembers the alerts published.
 	DedupeTable() awsdynamodb.ITable
@@ -1035,7 +1027,8 @@ func ArchiveRoleArn(partition, account string) string {
 }
 
 // ArchiveQueueArn is the new archive queue's ARN, for the log archive's notification
-// (logarchive's LogFileQueueArn). With ExistingArchiveQueue pass that queue's ARN instead.
+// (logarchive's LogFileQueue, imported with awssqs.Queue_FromQueueArn). With
+// ExistingArchiveQueue pass that queue instead.
 func ArchiveQueueArn(partition, region, account string) string {
 	return "arn:" + partition + ":sqs:" + region + ":" + account + ":" + ArchiveFunctionName
 }

@@ -31,11 +31,12 @@ func ExampleNewDetection() {
 	// Optional: the archive function reads the organization trail's log files too. The
 	// archive notifies the archive queue and lets the archive role decrypt, by their names.
 	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
-		OrganizationId:  jsii.String("o-a1b2c3d4e5"),
-		TrailArn:        jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
-		BucketName:      jsii.String("trailguard-archive-222222222222"),
-		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222")),
-		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
+		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
+		BucketName:     jsii.String("trailguard-archive-222222222222"),
+		LogFileQueue: awssqs.Queue_FromQueueArn(stack, jsii.String("ArchiveQueue"),
+			jsii.String(detection.ArchiveQueueArn("aws", "eu-west-1", "222222222222"))),
+		LogFileReaders: jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
 	})
 	d := detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 		Stream:        sink.Stream(),
@@ -78,11 +79,11 @@ func ExampleNewDetection_bringYourOwn() {
 		KeyArn:   jsii.String("arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
 	})
 	archive := logarchive.NewLogArchive(stack, jsii.String("LogArchive"), &logarchive.LogArchiveProps{
-		OrganizationId:  jsii.String("o-a1b2c3d4e5"),
-		TrailArn:        jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
-		BucketName:      jsii.String("trailguard-archive-222222222222"),
-		LogFileQueueArn: archiveQueue.QueueArn(), // not ArchiveQueueArn: that names the queue the construct would create
-		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
+		OrganizationId: jsii.String("o-a1b2c3d4e5"),
+		TrailArn:       jsii.String("arn:aws:cloudtrail:eu-west-1:111111111111:trail/trailguard-org"),
+		BucketName:     jsii.String("trailguard-archive-222222222222"),
+		LogFileQueue:   archiveQueue, // not ArchiveQueueArn: that names the queue the construct would create
+		LogFileReaders: jsii.Strings(detection.ArchiveRoleArn("aws", "222222222222")),
 	})
 	detection.NewDetection(stack, jsii.String("Detection"), &detection.DetectionProps{
 		Stream:               sink.Stream(),

@@ -34,7 +34,7 @@ const (
 
 // WarningArchiveBucketNotification is the id of the synth warning left when the archive
 // bucket does not notify the archive queue of new log files and the construct cannot make it
-// (an imported bucket, ArchiveBucketName, or a bucket of the app without the notification).
+// (an imported bucket, or a bucket of the app without the notification).
 // It carries the queue configuration to add (ArchiveNotificationId) and the AWS CLI commands
 // to add it; acknowledge it once done. Without the notification the archive function never
 // runs, and nothing else says so.
@@ -74,24 +74,23 @@ func (p *DetectionProps) validateExisting(c *check.Problems, stack awscdk.Stack)
 		checkQueue(c, stack, "ExistingFailureQueue", q, false)
 	}
 	if q := p.ExistingArchiveQueue; q != nil {
-		if p.ArchiveBucketName == nil && p.ArchiveBucket == nil {
-			c.Addf("ExistingArchiveQueue needs ArchiveBucket or ArchiveBucketName: the archive function reads that bucket's log files, notified through the queue")
+		if p.ArchiveBucket == nil {
+			c.Addf("ExistingArchiveQueue needs ArchiveBucket: the archive function reads that bucket's log files, notified through the queue")
 		}
 		checkQueue(c, stack, "ExistingArchiveQueue", q, true)
 	}
 	if b := p.ArchiveBucket; b != nil {
-		if p.ArchiveBucketName != nil {
-			c.Addf("ArchiveBucketName must be unset with ArchiveBucket, got %q: the bucket gives its name", *p.ArchiveBucketName)
-		}
 		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
 			if !check.Known(cfn.BucketName()) {
 				c.Addf("ArchiveBucket %s must have a BucketName: the queue policy and the function's policy name the bucket by ARN, and a generated name would make the bucket and the queue depend on each other", *b.Node().Path())
 			}
 			if s := awscdk.Stack_Of(b); *s.Node().Path() != *stack.Node().Path() {
-				c.Addf("ArchiveBucket %s must be in the detection's stack %s, got stack %s: the bucket's notification must wait for the queue's policy; give ArchiveBucketName (and ArchiveKey imported by ARN) instead, and set the notification only once this stack is deployed", *b.Node().Path(), *stack.Node().Path(), *s.Node().Path())
+				c.Addf("ArchiveBucket %s must be in the detection's stack %s, got stack %s: the bucket's notification must wait for the queue's policy; import it into this stack by name instead (awss3.Bucket_FromBucketName, with ArchiveKey imported by ARN), and set the notification only once this stack is deployed", *b.Node().Path(), *stack.Node().Path(), *s.Node().Path())
 			}
 		} else if n := b.BucketName(); !check.Known(n) {
 			c.Addf("ArchiveBucket %s must be imported by name (awss3.Bucket_FromBucketName), got no known name", *b.Node().Path())
+		} else {
+			existing.ImportedBucket(c, "ArchiveBucket", b)
 		}
 		if p.ArchiveKey == nil && b.EncryptionKey() == nil {
 			c.Addf("ArchiveKey is required with ArchiveBucket %s, which carries no key: the key the log archive is encrypted with", *b.Node().Path())
@@ -179,9 +178,8 @@ func sameEnv(c *check.Problems, stack awscdk.Stack, field string, arn *string) {
 	}
 }
 
-// archiveBucketName is the archive bucket's name, from ArchiveBucketName or ArchiveBucket
-// (its L1's literal name: a Ref would make the queue policy depend on the bucket, which
-// depends on the queue), or nil.
+// archiveBucketName is ArchiveBucket's name (its L1's literal name: a Ref would make the
+// queue policy depend on the bucket, which depends on the queue), or nil.
 func (p *DetectionProps) archiveBucketName() *string {
 	if b := p.ArchiveBucket; b != nil {
 		if cfn, ok := b.Node().DefaultChild().(awss3.CfnBucket); ok {
@@ -189,7 +187,7 @@ func (p *DetectionProps) archiveBucketName() *string {
 		}
 		return b.BucketName()
 	}
-	return p.ArchiveBucketName
+	return nil
 }
 
 // archiveKey is ArchiveKey, or the ArchiveBucket's key.
@@ -217,7 +215,7 @@ func added(r *awsiam.AddToResourcePolicyResult) bool {
 
 // checkArchiveNotification leaves WarningArchiveBucketNotification unless the archive bucket
 // is one of the app whose notification configuration already sends new log files to the
-// archive queue (as logarchive's LogFileQueueArn does).
+// archive queue (as logarchive's LogFileQueue does).
 //
 // The construct does not set the notification of a bucket it does not define. S3 keeps one
 // notification configuration per bucket, which PutBucketNotificationConfiguration replaces

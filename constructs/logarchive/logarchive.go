@@ -77,6 +77,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -172,12 +173,15 @@ type LogArchiveProps struct {
 	// them by aws:PrincipalArn, so a reader role need not exist when the archive is deployed.
 	// Default: none.
 	Readers *[]*string
-	// LogFileQueueArn is an SQS queue that S3 notifies of each new CloudTrail log file (an
-	// object created under AWSLogs/ whose key ends .json.gz), such as the detection
-	// functions' archive queue. Its queue policy must let s3.amazonaws.com send from this
-	// bucket and its key let S3 use it before the bucket is updated (S3 checks).
+	// LogFileQueue is an SQS queue of this account and region that S3 notifies of each new
+	// CloudTrail log file (an object created under AWSLogs/ whose key ends .json.gz), such
+	// as the detection functions' archive queue. Its queue policy must let s3.amazonaws.com
+	// send from this bucket and its key let S3 use it before the bucket is updated (S3
+	// checks). The detection construct takes this bucket, so import its queue by ARN rather
+	// than pass its ArchiveQueue(): awssqs.Queue_FromQueueArn with detection.ArchiveQueueArn
+	// (or a brought queue's ARN); the notification names the queue by its ARN.
 	// Default: no queue notification.
-	LogFileQueueArn *string
+	LogFileQueue awssqs.IQueue
 	// LogFileReaders are IAM role ARNs (no wildcards) that may decrypt this bucket's log
 	// files through S3 and nothing else (kms:ViaService s3, the bucket's ARN as encryption
 	// context, as S3 Bucket Keys use), such as the archive detection function's role. Unlike
@@ -204,7 +208,7 @@ type LogArchiveProps struct {
 	// server access logging, object events to EventBridge and the lifecycle are the bucket's
 	// owner's. Exclusive with the props that shape a new bucket: BucketName, RetentionDays,
 	// TransitionDays, NoncurrentVersionExpirationDays, ObjectLockMode, ObjectLockDays,
-	// LogFileQueueArn, AccessLogBucketName, AccessLogRetentionDays and ExistingAccessLogBucket.
+	// LogFileQueue, AccessLogBucketName, AccessLogRetentionDays and ExistingAccessLogBucket.
 	//
 	// An awss3.Bucket built in the app (same account and region) is checked: it must be
 	// versioned, have Object Lock with a default retention, be encrypted by default with
@@ -440,12 +444,12 @@ func (l *logArchive) addBuckets(stack awscdk.Stack, props *LogArchiveProps, s *s
 		n := &awss3.CfnBucket_NotificationConfigurationProperty{
 			EventBridgeConfiguration: &awss3.CfnBucket_EventBridgeConfigurationProperty{EventBridgeEnabled: jsii.Bool(true)},
 		}
-		if b == bucket && props.LogFileQueueArn != nil {
+		if b == bucket && props.LogFileQueue != nil {
 			// New log files for the archive detection function (digests share the
 			// prefix and suffix; the function skips them).
 			n.QueueConfigurations = []any{&awss3.CfnBucket_QueueConfigurationProperty{
 				Event: jsii.String("s3:ObjectCreated:*"),
-				Queue: props.LogFileQueueArn,
+				Queue: props.LogFileQueue.QueueArn(),
 				Filter: &awss3.CfnBucket_NotificationFilterProperty{S3Key: &awss3.CfnBucket_S3KeyFilterProperty{Rules: []any{
 					&awss3.CfnBucket_FilterRuleProperty{Name: jsii.String("prefix"), Value: jsii.String("AWSLogs/")},
 					&awss3.CfnBucket_FilterRuleProperty{Name: jsii.String("suffix"), Value: jsii.String(".json.gz")},
@@ -600,11 +604,11 @@ func (p *LogArchiveProps) checkExisting(problems *check.Problems, stack awscdk.S
 	if b := p.ExistingBucket; b != nil {
 		existing.Exclusive(problems, "ExistingBucket", existing.Describe(b, b.BucketName()),
 			[]string{"BucketName", "RetentionDays", "TransitionDays", "NoncurrentVersionExpirationDays", "ObjectLockMode", "ObjectLockDays",
-				"LogFileQueueArn", "AccessLogBucketName", "AccessLogRetentionDays", "ExistingAccessLogBucket"},
+				"LogFileQueue", "AccessLogBucketName", "AccessLogRetentionDays", "ExistingAccessLogBucket"},
 			map[string]bool{
 				"BucketName": p.BucketName != nil, "RetentionDays": p.RetentionDays != nil, "TransitionDays": p.TransitionDays != nil,
 				"NoncurrentVersionExpirationDays": p.NoncurrentVersionExpirationDays != nil, "ObjectLockMode": p.ObjectLockMode != nil,
-				"ObjectLockDays": p.ObjectLockDays != nil, "LogFileQueueArn": p.LogFileQueueArn != nil, "AccessLogBucketName": p.AccessLogBucketName != nil,
+				"ObjectLockDays": p.ObjectLockDays != nil, "LogFileQueue": p.LogFileQueue != nil, "AccessLogBucketName": p.AccessLogBucketName != nil,
 				"AccessLogRetentionDays": p.AccessLogRetentionDays != nil, "ExistingAccessLogBucket": p.ExistingAccessLogBucket != nil,
 			})
 		existing.SameEnvironment(problems, "ExistingBucket", "bucket", b, stack)

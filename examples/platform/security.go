@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -35,8 +36,9 @@ func newSecurityLoggingStack(scope constructs.Construct) awscdk.Stack {
 		BreakGlassPrincipals: jsii.Strings(breakGlassRole),
 		Readers:              jsii.Strings(siemReaderRole),
 		// The archive detection function, by the names it will have.
-		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn("aws", homeRegion, securityAccount)),
-		LogFileReaders:  jsii.Strings(detection.ArchiveRoleArn("aws", securityAccount)),
+		LogFileQueue: awssqs.Queue_FromQueueArn(stack, jsii.String("DetectionArchiveQueue"),
+			jsii.String(detection.ArchiveQueueArn("aws", homeRegion, securityAccount))),
+		LogFileReaders: jsii.Strings(detection.ArchiveRoleArn("aws", securityAccount)),
 	})
 
 	streamKey := newPlatformKey(stack, "StreamKey", streamKeyAlias,

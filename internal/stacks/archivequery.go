@@ -20,7 +20,7 @@ func addArchiveQuery(stack awscdk.Stack, cfg *config.Config, archive logarchive.
 	}
 	q := archivequery.NewArchiveQuery(stack, jsii.String("ArchiveQuery"), &archivequery.ArchiveQueryProps{
 		OrganizationId:             jsii.String(cfg.Organization.ID),
-		ArchiveBucketName:          jsii.String(cfg.LogArchive.BucketName),
+		ArchiveBucket:              archive.Bucket(),
 		Accounts:                   jsii.Strings(cfg.ArchiveQueryAccounts()...),
 		Regions:                    jsii.Strings(config.PartitionRegions(cfg.Partition())...),
 		InvestigatorArns:           jsii.Strings(aq.Investigators...),

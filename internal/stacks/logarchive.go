@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/config"
@@ -29,8 +30,9 @@ func addLogArchive(stack awscdk.Stack, cfg *config.Config) logarchive.LogArchive
 		Readers:                jsii.Strings(la.Readers...),
 		DeploymentRoleArn:      jsii.String(cfg.CloudFormationExecutionRoleARN(cfg.Organization.SecurityAccount, cfg.HomeRegion)),
 		// The archive detection function (internal/stacks/detection.go), by the names it will have.
-		LogFileQueueArn: jsii.String(detection.ArchiveQueueArn(cfg.Partition(), cfg.HomeRegion, cfg.Organization.SecurityAccount)),
-		LogFileReaders:  jsii.Strings(logFileReaders(cfg)...),
+		LogFileQueue: awssqs.Queue_FromQueueArn(stack, jsii.String("DetectionArchiveQueue"),
+			jsii.String(detection.ArchiveQueueArn(cfg.Partition(), cfg.HomeRegion, cfg.Organization.SecurityAccount))),
+		LogFileReaders: jsii.Strings(logFileReaders(cfg)...),
 	})
 	output(stack, "LogArchiveBucketArn", archive.Bucket().BucketArn(), "The log archive bucket the organization trail delivers to")
 	output(stack, "LogArchiveAccessLogBucketArn", archive.AccessLogBucket().BucketArn(), "The bucket holding the log archive bucket's server access logs")

@@ -59,6 +59,16 @@ func CfnBucket(b awss3.IBucket) awss3.CfnBucket {
 	return c
 }
 
+// BucketName is b's name as written in the template: its L1's BucketName for a bucket of the
+// app (whose BucketName() is a Ref, which would make a policy naming it depend on the
+// bucket), or the name it was imported with. Nil or a token when it is not known at synth.
+func BucketName(b awss3.IBucket) *string {
+	if cfn := CfnBucket(b); cfn != nil {
+		return cfn.BucketName()
+	}
+	return b.BucketName()
+}
+
 // CfnKey returns k's CloudFormation resource if k is an L2 awskms.Key built in the app, or nil
 // if it is imported.
 func CfnKey(k awskms.IKey) awskms.CfnKey {
