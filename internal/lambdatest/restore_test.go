@@ -200,6 +200,20 @@ func TestResponderRestores(t *testing.T) {
 	}
 	f := newRestoreFixture(t)
 	const stream = "trailguard-forward-to-stream"
+	// exactlyOne checks that enforce made the one change want.
+	exactlyOne := func(want string) func(*testing.T, []awsfake.Call) {
+		return func(t *testing.T, cs []awsfake.Call) {
+			if len(cs) != 1 || change(cs[0]) != want {
+				t.Errorf("changes %v, want exactly %s", changesOf(cs), want)
+			}
+		}
+	}
+	// localTrailAsDeployed checks that the local trail is back as deployed.
+	localTrailAsDeployed := func(t *testing.T, org *awsfake.Org) {
+		if got := org.Trail(memberAccount, f.local.Region, f.local.Name); !reflect.DeepEqual(got, f.localTrail()) {
+			t.Errorf("trail %+v, want as deployed %+v", got, f.localTrail())
+		}
+	}
 	tests := []struct {
 		name   string
 		record string
@@ -220,19 +234,10 @@ func TestResponderRestores(t *testing.T) {
 				tr.IsMultiRegionTrail = false
 				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
 			},
-			changes: func(t *testing.T, cs []awsfake.Call) {
-				want := fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
-					localKeyARN, f.local.Name, f.localTrail().S3BucketName)
-				if len(cs) != 1 || change(cs[0]) != want {
-					t.Errorf("changes %v, want exactly %s", changesOf(cs), want)
-				}
-			},
+			changes: exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
+				localKeyARN, f.local.Name, f.localTrail().S3BucketName)),
 			result: "acted",
-			after: func(t *testing.T, org *awsfake.Org) {
-				if got := org.Trail(memberAccount, f.local.Region, f.local.Name); !reflect.DeepEqual(got, f.localTrail()) {
-					t.Errorf("trail %+v, want as deployed %+v", got, f.localTrail())
-				}
-			}},
+			after:  localTrailAsDeployed},
 		{name: "local trail sent to another bucket under a prefix: UpdateTrail back, the prefix cleared",
 			record: updateTrailRecord("e-bucket-moved", f.local.Name),
 			wrong: func(t *testing.T, org *awsfake.Org) {
@@ -240,19 +245,10 @@ func TestResponderRestores(t *testing.T) {
 				tr.S3BucketName, tr.S3KeyPrefix = "exfil-logs-444455556666", "x"
 				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
 			},
-			changes: func(t *testing.T, cs []awsfake.Call) {
-				want := fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s S3KeyPrefix=",
-					localKeyARN, f.local.Name, f.localTrail().S3BucketName)
-				if len(cs) != 1 || change(cs[0]) != want {
-					t.Errorf("changes %v, want exactly %s", changesOf(cs), want)
-				}
-			},
+			changes: exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s S3KeyPrefix=",
+				localKeyARN, f.local.Name, f.localTrail().S3BucketName)),
 			result: "acted",
-			after: func(t *testing.T, org *awsfake.Org) {
-				if got := org.Trail(memberAccount, f.local.Region, f.local.Name); !reflect.DeepEqual(got, f.localTrail()) {
-					t.Errorf("trail %+v, want as deployed %+v", got, f.localTrail())
-				}
-			}},
+			after:  localTrailAsDeployed},
 		{name: "organization trail's selectors narrowed: PutEventSelectors with the deployed selectors",
 			record: inAccount(narrowSelectorsRecord("e-narrowed", f.org.Name), managementAccount),
 			wrong: func(t *testing.T, org *awsfake.Org) {
@@ -281,12 +277,8 @@ func TestResponderRestores(t *testing.T) {
 				r.State = "DISABLED"
 				org.SetRule(memberAccount, "eu-west-1", stream, r)
 			},
-			changes: func(t *testing.T, cs []awsfake.Call) {
-				if want := "events:EnableRule Name=" + stream; len(cs) != 1 || change(cs[0]) != want {
-					t.Errorf("changes %v, want exactly %s", changesOf(cs), want)
-				}
-			},
-			result: "acted",
+			changes: exactlyOne("events:EnableRule Name=" + stream),
+			result:  "acted",
 			after: func(t *testing.T, org *awsfake.Org) {
 				if got, want := org.Rule(memberAccount, "eu-west-1", stream), f.rule(t, org, stream, "eu-west-1"); !reflect.DeepEqual(got, want) {
 					t.Errorf("rule %+v, want as deployed %+v", got, want)
