@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventsink"
@@ -36,18 +35,7 @@ func TestBrownfieldExample(t *testing.T) {
 		t.Skip("builds the example module and runs cdk synth, a complete synth with the gates (-short)")
 	}
 	w := newWorkspace(t, "eu-west-1")
-	start := time.Now()
-	r := w.run(t, "cd "+brownfieldDir+" && go vet ./... && cdk synth --quiet")
-	t.Logf("example build and synth: %.1fs", time.Since(start).Seconds())
-	m := brownfieldSummary.FindStringSubmatch(r.output)
-	switch {
-	case r.code != 0:
-		t.Fatalf("example: exit %d; output:\n%s", r.code, r.output)
-	case m == nil || m[2] != "0":
-		t.Fatalf("example: no verdict of zero findings; output:\n%s", r.output)
-	case m[1] != strconv.Itoa(len(brownfieldStacks)):
-		t.Errorf("example: %s stacks, want %d; output:\n%s", m[1], len(brownfieldStacks), r.output)
-	}
+	r, m := synthExample(t, w, brownfieldDir, brownfieldSummary, len(brownfieldStacks))
 	// Each imported resource the app depends on at run time, and what its step must say.
 	steps := []struct {
 		id   string

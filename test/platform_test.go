@@ -38,18 +38,7 @@ func TestPlatformExample(t *testing.T) {
 	}
 	t.Parallel() // go and cdk processes in a workspace of its own
 	w := newWorkspace(t, "eu-central-1")
-	start := time.Now()
-	r := w.run(t, "cd "+platformDir+" && go vet ./... && cdk synth --quiet")
-	t.Logf("example build and synth: %.1fs", time.Since(start).Seconds())
-	m := platformSummary.FindStringSubmatch(r.output)
-	switch {
-	case r.code != 0:
-		t.Fatalf("example: exit %d; output:\n%s", r.code, r.output)
-	case m == nil || m[2] != "0":
-		t.Fatalf("example: no verdict of zero findings; output:\n%s", r.output)
-	case m[1] != strconv.Itoa(len(platformStacks)):
-		t.Errorf("example: %s stacks, want %d; output:\n%s", m[1], len(platformStacks), r.output)
-	}
+	synthExample(t, w, platformDir, platformSummary, len(platformStacks))
 	for _, s := range platformStacks {
 		var tmpl template
 		if err := readJSON(filepath.Join(w.dir, platformDir, "cdk.out", s+".template.json"), &tmpl); err != nil {
@@ -67,6 +56,27 @@ func TestPlatformExample(t *testing.T) {
 			}
 		}
 	}
+}
+
+// synthExample vets the outside-module example in dir and synthesizes it with the real cdk
+// CLI in w, as its README says. It fails t unless the example exits 0 and its verdict line
+// (summary: stacks in group 1, findings in group 2) reports zero findings and stacks stacks,
+// and returns the command's result and the verdict's groups.
+func synthExample(t *testing.T, w *workspace, dir string, summary *regexp.Regexp, stacks int) (result, []string) {
+	t.Helper()
+	start := time.Now()
+	r := w.run(t, "cd "+dir+" && go vet ./... && cdk synth --quiet")
+	t.Logf("example build and synth: %.1fs", time.Since(start).Seconds())
+	m := summary.FindStringSubmatch(r.output)
+	switch {
+	case r.code != 0:
+		t.Fatalf("example: exit %d; output:\n%s", r.code, r.output)
+	case m == nil || m[2] != "0":
+		t.Fatalf("example: no verdict of zero findings; output:\n%s", r.output)
+	case m[1] != strconv.Itoa(stacks):
+		t.Errorf("example: %s stacks, want %d; output:\n%s", m[1], stacks, r.output)
+	}
+	return r, m
 }
 
 // TestPlatformExampleHasNoSuppressions requires that the example excepts nothing itself: every
