@@ -75,7 +75,7 @@ func run(stderr io.Writer) (code int) {
 		return 1
 	}
 
-	res, err := synth.Run(app, cfg, synth.Options{Gates: compliance.NewGates(rules)})
+	res, err := synth.Run(app, cfg, synth.Options{Gates: compliance.NewGates(rules), AfterSynth: jsii.Close})
 	if err != nil {
 		fmt.Fprintf(stderr, "trailguard: %v\n", err)
 		assembly.Clear(os.Getenv(envOutdir))

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
@@ -60,12 +58,8 @@ func summarize(dir string, replicas []stacks.Replica) (*assemblySummary, error) 
 	}
 	counted := map[string]int{}       // resources by the stack name whose template was read
 	prototypes := map[string]string{} // prototype names by replica name
-	names := map[awscdk.Stack]string{}
 	for _, r := range replicas {
-		if _, ok := names[r.Prototype]; !ok {
-			names[r.Prototype] = *r.Prototype.StackName()
-		}
-		if p := names[r.Prototype]; templates[p] != "" {
+		if p := r.Prototype.Name; templates[p] != "" {
 			prototypes[r.StackName] = p
 		}
 	}

@@ -114,7 +114,7 @@ func TestReplicasNeedAnAccountIndependentTemplate(t *testing.T) {
 			awscdk.NewCfnOutput(stack, jsii.String("Leak"), &awscdk.CfnOutputProps{Value: jsii.String(tc.value)})
 			app.Synth(nil)
 			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
-				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stack,
+				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stacks.NewPrototypeStack(stack),
 			}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("EmitReplicas error = %v, want one containing %q", err, tc.want)
@@ -168,7 +168,7 @@ func TestReplicasNeedAccountIndependentArtifacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
-				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stack,
+				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stacks.NewPrototypeStack(stack),
 			}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("EmitReplicas error = %v, want one containing %q", err, tc.want)

@@ -31,11 +31,7 @@
 package coveragemonitor
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -461,41 +457,12 @@ func bundle(expected *coverage.Expected) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	exe, err := os.ReadFile(filepath.Join(bin, gobuild.Binary))
-	if err != nil {
-		return "", fmt.Errorf("coveragemonitor: %w", err)
-	}
 	pairs, err := expected.Marshal()
 	if err != nil {
 		return "", fmt.Errorf("coveragemonitor: expected pairs: %w", err)
 	}
-	h := sha256.New()
-	h.Write(exe)
-	h.Write([]byte{0})
-	h.Write(pairs)
-	dir := filepath.Join(filepath.Dir(bin), "coveragemonitor-bundle-"+hex.EncodeToString(h.Sum(nil)[:12]))
-	if _, err := os.Stat(filepath.Join(dir, coverage.ExpectedFile)); err == nil {
-		return dir, nil
-	}
-	// Written aside and renamed: a concurrent synth never sees half a bundle.
-	tmp, err := os.MkdirTemp(filepath.Dir(bin), ".coveragemonitor-bundle-*")
+	dir, err := gobuild.WithFiles(bin, map[string][]byte{coverage.ExpectedFile: pairs})
 	if err != nil {
-		return "", fmt.Errorf("coveragemonitor: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, gobuild.Binary), exe, 0o755); err != nil {
-		return "", fmt.Errorf("coveragemonitor: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, coverage.ExpectedFile), pairs, 0o644); err != nil {
-		return "", fmt.Errorf("coveragemonitor: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("coveragemonitor: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, coverage.ExpectedFile)); statErr == nil {
-			return dir, nil // another synth made it first
-		}
 		return "", fmt.Errorf("coveragemonitor: %w", err)
 	}
 	return dir, nil

@@ -40,7 +40,29 @@ type Replica struct {
 	// Region is the stack's region.
 	Region string
 	// Prototype is the stack, in the main app, whose template the replica deploys.
-	Prototype awscdk.Stack
+	Prototype *PrototypeStack
+}
+
+// PrototypeStack is a stack that replicas copy, as plain Go values read once when it is built:
+// the replicas are emitted after synth without a jsii round trip, so that the app can stop the
+// jsii kernel (about 600 MiB) before writing them.
+type PrototypeStack struct {
+	// Stack is the stack in the main app. Emitting replicas does not use it.
+	Stack awscdk.Stack
+	// Name, Account, Region, ArtifactID and TemplateFile are the stack's.
+	Name, Account, Region, ArtifactID, TemplateFile string
+}
+
+// NewPrototypeStack reads what replicas need of stack (jsii calls: before the kernel stops).
+func NewPrototypeStack(stack awscdk.Stack) *PrototypeStack {
+	return &PrototypeStack{
+		Stack:        stack,
+		Name:         *stack.StackName(),
+		Account:      *stack.Account(),
+		Region:       *stack.Region(),
+		ArtifactID:   *stack.ArtifactId(),
+		TemplateFile: *stack.TemplateFile(),
+	}
 }
 
 // EmitReplicas writes a cloud assembly of replicas into dir, a new empty directory, to be
@@ -53,7 +75,7 @@ func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
 	if err != nil {
 		return err
 	}
-	prototypes := map[awscdk.Stack]*prototype{}
+	prototypes := map[*PrototypeStack]*prototype{}
 	for _, r := range replicas {
 		p, ok := prototypes[r.Prototype]
 		if !ok {
@@ -147,16 +169,16 @@ type artifactEntry struct {
 // readPrototype reads stack's files and artifacts from the cloud assembly in dir and checks
 // that they can be replicated: they name the stack only in construct paths, file names and
 // artifact ids, and the account only in the environment and the bootstrap resources' names.
-func readPrototype(dir string, manifest *assemblyManifest, stack awscdk.Stack) (*prototype, error) {
+func readPrototype(dir string, manifest *assemblyManifest, stack *PrototypeStack) (*prototype, error) {
 	p := &prototype{
-		name:          *stack.StackName(),
-		account:       *stack.Account(),
-		region:        *stack.Region(),
+		name:          stack.Name,
+		account:       stack.Account,
+		region:        stack.Region,
 		templateNames: []string{`"aws:cdk:path": "%s/`},
 		metadataNames: []string{`"/%s"`, `"/%s/`, `"%s.template.json"`},
 	}
 	var err error
-	if p.template, err = os.ReadFile(filepath.Join(dir, *stack.TemplateFile())); err != nil {
+	if p.template, err = os.ReadFile(filepath.Join(dir, stack.TemplateFile)); err != nil {
 		return nil, fmt.Errorf("replicating member stack %s: %w", p.name, err)
 	}
 	if p.metadata, err = os.ReadFile(filepath.Join(dir, p.name+".metadata.json")); err != nil {
@@ -165,7 +187,7 @@ func readPrototype(dir string, manifest *assemblyManifest, stack awscdk.Stack) (
 	if p.assets, err = os.ReadFile(filepath.Join(dir, p.name+".assets.json")); err != nil {
 		return nil, fmt.Errorf("replicating member stack %s: %w", p.name, err)
 	}
-	id := *stack.ArtifactId()
+	id := stack.ArtifactID
 	p.artifact, p.assetsArtifact = manifest.Artifacts[id], manifest.Artifacts[id+".assets"]
 	if id != p.name || p.artifact == nil || p.assetsArtifact == nil {
 		return nil, fmt.Errorf("member stack %s cannot be replicated: the cloud assembly has no artifacts %s and %s.assets", p.name, p.name, p.name)

@@ -68,7 +68,7 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 	}
 	// The management and Security accounts forward in both modes: a service-managed StackSet
 	// never reaches the management account.
-	forwarders := map[string]awscdk.Stack{} // prototypes by region
+	forwarders := map[string]*PrototypeStack{} // prototypes by region
 	for _, a := range cfg.ForwarderAccounts() {
 		for _, region := range a.Regions {
 			if proto, ok := forwarders[region]; ok && !opts.BuildEveryMember {
@@ -76,7 +76,7 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 				continue
 			}
 			stack := NewForwarderStack(scope, cfg, a, region)
-			forwarders[region] = stack
+			forwarders[region] = NewPrototypeStack(stack)
 			s.Forwarders = append(s.Forwarders, stack)
 		}
 	}
@@ -87,7 +87,7 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 		addMemberStackSet(s.Management, cfg, opts.NewTemplateApp())
 		return s
 	}
-	members := map[string]awscdk.Stack{} // prototypes by region
+	members := map[string]*PrototypeStack{} // prototypes by region
 	for _, m := range cfg.Members {
 		for _, region := range cfg.MemberRegions(m) {
 			if proto, ok := members[region]; ok && !opts.BuildEveryMember {
@@ -95,7 +95,7 @@ func Build(scope constructs.Construct, cfg *config.Config, opts Options) *Stacks
 				continue
 			}
 			stack := NewMemberStack(scope, cfg, m, region)
-			members[region] = stack
+			members[region] = NewPrototypeStack(stack)
 			s.Members = append(s.Members, stack)
 		}
 	}

@@ -17,10 +17,6 @@ import (
 // directory) and reused, so a synth writes nothing twice and the asset hash changes only
 // when the binary or a file does.
 func WithFiles(dir string, files map[string][]byte) (string, error) {
-	bin, err := os.ReadFile(filepath.Join(dir, Binary))
-	if err != nil {
-		return "", fmt.Errorf("bundling %s: %w", dir, err)
-	}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		clean := filepath.ToSlash(filepath.Clean(n))
@@ -30,8 +26,12 @@ func WithFiles(dir string, files map[string][]byte) (string, error) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	// The binary is hashed as it is read: held whole, its 30 MB would stay in the app's heap
+	// (and double the garbage collector's target) through the rest of the synth.
 	h := sha256.New()
-	h.Write(bin)
+	if err := hashFile(h, filepath.Join(dir, Binary)); err != nil {
+		return "", fmt.Errorf("bundling %s: %w", dir, err)
+	}
 	for _, n := range names {
 		fmt.Fprintf(h, "\x00%s\x00%d\x00", n, len(files[n]))
 		h.Write(files[n])
@@ -68,6 +68,17 @@ func WithFiles(dir string, files map[string][]byte) (string, error) {
 		return "", fmt.Errorf("bundling %s: %w", dir, err)
 	}
 	return out, nil
+}
+
+// hashFile writes the contents of the file at path to h.
+func hashFile(h io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(h, f)
+	return err
 }
 
 func copyFile(from, to string, mode os.FileMode) error {
