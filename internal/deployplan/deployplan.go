@@ -51,7 +51,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		return strings.NewReplacer("{name}", name, "{account}", account).Replace(opts.ProfileFormat)
 	}
 	org := cfg.Organization
-	mgmt := profile("management", org.ManagementAccount)
+	mgmt := shellQuote(profile("management", org.ManagementAccount))
 	var steps []Step
 
 	steps = append(steps, Step{

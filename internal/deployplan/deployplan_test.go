@@ -127,6 +127,7 @@ func TestPlanOptions(t *testing.T) {
 				`$ rm -rf cdk.out && cdk synth --quiet -c 'config=my org'\''s/org.yaml'` + "\n",
 				`cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --app cdk.out --profile 'org security'`,
 				`cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --app cdk.out --profile 'org security'`,
+				`aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com --profile 'org management'`,
 			},
 			notWant: []string{"make synth"},
 		},
