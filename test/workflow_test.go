@@ -25,8 +25,10 @@ import (
 // copy of the repository, with cdk.json's `go run ./app`. Every cdk command synthesizes the
 // app again into the same cdk.out (cdk ls, synth, diff, deploy, bootstrap), so what the app
 // writes there must be idempotent: each command must give the cloud assembly a synth into an
-// empty directory gives. There is no AWS account and no network: a command that needs AWS
-// must get past synth and stop at asking for credentials.
+// empty directory gives. A command given the cloud assembly instead (--app cdk.out, as the
+// deploy plan's are) must read it without running the app, and leave it as it was. There is
+// no AWS account and no network: a command that needs AWS must get past synth (or the
+// reading of the assembly) and stop at asking for credentials.
 
 // noCredentials is what the cdk CLI says when a command needs AWS credentials and has none.
 const noCredentials = "but no credentials have been configured"
@@ -125,6 +127,23 @@ func (w *workspace) writeProfiles(t *testing.T, region string, profiles ...strin
 	}
 	if err := os.WriteFile(filepath.Join(w.home, "aws-credentials"), nil, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// afterMakeDeps dates the workspace's package.json and package-lock.json no later than the
+// linked node_modules/.installed, as in a clone after `make deps`: make targets that need the
+// toolchain (make synth) then run as printed, without npm ci (which would reinstall the
+// repository's own node_modules through the link).
+func (w *workspace) afterMakeDeps(t *testing.T) {
+	t.Helper()
+	installed, err := os.Stat(filepath.Join(w.dir, "node_modules", ".installed"))
+	if err != nil {
+		t.Fatalf("the pinned toolchain is not installed by make deps: %v", err)
+	}
+	for _, name := range []string{"package.json", "package-lock.json"} {
+		if err := os.Chtimes(filepath.Join(w.dir, name), installed.ModTime(), installed.ModTime()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -305,10 +324,25 @@ const (
 	succeeds expectation = iota
 	// needsCredentials: a complete synth, then a non-zero exit asking for credentials.
 	needsCredentials
+	// readsAssembly: no synth (the app does not run: the command reads cdk.out), then a
+	// non-zero exit asking for credentials.
+	readsAssembly
 )
 
-// check fails t unless r, the result of line, ended as want after a complete synth of
-// stacks stacks, with no error of the app or of the merge of its cloud assembly.
+// synthesizesEach is the expectation of a command in a workflow whose cdk commands all run
+// the app: a cdk deploy, diff or bootstrap needs credentials, anything else succeeds.
+func synthesizesEach(line string) expectation {
+	for _, cmd := range []string{"cdk deploy", "cdk diff", "cdk bootstrap"} {
+		if strings.HasPrefix(line, cmd) {
+			return needsCredentials
+		}
+	}
+	return succeeds
+}
+
+// check fails t unless r, the result of line, ended as want: after a complete synth of
+// stacks stacks (or, for readsAssembly, without a synth), with no error of the app or of the
+// merge of its cloud assembly.
 func check(t *testing.T, line string, r result, want expectation, stacks int) {
 	t.Helper()
 	var problems []string
@@ -317,13 +351,17 @@ func check(t *testing.T, line string, r result, want expectation, stacks int) {
 			problems = append(problems, fmt.Sprintf("says %q", bad))
 		}
 	}
-	if m := synthSummary.FindStringSubmatch(r.output); m == nil || m[1] != fmt.Sprint(stacks) {
+	m := synthSummary.FindStringSubmatch(r.output)
+	switch {
+	case want == readsAssembly && m != nil:
+		problems = append(problems, "runs the app (its synth summary), want it to read the cloud assembly in cdk.out")
+	case want != readsAssembly && (m == nil || m[1] != fmt.Sprint(stacks)):
 		problems = append(problems, fmt.Sprintf("no complete synth of %d stacks", stacks))
 	}
 	switch {
 	case want == succeeds && r.code != 0:
 		problems = append(problems, fmt.Sprintf("exit %d, want 0", r.code))
-	case want == needsCredentials && (r.code == 0 || !strings.Contains(r.output, noCredentials)):
+	case want != succeeds && (r.code == 0 || !strings.Contains(r.output, noCredentials)):
 		problems = append(problems, fmt.Sprintf("exit %d, want a failure saying %q", r.code, noCredentials))
 	}
 	if len(problems) > 0 {
@@ -331,30 +369,25 @@ func check(t *testing.T, line string, r result, want expectation, stacks int) {
 	}
 }
 
-// runSteps runs lines in w in order, each as check requires (a cdk deploy, diff or bootstrap
-// needs credentials, anything else succeeds), and requires every one to leave cdk.out as the
-// first left it. It returns their results and that cloud assembly.
-func runSteps(t *testing.T, w *workspace, lines []string, stacks int) ([]result, map[string][]byte) {
+// runSteps runs lines in w in order, each as check requires it to end as expect says, and
+// requires every one to leave cdk.out as the first left it. It returns their results and
+// that cloud assembly.
+func runSteps(t *testing.T, w *workspace, lines []string, expect func(line string) expectation, stacks int) ([]result, map[string][]byte) {
 	t.Helper()
 	var results []result
 	var first map[string][]byte
 	for _, line := range lines {
 		r := w.run(t, line)
 		results = append(results, r)
-		expect := succeeds
-		for _, cmd := range []string{"cdk deploy", "cdk diff", "cdk bootstrap"} {
-			if strings.HasPrefix(line, cmd) {
-				expect = needsCredentials
-			}
-		}
-		check(t, line, r, expect, stacks)
+		want := expect(line)
+		check(t, line, r, want, stacks)
 		files := w.assembly(t)
 		if first == nil {
 			first = files
 		} else if diffs := assemblyDiff(first, files); len(diffs) > 0 {
 			t.Errorf("$ %s: cdk.out differs from the first synth's: %s", line, strings.Join(diffs, "; "))
 		}
-		if expect == needsCredentials {
+		if want != succeeds {
 			for _, account := range commandAccounts(t, line, files) {
 				if !strings.Contains(r.output, "for account "+account+", "+noCredentials) {
 					t.Errorf("$ %s: does not ask for credentials of account %s:\n%s", line, account, r.output)
@@ -404,7 +437,7 @@ func TestWorkflow(t *testing.T) {
 	// -o: node_modules is the repository's own, linked; package.json is newer in the copy, and
 	// make would otherwise run npm ci on it.
 	lines := []string{"make -o node_modules/.installed synth", "cdk ls", "cdk synth", "cdk ls", "cdk diff", "cdk deploy " + deploy}
-	results, _ := runSteps(t, w, lines, len(names))
+	results, _ := runSteps(t, w, lines, synthesizesEach, len(names))
 	// make synth prints the app's summary, not the CLI's line naming every stack (150 KB for
 	// 1,000 accounts).
 	if out := results[0].output; strings.Contains(out, "\nSupply a stack id (") || !strings.Contains(out, "trailguard: organization ") {
@@ -421,13 +454,15 @@ func TestWorkflow(t *testing.T) {
 }
 
 // TestDeployPlanRunsAsPrinted makes the deploy plan of a user's config with `make plan` and
-// runs every cdk command it prints, as printed, in order, with the profiles it names (which
-// have no credentials): each must synthesize the planned organization into the cdk.out the
-// one before left, and get as far as asking for the credentials of its account. Together the
-// deploy commands must deploy every stack of the cloud assembly.
+// runs every command it prints (but the prerequisites' aws commands and the later onboarding
+// step's), as printed, in order, with the profiles it names (which have no credentials): its
+// synth step must synthesize the planned organization, and every cdk bootstrap and deploy
+// command after it must read that cloud assembly without running the app, leave it as it
+// was, and get as far as asking for the credentials of its account. Together the deploy
+// commands must deploy every stack of the cloud assembly.
 func TestDeployPlanRunsAsPrinted(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs every cdk command of a deploy plan, each a complete synth (-short)")
+		t.Skip("runs every command of a deploy plan, a complete synth first (-short)")
 	}
 	// The user's config: the example with its last member renamed, so that a command that
 	// synthesizes the embedded example instead is caught.
@@ -443,6 +478,7 @@ func TestDeployPlanRunsAsPrinted(t *testing.T) {
 	src = bytes.Replace(src, []byte("name: "+renamed+"\n"), []byte("name: renamed\n"), 1)
 
 	w := newWorkspace(t, example.cfg.HomeRegion)
+	w.afterMakeDeps(t)
 	if err := os.WriteFile(filepath.Join(w.dir, "my-org.yaml"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -452,10 +488,12 @@ func TestDeployPlanRunsAsPrinted(t *testing.T) {
 	}
 	var lines, profiles, deployed []string
 	for _, l := range strings.Split(plan.stdout, "\n") {
+		if l == "Later:" {
+			break // the onboarding step, for an account that joins later: placeholders
+		}
 		line, ok := strings.CutPrefix(strings.TrimSpace(l), "$ ")
-		if !ok || !strings.HasPrefix(line, "cdk ") || strings.Contains(line, "<") {
-			// The onboarding step's commands hold placeholders for an account that joins later.
-			continue
+		if !ok || strings.HasPrefix(line, "aws ") {
+			continue // the prerequisites, in the management account
 		}
 		lines = append(lines, line)
 		words := strings.Fields(line)
@@ -468,12 +506,27 @@ func TestDeployPlanRunsAsPrinted(t *testing.T) {
 			}
 		}
 	}
+	// One synth, first; then only cdk bootstrap and deploy commands, which read its assembly.
+	if len(lines) == 0 || lines[0] != "make synth CONFIG=my-org.yaml" {
+		t.Fatalf("the plan does not synthesize my-org.yaml first (make synth CONFIG=my-org.yaml):\n%s", plan.stdout)
+	}
+	for _, line := range lines[1:] {
+		if !strings.HasPrefix(line, "cdk bootstrap ") && !strings.HasPrefix(line, "cdk deploy ") {
+			t.Fatalf("the plan runs %q after its synth, want only cdk bootstrap and cdk deploy:\n%s", line, plan.stdout)
+		}
+	}
 	if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "cdk bootstrap ") }) || len(deployed) == 0 {
 		t.Fatalf("the plan has no cdk bootstrap or no cdk deploy command:\n%s", plan.stdout)
 	}
 	w.writeProfiles(t, example.cfg.HomeRegion, profiles...)
 
-	_, files := runSteps(t, w, lines, len(deployed))
+	expect := func(line string) expectation {
+		if line == lines[0] {
+			return succeeds
+		}
+		return readsAssembly
+	}
+	_, files := runSteps(t, w, lines, expect, len(deployed))
 	stacks := slices.Sorted(maps.Keys(assemblyStacks(t, files)))
 	if slices.Sort(deployed); !slices.Equal(stacks, deployed) {
 		t.Errorf("the plan deploys %v; the cloud assembly has %v", deployed, stacks)

@@ -18,8 +18,10 @@ func newPlanCmd(e *env) *cobra.Command {
 		Use:   "plan",
 		Short: "Print the ordered steps that deploy trailguard for a config",
 		Long: `Print, for an organization config, the steps a person runs to deploy trailguard:
-the one-time prerequisites in the management account, cdk bootstrap of each account and
-region, then cdk deploy of each stack in order (Security, Management, members).
+the one-time prerequisites in the management account, one synth of the organization into
+cdk.out, cdk bootstrap of each account and region, then cdk deploy of each stack in order
+(Security, Management, members). The cdk commands read that cloud assembly (--app cdk.out)
+instead of running the app again for every account.
 
 It reads only the config file: no AWS credentials, no CDK.`,
 		Example: `  trailguard plan --config my-org.yaml

@@ -5,12 +5,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailguard/trailguard/examples"
 )
 
 func TestPlanCommand(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("organization: {id: o-1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	example := filepath.Join(dir, "my-org.yaml") // a config of the user's: the example's copy
+	if err := os.WriteFile(example, examples.Default, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -21,7 +27,9 @@ func TestPlanCommand(t *testing.T) {
 		stderr   []string
 	}{
 		{"embedded example", []string{"plan"}, exitOK,
-			[]string{"1. Enable trusted access for CloudTrail", "$ cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --profile security", "10. Deploy to the workloads-dev account 444444444444"}, nil},
+			[]string{"1. Enable trusted access for CloudTrail", "3. Synthesize the organization into cdk.out", "$ make synth\n", "$ cdk deploy trailguard-security trailguard-forwarder-security-eu-west-1 trailguard-forwarder-security-us-east-1 --app cdk.out --profile security", "11. Deploy to the workloads-dev account 444444444444"}, nil},
+		{"own config", []string{"plan", "--config", example}, exitOK,
+			[]string{"$ make synth CONFIG=" + example + "\n", "$ cdk bootstrap aws://222222222222/eu-west-1 aws://222222222222/us-east-1 --app cdk.out --profile security"}, nil},
 		{"profile format and deployer", []string{"plan", "--profile-format", "org-{account}", "--deployer-account", "111111111111"}, exitOK,
 			[]string{"--profile org-222222222222 --trust 111111111111"}, nil},
 		{"invalid config", []string{"plan", "--config", bad}, exitFailed,

@@ -1,6 +1,9 @@
 // Package deployplan turns an organization config into the ordered steps a person runs to
-// deploy trailguard: one-time prerequisites, cdk bootstrap per account and region, then cdk
-// deploy of each stack in dependency order. It is pure Go: no CDK, no AWS calls.
+// deploy trailguard: one-time prerequisites, one synth of the organization into cdk.out, cdk
+// bootstrap per account and region, then cdk deploy of each stack in dependency order. The cdk
+// commands read that cloud assembly (--app cdk.out) instead of running the app: a synth of
+// the organization is the slow part, and each account would otherwise repeat it. It is pure
+// Go: no CDK, no AWS calls.
 package deployplan
 
 import (
@@ -21,15 +24,15 @@ type Options struct {
 	// management account); each account's bootstrap then trusts it. Default: each account
 	// deploys with its own profile and trusts nobody else.
 	DeployerAccount string
-	// ConfigPath is the config file the plan is for, passed to cdk bootstrap and cdk deploy
-	// with -c config=, as a path from the directory that holds cdk.json (where the cdk
-	// commands run). Default: none (the embedded example).
+	// ConfigPath is the config file the plan is for, given to the synth step (make synth
+	// CONFIG=), as a path from the directory that holds cdk.json (where the commands run).
+	// Default: none (the embedded example).
 	ConfigPath string
 }
 
 // Step is one thing to run.
 type Step struct {
-	// Phase groups steps: "prerequisite", "bootstrap" or "deploy".
+	// Phase groups steps: "prerequisite", "synth", "bootstrap", "deploy" or "onboard".
 	Phase string
 	// Title says what the step is for.
 	Title string
@@ -48,7 +51,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		return strings.NewReplacer("{name}", name, "{account}", account).Replace(opts.ProfileFormat)
 	}
 	org := cfg.Organization
-	mgmt := profile("management", org.ManagementAccount)
+	mgmt := shellQuote(profile("management", org.ManagementAccount))
 	var steps []Step
 
 	steps = append(steps, Step{
@@ -80,6 +83,13 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		})
 	}
 
+	steps = append(steps, Step{
+		Phase:    "synth",
+		Title:    "Synthesize the organization into cdk.out, with the compliance gates",
+		Commands: []string{synthCommand(opts.ConfigPath)},
+		Creates:  "cdk.out, the cloud assembly of every stack below, which the cdk commands deploy as it is (--app cdk.out): synthesize again after any change to the config or to trailguard",
+	})
+
 	// With the guardrails on, only a deployer may bootstrap, deploy or change the trailguard
 	// stacks of a member account (the Security account included).
 	as := func(account string) string {
@@ -93,9 +103,9 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		for _, r := range regions {
 			envs = append(envs, fmt.Sprintf("aws://%s/%s", account, r))
 		}
-		// In the app's directory cdk bootstrap synthesizes the app (into cdk.out) even when
-		// given environments: the config flag makes that the organization of the plan.
-		cmd := "cdk bootstrap " + strings.Join(envs, " ") + configFlag(opts.ConfigPath) + " --profile " + shellQuote(profile(name, account))
+		// In the app's directory cdk bootstrap runs the app (a complete synth) even when given
+		// environments; with --app cdk.out it reads the assembly instead.
+		cmd := "cdk bootstrap " + strings.Join(envs, " ") + assemblyFlag + " --profile " + shellQuote(profile(name, account))
 		if cfg.Deployment.Qualifier != config.DefaultQualifier {
 			cmd += " --qualifier " + cfg.Deployment.Qualifier
 		}
@@ -123,7 +133,7 @@ func Plan(cfg *config.Config, opts Options) []Step {
 		return Step{
 			Phase:    "deploy",
 			Title:    fmt.Sprintf("Deploy to the %s account %s%s", name, account, as(account)),
-			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + shellQuote(profile(name, account))},
+			Commands: []string{"cdk deploy " + strings.Join(stacks, " ") + assemblyFlag + " --profile " + shellQuote(profile(name, account))},
 			Creates:  creates,
 		}
 	}
@@ -170,7 +180,7 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 		stacks = append(stacks, cfg.MemberStackName(m, r))
 	}
 	profile := strings.NewReplacer("{name}", "<name>", "{account}", "<new account id>").Replace(opts.ProfileFormat)
-	boot := "cdk bootstrap " + strings.Join(envs, " ") + configFlag(opts.ConfigPath) + " --profile " + profile
+	boot := "cdk bootstrap " + strings.Join(envs, " ") + assemblyFlag + " --profile " + profile
 	if cfg.Deployment.Qualifier != config.DefaultQualifier {
 		boot += " --qualifier " + cfg.Deployment.Qualifier
 	}
@@ -182,22 +192,35 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 	}
 	return Step{
 		Phase: "onboard",
-		Title: "An account that joins the organization later: add it to members in the config, then" + as,
+		Title: "An account that joins the organization later: add it to members in the config, synthesize again, then bootstrap and deploy it" + as,
 		Commands: []string{
+			synthCommand(opts.ConfigPath),
 			boot,
-			"cdk deploy " + strings.Join(stacks, " ") + configFlag(opts.ConfigPath) + " --profile " + profile,
+			"cdk deploy " + strings.Join(stacks, " ") + assemblyFlag + " --profile " + profile,
 		},
 		Creates: creates,
 	}
 }
 
-// configFlag is the -c flag that selects the config file, so that the cdk commands
-// synthesize the organization the plan was made for.
-func configFlag(path string) string {
-	if path == "" {
-		return ""
+// assemblyFlag makes a cdk command read the cloud assembly the synth step wrote instead of
+// running the app (cdk.json's "app"): "--app" takes "a cloud assembly directory" too, and the
+// CLI then bypasses synth (aws-cdk's cxapp/exec.ts); cdk.json still supplies the other
+// settings. https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd.html#ref-cli-cmd-options
+const assemblyFlag = " --app cdk.out"
+
+// synthCommand synthesizes the organization of the config at path (the embedded example if
+// empty) into cdk.out, as the README has users do: make synth installs the pinned toolchain,
+// empties cdk.out and prints the app's summary. A path that make would split or expand (a
+// space, a quote, a $) is given to cdk synth directly, after make synth's rm -rf cdk.out.
+func synthCommand(path string) string {
+	switch {
+	case path == "":
+		return "make synth"
+	case shellQuote(path) == path:
+		return "make synth CONFIG=" + path
+	default:
+		return "rm -rf cdk.out && cdk synth --quiet -c " + shellQuote("config="+path)
 	}
-	return " -c " + shellQuote("config="+path)
 }
 
 // shellQuote returns s as one word of a POSIX shell command line: unchanged when it has no
@@ -225,12 +248,16 @@ func managementCreates(cfg *config.Config) string {
 func Render(w io.Writer, cfg *config.Config, steps []Step) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trailguard deploy plan for organization %s (deployment mode %s, %d member accounts)\n", cfg.Organization.ID, cfg.Deployment.Mode, len(cfg.Members))
-	b.WriteString("Run the cdk commands in the directory that holds cdk.json, each with its account's profile.\n" +
+	b.WriteString("Run the commands in the directory that holds cdk.json, the cdk ones each with its account's profile.\n" +
+		"cdk bootstrap and cdk deploy read the cloud assembly in cdk.out (--app cdk.out) instead of running\n" +
+		"the app: they deploy what the synth step put there. Synthesize again after any change to the\n" +
+		"config or to trailguard.\n" +
 		"cdk deploy asks before it broadens IAM permissions or security groups; without a terminal (CI)\n" +
 		"it fails there unless given --require-approval never.\n")
 	phase := ""
 	titles := map[string]string{
 		"prerequisite": "One-time prerequisites, in the management account",
+		"synth":        "Synthesize once (no AWS credentials needed)",
 		"bootstrap":    "Bootstrap each account and region once",
 		"deploy":       "Deploy, in this order",
 		"onboard":      "Later",
