@@ -190,6 +190,10 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 			" An account invited into the organization (not created by it) has no deployer role yet, and once it joins nobody there may create one:" +
 			" create it before accepting the invitation (" + strings.Join(cfg.Deployment.Deployers, ", ") + ", trusting who deploys)"
 	}
+	// The Security stack's coverage monitor expects heartbeats from the accounts the config
+	// lists (stacks.ExpectedPairs): deployed as it was, it would never miss the new account's.
+	security := strings.NewReplacer("{name}", "security", "{account}", cfg.Organization.SecurityAccount).Replace(opts.ProfileFormat)
+	creates += "; then the Security stack again, whose coverage monitor must learn to expect the new account's heartbeats"
 	return Step{
 		Phase: "onboard",
 		Title: "An account that joins the organization later: add it to members in the config, synthesize again, then bootstrap and deploy it" + as,
@@ -197,6 +201,7 @@ func onboard(cfg *config.Config, opts Options, as string) Step {
 			synthCommand(opts.ConfigPath),
 			boot,
 			"cdk deploy " + strings.Join(stacks, " ") + assemblyFlag + " --profile " + profile,
+			"cdk deploy " + cfg.SecurityStackName() + assemblyFlag + " --profile " + shellQuote(security),
 		},
 		Creates: creates,
 	}

@@ -55,6 +55,8 @@ func TestPlanStacksMode(t *testing.T) {
 		"make synth CONFIG=org.yaml",
 		"cdk bootstrap aws://<new account id>/eu-west-1 aws://<new account id>/us-east-1 --app cdk.out --profile <name>",
 		"cdk deploy trailguard-member-<name>-eu-west-1 trailguard-member-<name>-us-east-1 --app cdk.out --profile <name>",
+		// The coverage monitor in the Security stack must learn to expect the new account.
+		"cdk deploy trailguard-security --app cdk.out --profile security",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)
