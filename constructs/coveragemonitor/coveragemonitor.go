@@ -59,8 +59,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
-	"github.com/trailguard/trailguard/coverage"
-	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alertspec"
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // MonitorPackage is the import path of the monitor function's main package.
@@ -89,13 +89,15 @@ const (
 )
 
 // AlarmPeriod is the monitor alarm's period: three monitor runs, so one late run is no alarm.
-const AlarmPeriod = 3 * coverage.MonitorInterval
+const AlarmPeriod = 3 * coveragespec.MonitorInterval
 
 // CoverageMonitorProps configures CoverageMonitor.
 type CoverageMonitorProps struct {
 	// Expected are the account and region pairs that must send heartbeats, computed from
-	// the config; bundled with the function as coverage.ExpectedFile. Required.
-	Expected *coverage.Expected
+	// the config; bundled with the function as coverage.ExpectedFile. Required. The type is
+	// coverage.Expected (an alias): it is defined in internal/coveragespec so that the
+	// construct compiles without the AWS SDK client package coverage's table uses.
+	Expected *coveragespec.Expected
 	// Recorder is the function that records heartbeats from the stream (the detection
 	// stream function, cmd/streamconsumer): it gets coverage.EnvTable in its environment and
 	// a managed policy, RecorderPolicyName, on its role. Required.
@@ -220,7 +222,7 @@ func (m *coverageMonitor) addKey() {
 func (m *coverageMonitor) addTable() {
 	m.table = awsdynamodb.NewTable(m, jsii.String("Table"), &awsdynamodb.TableProps{
 		TableName:     jsii.String(TableName),
-		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(coverage.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(coveragespec.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey: m.key,
@@ -270,7 +272,7 @@ func (m *coverageMonitor) grantRecorder() {
 		Roles:      &[]awsiam.IRole{rec.Role()},
 		Statements: &stmts,
 	})
-	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
+	rec.AddEnvironment(jsii.String(coveragespec.EnvTable), m.table.TableName(), nil)
 	// Heartbeats arriving before the grant fail and are retried; after it they are recorded.
 	rec.Node().AddDependency(policy)
 }
@@ -289,7 +291,7 @@ func (m *coverageMonitor) grantArchiveRecorder() {
 		Roles:             &[]awsiam.IRole{rec.Role()},
 		Statements:        &stmts,
 	})
-	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
+	rec.AddEnvironment(jsii.String(coveragespec.EnvTable), m.table.TableName(), nil)
 	// A write refused before the grant fails its messages, which the queue delivers again.
 	rec.Node().AddDependency(policy)
 }
@@ -330,8 +332,8 @@ func (m *coverageMonitor) addFunction() {
 	stmts = append(stmts, topics.PublishStatements(m.stackEnv, m.props.AlertTopic, m.props.AlertKey)...)
 	stmts = append(stmts, m.tableStatements("ReadAndJudgeHeartbeats", "dynamodb:Scan", "dynamodb:UpdateItem")...)
 	env := map[string]*string{
-		coverage.EnvTable:    m.table.TableName(),
-		alerting.EnvTopicARN: m.props.AlertTopic.TopicArn(),
+		coveragespec.EnvTable: m.table.TableName(),
+		alertspec.EnvTopicARN: m.props.AlertTopic.TopicArn(),
 	}
 	if bus := m.props.AlertBus; bus != nil {
 		stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -339,7 +341,7 @@ func (m *coverageMonitor) addFunction() {
 			Actions:   jsii.Strings("events:PutEvents"),
 			Resources: &[]*string{bus.EventBusArn()},
 		}))
-		env[alerting.EnvBusName] = bus.EventBusName()
+		env[alertspec.EnvBusName] = bus.EventBusName()
 	}
 	policy := awsiam.NewManagedPolicy(m, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(FunctionName),
@@ -408,7 +410,7 @@ func (m *coverageMonitor) addSchedule() {
 	schedule := awsscheduler.NewCfnSchedule(m, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
 		Name:               jsii.String(FunctionName),
 		Description:        jsii.String("trailguard: runs the coverage monitor"),
-		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coverage.MonitorInterval.Minutes()))),
+		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coveragespec.MonitorInterval.Minutes()))),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:              jsii.String("ENABLED"),
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
@@ -417,7 +419,7 @@ func (m *coverageMonitor) addSchedule() {
 			// A run that cannot start within an interval is replaced by the next one; runs
 			// that keep failing put no metric, and the alarm goes off.
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
-				MaximumEventAgeInSeconds: jsii.Number(coverage.MonitorInterval.Seconds()),
+				MaximumEventAgeInSeconds: jsii.Number(coveragespec.MonitorInterval.Seconds()),
 				MaximumRetryAttempts:     jsii.Number(2),
 			},
 		},
@@ -431,10 +433,10 @@ func (m *coverageMonitor) addAlarm() {
 	m.alarm = awscloudwatch.NewAlarm(m, jsii.String("Alarm"), &awscloudwatch.AlarmProps{
 		AlarmName: jsii.String(FunctionName),
 		AlarmDescription: jsii.String(fmt.Sprintf("trailguard: the coverage monitor has not completed a run in %v (it runs every %v): "+
-			"silent accounts and regions would go unnoticed. See the function's log.", AlarmPeriod, coverage.MonitorInterval)),
+			"silent accounts and regions would go unnoticed. See the function's log.", AlarmPeriod, coveragespec.MonitorInterval)),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:  jsii.String(coverage.MetricNamespace),
-			MetricName: jsii.String(coverage.MetricSilentPairs),
+			Namespace:  jsii.String(coveragespec.MetricNamespace),
+			MetricName: jsii.String(coveragespec.MetricSilentPairs),
 			Statistic:  jsii.String("SampleCount"),
 			Period:     awscdk.Duration_Seconds(jsii.Number(AlarmPeriod.Seconds())),
 		}),
@@ -456,7 +458,7 @@ const WarningAlertTopicAlarms = "trailguard:coveragemonitor:alertTopicAlarms"
 // bundle returns a directory holding the monitor's binary and the expected pairs, under the
 // function build cache, named by their content: the same inputs give the same directory (and
 // asset hash) on every synth.
-func bundle(expected *coverage.Expected) (string, error) {
+func bundle(expected *coveragespec.Expected) (string, error) {
 	bin, err := gobuild.Default.Build(MonitorPackage)
 	if err != nil {
 		return "", err
@@ -474,7 +476,7 @@ func bundle(expected *coverage.Expected) (string, error) {
 	h.Write([]byte{0})
 	h.Write(pairs)
 	dir := filepath.Join(filepath.Dir(bin), "coveragemonitor-bundle-"+hex.EncodeToString(h.Sum(nil)[:12]))
-	if _, err := os.Stat(filepath.Join(dir, coverage.ExpectedFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, coveragespec.ExpectedFile)); err == nil {
 		return dir, nil
 	}
 	// Written aside and renamed: a concurrent synth never sees half a bundle.
@@ -486,14 +488,14 @@ func bundle(expected *coverage.Expected) (string, error) {
 	if err := os.WriteFile(filepath.Join(tmp, gobuild.Binary), exe, 0o755); err != nil {
 		return "", fmt.Errorf("coveragemonitor: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, coverage.ExpectedFile), pairs, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, coveragespec.ExpectedFile), pairs, 0o644); err != nil {
 		return "", fmt.Errorf("coveragemonitor: %w", err)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", fmt.Errorf("coveragemonitor: %w", err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		if _, statErr := os.Stat(filepath.Join(dir, coverage.ExpectedFile)); statErr == nil {
+		if _, statErr := os.Stat(filepath.Join(dir, coveragespec.ExpectedFile)); statErr == nil {
 			return dir, nil // another synth made it first
 		}
 		return "", fmt.Errorf("coveragemonitor: %w", err)
