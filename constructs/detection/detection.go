@@ -107,7 +107,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -834,8 +833,8 @@ func (d *detection) addStreamFunction() {
 		RetryAttempts:           num(d.props.RetryAttempts, DefaultRetryAttempts),
 		ReportBatchItemFailures: jsii.Bool(true),
 		ParallelizationFactor:   jsii.Number(1),
-		// The role is immutable to the L2s: SqsDlq's grant adds nothing; SendFailures allows it.
-		OnFailure: awslambdaeventsources.NewSqsDlq(d.failures),
+		// The role is immutable to the L2s: the DLQ's grant adds nothing; SendFailures allows it.
+		OnFailure: &queueDlq{queue: d.failures},
 	})
 	// Lambda checks the role's access to the stream when it creates the mapping.
 	mapping.Node().AddDependency(policy)
