@@ -4,8 +4,8 @@
 // functions' binary, the dedupe table's key and time to live, and the fields of the alert
 // events. It imports nothing, so the constructs, and the app that synthesizes them, compile
 // without the AWS SDK clients the functions publish with (issue #20; the guard is
-// internal/doccheck's TestAppImportsNoRuntimeClients). internal/alerting re-exports every
-// name, so the functions' code reads alerting.EnvTopicARN as before.
+// internal/appdeps). internal/alerting re-exports every name, so the
+// functions' code reads alerting.EnvTopicARN as before.
 package alertspec
 
 import "time"

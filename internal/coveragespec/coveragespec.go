@@ -4,8 +4,7 @@
 // heartbeat event, the schedules' intervals, the table's key and environment variable, the
 // monitor's metric and the expected pairs bundled with it. It imports neither the AWS SDK nor
 // the detection engine, so the constructs, and the app that synthesizes them, compile without
-// the DynamoDB client the coverage table uses (issue #20; the guard is internal/doccheck's
-// TestAppImportsNoRuntimeClients).
+// the DynamoDB client the coverage table uses (issue #20; the guard is internal/appdeps).
 //
 // Package coverage re-exports every name (coverage.Expected is this package's Expected): use
 // that one.
