@@ -18,12 +18,12 @@ func TestParseLogKey(t *testing.T) {
 		want Pair
 		ok   bool
 	}{
-		{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/sa-east-1/2026/11/30/111122223333_CloudTrail_sa-east-1_20261130T1205Z_a.json.gz", Pair{"111122223333", "sa-east-1"}, true},
+		{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/sa-east-1/2026/11/30/111122223333_CloudTrail_sa-east-1_20261130T1205Z_a.json.gz", Pair{Account: "111122223333", Region: "sa-east-1"}, true},
 		// The organization trail's files of the management account sit under the
 		// organization id like every other account's.
-		{"AWSLogs/o-a1b2c3d4e5/999999999999/CloudTrail/us-east-1/2026/11/30/999999999999_CloudTrail_us-east-1_20261130T1205Z_b.json.gz", Pair{"999999999999", "us-east-1"}, true},
+		{"AWSLogs/o-a1b2c3d4e5/999999999999/CloudTrail/us-east-1/2026/11/30/999999999999_CloudTrail_us-east-1_20261130T1205Z_b.json.gz", Pair{Account: "999999999999", Region: "us-east-1"}, true},
 		// A trail of one account (the management account's own path).
-		{"AWSLogs/999999999999/CloudTrail/eu-west-1/2026/11/30/999999999999_CloudTrail_eu-west-1_20261130T1205Z_c.json.gz", Pair{"999999999999", "eu-west-1"}, true},
+		{"AWSLogs/999999999999/CloudTrail/eu-west-1/2026/11/30/999999999999_CloudTrail_eu-west-1_20261130T1205Z_c.json.gz", Pair{Account: "999999999999", Region: "eu-west-1"}, true},
 		{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail-Digest/sa-east-1/2026/11/30/111122223333_CloudTrail-Digest_sa-east-1_x.json.gz", Pair{}, false},
 		{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail-Insight/sa-east-1/2026/11/30/x.json.gz", Pair{}, false},
 		{"AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/sa-east-1/2026/11/30/x.json", Pair{}, false},
@@ -93,7 +93,7 @@ func TestUnforwardedLatency(t *testing.T) {
 		var rows []PairState
 		for run := call.Add(phase); ; run = run.Add(MonitorInterval) {
 			if !run.Before(recorded) && rows == nil {
-				rows = []PairState{{Pair: Pair{"111111111111", "sa-east-1"}, ArchiveSeen: call}}
+				rows = []PairState{{Pair: Pair{Account: "111111111111", Region: "sa-east-1"}, ArchiveSeen: call}}
 			}
 			if res := Evaluate(run, exp, rows, Options{}); len(res.Unforwarded) == 1 {
 				if d := run.Sub(call); d > UnforwardedLatency {
@@ -109,7 +109,7 @@ func TestUnforwardedLatency(t *testing.T) {
 }
 
 func TestUnforwardedAlert(t *testing.T) {
-	res := Result{Unforwarded: []PairState{{Pair: Pair{"111111111111", "sa-east-1"}, ArchiveSeen: ago(20 * time.Minute)}}}
+	res := Result{Unforwarded: []PairState{{Pair: Pair{Account: "111111111111", Region: "sa-east-1"}, ArchiveSeen: ago(20 * time.Minute)}}}
 	alerts := Alerts(t0, res)
 	if len(alerts) != 1 {
 		t.Fatalf("got %d alerts, want 1", len(alerts))
@@ -131,7 +131,7 @@ func TestTableArchive(t *testing.T) {
 	ctx := context.Background()
 	db := &fakeDynamo{items: map[string]map[string]ddbtypes.AttributeValue{}, page: 10}
 	tbl := &Table{Client: db, Name: "trailguard-coverage"}
-	p := Pair{"111111111111", "sa-east-1"}
+	p := Pair{Account: "111111111111", Region: "sa-east-1"}
 	if err := tbl.Record(ctx, Heartbeat{p, t0.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

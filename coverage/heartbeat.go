@@ -5,23 +5,25 @@ import (
 	"encoding/json"
 	"regexp"
 	"time"
+
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // The heartbeat event every forwarder's schedule puts on its account's default bus.
 const (
 	// Source is the heartbeat's source. PutEvents refuses sources starting with "aws.", so
 	// it cannot be mistaken for an AWS event.
-	Source = "trailguard.heartbeat"
+	Source = coveragespec.Source
 	// DetailType is the heartbeat's detail-type, which the forwarders' rules match.
-	DetailType = "trailguard heartbeat"
+	DetailType = coveragespec.DetailType
 )
 
 // Timing of the heartbeat and the monitor; see the package documentation for the arithmetic.
 const (
 	// HeartbeatInterval is how often every forwarding account and region sends a heartbeat.
-	HeartbeatInterval = 10 * time.Minute
+	HeartbeatInterval = coveragespec.HeartbeatInterval
 	// MonitorInterval is how often the monitor runs.
-	MonitorInterval = 5 * time.Minute
+	MonitorInterval = coveragespec.MonitorInterval
 	// SilentAfter is how long a pair may go without a heartbeat before it is silent.
 	SilentAfter = 2 * HeartbeatInterval
 	// DeliveryAllowance bounds a heartbeat's trip from the schedule to the stream function
@@ -35,8 +37,10 @@ const (
 // The monitor's metric, which it puts at the end of every successful run (in CloudWatch's
 // embedded metric format, no dimensions): the number of pairs silent after the run.
 const (
-	MetricNamespace   = "trailguard/coverage"
-	MetricSilentPairs = "SilentPairs"
+	// MetricNamespace is the metric's namespace.
+	MetricNamespace = coveragespec.MetricNamespace
+	// MetricSilentPairs is the metric's name.
+	MetricSilentPairs = coveragespec.MetricSilentPairs
 )
 
 // WorstCaseLatency is the longest time from a forwarder breaking to the silent alert.

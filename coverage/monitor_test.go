@@ -20,8 +20,8 @@ func TestEvaluate(t *testing.T) {
 	exp.Add(a, "eu-west-1", "us-east-1")
 	since := ago(24 * time.Hour)
 	alive := []PairState{
-		{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-		{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+		{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+		{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 	}
 	with := func(rows ...PairState) []PairState { return append(slices.Clone(alive), rows...) }
 	stackset := &Expected{Accounts: exp.Accounts, StackSetRegions: []string{"eu-west-1", "us-east-1"}}
@@ -40,16 +40,16 @@ func TestEvaluate(t *testing.T) {
 			name:     "all alive",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(9 * time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(SilentAfter), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(9 * time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(SilentAfter), State: StateOK, Since: since},
 			},
 		},
 		{
 			name:     "one falls silent",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(SilentAfter + time.Second), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(SilentAfter + time.Second), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 			wantSilent: []string{a + ":eu-west-1"},
 			wantState:  map[string]string{a + ":eu-west-1": StateSilent},
@@ -59,8 +59,8 @@ func TestEvaluate(t *testing.T) {
 			name:     "still silent: no second alert",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Hour), State: StateSilent, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Hour), State: StateSilent, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 			wantCount: 1,
 		},
@@ -68,8 +68,8 @@ func TestEvaluate(t *testing.T) {
 			name:     "recovers",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateSilent, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), State: StateSilent, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 			wantRecovered: []string{a + ":eu-west-1"},
 			wantState:     map[string]string{a + ":eu-west-1": StateOK},
@@ -83,16 +83,16 @@ func TestEvaluate(t *testing.T) {
 			name:     "never seen within the grace period",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, Since: ago(NeverSeenGrace)},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, Since: ago(NeverSeenGrace)},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 		},
 		{
 			name:     "never seen after the grace period (a region without a forwarder)",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, Since: ago(NeverSeenGrace + time.Minute)},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, Since: ago(NeverSeenGrace + time.Minute)},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 			wantSilent: []string{a + ":eu-west-1"},
 			wantState:  map[string]string{a + ":eu-west-1": StateSilent},
@@ -102,9 +102,9 @@ func TestEvaluate(t *testing.T) {
 			name:     "unexpected pair (stacks mode)",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{b, "eu-west-1"}, LastSeen: ago(time.Minute)},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: b, Region: "eu-west-1"}, LastSeen: ago(time.Minute)},
 			},
 			wantUnexp: []string{b + ":eu-west-1"},
 			wantState: map[string]string{b + ":eu-west-1": StateUnexpected},
@@ -113,9 +113,9 @@ func TestEvaluate(t *testing.T) {
 			name:     "unknown pair in stackset mode is learned without an alert",
 			expected: &Expected{Accounts: exp.Accounts},
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{b, "eu-west-1"}, LastSeen: ago(time.Minute)},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: b, Region: "eu-west-1"}, LastSeen: ago(time.Minute)},
 			},
 			wantState: map[string]string{b + ":eu-west-1": StateOK},
 		},
@@ -123,9 +123,9 @@ func TestEvaluate(t *testing.T) {
 			name:     "unknown pair in stackset mode is learned, and alerts when it stops",
 			expected: &Expected{Accounts: exp.Accounts},
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{b, "eu-west-1"}, LastSeen: ago(time.Hour), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: b, Region: "eu-west-1"}, LastSeen: ago(time.Hour), State: StateOK, Since: since},
 			},
 			wantSilent: []string{b + ":eu-west-1"},
 			wantState:  map[string]string{b + ":eu-west-1": StateSilent},
@@ -134,25 +134,25 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:       "active in the archive in a region no forwarder covers: unforwarded",
 			expected:   exp,
-			rows:       with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(20 * time.Minute)}),
+			rows:       with(PairState{Pair: Pair{Account: a, Region: "sa-east-1"}, ArchiveSeen: ago(20 * time.Minute)}),
 			wantUnforw: []string{a + ":sa-east-1"},
 			wantState:  map[string]string{a + ":sa-east-1": StateUnforwarded},
 		},
 		{
 			name:     "still unforwarded: no second alert",
 			expected: exp,
-			rows:     with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(5 * time.Hour), State: StateUnforwarded, Since: since}),
+			rows:     with(PairState{Pair: Pair{Account: a, Region: "sa-east-1"}, ArchiveSeen: ago(5 * time.Hour), State: StateUnforwarded, Since: since}),
 		},
 		{
 			name:      "archive activity older than the window: quiet, never silent",
 			expected:  exp,
-			rows:      with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(ArchiveActiveWithin + time.Minute), State: StateUnforwarded, Since: since}),
+			rows:      with(PairState{Pair: Pair{Account: a, Region: "sa-east-1"}, ArchiveSeen: ago(ArchiveActiveWithin + time.Minute), State: StateUnforwarded, Since: since}),
 			wantState: map[string]string{a + ":sa-east-1": StateArchiveOnly},
 		},
 		{
 			name:       "active again after a quiet window: alerts again",
 			expected:   exp,
-			rows:       with(PairState{Pair: Pair{a, "sa-east-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: since}),
+			rows:       with(PairState{Pair: Pair{Account: a, Region: "sa-east-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: since}),
 			wantUnforw: []string{a + ":sa-east-1"},
 			wantState:  map[string]string{a + ":sa-east-1": StateUnforwarded},
 		},
@@ -160,43 +160,43 @@ func TestEvaluate(t *testing.T) {
 			name:     "expected pairs active in the archive are judged by their heartbeats only",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateOK, Since: since},
-				{Pair: Pair{a, "us-east-1"}, ArchiveSeen: ago(time.Minute), Since: ago(time.Minute)},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, ArchiveSeen: ago(time.Minute), Since: ago(time.Minute)},
 			},
 		},
 		{
 			name:     "region added to the config after it alerted: the grace to deploy starts now",
 			expected: exp,
 			rows: []PairState{
-				{Pair: Pair{a, "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since},
-				{Pair: Pair{a, "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
+				{Pair: Pair{Account: a, Region: "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since},
+				{Pair: Pair{Account: a, Region: "us-east-1"}, LastSeen: ago(time.Minute), State: StateOK, Since: since},
 			},
 			wantState: map[string]string{a + ":eu-west-1": StatePending},
 		},
 		{
 			name:      "unforwarded pair gets a forwarder outside the config (stacks mode)",
 			expected:  exp,
-			rows:      with(PairState{Pair: Pair{b, "sa-east-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since}),
+			rows:      with(PairState{Pair: Pair{Account: b, Region: "sa-east-1"}, LastSeen: ago(time.Minute), ArchiveSeen: ago(time.Minute), State: StateUnforwarded, Since: since}),
 			wantUnexp: []string{b + ":sa-east-1"},
 			wantState: map[string]string{b + ":sa-east-1": StateUnexpected},
 		},
 		{
 			name:      "stackset mode: an unknown account in a StackSet region waits for its instance",
 			expected:  stackset,
-			rows:      with(PairState{Pair: Pair{b, "eu-west-1"}, ArchiveSeen: ago(time.Minute), Since: ago(NeverSeenGrace)}),
+			rows:      with(PairState{Pair: Pair{Account: b, Region: "eu-west-1"}, ArchiveSeen: ago(time.Minute), Since: ago(NeverSeenGrace)}),
 			wantState: map[string]string{b + ":eu-west-1": StateArchiveOnly},
 		},
 		{
 			name:       "stackset mode: an unknown account in a StackSet region without an instance after the grace",
 			expected:   stackset,
-			rows:       with(PairState{Pair: Pair{b, "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: ago(NeverSeenGrace + time.Minute)}),
+			rows:       with(PairState{Pair: Pair{Account: b, Region: "eu-west-1"}, ArchiveSeen: ago(time.Minute), State: StateArchiveOnly, Since: ago(NeverSeenGrace + time.Minute)}),
 			wantUnforw: []string{b + ":eu-west-1"},
 			wantState:  map[string]string{b + ":eu-west-1": StateUnforwarded},
 		},
 		{
 			name:       "stackset mode: a region the StackSet does not deploy alerts at once",
 			expected:   stackset,
-			rows:       with(PairState{Pair: Pair{b, "sa-east-1"}, ArchiveSeen: ago(time.Minute)}),
+			rows:       with(PairState{Pair: Pair{Account: b, Region: "sa-east-1"}, ArchiveSeen: ago(time.Minute)}),
 			wantUnforw: []string{b + ":sa-east-1"},
 			wantState:  map[string]string{b + ":sa-east-1": StateUnforwarded},
 		},
@@ -250,7 +250,7 @@ func TestWorstCase(t *testing.T) {
 	exp.Add("111111111111", "eu-west-1")
 	last := t0
 	broke := last.Add(-DeliveryAllowance) // the last heartbeat was already past the broken part
-	state := []PairState{{Pair: Pair{"111111111111", "eu-west-1"}, LastSeen: last, State: StateOK, Since: last.Add(-time.Hour)}}
+	state := []PairState{{Pair: Pair{Account: "111111111111", Region: "eu-west-1"}, LastSeen: last, State: StateOK, Since: last.Add(-time.Hour)}}
 	// Monitor runs at an arbitrary phase relative to the heartbeat.
 	for run := last.Add(time.Second); ; run = run.Add(MonitorInterval) {
 		res := Evaluate(run, exp, state, Options{})
@@ -269,8 +269,8 @@ func TestWorstCase(t *testing.T) {
 func TestAlerts(t *testing.T) {
 	a := "111111111111"
 	res := Result{
-		NewlySilent: []PairState{{Pair: Pair{a, "eu-west-1"}, LastSeen: ago(time.Hour)}, {Pair: Pair{a, "us-east-1"}}},
-		Recovered:   []PairState{{Pair: Pair{"222222222222", "eu-west-1"}, LastSeen: t0}},
+		NewlySilent: []PairState{{Pair: Pair{Account: a, Region: "eu-west-1"}, LastSeen: ago(time.Hour)}, {Pair: Pair{Account: a, Region: "us-east-1"}}},
+		Recovered:   []PairState{{Pair: Pair{Account: "222222222222", Region: "eu-west-1"}, LastSeen: t0}},
 	}
 	alerts := Alerts(t0, res)
 	if len(alerts) != 2 {
@@ -311,7 +311,7 @@ func TestParseHeartbeat(t *testing.T) {
 		if ok != tt.ok {
 			t.Errorf("%s: ok = %v, want %v", tt.name, ok, tt.ok)
 		}
-		if ok && (hb.Pair != Pair{"111111111111", "eu-west-1"} || !hb.Arrived.Equal(arrived)) {
+		if ok && (hb.Pair != Pair{Account: "111111111111", Region: "eu-west-1"} || !hb.Arrived.Equal(arrived)) {
 			t.Errorf("%s: got %+v", tt.name, hb)
 		}
 	}

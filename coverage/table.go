@@ -10,16 +10,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // EnvTable is the environment variable naming the coverage table, for the stream function
 // (which records heartbeats) and the monitor function.
-const EnvTable = "TRAILGUARD_COVERAGE_TABLE"
+const EnvTable = coveragespec.EnvTable
 
 // Attributes of the coverage table's items, one per pair.
 const (
 	// KeyAttribute is the partition key: Pair.Key() (a string).
-	KeyAttribute = "pair"
+	KeyAttribute = coveragespec.KeyAttribute
 	// LastSeenAttribute is the latest heartbeat's arrival, Unix seconds; written only by
 	// the stream function.
 	LastSeenAttribute = "lastSeen"
@@ -122,7 +124,7 @@ func rowOf(item map[string]ddbtypes.AttributeValue) (PairState, error) {
 	if !ok {
 		return r, fmt.Errorf("item %q: want <account>:<region>", key.Value)
 	}
-	r.Pair = Pair{account, region}
+	r.Pair = Pair{Account: account, Region: region}
 	if s, ok := item[StateAttribute].(*ddbtypes.AttributeValueMemberS); ok {
 		r.State = s.Value
 	}

@@ -75,7 +75,7 @@ func TestTable(t *testing.T) {
 	ctx := context.Background()
 	db := &fakeDynamo{items: map[string]map[string]ddbtypes.AttributeValue{}, page: 1}
 	tbl := &Table{Client: db, Name: "trailguard-coverage"}
-	a, b := Pair{"111111111111", "eu-west-1"}, Pair{"222222222222", "us-east-1"}
+	a, b := Pair{Account: "111111111111", Region: "eu-west-1"}, Pair{Account: "222222222222", Region: "us-east-1"}
 	for _, hb := range []Heartbeat{{a, t0}, {a, t0.Add(-time.Hour)}, {b, t0.Add(-time.Minute)}} {
 		if err := tbl.Record(ctx, hb); err != nil {
 			t.Fatalf("Record(%v) = %v, want an older heartbeat ignored without error", hb, err)

@@ -55,8 +55,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/managed"
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
-	"github.com/trailguard/trailguard/coverage"
-	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alertspec"
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // MonitorPackage is the import path of the monitor function's main package.
@@ -85,13 +85,15 @@ const (
 )
 
 // AlarmPeriod is the monitor alarm's period: three monitor runs, so one late run is no alarm.
-const AlarmPeriod = 3 * coverage.MonitorInterval
+const AlarmPeriod = 3 * coveragespec.MonitorInterval
 
 // CoverageMonitorProps configures CoverageMonitor.
 type CoverageMonitorProps struct {
 	// Expected are the account and region pairs that must send heartbeats, computed from
-	// the config; bundled with the function as coverage.ExpectedFile. Required.
-	Expected *coverage.Expected
+	// the config; bundled with the function as coverage.ExpectedFile. Required. The type is
+	// coverage.Expected (an alias): it is defined in internal/coveragespec so that the
+	// construct compiles without the AWS SDK client package coverage's table uses.
+	Expected *coveragespec.Expected
 	// Recorder is the function that records heartbeats from the stream (the detection
 	// stream function, cmd/streamconsumer): it gets coverage.EnvTable in its environment and
 	// a managed policy, RecorderPolicyName, on its role. Required.
@@ -216,7 +218,7 @@ func (m *coverageMonitor) addKey() {
 func (m *coverageMonitor) addTable() {
 	m.table = awsdynamodb.NewTable(m, jsii.String("Table"), &awsdynamodb.TableProps{
 		TableName:     jsii.String(TableName),
-		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(coverage.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String(coveragespec.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey: m.key,
@@ -266,7 +268,7 @@ func (m *coverageMonitor) grantRecorder() {
 		Roles:      &[]awsiam.IRole{rec.Role()},
 		Statements: &stmts,
 	})
-	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
+	rec.AddEnvironment(jsii.String(coveragespec.EnvTable), m.table.TableName(), nil)
 	// Heartbeats arriving before the grant fail and are retried; after it they are recorded.
 	rec.Node().AddDependency(policy)
 }
@@ -285,7 +287,7 @@ func (m *coverageMonitor) grantArchiveRecorder() {
 		Roles:             &[]awsiam.IRole{rec.Role()},
 		Statements:        &stmts,
 	})
-	rec.AddEnvironment(jsii.String(coverage.EnvTable), m.table.TableName(), nil)
+	rec.AddEnvironment(jsii.String(coveragespec.EnvTable), m.table.TableName(), nil)
 	// A write refused before the grant fails its messages, which the queue delivers again.
 	rec.Node().AddDependency(policy)
 }
@@ -326,8 +328,8 @@ func (m *coverageMonitor) addFunction() {
 	stmts = append(stmts, topics.PublishStatements(m.stackEnv, m.props.AlertTopic, m.props.AlertKey)...)
 	stmts = append(stmts, m.tableStatements("ReadAndJudgeHeartbeats", "dynamodb:Scan", "dynamodb:UpdateItem")...)
 	env := map[string]*string{
-		coverage.EnvTable:    m.table.TableName(),
-		alerting.EnvTopicARN: m.props.AlertTopic.TopicArn(),
+		coveragespec.EnvTable: m.table.TableName(),
+		alertspec.EnvTopicARN: m.props.AlertTopic.TopicArn(),
 	}
 	if bus := m.props.AlertBus; bus != nil {
 		stmts = append(stmts, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -335,7 +337,7 @@ func (m *coverageMonitor) addFunction() {
 			Actions:   jsii.Strings("events:PutEvents"),
 			Resources: &[]*string{bus.EventBusArn()},
 		}))
-		env[alerting.EnvBusName] = bus.EventBusName()
+		env[alertspec.EnvBusName] = bus.EventBusName()
 	}
 	policy := awsiam.NewManagedPolicy(m, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(FunctionName),
@@ -404,7 +406,7 @@ func (m *coverageMonitor) addSchedule() {
 	schedule := awsscheduler.NewCfnSchedule(m, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
 		Name:               jsii.String(FunctionName),
 		Description:        jsii.String("trailguard: runs the coverage monitor"),
-		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coverage.MonitorInterval.Minutes()))),
+		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coveragespec.MonitorInterval.Minutes()))),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:              jsii.String("ENABLED"),
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
@@ -413,7 +415,7 @@ func (m *coverageMonitor) addSchedule() {
 			// A run that cannot start within an interval is replaced by the next one; runs
 			// that keep failing put no metric, and the alarm goes off.
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
-				MaximumEventAgeInSeconds: jsii.Number(coverage.MonitorInterval.Seconds()),
+				MaximumEventAgeInSeconds: jsii.Number(coveragespec.MonitorInterval.Seconds()),
 				MaximumRetryAttempts:     jsii.Number(2),
 			},
 		},
@@ -427,10 +429,10 @@ func (m *coverageMonitor) addAlarm() {
 	m.alarm = awscloudwatch.NewAlarm(m, jsii.String("Alarm"), &awscloudwatch.AlarmProps{
 		AlarmName: jsii.String(FunctionName),
 		AlarmDescription: jsii.String(fmt.Sprintf("trailguard: the coverage monitor has not completed a run in %v (it runs every %v): "+
-			"silent accounts and regions would go unnoticed. See the function's log.", AlarmPeriod, coverage.MonitorInterval)),
+			"silent accounts and regions would go unnoticed. See the function's log.", AlarmPeriod, coveragespec.MonitorInterval)),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:  jsii.String(coverage.MetricNamespace),
-			MetricName: jsii.String(coverage.MetricSilentPairs),
+			Namespace:  jsii.String(coveragespec.MetricNamespace),
+			MetricName: jsii.String(coveragespec.MetricSilentPairs),
 			Statistic:  jsii.String("SampleCount"),
 			Period:     awscdk.Duration_Seconds(jsii.Number(AlarmPeriod.Seconds())),
 		}),
@@ -452,7 +454,7 @@ const WarningAlertTopicAlarms = "trailguard:coveragemonitor:alertTopicAlarms"
 // bundle returns a directory holding the monitor's binary and the expected pairs, under the
 // function build cache, named by their content: the same inputs give the same directory (and
 // asset hash) on every synth.
-func bundle(expected *coverage.Expected) (string, error) {
+func bundle(expected *coveragespec.Expected) (string, error) {
 	bin, err := gobuild.Default.Build(MonitorPackage)
 	if err != nil {
 		return "", err
@@ -461,7 +463,7 @@ func bundle(expected *coverage.Expected) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("coveragemonitor: expected pairs: %w", err)
 	}
-	dir, err := gobuild.WithFiles(bin, map[string][]byte{coverage.ExpectedFile: pairs})
+	dir, err := gobuild.WithFiles(bin, map[string][]byte{coveragespec.ExpectedFile: pairs})
 	if err != nil {
 		return "", fmt.Errorf("coveragemonitor: %w", err)
 	}

@@ -107,7 +107,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskinesis"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -125,7 +124,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/stackenv"
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/detect"
-	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alertspec"
 )
 
 // Import paths of the functions' main packages, built at synth (package gobuild).
@@ -155,13 +154,13 @@ const (
 // ArchiveCode) bundles its rules and context where the functions read them.
 const (
 	// AlertEventSource is the source of every alert put on the alert bus.
-	AlertEventSource = alerting.EventSource
+	AlertEventSource = alertspec.EventSource
 	// AlertDetailType is the detail-type of every alert put on the alert bus.
-	AlertDetailType = alerting.EventDetailType
+	AlertDetailType = alertspec.EventDetailType
 	// RulesDir is the directory beside the function's binary that holds its rule files.
-	RulesDir = alerting.RulesDir
+	RulesDir = alertspec.RulesDir
 	// ContextFile is the file beside the function's binary that holds its organization context.
-	ContextFile = alerting.ContextFile
+	ContextFile = alertspec.ContextFile
 )
 
 // Defaults of DetectionProps.
@@ -410,14 +409,14 @@ func (p *DetectionProps) validate(stack awscdk.Stack) error {
 	}
 	if p.OrganizationContext != nil {
 		if p.StreamCode != nil || p.ArchiveCode != nil {
-			c.Addf("OrganizationContext cannot be bundled into StreamCode or ArchiveCode: bundle it as %s beside your bootstrap, or leave the code to the construct", alerting.ContextFile)
+			c.Addf("OrganizationContext cannot be bundled into StreamCode or ArchiveCode: bundle it as %s beside your bootstrap, or leave the code to the construct", alertspec.ContextFile)
 		}
 		if err := p.OrganizationContext.Validate(); err != nil {
 			c.Addf("OrganizationContext: %v", err)
 		}
 	}
 	if p.RuleFiles != nil && len(*p.RuleFiles) > 0 && (p.StreamCode != nil || p.ArchiveCode != nil) {
-		c.Addf("RuleFiles cannot be bundled into StreamCode or ArchiveCode: bundle them under %s/ beside your bootstrap, or leave the code to the construct", alerting.RulesDir)
+		c.Addf("RuleFiles cannot be bundled into StreamCode or ArchiveCode: bundle them under %s/ beside your bootstrap, or leave the code to the construct", alertspec.RulesDir)
 	}
 	for n := range p.ruleFiles() {
 		if clean := path.Clean(n); clean != n || n == "" || strings.HasPrefix(n, "../") || path.IsAbs(n) {
@@ -553,11 +552,11 @@ func (d *detection) addAlertBus() {
 func (d *detection) addDedupeTable() {
 	d.table = awsdynamodb.NewTable(d, jsii.String("DedupeTable"), &awsdynamodb.TableProps{
 		TableName:           jsii.String(DedupeTableName),
-		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(alerting.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(alertspec.KeyAttribute), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey:       d.key,
-		TimeToLiveAttribute: jsii.String(alerting.ExpiresAttribute),
+		TimeToLiveAttribute: jsii.String(alertspec.ExpiresAttribute),
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
@@ -569,7 +568,7 @@ func (d *detection) addDedupeTable() {
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
 	})
 	compliance.Suppress(d.table, "The table holds only the dedupe keys of alerts already published, each expiring after "+
-		fmt.Sprint(alerting.DefaultTTL)+"; point-in-time recovery covers its loss, and a lost table costs at most a repeated alert, not evidence.",
+		fmt.Sprint(alertspec.DefaultTTL)+"; point-in-time recovery covers its loss, and a lost table costs at most a repeated alert, not evidence.",
 		"NIST.800.53.R5-DynamoDBInBackupPlan", "HIPAA.Security-DynamoDBInBackupPlan", "PCI.DSS.321-DynamoDBInBackupPlan")
 }
 
@@ -647,14 +646,14 @@ func (d *detection) functionCode(code awslambda.Code, importPath string) awslamb
 	}
 	bundled := map[string][]byte{}
 	for n, c := range d.props.ruleFiles() {
-		bundled[alerting.RulesDir+"/"+n] = []byte(c)
+		bundled[alertspec.RulesDir+"/"+n] = []byte(c)
 	}
 	if oc := d.props.OrganizationContext; oc != nil {
 		b, err := json.MarshalIndent(oc, "", "  ")
 		if err != nil {
 			panic(err)
 		}
-		bundled[alerting.ContextFile] = append(b, '\n')
+		bundled[alertspec.ContextFile] = append(b, '\n')
 	}
 	if len(bundled) > 0 {
 		if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
@@ -834,8 +833,8 @@ func (d *detection) addStreamFunction() {
 		RetryAttempts:           num(d.props.RetryAttempts, DefaultRetryAttempts),
 		ReportBatchItemFailures: jsii.Bool(true),
 		ParallelizationFactor:   jsii.Number(1),
-		// The role is immutable to the L2s: SqsDlq's grant adds nothing; SendFailures allows it.
-		OnFailure: awslambdaeventsources.NewSqsDlq(d.failures),
+		// The role is immutable to the L2s: the DLQ's grant adds nothing; SendFailures allows it.
+		OnFailure: &queueDlq{queue: d.failures},
 	})
 	// Lambda checks the role's access to the stream when it creates the mapping.
 	mapping.Node().AddDependency(policy)
@@ -854,15 +853,15 @@ func (d *detection) addStreamFunction() {
 // env is the functions' environment.
 func (d *detection) env() map[string]*string {
 	env := map[string]*string{
-		alerting.EnvTopicARN:    d.props.AlertTopic.TopicArn(),
-		alerting.EnvBusName:     jsii.String(d.busName),
-		alerting.EnvDedupeTable: d.table.TableName(),
+		alertspec.EnvTopicARN:    d.props.AlertTopic.TopicArn(),
+		alertspec.EnvBusName:     jsii.String(d.busName),
+		alertspec.EnvDedupeTable: d.table.TableName(),
 	}
 	if ids := d.props.disabledRules(); len(ids) > 0 {
-		env[alerting.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
+		env[alertspec.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
 	}
 	if r := d.props.RefreshOrganizationAccounts; r != nil && *r {
-		env[alerting.EnvRefreshAccounts] = jsii.String("true")
+		env[alertspec.EnvRefreshAccounts] = jsii.String("true")
 	}
 	return env
 }
@@ -871,7 +870,7 @@ func (d *detection) env() map[string]*string {
 func (d *detection) SendResponsesTo(queue awssqs.IQueue, key awskms.IKey) {
 	for _, fn := range []awslambda.Function{d.streamFn, d.archiveFn} {
 		if fn != nil {
-			fn.AddEnvironment(jsii.String(alerting.EnvResponderQueueURL), queue.QueueUrl(), nil)
+			fn.AddEnvironment(jsii.String(alertspec.EnvResponderQueueURL), queue.QueueUrl(), nil)
 		}
 	}
 	for _, p := range d.policies {

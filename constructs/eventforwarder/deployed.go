@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/trailguard/trailguard/constructs/eventsink"
-	"github.com/trailguard/trailguard/coverage"
 	"github.com/trailguard/trailguard/deployed"
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // Names of the alarms on the forwarder's dead-letter queues. The responder finds a queue
@@ -26,7 +26,7 @@ const (
 // detailTypes are the detail-types the forwarding rules carry. The heartbeat travels the
 // rules that carry every event (addHeartbeat).
 func detailTypes(props *EventForwarderProps) []any {
-	out := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, coverage.DetailType}
+	out := []any{eventsink.DetailTypeAPICall, eventsink.DetailTypeConsoleSignIn, coveragespec.DetailType}
 	if props.ExtraDetailTypes != nil {
 		for _, d := range *props.ExtraDetailTypes {
 			out = append(out, *d)

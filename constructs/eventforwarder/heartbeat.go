@@ -8,7 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/trailguard/trailguard/constructs/eventsink"
-	"github.com/trailguard/trailguard/coverage"
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // Names of the heartbeat's resources. A schedule's name is unique per account, region and
@@ -55,11 +55,11 @@ func (f *eventForwarder) addHeartbeat() {
 	})
 	// Scheduler replaces the context attribute <aws.scheduler.scheduled-time> in Input at each
 	// invocation; written out literally (json.Marshal would escape its angle brackets).
-	detail := fmt.Sprintf(`{"intervalMinutes":%d,"scheduledTime":"<aws.scheduler.scheduled-time>"}`, int(coverage.HeartbeatInterval.Minutes()))
+	detail := fmt.Sprintf(`{"intervalMinutes":%d,"scheduledTime":"<aws.scheduler.scheduled-time>"}`, int(coveragespec.HeartbeatInterval.Minutes()))
 	schedule := awsscheduler.NewCfnSchedule(f, jsii.String("Heartbeat"), &awsscheduler.CfnScheduleProps{
 		Name:               jsii.String(HeartbeatScheduleName),
 		Description:        jsii.String("trailguard: a heartbeat through this forwarder to the Security stream; the coverage monitor alerts when it stops"),
-		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coverage.HeartbeatInterval.Minutes()))),
+		ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d minutes)", int(coveragespec.HeartbeatInterval.Minutes()))),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
 		State:              jsii.String("ENABLED"),
 		Target: &awsscheduler.CfnSchedule_TargetProperty{
@@ -67,12 +67,12 @@ func (f *eventForwarder) addHeartbeat() {
 			RoleArn: role.RoleArn(),
 			Input:   jsii.String(detail),
 			EventBridgeParameters: &awsscheduler.CfnSchedule_EventBridgeParametersProperty{
-				DetailType: jsii.String(coverage.DetailType),
-				Source:     jsii.String(coverage.Source),
+				DetailType: jsii.String(coveragespec.DetailType),
+				Source:     jsii.String(coveragespec.Source),
 			},
 			// A late heartbeat is worth nothing: the next one is due in an interval.
 			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
-				MaximumEventAgeInSeconds: jsii.Number(coverage.HeartbeatInterval.Seconds()),
+				MaximumEventAgeInSeconds: jsii.Number(coveragespec.HeartbeatInterval.Seconds()),
 				MaximumRetryAttempts:     jsii.Number(3),
 			},
 		},

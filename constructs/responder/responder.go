@@ -44,7 +44,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/responderrole"
 	"github.com/trailguard/trailguard/deployed"
-	"github.com/trailguard/trailguard/internal/alerting"
+	"github.com/trailguard/trailguard/internal/alertspec"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -275,7 +275,7 @@ func (r *responder) code() awslambda.Code {
 	bundled := map[string][]byte{respond.ConfigFile: cfg}
 	if r.props.RuleFiles != nil {
 		for n, c := range *r.props.RuleFiles {
-			bundled[alerting.RulesDir+"/"+n] = []byte(*c)
+			bundled[alertspec.RulesDir+"/"+n] = []byte(*c)
 		}
 	}
 	if r.props.Deployed != nil {
@@ -360,17 +360,17 @@ func (r *responder) addFunction() {
 		`^Resource::arn:.+:logs:.+:log-group:/aws/lambda/`+FunctionName+`:log-stream:\*$`,
 		`^Resource::arn:(aws[a-z-]*|<AWS::Partition>):iam::\*:role/`+respond.RoleName+`$`)
 	env := map[string]*string{
-		alerting.EnvTopicARN: r.props.AlertTopic.TopicArn(),
-		alerting.EnvBusName:  r.props.AlertBus.EventBusName(),
-		respond.EnvTable:     r.table.TableName(),
-		respond.EnvPartition: r.env.Partition,
+		alertspec.EnvTopicARN: r.props.AlertTopic.TopicArn(),
+		alertspec.EnvBusName:  r.props.AlertBus.EventBusName(),
+		respond.EnvTable:      r.table.TableName(),
+		respond.EnvPartition:  r.env.Partition,
 	}
 	if r.props.DisabledRules != nil && len(*r.props.DisabledRules) > 0 {
 		var ids []string
 		for _, id := range *r.props.DisabledRules {
 			ids = append(ids, *id)
 		}
-		env[alerting.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
+		env[alertspec.EnvDisabledRules] = jsii.String(strings.Join(ids, ","))
 	}
 	r.function = awslambda.NewFunction(r, jsii.String("Resource"), &awslambda.FunctionProps{
 		FunctionName:          jsii.String(FunctionName),

@@ -31,41 +31,43 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alertspec"
 )
 
-// Environment variables the functions read (set by the construct that deploys them).
+// Environment variables the functions read (set by the construct that deploys them). They
+// are defined in internal/alertspec, which the constructs import without the AWS SDK.
 const (
 	// EnvTopicARN is the alert topic's ARN.
-	EnvTopicARN = "TRAILGUARD_ALERT_TOPIC_ARN"
+	EnvTopicARN = alertspec.EnvTopicARN
 	// EnvBusName is the name of the event bus alerts are put on for integrations.
-	EnvBusName = "TRAILGUARD_ALERT_BUS_NAME"
+	EnvBusName = alertspec.EnvBusName
 	// EnvDedupeTable is the dedupe table's name; without it each function instance
 	// deduplicates only in memory.
-	EnvDedupeTable = "TRAILGUARD_DEDUPE_TABLE"
+	EnvDedupeTable = alertspec.EnvDedupeTable
 	// EnvDisabledRules is a comma-separated list of the ids of rules turned off
 	// (the config's detection.disabledRules). Default: none.
-	EnvDisabledRules = "TRAILGUARD_DISABLED_RULES"
+	EnvDisabledRules = alertspec.EnvDisabledRules
 	// EnvRefreshAccounts, when "true", makes the functions add the accounts Organizations
 	// lists (ListAccounts) to the organization context at cold start; a failure keeps the
 	// baked accounts and is logged. Default: off (the accounts baked at synth).
-	EnvRefreshAccounts = "TRAILGUARD_REFRESH_ACCOUNTS"
+	EnvRefreshAccounts = alertspec.EnvRefreshAccounts
 )
 
 // RulesDir is the directory beside the function's binary (in its asset) holding the users'
 // rule files, loaded after the default rules.
-const RulesDir = "rules"
+const RulesDir = alertspec.RulesDir
 
 // ContextFile is the file beside the function's binary (in its asset) holding the
 // organization context (detect.Context as JSON) the rules judge records in, baked at synth
 // from the config. Without it only each record's own account is the organization's.
-const ContextFile = "organization.json"
+const ContextFile = alertspec.ContextFile
 
 // Event fields of the alerts put on the bus.
 const (
 	// EventSource is the source of alert events.
-	EventSource = "trailguard.detect"
+	EventSource = alertspec.EventSource
 	// EventDetailType is the detail-type of alert events; the detail is the alert.
-	EventDetailType = "trailguard alert"
+	EventDetailType = alertspec.EventDetailType
 )
 
 // Size limits of one SNS message and one PutEvents entry (256 KiB each), less room for the

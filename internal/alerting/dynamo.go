@@ -11,15 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trailguard/trailguard/internal/alertspec"
 )
 
 // Attributes of the dedupe table's items.
 const (
 	// KeyAttribute is the partition key: the dedupe key (a string).
-	KeyAttribute = "dedupeKey"
+	KeyAttribute = alertspec.KeyAttribute
 	// ExpiresAttribute is the item's time to live, in Unix seconds (the table's TTL
 	// attribute).
-	ExpiresAttribute = "expires"
+	ExpiresAttribute = alertspec.ExpiresAttribute
 	// StateAttribute is an alert's delivery state: StatePending or StateDone.
 	StateAttribute = "state"
 	// OwnerAttribute is the input that holds a pending alert's lease.
@@ -39,7 +41,7 @@ const (
 // DefaultTTL is how long a dedupe key is remembered: longer than the archive path's delay
 // (about 15 minutes, hours when CloudTrail is late) and a stream's retention of 7 days, so a
 // replay of the stream does not alert again.
-const DefaultTTL = 8 * 24 * time.Hour
+const DefaultTTL = alertspec.DefaultTTL
 
 // DynamoDBAPI is the part of the DynamoDB client the store uses.
 type DynamoDBAPI interface {

@@ -9,11 +9,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alertspec"
 )
 
 // EnvResponderQueueURL is the URL of the responder's queue (docs/response.md); without it no
 // alert is sent for an automatic response.
-const EnvResponderQueueURL = "TRAILGUARD_RESPONDER_QUEUE_URL"
+const EnvResponderQueueURL = alertspec.EnvResponderQueueURL
 
 // TargetResponder is the responder's queue.
 const TargetResponder = "responder"

@@ -11,7 +11,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/coveragemonitor"
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventsink"
-	"github.com/trailguard/trailguard/coverage"
+	"github.com/trailguard/trailguard/internal/coveragespec"
 )
 
 // addCoverageMonitor adds the coverage monitor to the Security stack: the detection stream
@@ -45,8 +45,8 @@ func addCoverageMonitor(stack awscdk.Stack, cfg *config.Config, sink eventsink.E
 // not list, so the set is not complete: the monitor learns those from their heartbeats, and
 // gives an account it does not know, active in the archive in a StackSet region, time for
 // its instance to deploy before it alerts.
-func ExpectedPairs(cfg *config.Config) *coverage.Expected {
-	e := &coverage.Expected{Complete: cfg.Deployment.Mode != config.ModeStackSet}
+func ExpectedPairs(cfg *config.Config) *coveragespec.Expected {
+	e := &coveragespec.Expected{Complete: cfg.Deployment.Mode != config.ModeStackSet}
 	if !e.Complete {
 		e.StackSetRegions = append([]string(nil), cfg.Regions...)
 	}
