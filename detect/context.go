@@ -296,6 +296,10 @@ func (a *actorInfo) isDeployer() bool {
 	return a.deployer
 }
 
+// isDeployment reports whether the call is a deployment: CloudFormation acting for a deployer.
+// CloudFormation acting for anyone else is that principal's own act.
+func (a *actorInfo) isDeployment() bool { return a.via == cloudFormation && a.isDeployer() }
+
 // field returns the actor variable's field name, and whether it has one.
 func (a *actorInfo) field(name string) (any, bool) {
 	switch name {
@@ -324,7 +328,7 @@ func (a *actorInfo) field(name string) (any, bool) {
 	case "deployer":
 		return a.isDeployer(), true
 	case "deployment":
-		return a.via == cloudFormation && a.isDeployer(), true
+		return a.isDeployment(), true
 	case "identityCenter":
 		return a.identityCenter, true
 	case "permissionSet":
@@ -346,3 +350,12 @@ func (a *actorInfo) field(name string) (any, bool) {
 var actorFields = []string{"type", "account", "inOrg", "role", "roleArn", "session", "via", "viaCloudFormation",
 	"service", "awsService", "serviceLinkedRole", "deployer", "deployment", "identityCenter", "permissionSet",
 	"credentialsScope", "credentialsIssuedTo", "lambda"}
+
+// Deployment reports whether rec's call was a deployment under the engine's context: what a
+// condition reads as actor.deployment, CloudFormation acting for one of the deployers
+// (Context.Deployers or the CDK bootstrap roles of Context.BootstrapQualifier). Code that
+// decides on an alert outside the rules (the automatic response) asks the engine that made
+// it, so that both judge the record alike.
+func (e *Engine) Deployment(rec *Record) bool {
+	return e.ctx.actor(rec).isDeployment()
+}

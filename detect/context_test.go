@@ -155,3 +155,39 @@ func TestActorUnknownField(t *testing.T) {
 		t.Error("actor's fields as a map")
 	}
 }
+
+// TestEngineDeployment: Engine.Deployment judges a record as the rules' actor.deployment
+// does, with the engine's deployers.
+func TestEngineDeployment(t *testing.T) {
+	viaCFN := `,"invokedBy":"cloudformation.amazonaws.com"`
+	tests := []struct {
+		name string
+		ui   string
+		want bool
+	}{
+		{"cfn exec role via CloudFormation", assumed("cdk-hnb659fds-cfn-exec-role-333333333333-us-east-1", "", "AWSCloudFormation", viaCFN), true},
+		{"configured deployer via CloudFormation", assumed("github-deploy", "", "run-1", viaCFN), true},
+		{"configured deployer acting directly", assumed("github-deploy", "", "run-1", ""), false},
+		{"anyone else via CloudFormation", assumed("dev", "", "mallory", viaCFN), false},
+		{"another qualifier's exec role via CloudFormation", assumed("cdk-other-cfn-exec-role-333333333333-us-east-1", "", "AWSCloudFormation", viaCFN), false},
+		{"the default deployer, not configured here", assumed("OrganizationAccountAccessRole", "", "s", viaCFN), false},
+	}
+	e, err := CompileWith(nil, testContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := ParseRecord([]byte(identity(tt.ui, "")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Deployment(rec); got != tt.want {
+				t.Errorf("Deployment = %v, want %v", got, tt.want)
+			}
+			if got := evalWith(t, testContext, "actor.deployment", identity(tt.ui, "")); got != tt.want {
+				t.Errorf("actor.deployment = %v, want %v: the two must agree", got, tt.want)
+			}
+		})
+	}
+}

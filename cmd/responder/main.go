@@ -7,8 +7,8 @@
 // role of the alert's account and acts only if it is still wrong and the action is in
 // enforce mode (package internal/respond/execute), and publishes an audit alert (rule
 // trailguard-response) with the before and after state to the alert topic and bus. A skip
-// for an exemption gets an audit alert too (respond.Decision.Audited); the other skips are
-// logged, each decision whole.
+// for an exemption, or for a deployment's change a restoring action leaves alone, gets an
+// audit alert too (respond.Decision.Audited); the other skips are logged, each decision whole.
 //
 // A message whose processing failed (the state could not be read, the action failed) is
 // reported as failed (ReportBatchItemFailures) and retried by SQS, then moved to the
@@ -17,7 +17,9 @@
 // Environment: alerting.EnvTopicARN and alerting.EnvBusName (the audit alerts),
 // respond.EnvTable, respond.EnvPartition; the rules as the detection functions load them
 // (alerting.LoadEngine). Files bundled beside the binary: the response config
-// (respond.ConfigFile) and the users' rules (alerting.RulesDir).
+// (respond.ConfigFile), the users' rules (alerting.RulesDir), the deployed definitions
+// (deployed.File) and the organization context (alerting.ContextFile: its deployers say which
+// calls were deployments, as they do for the detection functions).
 package main
 
 import (
@@ -163,7 +165,8 @@ func (h *handler) message(ctx context.Context, body []byte) error {
 		if !d.Audited() {
 			return nil
 		}
-		// An exemption is a decision someone made: it gets an audit alert of its own.
+		// An exemption, or a deployment's change left alone, is a decision to trace: it gets
+		// an audit alert of its own.
 		audit, err := auditAlert(&a, execute.Outcome{Decision: d, Result: execute.Skipped}, false)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@
 package responder
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -44,6 +45,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/internal/topics"
 	"github.com/trailguard/trailguard/constructs/responderrole"
 	"github.com/trailguard/trailguard/deployed"
+	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/alertspec"
 	"github.com/trailguard/trailguard/internal/respond"
 )
@@ -100,6 +102,14 @@ type ResponderProps struct {
 	// Default: none, and cloudtrail-restore-trail and events-restore-forwarder-rule leave
 	// every resource as it is.
 	Deployed *string
+	// OrganizationContext is the organization context the detection functions judge records
+	// in (detection.DetectionProps.OrganizationContext; detect.ContextFromConfig of the
+	// trailguard config), bundled beside the binary as alertspec.ContextFile. Its deployers say
+	// which calls were deployments, whose changes the restoring actions leave alone: give the
+	// detection functions' context, or the two would judge deployments differently.
+	// Default: none: the default deployers (detect.DefaultDeployer and the CDK bootstrap
+	// roles of detect.DefaultBootstrapQualifier).
+	OrganizationContext *detect.Context
 }
 
 var orgIDRe = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
@@ -124,6 +134,11 @@ func (p *ResponderProps) validate() error {
 	if p.ResponseConfig != nil {
 		if _, err := respond.ParseConfig([]byte(*p.ResponseConfig)); err != nil {
 			errs = append(errs, fmt.Errorf("responder: ResponseConfig: %w", err))
+		}
+	}
+	if p.OrganizationContext != nil {
+		if err := p.OrganizationContext.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("responder: OrganizationContext: %w", err))
 		}
 	}
 	if p.Deployed != nil {
@@ -258,7 +273,8 @@ func (r *responder) addTable() {
 }
 
 // code is the function's code: the binary, the response config (respond.ConfigFile, always
-// written, so that the function never falls back on a default) and the users' rule files.
+// written, so that the function never falls back on a default), the users' rule files, the
+// deployed definitions and the organization context.
 func (r *responder) code() awslambda.Code {
 	dir, err := gobuild.Default.Build(Package)
 	if err != nil {
@@ -280,6 +296,13 @@ func (r *responder) code() awslambda.Code {
 	}
 	if r.props.Deployed != nil {
 		bundled[deployed.File] = []byte(*r.props.Deployed)
+	}
+	if oc := r.props.OrganizationContext; oc != nil {
+		b, err := json.MarshalIndent(oc, "", "  ")
+		if err != nil {
+			panic(err)
+		}
+		bundled[alertspec.ContextFile] = append(b, '\n')
 	}
 	if dir, err = gobuild.WithFiles(dir, bundled); err != nil {
 		panic(err)

@@ -38,6 +38,18 @@ response:
     securityGroups: [sg-0fedcba9876543210]
 `
 
+// parityOrg is the example org with a deployer of its own (deployment.deployers), which only
+// the organization context bundled with each function tells apart.
+func parityOrg(t *testing.T) []byte {
+	t.Helper()
+	const comment = "  # deployers:"
+	if !bytes.Contains(examples.Default, []byte(comment)) {
+		t.Fatalf("examples.Default has no %q line to replace", comment)
+	}
+	org := bytes.Replace(examples.Default, []byte(comment), []byte("  deployers: ['arn:aws:iam::*:role/ci-deploy']\n"+comment), 1)
+	return append(org, parityConfig...)
+}
+
 // parityCorpus is every record of the attack corpus (detect/testdata/attacks) and records
 // that reach each kind of decision: each action (the restoring ones too), each exemption, the action off, a failed
 // call, the responder's own call, an event that names nothing to restore.
@@ -84,6 +96,11 @@ func parityCorpus(t *testing.T) []string {
 		ruleRecord("DeleteRule", "us-east-1", "p-rule-deleted", "trailguard-forward-to-bus"),
 		// A trailguard-named rule on another bus: no forwarder rule to restore.
 		ctRecord(byAlice, "events.amazonaws.com", "DisableRule", "eu-west-1", "p-rule-other-bus", `{"name":"trailguard-forward-to-stream","eventBusName":"orders"}`, "null"),
+		// Deployments' changes are left alone: CloudFormation acting with the CDK execution role,
+		// and for the org's own deployer; for anyone else it is restored.
+		asDeployment(updateTrailRecord("p-deploy-trail", "trailguard-local")),
+		asCloudFormationFor(ruleRecord("DisableRule", "eu-west-1", "p-deploy-rule", "trailguard-forward-to-stream"), "ci-deploy", "run-7"),
+		asCloudFormationFor(updateTrailRecord("p-cfn-dev", "trailguard-local"), "dev", "mallory"),
 	)
 }
 
@@ -91,15 +108,16 @@ func parityCorpus(t *testing.T) []string {
 // decisions for the same records. One side is the CLI binary with the config file; the other
 // is the pipeline as deployed: the stream detection function (the organization context and
 // the disabled rules as the construct bundles and sets them) sends the alerts of rules with a
-// response to the responder queue, and the responder function (the response config as the
-// construct bundles it) decides each. The decisions are compared whole, field by field.
+// response to the responder queue, and the responder function (the response config and the
+// organization context as the construct bundles them) decides each. The decisions are
+// compared whole, field by field.
 func TestDryRunParity(t *testing.T) {
 	dir := t.TempDir()
 	orgYAML := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(orgYAML, append(append([]byte{}, examples.Default...), parityConfig...), 0o644); err != nil {
+	if err := os.WriteFile(orgYAML, parityOrg(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(orgYAML, append(append([]byte{}, examples.Default...), parityConfig...))
+	cfg, err := config.Load(orgYAML, parityOrg(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +169,9 @@ func TestDryRunParity(t *testing.T) {
 	}
 	// The restoring actions read the trails' buckets and the rules' alarms: as deployed.
 	newRestoreFixture(t).seedRestore(t, org)
-	responder, _ := startResponder(t, org, cfg.Response)
+	// The responder with the organization context the construct bundles (the detection
+	// functions'): its deployers say which calls were deployments.
+	responder, _ := startResponderWith(t, org, cfg.Response, detect.ContextFromConfig(cfg))
 	for _, m := range messages {
 		if m.QueueURL != queueURL {
 			t.Errorf("message to %s, want the responder queue", m.QueueURL)
@@ -191,7 +211,7 @@ func TestDryRunParity(t *testing.T) {
 	for _, want := range []string{
 		"s3-block-public-access enforce", "ec2-revoke-open-ingress dry-run", "cloudtrail-start-logging dry-run",
 		"cloudtrail-restore-trail enforce", "events-restore-forwarder-rule dry-run",
-		"skip " + respond.SkipExempt, "skip " + respond.SkipOff, "skip " + respond.SkipOwnCall, "skip " + respond.SkipNoTarget, "skip " + respond.SkipFailedCall,
+		"skip " + respond.SkipExempt, "skip " + respond.SkipDeployment, "skip " + respond.SkipOff, "skip " + respond.SkipOwnCall, "skip " + respond.SkipNoTarget, "skip " + respond.SkipFailedCall,
 	} {
 		if !kinds[want] {
 			t.Errorf("no decision %q in the corpus; got %v", want, kinds)

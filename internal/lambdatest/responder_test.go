@@ -37,6 +37,21 @@ const (
 	byResponder = `{"type":"AssumedRole","principalId":"AROARESPONDER:s3-bucket-made-public@e-1","arn":"arn:aws:sts::333333333333:assumed-role/trailguard-responder/s3-bucket-made-public@e-1","accountId":"333333333333","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROARESPONDER","arn":"arn:aws:iam::333333333333:role/trailguard-responder","accountId":"333333333333","userName":"trailguard-responder"}}}`
 )
 
+// asDeployment makes a record of alice's a trailguard deployment's: CloudFormation acting
+// with the member account's CDK bootstrap execution role (actor.deployment), as CloudTrail
+// records a stack's calls (invokedBy, sourceIPAddress and userAgent are the service).
+func asDeployment(record string) string {
+	return asCloudFormationFor(record, "cdk-hnb659fds-cfn-exec-role-333333333333-eu-west-1", "AWSCloudFormation")
+}
+
+// asCloudFormationFor makes a record of alice's a call CloudFormation made for a session of
+// role.
+func asCloudFormationFor(record, role, session string) string {
+	who := fmt.Sprintf(`{"type":"AssumedRole","principalId":"AROAEXAMPLECFN:%[2]s","arn":"arn:aws:sts::333333333333:assumed-role/%[1]s/%[2]s","accountId":"333333333333","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLECFN","arn":"arn:aws:iam::333333333333:role/%[1]s","accountId":"333333333333","userName":"%[1]s"}},"invokedBy":"cloudformation.amazonaws.com"}`, role, session)
+	r := strings.Replace(record, byAlice, who, 1)
+	return strings.NewReplacer(`"sourceIPAddress":"203.0.113.9"`, `"sourceIPAddress":"cloudformation.amazonaws.com"`, `"userAgent":"aws-cli/2.22.10"`, `"userAgent":"cloudformation.amazonaws.com"`).Replace(r)
+}
+
 // ctRecord is a CloudTrail record of a call in the member account.
 func ctRecord(who, source, name, region, id, request, response string) string {
 	return fmt.Sprintf(`{"eventVersion":"1.10","userIdentity":%s,"eventTime":"2026-12-06T10:00:00Z","eventSource":%q,"eventName":%q,"awsRegion":%q,"sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.22.10","requestParameters":%s,"responseElements":%s,"requestID":"req-%s","eventID":%q,"readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"333333333333","eventCategory":"Management"}`,
@@ -152,6 +167,13 @@ func audits(t *testing.T, tg *lambdatest.Targets) []auditBody {
 // topic.
 func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lambdatest.Function, *lambdatest.Targets) {
 	t.Helper()
+	return startResponderWith(t, org, resp, nil)
+}
+
+// startResponderWith is startResponder with the organization context oc bundled as the
+// construct bundles it (alerting.ContextFile); nil: none, the default deployers.
+func startResponderWith(t testing.TB, org *awsfake.Org, resp config.Response, oc *detect.Context) (*lambdatest.Function, *lambdatest.Targets) {
+	t.Helper()
 	tg := lambdatest.NewTargets(t)
 	endpoints := org.Endpoints()
 	endpoints["SNS"] = tg.URL
@@ -166,6 +188,15 @@ func startResponder(t testing.TB, org *awsfake.Org, resp config.Response) (*lamb
 	// The deployed definitions as synth bundles them for the example org.
 	if err := os.WriteFile(filepath.Join(root, deployed.File), deployedJSON(t), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if oc != nil {
+		b, err := json.Marshal(oc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, alerting.ContextFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env := append(lambdatest.Environment(endpoints), org.Env()...)
 	env = append(env, "LAMBDA_TASK_ROOT="+root, alerting.EnvTopicARN+"="+topicARN)

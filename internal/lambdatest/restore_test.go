@@ -12,6 +12,7 @@ import (
 	"github.com/trailguard/trailguard/deployed"
 	"github.com/trailguard/trailguard/detect"
 	"github.com/trailguard/trailguard/internal/lambdatest/awsfake"
+	"github.com/trailguard/trailguard/internal/respond"
 )
 
 // managementAccount is the example org's management account, where the organization trail is.
@@ -224,6 +225,8 @@ func TestResponderRestores(t *testing.T) {
 		changes func(t *testing.T, changes []awsfake.Call)
 		noCall  bool
 		result  string
+		// skip is the audit alert's kind of skip, when the decision was one.
+		skip string
 		// after checks the state left.
 		after func(t *testing.T, org *awsfake.Org)
 	}{
@@ -333,6 +336,35 @@ func TestResponderRestores(t *testing.T) {
 				org.SetRule(memberAccount, "eu-west-1", "trailguard-nightly-report", &awsfake.Rule{State: "DISABLED", EventPattern: `{"source":["aws.events"]}`})
 			},
 			noCall: true, result: "skipped"},
+		// A trailguard deployment's own change is the definition (an older or rolled-back
+		// member deploy): never reversed, not even read; an audit alert says so.
+		{name: "the local trail re-scoped by a trailguard deployment: no call, an audit alert",
+			record: asDeployment(updateTrailRecord("e-deploy-trail", f.local.Name)),
+			wrong: func(t *testing.T, org *awsfake.Org) {
+				tr := f.localTrail()
+				tr.IsMultiRegionTrail = false
+				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
+			},
+			noCall: true, result: "skipped", skip: respond.SkipDeployment},
+		{name: "the stream rule re-patterned by a trailguard deployment: no call, an audit alert",
+			record: asDeployment(ctRecord(byAlice, "events.amazonaws.com", "PutRule", "eu-west-1", "e-deploy-rule", `{"name":"trailguard-forward-to-stream","eventPattern":"{\"source\":[\"aws.s3\"]}","state":"ENABLED"}`, `{"ruleArn":"arn:aws:events:eu-west-1:333333333333:rule/trailguard-forward-to-stream"}`)),
+			wrong: func(t *testing.T, org *awsfake.Org) {
+				r := f.rule(t, org, stream, "eu-west-1")
+				r.EventPattern = `{"source":["aws.s3"]}`
+				org.SetRule(memberAccount, "eu-west-1", stream, r)
+			},
+			noCall: true, result: "skipped", skip: respond.SkipDeployment},
+		{name: "the same re-scope by CloudFormation acting for a non-deployer: restored",
+			record: asCloudFormationFor(updateTrailRecord("e-cfn-dev", f.local.Name), "dev", "mallory"),
+			wrong: func(t *testing.T, org *awsfake.Org) {
+				tr := f.localTrail()
+				tr.IsMultiRegionTrail = false
+				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
+			},
+			changes: exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
+				localKeyARN, f.local.Name, f.localTrail().S3BucketName)),
+			result: "acted",
+			after:  localTrailAsDeployed},
 		{name: "the stream rule's name in a region it is not deployed in: no call",
 			record: ruleRecord("DisableRule", "us-east-1", "e-other-region", stream),
 			wrong: func(t *testing.T, org *awsfake.Org) {
@@ -376,6 +408,9 @@ func TestResponderRestores(t *testing.T) {
 				as := audits(t, tg)
 				if len(as) != 1 || as[0].Response.Result != result {
 					t.Fatalf("audit alerts %+v, want one: %s\n%s", as, result, fn.Log())
+				}
+				if got := as[0].Response.Decision.Skip; got != tt.skip {
+					t.Errorf("audit alert's skip %q, want %q (%s)", got, tt.skip, as[0].Response.Decision.Reason)
 				}
 				if mode == "dry-run" || tt.after == nil {
 					return

@@ -174,15 +174,30 @@ const (
 	SkipNoTarget = "no-target"
 	// SkipExempt: the resource or its account is exempt in the config.
 	SkipExempt = "exempt"
+	// SkipDeployment: a trailguard deployment made the change (CloudFormation acting for one
+	// of deployment.deployers), and the action would put the resource back to a deployment's
+	// definition: a restoring action never reverses a deployment.
+	SkipDeployment = "deployment"
 )
 
 // Audited reports whether the decision gets an audit alert of its own: every decision to act
 // (whatever the executor then finds), and every skip a person must be able to see later, the
-// exemptions (a resource left public on purpose is a decision someone made). The other skips
-// are only logged: an action turned off, an event that names nothing to restore, a failed
-// call, and the responder's own calls (an alert for each would be the loop the protection
-// prevents).
-func (d Decision) Audited() bool { return d.Act || d.Skip == SkipExempt }
+// exemptions (a resource left public on purpose is a decision someone made) and a deployment's
+// change left alone (a trail re-scoped by a deployment is still a change to trace). The other
+// skips are only logged: an action turned off, an event that names nothing to restore, a
+// failed call, and the responder's own calls (an alert for each would be the loop the
+// protection prevents).
+func (d Decision) Audited() bool {
+	return d.Act || d.Skip == SkipExempt || d.Skip == SkipDeployment
+}
+
+// Caller is what a decision knows of who made the call beyond the record itself: the
+// detection engine's judgement of it under the organization context (Decider fills it in).
+type Caller struct {
+	// Deployment: CloudFormation acting for one of deployment.deployers, the rules'
+	// actor.deployment (detect.Engine.Deployment).
+	Deployment bool
+}
 
 // Policy is what decisions depend on besides the alert: the config's response settings.
 type Policy struct {
@@ -197,9 +212,9 @@ func NewPolicy(c *config.Config) *Policy {
 	return &Policy{Response: c.Response, Partition: c.Partition()}
 }
 
-// Decide decides the response to an alert of rule, whose record is rec. The decision is the
-// same wherever it runs: it reads nothing but its arguments.
-func (p *Policy) Decide(rule *detect.Rule, a *detect.Alert, rec *detect.Record) Decision {
+// Decide decides the response to an alert of rule, whose record is rec, made by caller. The
+// decision is the same wherever it runs: it reads nothing but its arguments.
+func (p *Policy) Decide(rule *detect.Rule, a *detect.Alert, rec *detect.Record, caller Caller) Decision {
 	d := Decision{AlertID: a.DedupeKey, Rule: a.Rule, EventID: a.EventID, EventName: a.EventName, Principal: a.Principal}
 	skip := func(kind, format string, args ...any) Decision {
 		d.Skip, d.Reason = kind, fmt.Sprintf(format, args...)
@@ -229,6 +244,15 @@ func (p *Policy) Decide(rule *detect.Rule, a *detect.Alert, rec *detect.Record) 
 		return skip(SkipNoTarget, "%s", why)
 	}
 	d.Target = t
+	// A restoring action puts a resource back to a deployment's definition: the change a
+	// deployment made is the definition (an older or rolled-back deployment, or a member
+	// stack deployed before the Security stack's definitions were updated), and reversing it
+	// would fight the deployment pipeline until the circuit breaker trips. Deployment needs
+	// CloudFormation acting for a deployer's role, which the guardrails keep from anyone else
+	// (docs/response.md).
+	if spec, _ := action.Lookup(d.Action); spec.RestoresDeployed && caller.Deployment {
+		return skip(SkipDeployment, "%s was made by a trailguard deployment (CloudFormation acting for deployer role %s): %s never reverses a deployment's change, left alone; to change %s, deploy trailguard's stacks", d.EventName, rec.Role(), d.Action, t)
+	}
 	if slices.Contains(p.Response.Exemptions.Accounts, t.Account) {
 		return skip(SkipExempt, "account %s is exempt (response.exemptions.accounts)", t.Account)
 	}
@@ -524,15 +548,20 @@ func (p *Policy) Throttle(d Decision, c Counts) (out Decision, tripped bool) {
 type Decider struct {
 	policy *Policy
 	rules  map[string]*detect.Rule
+	// engine judges who made a call (Caller) under the organization context the alerts were
+	// made with.
+	engine *detect.Engine
 }
 
-// NewDecider returns a Decider for the rules of engine under policy.
+// NewDecider returns a Decider for the rules of engine under policy. The engine's
+// organization context (its deployers) must be the one the alerts were detected with: it
+// says which calls were deployments.
 func NewDecider(engine *detect.Engine, policy *Policy) *Decider {
 	rules := map[string]*detect.Rule{}
 	for _, r := range engine.Rules() {
 		rules[r.ID] = r
 	}
-	return &Decider{policy: policy, rules: rules}
+	return &Decider{policy: policy, rules: rules, engine: engine}
 }
 
 // HasResponse reports whether the alert's rule carries a response: only those alerts are
@@ -546,11 +575,12 @@ func (d *Decider) HasResponse(a *detect.Alert) bool {
 func (d *Decider) Policy() *Policy { return d.policy }
 
 // Decide decides the response to a: the rule is looked up by its id in the decider's rules
-// (an alert cannot choose its own action), the record is the alert's.
+// (an alert cannot choose its own action), the record is the alert's, and who made the call
+// (Caller) is judged from the record by the decider's engine, not read from the alert.
 func (d *Decider) Decide(a *detect.Alert) (Decision, error) {
 	rec, err := detect.ParseRecord(a.Record)
 	if err != nil {
 		return Decision{}, fmt.Errorf("alert %s: its record: %w", a.DedupeKey, err)
 	}
-	return d.policy.Decide(d.rules[a.Rule], a, rec), nil
+	return d.policy.Decide(d.rules[a.Rule], a, rec, Caller{Deployment: d.engine.Deployment(rec)}), nil
 }

@@ -105,7 +105,7 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("no alert of a rule with a response; got %d alerts", len(alerts))
 			}
 			p := &Policy{Response: tt.response}
-			d := p.Decide(rules[alert.Rule], alert, r)
+			d := p.Decide(rules[alert.Rule], alert, r, Caller{})
 			if d.Act != tt.wantAct || d.Mode != tt.wantMode {
 				t.Errorf("act %v mode %q, want act %v mode %q (%s)", d.Act, d.Mode, tt.wantAct, tt.wantMode, d.Reason)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/trailguard/trailguard/constructs/detection"
 	"github.com/trailguard/trailguard/constructs/eventsink"
 	"github.com/trailguard/trailguard/constructs/responder"
+	"github.com/trailguard/trailguard/detect"
 )
 
 // addResponder adds the automatic response to the Security stack: the responder queue the
@@ -30,6 +31,8 @@ func addResponder(stack awscdk.Stack, cfg *config.Config, sink eventsink.EventSi
 		Deployed:       jsii.String(deployedJSON(cfg)),
 		RuleFiles:      ruleFiles(cfg.Detection.RuleFiles),
 		DisabledRules:  jsii.Strings(cfg.Detection.DisabledRules...),
+		// The detection functions' context: both judge deployments with the same deployers.
+		OrganizationContext: detect.ContextFromConfig(cfg),
 	})
 	d.SendResponsesTo(r.Queue(), r.Key())
 	output(stack, "ResponderDeadLetterQueueUrl", r.DeadLetterQueue().QueueUrl(), "The queue holding the alerts the responder could not handle after every retry")

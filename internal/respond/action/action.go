@@ -52,6 +52,12 @@ type Spec struct {
 	Undo string
 	// Params are the parameters the action takes, by name.
 	Params map[string]Param
+	// RestoresDeployed marks the restoring actions: they put a trailguard trail or rule back to
+	// its definition as deployed (deployed.json). A change a trailguard deployment made is
+	// never reversed by one of them: the deployment is where those definitions come from, and
+	// an older or rolled-back deployment would otherwise be fought until the circuit breaker
+	// trips (docs/response.md, "It never reverses a deployment").
+	RestoresDeployed bool
 }
 
 // Param is one parameter of an action.
@@ -93,12 +99,16 @@ var catalogue = map[string]Spec{
 		Summary: "put a re-scoped trailguard trail (regions, organization, log file validation, bucket, key, global service events, event and Insights selectors) back to its configuration as deployed, and start its logging if it was stopped",
 		Undo:    "aws cloudtrail update-trail / put-event-selectors / put-insight-selectors --trail-name TRAIL with the before state in the audit alert",
 		Params:  map[string]Param{},
+
+		RestoresDeployed: true,
 	},
 	EventsRestoreForwarderRule: {
 		Name:    EventsRestoreForwarderRule,
 		Summary: "re-enable a disabled trailguard forwarder rule, or re-create a deleted (or changed) one exactly as deployed: pattern, state, targets with their role and dead-letter queue",
 		Undo:    "aws events disable-rule --name RULE (or put-rule / put-targets with the before state in the audit alert)",
 		Params:  map[string]Param{},
+
+		RestoresDeployed: true,
 	},
 	IAMDeactivateAccessKey: {
 		Name:    IAMDeactivateAccessKey,
