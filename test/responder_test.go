@@ -1,11 +1,13 @@
 package test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/trailguard/trailguard/constructs/eventforwarder"
 	"github.com/trailguard/trailguard/constructs/responder"
 	"github.com/trailguard/trailguard/constructs/responderrole"
+	"github.com/trailguard/trailguard/detect"
+	"github.com/trailguard/trailguard/internal/alertspec"
 	"github.com/trailguard/trailguard/internal/respond"
 )
 
@@ -188,5 +192,48 @@ func TestResponderRoleRestoreMisuse(t *testing.T) {
 				t.Errorf("error %q does not say %q", msg, missing)
 			}
 		})
+	}
+}
+
+// TestFunctionsShareTheOrganizationContext: the responder judges which calls were trailguard
+// deployments (and leaves those alone) with the organization context the detection functions
+// detected with. Every function of the example that bundles a context bundles the same bytes,
+// the responder's among them, and it names the config's deployers.
+func TestFunctionsShareTheOrganizationContext(t *testing.T) {
+	contexts := map[string][]byte{} // by asset directory
+	responderAsset := ""
+	entries, err := os.ReadDir(example.outdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "asset.") {
+			continue
+		}
+		dir := filepath.Join(example.outdir, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, alertspec.ContextFile))
+		if err != nil {
+			continue
+		}
+		contexts[e.Name()] = b
+		if _, err := os.Stat(filepath.Join(dir, respond.ConfigFile)); err == nil {
+			responderAsset = e.Name()
+		}
+	}
+	if responderAsset == "" || len(contexts) < 3 {
+		t.Fatalf("want the stream, archive and responder functions each to bundle %s; found it in %d assets, the responder's: %q", alertspec.ContextFile, len(contexts), responderAsset)
+	}
+	want := contexts[responderAsset]
+	for name, b := range contexts {
+		if !bytes.Equal(b, want) {
+			t.Errorf("%s/%s differs from the responder's:\n%s\nwant\n%s", name, alertspec.ContextFile, b, want)
+		}
+	}
+	var ctx detect.Context
+	if err := json.Unmarshal(want, &ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ctx.Deployers, example.cfg.Deployment.Deployers) {
+		t.Errorf("the bundled context's deployers are %v, want the config's %v", ctx.Deployers, example.cfg.Deployment.Deployers)
 	}
 }
