@@ -58,8 +58,9 @@ lint: ## gofmt, go vet and actionlint
 	for d in $(EXAMPLES); do (cd $$d && go vet ./...); done
 	go run $(ACTIONLINT) .github/workflows/*.yml
 
-# -timeout: test/ runs the cdk CLI 14 times on top of its in-process synths (minutes on 2 busy
-# cores); go test's default of 10 minutes per package is too close.
+# -timeout: test/ runs make and the cdk CLI about 20 times, many of them complete synths, on
+# top of its in-process synths (minutes on 2 busy cores); go test's default of 10 minutes per
+# package is too close.
 test: deps lint ## lint and run all tests (config, golden templates, compliance gates, CLI)
 	go test -timeout 30m ./...
 
