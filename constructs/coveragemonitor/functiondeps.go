@@ -4,8 +4,13 @@ package coveragemonitor
 
 // This file is never compiled. The function is built at synth from this module's packages
 // with -mod=readonly, so a module that uses this package must record every module it
-// imports; `go mod tidy` considers every build tag, and these imports make it do so.
+// imports; `go mod tidy` considers every build tag, and these imports make it do so. The
+// function's own packages come last: the modules their code needs come with them.
 import (
 	_ "github.com/aws/aws-lambda-go/events"
 	_ "github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	_ "github.com/trailguard/trailguard/coverage"
+	_ "github.com/trailguard/trailguard/internal/alerting"
 )

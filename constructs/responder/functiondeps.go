@@ -4,15 +4,20 @@ package responder
 
 // This file is never compiled. The function is built at synth from this module's packages
 // with -mod=readonly, so a module that uses this package must record every module it
-// imports; `go mod tidy` considers every build tag, and these imports make it do so.
+// imports; `go mod tidy` considers every build tag, and these imports make it do so. The
+// function's own packages come last: the modules their code needs come with them.
 import (
 	_ "github.com/aws/aws-lambda-go/events"
 	_ "github.com/aws/aws-lambda-go/lambda"
 	_ "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	_ "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
 	_ "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3control"
+
+	_ "github.com/trailguard/trailguard/internal/alerting"
+	_ "github.com/trailguard/trailguard/internal/respond/execute"
 )
