@@ -77,7 +77,7 @@ func newWorkspace(t *testing.T, region string) *workspace {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "CDK_") || slices.Contains([]string{"HOME", "PATH", "JSII_NODE"}, name) {
+		if strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "CDK_") || slices.Contains([]string{"HOME", "PATH", "JSII_NODE", "CI"}, name) {
 			continue
 		}
 		env = append(env, kv)
@@ -90,6 +90,9 @@ func newWorkspace(t *testing.T, region string) *workspace {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"CDK_DISABLE_CLI_TELEMETRY=true",
 		"CDK_DISABLE_VERSION_CHECK=true",
+		// As in CI, wherever the tests run: under CI=true the cdk CLI prints its warnings on
+		// standard output, where they would land in what `cdk ls` lists.
+		"CI=true",
 	)
 	// Keep the Go and jsii caches, which are found through the home directory by default.
 	goEnv, err := exec.Command("go", "env", "-json", "GOCACHE", "GOMODCACHE", "GOPATH", "GOENV").Output()

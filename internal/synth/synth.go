@@ -31,11 +31,23 @@ func NewApp(outdir string, context map[string]any) awscdk.App {
 	if outdir != "" {
 		props.Outdir = jsii.String(outdir)
 	}
-	if context != nil {
-		props.Context = &context
+	ctx := map[string]any{disableCreationStackTraces: true}
+	for k, v := range context {
+		ctx[k] = v
 	}
+	props.Context = &ctx
 	return awscdk.NewApp(props)
 }
+
+// disableCreationStackTraces is the context key (cx-api's DISABLE_CREATION_STACK_TRACES)
+// that stops aws-cdk-lib from capturing a JavaScript stack trace for every stack and
+// CloudFormation element and writing it into the stack's metadata.json, which the cdk CLI
+// reads whole on every command. Through jsii the traces name only the kernel's frames, never
+// the Go code that made a construct. Templates do not change; `cdk synth --debug` captures
+// them again, and context given to the CLI takes precedence. It is set here, not in
+// cdk.json: the CLI calls keys starting with "aws:" reserved and warns about them there (on
+// standard output under CI=true, into `cdk ls`).
+const disableCreationStackTraces = "aws:cdk:disable-creation-stack-traces"
 
 // replicasPattern names the directory in the cloud assembly that Run emits the replicas into
 // before merging them (os.MkdirTemp's pattern).

@@ -28,7 +28,8 @@ for (const svc of services) {
   }
 }
 
-const app = new cdk.App({ stackTraces: false });
+// The context trailguard's app adds to cdk.json's (internal/synth.NewApp).
+const app = new cdk.App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
 const manifest = JSON.parse(fs.readFileSync(path.join(source, 'manifest.json'), 'utf8'));
 for (const [id, a] of Object.entries(manifest.artifacts)) {
   if (a.type !== 'aws:cloudformation:stack') continue;
