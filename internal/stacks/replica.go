@@ -47,8 +47,6 @@ type Replica struct {
 // the replicas are emitted after synth without a jsii round trip, so that the app can stop the
 // jsii kernel (about 600 MiB) before writing them.
 type PrototypeStack struct {
-	// Stack is the stack in the main app. Emitting replicas does not use it.
-	Stack awscdk.Stack
 	// Name, Account, Region, ArtifactID and TemplateFile are the stack's.
 	Name, Account, Region, ArtifactID, TemplateFile string
 }
@@ -56,7 +54,6 @@ type PrototypeStack struct {
 // NewPrototypeStack reads what replicas need of stack (jsii calls: before the kernel stops).
 func NewPrototypeStack(stack awscdk.Stack) *PrototypeStack {
 	return &PrototypeStack{
-		Stack:        stack,
 		Name:         *stack.StackName(),
 		Account:      *stack.Account(),
 		Region:       *stack.Region(),
