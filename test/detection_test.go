@@ -86,7 +86,11 @@ func TestDetectionStreamFunction(t *testing.T) {
 	wantEq(t, "MaximumBatchingWindowInSeconds", mp["MaximumBatchingWindowInSeconds"], detection.DefaultBatchWindowSecond)
 	wantEq(t, "ParallelizationFactor", mp["ParallelizationFactor"], 1)
 	queueID, _ := get(mp, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt", 0).(string)
-	queue := resource(tmpl["Resources"].(map[string]any)[queueID].(map[string]any))
+	queueRes, ok := tmpl["Resources"].(map[string]any)[queueID].(map[string]any)
+	if !ok {
+		t.Fatalf("the stream mapping's on-failure destination is %v, want the ARN (Fn::GetAtt) of a queue of the template", get(mp, "DestinationConfig", "OnFailure", "Destination"))
+	}
+	queue := resource(queueRes)
 	wantEq(t, "failure queue KmsMasterKeyId", queue.props()["KmsMasterKeyId"], getAtt(keyID.(string), "Arn"))
 	wantEq(t, "failure queue MessageRetentionPeriod", queue.props()["MessageRetentionPeriod"], 14*24*3600)
 	checkRetained(t, "the failure queue", queue)

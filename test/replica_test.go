@@ -113,7 +113,7 @@ func TestReplicasNeedAnAccountIndependentTemplate(t *testing.T) {
 			stack := stacks.NewMemberStack(app, cfg, proto, region)
 			awscdk.NewCfnOutput(stack, jsii.String("Leak"), &awscdk.CfnOutputProps{Value: jsii.String(tc.value)})
 			app.Synth(nil)
-			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
+			err = stacks.EmitReplicas(dir, []stacks.Replica{{
 				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stacks.NewPrototypeStack(stack),
 			}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -167,7 +167,7 @@ func TestReplicasNeedAccountIndependentArtifacts(t *testing.T) {
 			if err := os.WriteFile(path, bytes.Replace(data, []byte(tc.old), []byte(tc.new), 1), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err = stacks.EmitReplicas(t.TempDir(), dir, []stacks.Replica{{
+			err = stacks.EmitReplicas(dir, []stacks.Replica{{
 				StackName: cfg.MemberStackName(other, region), Member: other, Region: region, Prototype: stacks.NewPrototypeStack(stack),
 			}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

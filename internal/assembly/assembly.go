@@ -1,12 +1,10 @@
 // Package assembly works on cloud assemblies on disk (the cdk.out directory the CDK writes
-// and the cdk CLI deploys from): it merges one assembly into another and clears a stale one.
+// and the cdk CLI deploys from): it appends artifacts to an assembly and clears a stale one.
 // It needs no CDK: a cloud assembly is a manifest.json naming artifacts, and their files.
 package assembly
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,97 +15,86 @@ import (
 // ManifestFile is the name of a cloud assembly's manifest.
 const ManifestFile = "manifest.json"
 
-// Files of an assembly that describe the app as a whole rather than an artifact: Merge keeps
-// the destination's.
+// Files of an assembly that describe the app as a whole rather than an artifact: no artifact
+// appended may add one.
 var appFiles = []string{ManifestFile, "tree.json", "cdk.out", "validation-report.json"}
 
-// Merge moves every artifact of the assembly in src (except its construct tree) into the
-// assembly in dst, appending them to dst's manifest after dst's own artifacts. Both must be
-// written by the same CDK version. Merging never overwrites dst's assembly: an artifact id in
-// both must name the same artifact (app-wide ones such as the feature flag report), and no
-// file of src may have the name of one that dst's manifest refers to. Files in dst that its
-// manifest does not refer to are left over from an earlier synth into the same directory
-// (the cdk CLI synthesizes into the same cdk.out on every command) and are replaced, so
-// merging into a reused directory gives what merging into a fresh one gives.
-// dst's manifest is replaced atomically, so dst stays a valid assembly if Merge fails; src is
-// consumed either way.
-func Merge(dst, src string) error {
-	dstManifest, err := readManifest(dst)
-	if err != nil {
-		return err
-	}
-	srcManifest, err := readManifest(src)
-	if err != nil {
-		return err
-	}
-	for _, key := range srcManifest.keys() {
-		if key != "version" && key != "artifacts" && key != "minimumCliVersion" {
-			return fmt.Errorf("merge %s into %s: %s has %q, which merging does not support", src, dst, ManifestFile, key)
-		}
-	}
-	if v1, v2 := dstManifest.get("version"), srcManifest.get("version"); !bytes.Equal(v1, v2) {
-		return fmt.Errorf("merge %s into %s: manifest versions differ (%s, %s)", src, dst, v2, v1)
-	}
-	dstArtifacts, err := dstManifest.object("artifacts")
-	if err != nil {
-		return fmt.Errorf("%s: %w", dst, err)
-	}
-	srcArtifacts, err := srcManifest.object("artifacts")
-	if err != nil {
-		return fmt.Errorf("%s: %w", src, err)
-	}
-	owned, err := ownedEntries(dst, dstArtifacts)
-	if err != nil {
-		return err
-	}
-	for _, a := range srcArtifacts {
-		var art struct {
-			Type string `json:"type"`
-		}
-		if err := json.Unmarshal(a.Value, &art); err != nil {
-			return fmt.Errorf("%s: artifact %s: %w", src, a.Key, err)
-		}
-		if art.Type == "cdk:tree" {
-			continue
-		}
-		if existing := dstArtifacts.get(a.Key); existing != nil {
-			if sameJSON(existing, a.Value) {
-				continue // an app-wide artifact, e.g. the feature flag report of the same context
-			}
-			return fmt.Errorf("merge %s into %s: both have an artifact %q, and they differ", src, dst, a.Key)
-		}
-		dstArtifacts = append(dstArtifacts, a)
-	}
+// Appender adds artifacts, and the files they refer to, to the cloud assembly in a directory,
+// in place: the files are written straight into the assembly and the artifacts appended to
+// its manifest after its own, which is replaced atomically by Commit. Until then the manifest
+// is the one the CDK wrote, so the assembly stays valid if appending fails half way.
+//
+// Appending never overwrites the assembly: an added artifact's id must be new, and no added
+// file may have the name of one the manifest refers to. Files in the directory that the
+// manifest does not refer to are left over from an earlier synth into the same directory (the
+// cdk CLI synthesizes into the same cdk.out on every command) and are replaced, so appending
+// to a reused directory gives what appending to a fresh one gives.
+type Appender struct {
+	dir       string
+	manifest  object
+	artifacts object
+	ids       map[string]bool
+	owned     map[string]bool
+	claimed   map[string]bool
+}
 
-	entries, err := os.ReadDir(src)
+// NewAppender reads the manifest of the cloud assembly in dir.
+func NewAppender(dir string) (*Appender, error) {
+	manifest, err := readManifest(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var move, leftovers []string
-	for _, e := range entries {
-		if slices.Contains(appFiles, e.Name()) {
-			continue
-		}
-		if _, err := os.Lstat(filepath.Join(dst, e.Name())); err == nil {
-			if owned[e.Name()] {
-				return fmt.Errorf("merge %s into %s: both have %s", src, dst, e.Name())
-			}
-			leftovers = append(leftovers, e.Name())
-		}
-		move = append(move, e.Name())
+	artifacts, err := manifest.object("artifacts")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	for _, name := range leftovers {
-		if err := os.RemoveAll(filepath.Join(dst, name)); err != nil {
-			return err
+	owned, err := ownedEntries(dir, artifacts)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, a := range artifacts {
+		ids[a.Key] = true
+	}
+	return &Appender{dir: dir, manifest: manifest, artifacts: artifacts, ids: ids, owned: owned, claimed: map[string]bool{}}, nil
+}
+
+// Claim reserves name, a file the caller is about to write into the assembly's directory for
+// an artifact it adds, and returns its path. It fails if the assembly refers to a file of
+// that name, or name was claimed before; a leftover that is not a regular file (a directory, a
+// symbolic link) is removed, so that writing the file cannot write through it.
+func (a *Appender) Claim(name string) (string, error) {
+	if name != filepath.Base(name) || name == "." || name == ".." || slices.Contains(appFiles, name) {
+		return "", fmt.Errorf("append to %s: %q is not a file name an artifact may add", a.dir, name)
+	}
+	if a.owned[name] || a.claimed[name] {
+		return "", fmt.Errorf("append to %s: both have %s", a.dir, name)
+	}
+	a.claimed[name] = true
+	path := filepath.Join(a.dir, name)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		if err := os.RemoveAll(path); err != nil {
+			return "", err
 		}
 	}
-	for _, name := range move {
-		if err := moveFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
-			return err
-		}
+	return path, nil
+}
+
+// Add appends an artifact to the manifest (once committed). Its id must be new.
+func (a *Appender) Add(id string, artifact json.RawMessage) error {
+	if a.ids[id] {
+		return fmt.Errorf("append to %s: both have an artifact %q", a.dir, id)
 	}
-	dstManifest.set("artifacts", dstArtifacts.marshal())
-	return writeAtomic(filepath.Join(dst, ManifestFile), dstManifest.marshal())
+	a.ids[id] = true
+	a.artifacts = append(a.artifacts, member{Key: id, Value: artifact})
+	return nil
+}
+
+// Commit replaces the assembly's manifest with one that lists the added artifacts after its
+// own, atomically.
+func (a *Appender) Commit() error {
+	a.manifest.set("artifacts", a.artifacts.compact())
+	return writeAtomic(filepath.Join(a.dir, ManifestFile), a.manifest.marshal())
 }
 
 // ownedEntries returns the names of the entries of the cloud assembly in dir, whose manifest
@@ -211,11 +198,6 @@ func Clear(dir string, keep ...string) {
 	}
 }
 
-func sameJSON(a, b json.RawMessage) bool {
-	var ca, cb bytes.Buffer
-	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
-}
-
 func readManifest(dir string) (object, error) {
 	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
@@ -226,23 +208,6 @@ func readManifest(dir string) (object, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
 	}
 	return m, nil
-}
-
-// moveFile renames from to to, copying when they are on different file systems.
-func moveFile(from, to string) error {
-	err := os.Rename(from, to)
-	var linkErr *os.LinkError
-	if err == nil || !errors.As(err, &linkErr) {
-		return err
-	}
-	data, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(to, data, 0o644); err != nil {
-		return err
-	}
-	return os.Remove(from)
 }
 
 // writeAtomic replaces path with data by renaming a complete temporary file over it.

@@ -69,10 +69,6 @@ const (
 		`"a.assets": {"type": "cdk:asset-manifest", "properties": {"file": "a.assets.json"}}, ` +
 		`"a": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "a.template.json"}, "additionalMetadataFile": "a.metadata.json"}, ` +
 		flags + `}, "minimumCliVersion": "2.1"}`
-	otherM = `{"version": "55.0.0", "artifacts": {"Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}}, ` +
-		`"b.assets": {"type": "cdk:asset-manifest", "properties": {"file": "b.assets.json"}}, ` +
-		`"b": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "b.template.json"}, "additionalMetadataFile": "b.metadata.json"}, ` +
-		flags + `}, "minimumCliVersion": "2.1"}`
 	aAssets = `{"version": "55.0.0", "files": {"1": {"source": {"path": "a.template.json", "packaging": "file"}}, "2": {"source": {"path": "asset.2", "packaging": "zip"}}}, "dockerImages": {"3": {"source": {"directory": "asset.3"}}}}`
 	bAssets = `{"version": "55.0.0", "files": {"1": {"source": {"path": "b.template.json", "packaging": "file"}}}, "dockerImages": {}}`
 )
@@ -85,18 +81,50 @@ func mainFiles() map[string]string {
 	}
 }
 
-// otherFiles are the files of the assembly otherM describes.
-func otherFiles() map[string]string {
-	return map[string]string{"b.template.json": "B", "b.metadata.json": "BM", "b.assets.json": bAssets, "tree.json": "other tree"}
+// bFiles are the files of stack b, which the tests append to the assembly mainM describes.
+func bFiles() map[string]string {
+	return map[string]string{"b.template.json": "B", "b.metadata.json": "BM", "b.assets.json": bAssets}
 }
 
-func TestMergeAppendsArtifactsAndMovesTheirFiles(t *testing.T) {
-	dst := writeAssembly(t, mainM, mainFiles())
-	src := writeAssembly(t, otherM, otherFiles())
-	if err := Merge(dst, src); err != nil {
+// bArtifacts are stack b's artifacts, in order.
+var bArtifacts = []member{
+	{"b.assets", json.RawMessage(`{"type": "cdk:asset-manifest", "properties": {"file": "b.assets.json"}}`)},
+	{"b", json.RawMessage(`{"type": "aws:cloudformation:stack", "properties": {"templateFile": "b.template.json"}, "additionalMetadataFile": "b.metadata.json"}`)},
+}
+
+// appendB appends stack b to the cloud assembly in dir as the replicas are: every file
+// claimed, then written, then the artifacts added and the manifest committed.
+func appendB(dir string) error {
+	a, err := NewAppender(dir)
+	if err != nil {
+		return err
+	}
+	files := bFiles()
+	paths := map[string]string{}
+	for name := range files {
+		if paths[name], err = a.Claim(name); err != nil {
+			return err
+		}
+	}
+	for name, content := range files {
+		if err := os.WriteFile(paths[name], []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	for _, m := range bArtifacts {
+		if err := a.Add(m.Key, m.Value); err != nil {
+			return err
+		}
+	}
+	return a.Commit()
+}
+
+func TestAppendAddsArtifactsAfterTheAssemblysOwn(t *testing.T) {
+	dir := writeAssembly(t, mainM, mainFiles())
+	if err := appendB(dir); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dst, ManifestFile))
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,145 +143,130 @@ func TestMergeAppendsArtifactsAndMovesTheirFiles(t *testing.T) {
 		t.Errorf("manifest keys (-want +got):\n%s", diff)
 	}
 	want := mainFiles()
-	for name, content := range otherFiles() {
-		if name != "tree.json" {
-			want[name] = content
-		}
+	for name, content := range bFiles() {
+		want[name] = content
 	}
-	got := snapshot(t, dst)
+	got := snapshot(t, dir)
 	delete(got, ManifestFile)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("files after Merge (-want +got):\n%s", diff)
+		t.Errorf("files after appending (-want +got):\n%s", diff)
 	}
 	if !strings.HasPrefix(string(data), "{\n  \"version\": \"55.0.0\",\n  \"artifacts\": {\n    \"Tree\": {") {
 		t.Errorf("manifest is not indented as the CDK writes it:\n%s", data)
 	}
 }
 
-// TestMergeRefusesToOverwrite: a file of src may not replace one that dst's manifest refers
-// to, however it refers to it; that is a collision within one synth.
-func TestMergeRefusesToOverwrite(t *testing.T) {
+// TestAppendRefusesToOverwrite: an appended artifact may not replace one of the assembly's,
+// nor a file of it replace one that the manifest refers to, however it refers to it; that is
+// a collision within one synth. A refused append leaves the assembly as it was.
+func TestAppendRefusesToOverwrite(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		src       string
-		srcFiles  map[string]string
+		claims    []string
+		id        string
 		wantError string
 	}{
-		{
-			name:      "same artifact id, different artifact",
-			src:       `{"version": "55.0.0", "artifacts": {"a": {"type": "aws:cloudformation:stack", "environment": "aws://1/x"}}}`,
-			wantError: `both have an artifact "a", and they differ`,
-		},
-		{
-			name:      "a stack's template",
-			src:       otherM,
-			srcFiles:  map[string]string{"a.template.json": "other A"},
-			wantError: "both have a.template.json",
-		},
-		{
-			name:      "a stack's metadata file",
-			src:       otherM,
-			srcFiles:  map[string]string{"a.metadata.json": "other AM"},
-			wantError: "both have a.metadata.json",
-		},
-		{
-			name:      "an asset manifest",
-			src:       otherM,
-			srcFiles:  map[string]string{"a.assets.json": "{}"},
-			wantError: "both have a.assets.json",
-		},
-		{
-			name:      "a file asset's source",
-			src:       otherM,
-			srcFiles:  map[string]string{"asset.2/index.js": "other code"},
-			wantError: "both have asset.2",
-		},
-		{
-			name:      "a container image asset's source",
-			src:       otherM,
-			srcFiles:  map[string]string{"asset.3/": ""},
-			wantError: "both have asset.3",
-		},
-		{
-			name:      "other manifest version",
-			src:       `{"version": "54.0.0", "artifacts": {}}`,
-			wantError: "manifest versions differ",
-		},
-		{
-			name:      "unsupported manifest content",
-			src:       `{"version": "55.0.0", "artifacts": {}, "missing": []}`,
-			wantError: `has "missing"`,
-		},
+		{name: "an artifact id", id: "a", wantError: `both have an artifact "a"`},
+		{name: "an app-wide artifact id", id: "flags", wantError: `both have an artifact "flags"`},
+		{name: "a stack's template", claims: []string{"a.template.json"}, wantError: "both have a.template.json"},
+		{name: "a stack's metadata file", claims: []string{"a.metadata.json"}, wantError: "both have a.metadata.json"},
+		{name: "an asset manifest", claims: []string{"a.assets.json"}, wantError: "both have a.assets.json"},
+		{name: "a file asset's source", claims: []string{"asset.2"}, wantError: "both have asset.2"},
+		{name: "a container image asset's source", claims: []string{"asset.3"}, wantError: "both have asset.3"},
+		{name: "the construct tree", claims: []string{"tree.json"}, wantError: `"tree.json" is not a file name an artifact may add`},
+		{name: "the manifest", claims: []string{ManifestFile}, wantError: `"manifest.json" is not a file name an artifact may add`},
+		{name: "a path out of the assembly", claims: []string{"../b.template.json"}, wantError: "is not a file name an artifact may add"},
+		{name: "a path into a directory", claims: []string{"asset.2/index.js"}, wantError: "is not a file name an artifact may add"},
+		{name: "a file claimed twice", claims: []string{"b.template.json", "b.template.json"}, wantError: "both have b.template.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dst := writeAssembly(t, mainM, mainFiles())
-			before := snapshot(t, dst)
-			files := tc.srcFiles
-			if files == nil {
-				files = map[string]string{}
+			dir := writeAssembly(t, mainM, mainFiles())
+			before := snapshot(t, dir)
+			a, err := NewAppender(dir)
+			if err != nil {
+				t.Fatal(err)
 			}
-			src := writeAssembly(t, tc.src, files)
-			err := Merge(dst, src)
+			for _, name := range tc.claims {
+				if _, err = a.Claim(name); err != nil {
+					break
+				}
+			}
+			if tc.id != "" {
+				err = a.Add(tc.id, json.RawMessage(`{"type": "aws:cloudformation:stack", "environment": "aws://1/x"}`))
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantError) {
-				t.Fatalf("Merge error = %v, want one containing %q", err, tc.wantError)
+				t.Fatalf("error = %v, want one containing %q", err, tc.wantError)
 			}
-			if diff := cmp.Diff(before, snapshot(t, dst)); diff != "" {
-				t.Errorf("a failed Merge changed the destination (-before +after):\n%s", diff)
+			if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+				t.Errorf("a refused append changed the assembly (-before +after):\n%s", diff)
 			}
 		})
 	}
 }
 
-// TestMergeReplacesLeftovers: the cdk CLI synthesizes into the same cdk.out on every command,
-// and the app writes a fresh manifest and its own files over the old ones; files of an
-// earlier merge are still there but no longer in the manifest. Merging again must give what
-// merging into a fresh directory gives, and leave files it does not bring alone.
-func TestMergeReplacesLeftovers(t *testing.T) {
+// TestAppendReplacesLeftovers: the cdk CLI synthesizes into the same cdk.out on every command,
+// and the app writes a fresh manifest and its own files over the old ones; files appended by
+// an earlier synth are still there but no longer in the manifest. Appending again must give
+// what appending to a fresh directory gives, write nothing outside the assembly, and leave
+// files it does not bring alone.
+func TestAppendReplacesLeftovers(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "outside.json")
 	for _, tc := range []struct {
 		name      string
 		leftovers map[string]string
+		link      string // a leftover symbolic link to outside, by name
 	}{
 		{name: "none"},
-		{name: "an earlier merge of the same assembly", leftovers: otherFiles()},
-		{name: "an earlier merge of an older assembly", leftovers: map[string]string{"b.template.json": "old B", "b.assets.json": "{}", "b.metadata.json": "old BM"}},
+		{name: "an earlier append of the same stack", leftovers: bFiles()},
+		{name: "an earlier append of an older stack", leftovers: map[string]string{"b.template.json": "an older B, longer than B", "b.assets.json": "{}", "b.metadata.json": "old BM"}},
 		{name: "a directory in place of a file", leftovers: map[string]string{"b.template.json/x": "x"}},
+		{name: "a symbolic link in place of a file", link: "b.metadata.json"},
 		{name: "a stack no longer in the app", leftovers: map[string]string{"c.template.json": "C", "c.assets.json": "{}"}},
-		{name: "a source directory of an earlier merge", leftovers: map[string]string{".replicas-123/b.template.json": "B"}},
+		{name: "the replicas directory of an earlier version", leftovers: map[string]string{".replicas-123/b.template.json": "B"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(outside, []byte("not the assembly's"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			fresh := writeAssembly(t, mainM, mainFiles())
-			writeFiles(t, fresh, map[string]string{".replicas-123/": ""})
-			if err := Merge(fresh, writeAssembly(t, otherM, otherFiles())); err != nil {
+			if err := appendB(fresh); err != nil {
 				t.Fatal(err)
 			}
 			want := snapshot(t, fresh)
 
 			reused := t.TempDir()
 			writeFiles(t, reused, tc.leftovers)
-			writeFiles(t, reused, mainFiles())
-			writeFiles(t, reused, map[string]string{ManifestFile: mainM, ".replicas-123/": ""})
-			if err := Merge(reused, writeAssembly(t, otherM, otherFiles())); err != nil {
-				t.Fatalf("Merge into a directory with leftovers: %v", err)
+			if tc.link != "" {
+				if err := os.Symlink(outside, filepath.Join(reused, tc.link)); err != nil {
+					t.Fatal(err)
+				}
 			}
-			got := snapshot(t, reused)
-			// Leftovers that merging does not replace stay, as the CDK leaves its own.
+			writeFiles(t, reused, mainFiles())
+			writeFiles(t, reused, map[string]string{ManifestFile: mainM})
+			if err := appendB(reused); err != nil {
+				t.Fatalf("appending to a directory with leftovers: %v", err)
+			}
+			// Leftovers that appending does not replace stay, as the CDK leaves its own.
 			for name, content := range tc.leftovers {
 				first, _, _ := strings.Cut(name, "/")
-				if _, ok := otherFiles()[first]; !ok {
+				if _, ok := bFiles()[first]; !ok {
 					want[name] = content
 				}
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("merging into a reused directory (-fresh +reused):\n%s", diff)
+			if diff := cmp.Diff(want, snapshot(t, reused)); diff != "" {
+				t.Errorf("appending to a reused directory (-fresh +reused):\n%s", diff)
+			}
+			if data, err := os.ReadFile(outside); err != nil || string(data) != "not the assembly's" {
+				t.Errorf("appending wrote through a leftover link: %q, %v", data, err)
 			}
 			// And again, as every later cdk command does.
 			writeFiles(t, reused, mainFiles())
 			writeFiles(t, reused, map[string]string{ManifestFile: mainM})
-			if err := Merge(reused, writeAssembly(t, otherM, otherFiles())); err != nil {
-				t.Fatalf("Merge again: %v", err)
+			if err := appendB(reused); err != nil {
+				t.Fatalf("appending again: %v", err)
 			}
 			if diff := cmp.Diff(want, snapshot(t, reused)); diff != "" {
-				t.Errorf("merging a third time (-fresh +reused):\n%s", diff)
+				t.Errorf("appending a third time (-fresh +reused):\n%s", diff)
 			}
 		})
 	}

@@ -38,6 +38,15 @@ func (o *object) UnmarshalJSON(data []byte) error {
 
 // marshal renders o as the CDK does: two-space indentation.
 func (o object) marshal() []byte {
+	var out bytes.Buffer
+	if err := json.Indent(&out, o.compact(), "", "  "); err != nil {
+		panic(err) // members are valid JSON by construction
+	}
+	return out.Bytes()
+}
+
+// compact renders o with its members' values as they are.
+func (o object) compact() []byte {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, m := range o {
@@ -50,11 +59,7 @@ func (o object) marshal() []byte {
 		b.Write(m.Value)
 	}
 	b.WriteByte('}')
-	var out bytes.Buffer
-	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
-		panic(err) // members are valid JSON by construction
-	}
-	return out.Bytes()
+	return b.Bytes()
 }
 
 func (o object) keys() []string {

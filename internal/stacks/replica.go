@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/trailguard/trailguard/config"
+	"github.com/trailguard/trailguard/internal/assembly"
 )
 
 // Replica is a member or forwarder stack that is not built from constructs: its template is
@@ -62,13 +63,13 @@ func NewPrototypeStack(stack awscdk.Stack) *PrototypeStack {
 	}
 }
 
-// EmitReplicas writes a cloud assembly of replicas into dir, a new empty directory, to be
-// merged into the prototypes' cloud assembly (the main app's, already synthesized and gated)
-// in prototypesDir with assembly.Merge. Each replica's template is its prototype's, differing
-// only in construct paths; a prototype that names its account or its stack anywhere else
-// cannot be replicated, and EmitReplicas says so.
-func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
-	manifest, err := readManifest(prototypesDir)
+// EmitReplicas adds replicas to the cloud assembly in dir, the main app's, already
+// synthesized and gated, which holds their prototypes: each replica's files are written
+// straight into it and its artifacts appended to its manifest (assembly.Appender). Each
+// replica's template is its prototype's, differing only in construct paths; a prototype that
+// names its account or its stack anywhere else cannot be replicated, and EmitReplicas says so.
+func EmitReplicas(dir string, replicas []Replica) error {
+	manifest, err := readManifest(dir)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
 	for _, r := range replicas {
 		p, ok := prototypes[r.Prototype]
 		if !ok {
-			if p, err = readPrototype(prototypesDir, manifest, r.Prototype); err != nil {
+			if p, err = readPrototype(dir, manifest, r.Prototype); err != nil {
 				return err
 			}
 			prototypes[r.Prototype] = p
@@ -85,7 +86,37 @@ func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
 			return fmt.Errorf("replica %s is in %s, its prototype %s in %s: a replica must be in its prototype's region", r.StackName, r.Region, p.name, p.region)
 		}
 	}
-	// Writing the files is most of the work (about 90 KB a replica): spread it over the cores.
+	out, err := assembly.NewAppender(dir)
+	if err != nil {
+		return fmt.Errorf("replicating member stacks: %w", err)
+	}
+	// Every file name is claimed before any is written: none may be one of the assembly's.
+	// The files are written into a new directory in the assembly and then moved into place:
+	// on a busy file system that measured faster than creating them among the assembly's
+	// own (new files go near their directory, and a new directory goes where there is room).
+	stale, _ := filepath.Glob(filepath.Join(dir, replicasPattern))
+	for _, d := range stale {
+		os.RemoveAll(d) // left by a synth that was killed (Ctrl-C): the name is ours
+	}
+	tmp, err := os.MkdirTemp(dir, replicasPattern)
+	if err != nil {
+		return fmt.Errorf("replicating member stacks: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	files := make([]replicaFiles, len(replicas))
+	for i, r := range replicas {
+		for _, f := range []struct {
+			file *replicaFile
+			ext  string
+		}{{&files[i].template, ".template.json"}, {&files[i].metadata, ".metadata.json"}, {&files[i].assets, ".assets.json"}} {
+			name := r.StackName + f.ext
+			if f.file.path, err = out.Claim(name); err != nil {
+				return fmt.Errorf("replicating member stacks: %w", err)
+			}
+			f.file.written = filepath.Join(tmp, name)
+		}
+	}
+	// Writing the files is most of the work (about 80 KB a replica): spread it over the cores.
 	entries := make([][]artifactEntry, len(replicas))
 	errs := make([]error, len(replicas))
 	var next atomic.Int64
@@ -96,7 +127,7 @@ func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < len(replicas); i = int(next.Add(1)) - 1 {
 				r := replicas[i]
-				entries[i], errs[i] = prototypes[r.Prototype].replicate(dir, r.StackName, r.Member.ID)
+				entries[i], errs[i] = prototypes[r.Prototype].replicate(files[i], r.StackName, r.Member.ID)
 			}
 		}()
 	}
@@ -104,30 +135,35 @@ func EmitReplicas(dir, prototypesDir string, replicas []Replica) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	var artifacts bytes.Buffer
-	for _, es := range entries {
-		for _, e := range es {
-			if artifacts.Len() > 0 {
-				artifacts.WriteByte(',')
+	for _, fs := range files {
+		for _, f := range []replicaFile{fs.template, fs.metadata, fs.assets} {
+			if err := os.Rename(f.written, f.path); err != nil {
+				return fmt.Errorf("replicating member stacks: %w", err)
 			}
-			k, _ := json.Marshal(e.id)
-			artifacts.Write(k)
-			artifacts.WriteByte(':')
-			artifacts.Write(e.value)
 		}
 	}
-	var out bytes.Buffer
-	out.WriteString(`{"version":`)
-	out.Write(manifest.Version)
-	out.WriteString(`,"artifacts":{`)
-	out.Write(artifacts.Bytes())
-	out.WriteString("}}")
-	return os.WriteFile(filepath.Join(dir, "manifest.json"), out.Bytes(), 0o644)
+	for _, es := range entries {
+		for _, e := range es {
+			if err := out.Add(e.id, e.value); err != nil {
+				return fmt.Errorf("replicating member stacks: %w", err)
+			}
+		}
+	}
+	return out.Commit()
 }
+
+// replicasPattern names the directory in the cloud assembly that EmitReplicas writes the
+// replicas' files into before moving them into place (os.MkdirTemp's pattern).
+const replicasPattern = ".replicas-*"
+
+// replicaFile is one of a replica's files: where it is written, and its path in the assembly.
+type replicaFile struct{ written, path string }
+
+// replicaFiles are a replica's files.
+type replicaFiles struct{ template, metadata, assets replicaFile }
 
 // assemblyManifest is what EmitReplicas reads of a cloud assembly's manifest.
 type assemblyManifest struct {
-	Version   json.RawMessage            `json:"version"`
 	Artifacts map[string]json.RawMessage `json:"artifacts"`
 }
 
@@ -264,9 +300,9 @@ func (p *prototype) rename(data []byte, names []string, name string) []byte {
 }
 
 // replicate writes the template, metadata and asset manifest of the replica named name in
-// account into dir and returns its artifacts, as the CDK's DefaultStackSynthesizer would
+// account and returns its artifacts, as the CDK's DefaultStackSynthesizer would
 // write them for a stack with the prototype's template.
-func (p *prototype) replicate(dir, name, account string) ([]artifactEntry, error) {
+func (p *prototype) replicate(files replicaFiles, name, account string) ([]artifactEntry, error) {
 	template := p.rename(p.template, p.templateNames, name)
 	sum := sha256.Sum256(template)
 	templateHash := hex.EncodeToString(sum[:])
@@ -281,12 +317,12 @@ func (p *prototype) replicate(dir, name, account string) ([]artifactEntry, error
 	for old, key := range keys {
 		assets = bytes.Replace(assets, []byte(`"`+old+`":`), []byte(`"`+key+`":`), 1)
 	}
-	for file, data := range map[string][]byte{
-		name + ".template.json": template,
-		name + ".metadata.json": p.rename(p.metadata, p.metadataNames, name),
-		name + ".assets.json":   assets,
+	for path, data := range map[string][]byte{
+		files.template.written: template,
+		files.metadata.written: p.rename(p.metadata, p.metadataNames, name),
+		files.assets.written:   assets,
 	} {
-		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			return nil, err
 		}
 	}

@@ -8,7 +8,6 @@ package synth
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -16,7 +15,6 @@ import (
 	"github.com/trailguard/trailguard/compliance"
 	"github.com/trailguard/trailguard/compliance/quota"
 	"github.com/trailguard/trailguard/config"
-	"github.com/trailguard/trailguard/internal/assembly"
 	"github.com/trailguard/trailguard/internal/stacks"
 )
 
@@ -48,10 +46,6 @@ func NewApp(outdir string, context map[string]any) awscdk.App {
 // cdk.json: the CLI calls keys starting with "aws:" reserved and warns about them there (on
 // standard output under CI=true, into `cdk ls`).
 const disableCreationStackTraces = "aws:cdk:disable-creation-stack-traces"
-
-// replicasPattern names the directory in the cloud assembly that Run emits the replicas into
-// before merging them (os.MkdirTemp's pattern).
-const replicasPattern = ".replicas-*"
 
 // Options configure Run.
 type Options struct {
@@ -140,23 +134,9 @@ func Run(app awscdk.App, cfg *config.Config, opts Options) (*Result, error) {
 	}
 
 	// The replicas' templates are their prototypes', which the gates have just passed: they
-	// are written from the prototypes' files, without jsii (see stacks.Replica), into a
-	// directory inside the assembly so that merging only renames files. A synth that was
-	// killed (Ctrl-C) left its directory there: the name is ours, remove it.
-	stale, _ := filepath.Glob(filepath.Join(outdir, replicasPattern))
-	for _, d := range stale {
-		os.RemoveAll(d)
-	}
-	dir, err := os.MkdirTemp(outdir, replicasPattern)
-	if err != nil {
+	// are written from the prototypes' files, without jsii (see stacks.Replica).
+	if err := stacks.EmitReplicas(outdir, built.Replicas); err != nil {
 		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	if err := stacks.EmitReplicas(dir, outdir, built.Replicas); err != nil {
-		return nil, err
-	}
-	if err := assembly.Merge(outdir, dir); err != nil {
-		return nil, fmt.Errorf("adding the replicated member stacks to the cloud assembly: %w", err)
 	}
 	// A replica's template is its prototype's but for its name, which rendered names can
 	// contain: the gate checks each new stack (once per length of name).
