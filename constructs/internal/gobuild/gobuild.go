@@ -282,7 +282,11 @@ func sortedLines(s string) string {
 }
 
 // buildFlags are the flags of every build, and of the listing that decides whether to build.
-var buildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-tags=lambda.norpc"}
+// -gcflags=all=-dwarf=false: the linker drops the debug information anyway (-w), so the
+// compiler need not write it; a cold build of a function takes about a fifth less CPU (the
+// stream consumer for arm64 with an empty build cache: 176 s to 138 s, on 2 cores 92 s to
+// 72 s). Stack traces come from the pclntab, which it does not touch.
+var buildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-gcflags=all=-dwarf=false", "-tags=lambda.norpc"}
 
 // sourceModuleDir returns the root of the module this file was compiled from, or "" when the
 // binary was built with -trimpath or the sources are gone.
