@@ -35,7 +35,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -441,8 +440,8 @@ func (m *coverageMonitor) addAlarm() {
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
-	m.alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(m.props.AlertTopic))
-	m.alarm.AddOkAction(awscloudwatchactions.NewSnsAction(m.props.AlertTopic))
+	m.alarm.AddAlarmAction(topics.AlarmAction(m.props.AlertTopic))
+	m.alarm.AddOkAction(topics.AlarmAction(m.props.AlertTopic))
 	topics.WarnAlarmsUnlessAsked(m, WarningAlertTopicAlarms, m.props.AlertTopic, m.stackEnv.Account, "the monitor's alarm")
 }
 

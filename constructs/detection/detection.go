@@ -100,7 +100,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -846,8 +845,8 @@ func (d *detection) addStreamFunction() {
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	lag.AddAlarmAction(awscloudwatchactions.NewSnsAction(d.props.AlertTopic))
-	lag.AddOkAction(awscloudwatchactions.NewSnsAction(d.props.AlertTopic))
+	lag.AddAlarmAction(topics.AlarmAction(d.props.AlertTopic))
+	lag.AddOkAction(topics.AlarmAction(d.props.AlertTopic))
 }
 
 // env is the functions' environment.

@@ -26,6 +26,8 @@ var forbidden = []struct {
 }{
 	{"github.com/aws/aws-sdk-go-v2/service/", "an AWS SDK service client, compiled by every cold synth and never run by it: take the constant or type the construct needs from a package without SDK imports (internal/alertspec, internal/coveragespec)"},
 	{"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources", "aws_lambda_event_sources pulls API Gateway, Cognito, Pinpoint, SageMaker and Step Functions into the build: implement the awslambda interface you need in the construct (constructs/detection's queueDlq)"},
+	{"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions", "aws_cloudwatch_actions pulls Auto Scaling, both Elastic Load Balancing APIs, ACM and SSM into the build: use topics.AlarmAction (constructs/internal/topics) for an SNS alarm action"},
+	{"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions", "aws_sns_subscriptions pulls Kinesis Data Firehose and Secrets Manager into the build: implement awssns.ITopicSubscription in the construct (constructs/internal/topics' emailSubscription)"},
 }
 
 // graph maps each package to its imports.

@@ -5,10 +5,11 @@ package delivery
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/trailguard/trailguard/constructs/internal/topics"
 )
 
 // AlarmProps configure NewFailureAlarm.
@@ -83,7 +84,7 @@ func NewAlarmOnAny(scope constructs.Construct, id string, name *string, descript
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	if topic != nil {
-		action := awscloudwatchactions.NewSnsAction(topic)
+		action := topics.AlarmAction(topic)
 		alarm.AddAlarmAction(action)
 		alarm.AddOkAction(action)
 	}

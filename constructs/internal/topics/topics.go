@@ -6,10 +6,10 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -48,8 +48,41 @@ func SubscribeEmails(topic awssns.ITopic, emails *[]*string) {
 		return
 	}
 	for _, e := range *emails {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(e, nil))
+		topic.AddSubscription(&emailSubscription{address: e})
 	}
+}
+
+// emailSubscription subscribes an email address to a topic. It does what aws-cdk-lib's
+// aws_sns_subscriptions.EmailSubscription does without options (2.275, lib/email.js: bind
+// returns the address as the subscriber id and the endpoint, with the email protocol), without
+// importing awssnssubscriptions, which pulls the bindings of Kinesis Data Firehose and Secrets
+// Manager into every build of the app (issue #20). jsii passes a Go value implementing
+// awssns.ITopicSubscription to the topic like a JavaScript one, and calls Bind back.
+type emailSubscription struct {
+	address *string
+}
+
+// Bind implements awssns.ITopicSubscription.
+func (s *emailSubscription) Bind(_ awssns.ITopic) *awssns.TopicSubscriptionConfig {
+	return &awssns.TopicSubscriptionConfig{SubscriberId: s.address, Endpoint: s.address, Protocol: awssns.SubscriptionProtocol_EMAIL}
+}
+
+// AlarmAction returns an alarm action that publishes the alarm's state changes to topic. It
+// does what aws-cdk-lib's aws_cloudwatch_actions.SnsAction does (2.275, lib/sns.js: bind
+// returns the topic's ARN), without importing awscloudwatchactions, which pulls the bindings
+// of Auto Scaling, both Elastic Load Balancing APIs, ACM and SSM into every build of the app
+// (about 6 s of a cold compile; issue #20).
+func AlarmAction(topic awssns.ITopic) awscloudwatch.IAlarmAction {
+	return &alarmAction{topic: topic}
+}
+
+type alarmAction struct {
+	topic awssns.ITopic
+}
+
+// Bind implements awscloudwatch.IAlarmAction.
+func (a *alarmAction) Bind(_ constructs.Construct, _ awscloudwatch.IAlarm) *awscloudwatch.AlarmActionConfig {
+	return &awscloudwatch.AlarmActionConfig{AlarmActionArn: a.topic.TopicArn()}
 }
 
 // PublishStatements let a role publish to topic, encrypting with key through SNS only and
