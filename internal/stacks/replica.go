@@ -92,8 +92,9 @@ func EmitReplicas(dir string, replicas []Replica) error {
 	}
 	// Every file name is claimed before any is written: none may be one of the assembly's.
 	// The files are written into a new directory in the assembly and then moved into place:
-	// on a busy file system that measured faster than creating them among the assembly's
-	// own (new files go near their directory, and a new directory goes where there is room).
+	// on this project's ext4 machines creating them among the assembly's own measured no
+	// faster (likely the allocator: new files go near their directory, a new directory
+	// where there is room; docs/benchmarks.md).
 	stale, _ := filepath.Glob(filepath.Join(dir, replicasPattern))
 	for _, d := range stale {
 		os.RemoveAll(d) // left by a synth that was killed (Ctrl-C): the name is ours
