@@ -215,6 +215,15 @@ func TestResponderRestores(t *testing.T) {
 			t.Errorf("trail %+v, want as deployed %+v", got, f.localTrail())
 		}
 	}
+	// rescopeLocalTrail makes the local trail single-region; localTrailRestored checks the one
+	// call that puts it back: UpdateTrail with the deployed settings and the bucket's key.
+	rescopeLocalTrail := func(t *testing.T, org *awsfake.Org) {
+		tr := f.localTrail()
+		tr.IsMultiRegionTrail = false
+		org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
+	}
+	localTrailRestored := exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
+		localKeyARN, f.local.Name, f.localTrail().S3BucketName))
 	tests := []struct {
 		name   string
 		record string
@@ -231,16 +240,11 @@ func TestResponderRestores(t *testing.T) {
 		after func(t *testing.T, org *awsfake.Org)
 	}{
 		{name: "local trail re-scoped to one region: UpdateTrail with the deployed settings and the bucket's key",
-			record: updateTrailRecord("e-rescoped", f.local.Name),
-			wrong: func(t *testing.T, org *awsfake.Org) {
-				tr := f.localTrail()
-				tr.IsMultiRegionTrail = false
-				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
-			},
-			changes: exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
-				localKeyARN, f.local.Name, f.localTrail().S3BucketName)),
-			result: "acted",
-			after:  localTrailAsDeployed},
+			record:  updateTrailRecord("e-rescoped", f.local.Name),
+			wrong:   rescopeLocalTrail,
+			changes: localTrailRestored,
+			result:  "acted",
+			after:   localTrailAsDeployed},
 		{name: "local trail sent to another bucket under a prefix: UpdateTrail back, the prefix cleared",
 			record: updateTrailRecord("e-bucket-moved", f.local.Name),
 			wrong: func(t *testing.T, org *awsfake.Org) {
@@ -340,11 +344,7 @@ func TestResponderRestores(t *testing.T) {
 		// member deploy): never reversed, not even read; an audit alert says so.
 		{name: "the local trail re-scoped by a trailguard deployment: no call, an audit alert",
 			record: asDeployment(updateTrailRecord("e-deploy-trail", f.local.Name)),
-			wrong: func(t *testing.T, org *awsfake.Org) {
-				tr := f.localTrail()
-				tr.IsMultiRegionTrail = false
-				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
-			},
+			wrong:  rescopeLocalTrail,
 			noCall: true, result: "skipped", skip: respond.SkipDeployment},
 		{name: "the stream rule re-patterned by a trailguard deployment: no call, an audit alert",
 			record: asDeployment(ctRecord(byAlice, "events.amazonaws.com", "PutRule", "eu-west-1", "e-deploy-rule", `{"name":"trailguard-forward-to-stream","eventPattern":"{\"source\":[\"aws.s3\"]}","state":"ENABLED"}`, `{"ruleArn":"arn:aws:events:eu-west-1:333333333333:rule/trailguard-forward-to-stream"}`)),
@@ -355,16 +355,11 @@ func TestResponderRestores(t *testing.T) {
 			},
 			noCall: true, result: "skipped", skip: respond.SkipDeployment},
 		{name: "the same re-scope by CloudFormation acting for a non-deployer: restored",
-			record: asCloudFormationFor(updateTrailRecord("e-cfn-dev", f.local.Name), "dev", "mallory"),
-			wrong: func(t *testing.T, org *awsfake.Org) {
-				tr := f.localTrail()
-				tr.IsMultiRegionTrail = false
-				org.SetTrail(memberAccount, f.local.Region, f.local.Name, tr)
-			},
-			changes: exactlyOne(fmt.Sprintf("cloudtrail:UpdateTrail EnableLogFileValidation=true IncludeGlobalServiceEvents=true IsMultiRegionTrail=true IsOrganizationTrail=false KmsKeyId=%s Name=%s S3BucketName=%s",
-				localKeyARN, f.local.Name, f.localTrail().S3BucketName)),
-			result: "acted",
-			after:  localTrailAsDeployed},
+			record:  asCloudFormationFor(updateTrailRecord("e-cfn-dev", f.local.Name), "dev", "mallory"),
+			wrong:   rescopeLocalTrail,
+			changes: localTrailRestored,
+			result:  "acted",
+			after:   localTrailAsDeployed},
 		{name: "the stream rule's name in a region it is not deployed in: no call",
 			record: ruleRecord("DisableRule", "us-east-1", "e-other-region", stream),
 			wrong: func(t *testing.T, org *awsfake.Org) {
