@@ -76,21 +76,8 @@ func TestDeploymentLeftAlone(t *testing.T) {
 		}}})
 		for _, tt := range tests {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
-				r := rec(t, tt.record)
-				alerts, err := detect.NewDetector(engine, detect.MemoryDedupe{}).Process(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var alert *detect.Alert
-				for _, a := range alerts {
-					if a.Rule == tt.rule {
-						alert = a
-					}
-				}
-				if alert == nil {
-					// The rules must still alert on a deployment's change: it is worth an audit trail.
-					t.Fatalf("no alert of %s; got %d alerts", tt.rule, len(alerts))
-				}
+				// The rules must still alert on a deployment's change: it is worth an audit trail.
+				alert := alertOf(t, engine, rec(t, tt.record), tt.rule, func(a *detect.Alert) bool { return a.Rule == tt.rule })
 				d, err := decider.Decide(alert)
 				if err != nil {
 					t.Fatal(err)

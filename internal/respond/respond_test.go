@@ -23,6 +23,26 @@ func rec(t *testing.T, json string) *detect.Record {
 	return r
 }
 
+// alertOf runs r through a detector of engine and returns the (last) alert that match picks,
+// or fails t naming what, the alert it wanted.
+func alertOf(t *testing.T, engine *detect.Engine, r *detect.Record, what string, match func(*detect.Alert) bool) *detect.Alert {
+	t.Helper()
+	alerts, err := detect.NewDetector(engine, detect.MemoryDedupe{}).Process(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alert *detect.Alert
+	for _, a := range alerts {
+		if match(a) {
+			alert = a
+		}
+	}
+	if alert == nil {
+		t.Fatalf("no alert of %s; got %d alerts", what, len(alerts))
+	}
+	return alert
+}
+
 const (
 	userAlice  = `"userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::333333333333:user/alice","accountId":"333333333333"}`
 	responder  = `"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::333333333333:assumed-role/trailguard-responder/tg-abc","accountId":"333333333333","sessionContext":{"sessionIssuer":{"type":"Role","userName":"trailguard-responder"}}}`
@@ -91,19 +111,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rec(t, tt.record)
-			alerts, err := detect.NewDetector(engine, detect.MemoryDedupe{}).Process(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var alert *detect.Alert
-			for _, a := range alerts {
-				if rules[a.Rule].Response != nil {
-					alert = a
-				}
-			}
-			if alert == nil {
-				t.Fatalf("no alert of a rule with a response; got %d alerts", len(alerts))
-			}
+			alert := alertOf(t, engine, r, "a rule with a response", func(a *detect.Alert) bool { return rules[a.Rule].Response != nil })
 			p := &Policy{Response: tt.response}
 			d := p.Decide(rules[alert.Rule], alert, r, Caller{})
 			if d.Act != tt.wantAct || d.Mode != tt.wantMode {
